@@ -1,0 +1,134 @@
+"""Outputs of the phone, named in the imperative: what the runtime must do next."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .model import CallId
+from .tones import Tone
+
+
+@dataclass(frozen=True, slots=True)
+class PlayTone:
+    """Play a call-progress tone into the handset, replacing any other (one tone at a time)."""
+
+    tone: Tone
+
+
+@dataclass(frozen=True, slots=True)
+class StopTone:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class StartRinger:
+    """Ring with the country's cadence; ``recall`` for a held call calling the user back."""
+
+    recall: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class StopRinger:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceCall:
+    """Call ``uri`` from ``account``; the phone names the call so later events can refer to it."""
+
+    call: CallId
+    account: str
+    uri: str
+
+
+@dataclass(frozen=True, slots=True)
+class Accept:
+    call: CallId
+
+
+@dataclass(frozen=True, slots=True)
+class Refuse:
+    """Turn an incoming call away without ringing (the caller hears the call end)."""
+
+    call: CallId
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class HangUp:
+    call: CallId
+
+
+@dataclass(frozen=True, slots=True)
+class Hold:
+    call: CallId
+
+
+@dataclass(frozen=True, slots=True)
+class Resume:
+    call: CallId
+
+
+@dataclass(frozen=True, slots=True)
+class Conference:
+    """Join the calls into one conference mixed on this device."""
+
+    calls: tuple[CallId, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SendDtmf:
+    call: CallId
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class ArmTimer:
+    """Deliver ``TimerExpired(name)`` after ``seconds``, replacing a timer of the same name."""
+
+    name: str
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class CancelTimer:
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class SaveFeature:
+    """A star code changed a setting that must survive a restart (``dnd``, ``private_mode``, ``call_waiting``)."""
+
+    name: str
+    on: bool
+
+
+@dataclass(frozen=True, slots=True)
+class LogCall:
+    """One line of the call log: ``kind`` is incoming, outgoing, missed or refused."""
+
+    kind: str
+    peer_uri: str
+    peer_name: str
+    reason: str = ""
+    duration_s: float = 0.0
+
+
+Effect = (
+    PlayTone
+    | StopTone
+    | StartRinger
+    | StopRinger
+    | PlaceCall
+    | Accept
+    | Refuse
+    | HangUp
+    | Hold
+    | Resume
+    | Conference
+    | SendDtmf
+    | ArmTimer
+    | CancelTimer
+    | SaveFeature
+    | LogCall
+)

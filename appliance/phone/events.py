@@ -1,0 +1,142 @@
+"""Inputs to the phone, named in the past tense: things that happened.
+
+Drivers and the telephony adapter turn what they observe into exactly one of these each.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from .model import AccountInfo, CallId, Contact, Settings
+
+
+class CallState(Enum):
+    """Call states as the telephony core reports them (jamid's ``callStateChanged`` strings)."""
+
+    INCOMING = "INCOMING"
+    CONNECTING = "CONNECTING"
+    RINGING = "RINGING"
+    CURRENT = "CURRENT"
+    HOLD = "HOLD"
+    UNHOLD = "UNHOLD"
+    BUSY = "BUSY"
+    PEER_BUSY = "PEER_BUSY"
+    FAILURE = "FAILURE"
+    HUNGUP = "HUNGUP"
+    OVER = "OVER"
+    INACTIVE = "INACTIVE"
+
+
+@dataclass(frozen=True, slots=True)
+class HookChanged:
+    """The debounced hook switch changed; ``at`` is when the first edge was seen (monotonic s)."""
+
+    off_hook: bool
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class KeyPressed:
+    """A key of the keypad, or a DTMF digit detected on the line: one of ``0-9 * # A-D``."""
+
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class TimerExpired:
+    """A timer the machine armed with :class:`~appliance.phone.effects.ArmTimer` ran out."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class CallIncoming:
+    """A call arrived; ``caller_name`` is what the call itself carries (may be empty)."""
+
+    call: CallId
+    account: str
+    caller_uri: str
+    caller_name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CallStateChanged:
+    """The telephony core reports a new state for a call; ``code`` is its reason code."""
+
+    call: CallId
+    state: CallState
+    code: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ConferenceFormed:
+    """The core joined calls into a conference mixed on this device."""
+
+    calls: tuple[CallId, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AccountChanged:
+    """An account appeared, changed registration or was removed (``removed``)."""
+
+    account: AccountInfo
+    removed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class VoicemailChanged:
+    """Messages waiting for an account (drives the stutter dial tone)."""
+
+    account: str
+    waiting: int
+
+
+@dataclass(frozen=True, slots=True)
+class TrustRequestsChanged:
+    """The number of pending trust (contact) requests."""
+
+    pending: int
+
+
+@dataclass(frozen=True, slots=True)
+class ContactsChanged:
+    """The directory of contacts and speed dials was replaced."""
+
+    contacts: tuple[Contact, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SettingsChanged:
+    """The configuration the phone runs with was replaced (a save on the web page, ``set`` in the simulator)."""
+
+    settings: Settings
+
+
+@dataclass(frozen=True, slots=True)
+class TelephonyLost:
+    """The telephony core went away (the daemon died): every call is gone."""
+
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TelephonyRestored:
+    """The telephony core is back and its state has been re-read."""
+
+
+Event = (
+    HookChanged
+    | KeyPressed
+    | TimerExpired
+    | CallIncoming
+    | CallStateChanged
+    | ConferenceFormed
+    | AccountChanged
+    | VoicemailChanged
+    | TrustRequestsChanged
+    | ContactsChanged
+    | SettingsChanged
+    | TelephonyLost
+    | TelephonyRestored
+)

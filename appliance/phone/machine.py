@@ -1,0 +1,625 @@
+"""The phone's call control: ``step(phone, event, now) -> (phone, effects)``, total and pure.
+
+Time is an input: the machine arms named timers with an effect and learns they ran out from a
+``TimerExpired`` event; ``now`` (monotonic seconds) stamps calls and drops stale expiries.
+
+The tone in the handset and the ringer are not commanded case by case: they are functions of
+the state (:func:`tone_of`, :func:`ringer_of`), and every step emits the difference. So the
+ringer cannot be left ringing off hook, and two tones can never play at once.
+
+Hook switch timing is decoded here too, from debounced edges stamped with the time they happened:
+an on-hook interval shorter than ``pulse_min`` is bounce, up to ``flash_min`` a rotary pulse, up
+to ``flash_max`` a hook flash, and longer a hang-up (decided by a timer, without waiting for the
+handset to come back).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from . import effects as fx
+from .dialplan import KEYS, MatchKind
+from .directory import Unreachable, caller_name, find_contact, resolve
+from .events import (
+    AccountChanged,
+    CallIncoming,
+    CallState,
+    CallStateChanged,
+    ConferenceFormed,
+    ContactsChanged,
+    Event,
+    HookChanged,
+    KeyPressed,
+    SettingsChanged,
+    TelephonyLost,
+    TelephonyRestored,
+    TimerExpired,
+    TrustRequestsChanged,
+    VoicemailChanged,
+)
+from .model import (
+    Call,
+    CallId,
+    CallStatus,
+    Direction,
+    Feature,
+    HookTrack,
+    Mode,
+    Phone,
+    Registration,
+    Target,
+)
+from .tones import Tone
+
+# Timer names.
+DIGIT = "digit"  # first-digit and interdigit timeouts
+SIGNAL = "signal"  # confirmation, then reorder/busy -> howler -> silence
+HOOK = "hook"  # on hook long enough to be a hang-up
+PULSE = "pulse"  # closed long enough to end a rotary digit
+
+_SIGNAL_MODES = (Mode.BUSY, Mode.REORDER, Mode.HOWLER, Mode.SILENT)
+
+
+@dataclass(slots=True)
+class _Step:
+    """The step in progress: a phone being replaced and the effects it produced, in order."""
+
+    phone: Phone
+    now: float
+    effects: list[fx.Effect] = field(default_factory=list)
+
+    def set(self, **changes: object) -> None:
+        self.phone = replace(self.phone, **changes)  # type: ignore[arg-type]
+
+    def emit(self, *effects: fx.Effect) -> None:
+        self.effects.extend(effects)
+
+    def arm(self, name: str, seconds: float) -> None:
+        seconds = max(0.0, seconds)
+        timers = tuple(t for t in self.phone.timers if t[0] != name) + ((name, self.now + seconds),)
+        self.set(timers=timers)
+        self.emit(fx.ArmTimer(name, seconds))
+
+    def cancel(self, name: str) -> None:
+        if self.phone.deadline(name) is not None:
+            self.set(timers=tuple(t for t in self.phone.timers if t[0] != name))
+            self.emit(fx.CancelTimer(name))
+
+    def update_call(self, call_id: CallId, **changes: object) -> None:
+        self.set(calls=tuple(replace(c, **changes) if c.id == call_id else c for c in self.phone.calls))  # type: ignore[arg-type]
+
+
+def step(phone: Phone, event: Event, now: float) -> tuple[Phone, list[fx.Effect]]:
+    """Apply one event; return the new phone and what must happen, outputs first."""
+    ctx = _Step(phone, now)
+    _HANDLERS[type(event)](ctx, event)
+    return ctx.phone, _output_changes(phone, ctx.phone) + ctx.effects
+
+
+def tone_of(phone: Phone) -> Tone | None:
+    """The tone the handset should hear in this state, or None for silence."""
+    if not phone.off_hook:
+        return None
+    match phone.mode:
+        case Mode.DIALING:
+            if phone.digits:
+                return None
+            if phone.messages_waiting and not phone.calls:
+                return Tone.STUTTER
+            return Tone.DIAL
+        case Mode.CONFIRM:
+            return Tone.CONFIRM
+        case Mode.CALLING:
+            active = phone.active_call
+            return Tone.RINGBACK if active and active.status is CallStatus.RINGING_OUT else None
+        case Mode.TALKING:
+            return Tone.CALL_WAITING if phone.waiting else None
+        case Mode.BUSY:
+            return Tone.BUSY
+        case Mode.REORDER:
+            return Tone.REORDER
+        case Mode.HOWLER:
+            return Tone.HOWLER
+        case _:
+            return None
+
+
+def ringer_of(phone: Phone) -> fx.StartRinger | None:
+    """How the ringer should ring in this state, or None when it must be silent."""
+    if phone.off_hook or phone.mode is not Mode.RINGING:
+        return None
+    if phone.waiting:
+        return fx.StartRinger()
+    if phone.held:
+        return fx.StartRinger(recall=True)
+    return None
+
+
+def _output_changes(before: Phone, after: Phone) -> list[fx.Effect]:
+    out: list[fx.Effect] = []
+    ring_before, ring_after = ringer_of(before), ringer_of(after)
+    if ring_before != ring_after:
+        out.append(ring_after if ring_after else fx.StopRinger())
+    tone_before, tone_after = tone_of(before), tone_of(after)
+    if tone_before != tone_after:
+        out.append(fx.PlayTone(tone_after) if tone_after else fx.StopTone())
+    return out
+
+
+# --- the hook switch -------------------------------------------------------------------------
+
+
+def _on_hook_changed(ctx: _Step, event: HookChanged) -> None:
+    phone, settings = ctx.phone, ctx.phone.settings
+    if not event.off_hook:
+        if phone.off_hook and phone.hook.opened_at is None:
+            ctx.set(hook=replace(phone.hook, opened_at=event.at))
+            ctx.cancel(PULSE)
+            ctx.arm(HOOK, settings.flash_max_s - (ctx.now - event.at))
+        return
+    if not phone.off_hook:
+        _lifted(ctx)
+        return
+    opened = phone.hook.opened_at
+    if opened is None:
+        return
+    ctx.cancel(HOOK)
+    ctx.set(hook=replace(phone.hook, opened_at=None))
+    duration = event.at - opened
+    if duration >= settings.flash_max_s:  # the hang-up timer was overtaken by the lift itself
+        _hung_up(ctx)
+        _lifted(ctx)
+    elif duration >= settings.flash_min_s:
+        _end_rotary_digit(ctx)
+        _flashed(ctx)
+    elif settings.pulse_dialing and duration >= settings.pulse_min_s:
+        ctx.set(hook=replace(ctx.phone.hook, pulses=ctx.phone.hook.pulses + 1))
+        ctx.arm(PULSE, settings.pulse_digit_gap_s - (ctx.now - event.at))
+
+
+def _end_rotary_digit(ctx: _Step) -> None:
+    pulses = ctx.phone.hook.pulses
+    if not pulses:
+        return
+    ctx.cancel(PULSE)
+    ctx.set(hook=replace(ctx.phone.hook, pulses=0))
+    if pulses <= 10:  # more than ten is not a digit: a rattled hook, ignored
+        _key(ctx, "0" if pulses == 10 else str(pulses))
+
+
+def _lifted(ctx: _Step) -> None:
+    ctx.set(off_hook=True, hook=HookTrack(), notice="")
+    phone = ctx.phone
+    if not phone.telephony_up:
+        _signal(ctx, Mode.REORDER, "Phone service is starting")
+        return
+    if phone.waiting:
+        _answer(ctx, phone.waiting)
+    elif phone.held:
+        _resume(ctx, phone.held)
+    else:
+        _dial_tone(ctx)
+
+
+def _hung_up(ctx: _Step) -> None:
+    phone = ctx.phone
+    for name in (DIGIT, SIGNAL, HOOK, PULSE):
+        ctx.cancel(name)
+    ctx.set(off_hook=False, hook=HookTrack(), digits="", notice="", call_waiting_cancelled=False)
+    for call in phone.calls:
+        # A waiting call goes on ringing and a held call rings back (recall); the rest end.
+        if call.status is CallStatus.RINGING_IN or (call.held and not phone.conference):
+            continue
+        ctx.emit(fx.HangUp(call.id))
+        _drop(ctx, call, "hung up")
+    ctx.set(active=None, consult=None, conference=False)
+    ctx.set(mode=Mode.RINGING if ctx.phone.calls else Mode.IDLE)
+
+
+def _flashed(ctx: _Step) -> None:
+    phone = ctx.phone
+    held, waiting, active = phone.held, phone.waiting, phone.active_call
+    if phone.mode in (Mode.DIALING, Mode.CONFIRM, *_SIGNAL_MODES):
+        if held:
+            _resume(ctx, held)
+        elif waiting:
+            _answer(ctx, waiting)
+        else:
+            _dial_tone(ctx)
+    elif phone.mode is Mode.CALLING:
+        if held and active:  # give up on the second party, back to the first
+            ctx.emit(fx.HangUp(active.id))
+            _drop(ctx, active, "cancelled")
+            _resume(ctx, held)
+    elif phone.mode is Mode.TALKING and active:
+        if phone.conference and phone.consult:  # flash in a 3-way call drops the party added last
+            consult = phone.call(phone.consult)
+            if consult:
+                ctx.emit(fx.HangUp(consult.id))
+                _drop(ctx, consult, "dropped from conference")
+            remaining = ctx.phone.calls[0].id if ctx.phone.calls else None
+            ctx.set(conference=False, consult=None, active=remaining)
+        elif waiting:  # answer the waiting call, hold this one
+            ctx.emit(fx.Hold(active.id))
+            ctx.update_call(active.id, held=True)
+            _answer(ctx, waiting)
+        elif held and phone.consult == active.id:  # second flash of a 3-way call: join everyone
+            ctx.emit(fx.Conference((held.id, active.id)))
+            ctx.update_call(held.id, held=False)
+            ctx.set(conference=True)
+        elif held:  # swap between two calls
+            ctx.emit(fx.Hold(active.id))
+            ctx.update_call(active.id, held=True)
+            _resume(ctx, held)
+        else:  # hold and give a second dial tone
+            ctx.emit(fx.Hold(active.id))
+            ctx.update_call(active.id, held=True)
+            ctx.set(active=None)
+            _dial_tone(ctx)
+
+
+# --- dialing ---------------------------------------------------------------------------------
+
+
+def _on_key(ctx: _Step, event: KeyPressed) -> None:
+    key = event.key.upper()
+    if key in KEYS and ctx.phone.off_hook:
+        _key(ctx, key)
+
+
+def _key(ctx: _Step, key: str) -> None:
+    phone = ctx.phone
+    if phone.mode in (Mode.DIALING, Mode.CONFIRM):
+        _collect(ctx, key)
+    elif phone.mode is Mode.TALKING:
+        active = phone.active_call
+        if active and active.status is CallStatus.CONNECTED:
+            ctx.emit(fx.SendDtmf(active.id, key))
+
+
+def _collect(ctx: _Step, key: str) -> None:
+    phone, settings = ctx.phone, ctx.phone.settings
+    if phone.mode is Mode.CONFIRM:
+        ctx.cancel(SIGNAL)
+        ctx.set(mode=Mode.DIALING, digits="")
+        phone = ctx.phone
+    digits = phone.digits + key
+    result = settings.digit_map.match(digits)
+    if key == "#" and settings.pound_sends and phone.digits and result.kind is MatchKind.NONE:
+        _send(ctx)  # '#' is not part of any number here: it means "dial now"
+        return
+    ctx.set(digits=digits, notice="")
+    if result.kind is MatchKind.COMPLETE:
+        _dial(ctx, result.number)
+    elif result.kind is MatchKind.BLOCKED:
+        _signal(ctx, Mode.REORDER, f"{digits} is blocked")
+    elif result.kind is MatchKind.NONE:
+        _signal(ctx, Mode.REORDER, f"Cannot dial {digits}")
+    elif result.kind is MatchKind.AMBIGUOUS:
+        ctx.arm(DIGIT, settings.interdigit_short_s)
+    else:
+        ctx.arm(DIGIT, settings.interdigit_s)
+
+
+def _send(ctx: _Step) -> None:
+    """The interdigit time ran out, or '#' was pressed: dial what was dialed if it is whole."""
+    digits = ctx.phone.digits
+    result = ctx.phone.settings.digit_map.match(digits)
+    if result.dialable:
+        _dial(ctx, result.number)
+    elif result.kind is MatchKind.BLOCKED:
+        _signal(ctx, Mode.REORDER, f"{digits} is blocked")
+    else:
+        _signal(ctx, Mode.REORDER, f"{digits}: number incomplete")
+
+
+def _dial(ctx: _Step, number: str) -> None:
+    phone = ctx.phone
+    ctx.cancel(DIGIT)
+    feature = phone.settings.feature_for(number)
+    if feature is not None:
+        _feature(ctx, feature)
+        return
+    target = resolve(number, phone.contacts, phone.accounts, phone.settings.digits_account)
+    if isinstance(target, Unreachable):
+        _signal(ctx, Mode.REORDER, target.message)
+    else:
+        _place(ctx, target)
+
+
+def _feature(ctx: _Step, feature: Feature) -> None:
+    phone = ctx.phone
+    match feature:
+        case Feature.DND_ON | Feature.DND_OFF:
+            on = feature is Feature.DND_ON
+            ctx.set(dnd=on)
+            ctx.emit(fx.SaveFeature("dnd", on))
+            _confirm(ctx, f"Do not disturb {'on' if on else 'off'}")
+        case Feature.PRIVATE_ON | Feature.PRIVATE_OFF:
+            on = feature is Feature.PRIVATE_ON
+            ctx.set(private_mode=on)
+            ctx.emit(fx.SaveFeature("private_mode", on))
+            _confirm(ctx, "Private: only contacts ring" if on else "Private mode off")
+        case Feature.CALL_WAITING_ON | Feature.CALL_WAITING_OFF:
+            on = feature is Feature.CALL_WAITING_ON
+            ctx.set(call_waiting=on)
+            ctx.emit(fx.SaveFeature("call_waiting", on))
+            _confirm(ctx, f"Call waiting {'on' if on else 'off'}")
+        case Feature.CALL_WAITING_CANCEL:
+            ctx.set(call_waiting_cancelled=True)
+            _confirm(ctx, "No call waiting on this call")
+        case Feature.REDIAL:
+            if phone.last_dialed is None:
+                _signal(ctx, Mode.REORDER, "Nothing to redial")
+            else:
+                _place(ctx, phone.last_dialed)
+        case Feature.CALL_RETURN:
+            if phone.last_caller is None:
+                _signal(ctx, Mode.REORDER, "No call to return")
+            else:
+                _place(ctx, phone.last_caller)
+
+
+def _place(ctx: _Step, target: Target) -> None:
+    phone = ctx.phone
+    account = next((a for a in phone.accounts if a.id == target.account), None)
+    if account is None or account.registration is not Registration.REGISTERED:
+        _signal(ctx, Mode.REORDER, "Account not connected")
+        return
+    call_id = CallId(f"out-{phone.next_call}")
+    call = Call(call_id, Direction.OUT, target.uri, target.name, target.account, CallStatus.CONNECTING)
+    ctx.cancel(DIGIT)
+    ctx.set(
+        calls=(*phone.calls, call),
+        active=call_id,
+        consult=call_id if phone.held else None,
+        mode=Mode.CALLING,
+        digits="",
+        notice="",
+        last_dialed=target,
+        next_call=phone.next_call + 1,
+    )
+    ctx.emit(fx.PlaceCall(call_id, target.account, target.uri))
+
+
+# --- calls -----------------------------------------------------------------------------------
+
+
+def _on_incoming(ctx: _Step, event: CallIncoming) -> None:
+    phone = ctx.phone
+    if phone.call(event.call) is not None:
+        return
+    name = caller_name(phone.contacts, event.caller_uri, event.caller_name)
+    reason = ""
+    if phone.private_mode and find_contact(phone.contacts, event.caller_uri) is None:
+        reason = "private mode"
+    elif phone.dnd:
+        reason = "do not disturb"
+    elif phone.off_hook:
+        can_wait = phone.call_waiting and not phone.call_waiting_cancelled
+        if phone.mode is not Mode.TALKING or not can_wait or phone.waiting or len(phone.calls) >= 2:
+            reason = "busy"
+    elif phone.calls:
+        reason = "busy"
+    if reason:
+        ctx.emit(fx.Refuse(event.call, reason), fx.LogCall("refused", event.caller_uri, name, reason))
+        return
+    call = Call(event.call, Direction.IN, event.caller_uri, name, event.account, CallStatus.RINGING_IN)
+    ctx.set(calls=(*phone.calls, call), last_caller=Target(event.account, event.caller_uri, name))
+    if not phone.off_hook:
+        ctx.set(mode=Mode.RINGING)
+
+
+def _on_call_state(ctx: _Step, event: CallStateChanged) -> None:
+    call = ctx.phone.call(event.call)
+    if call is None:
+        return
+    match event.state:
+        case CallState.RINGING:
+            if call.status is CallStatus.CONNECTING:
+                ctx.update_call(call.id, status=CallStatus.RINGING_OUT)
+        case CallState.CURRENT:
+            if call.status is not CallStatus.CONNECTED:
+                ctx.update_call(call.id, status=CallStatus.CONNECTED, connected_at=ctx.now)
+            if call.id == ctx.phone.active and ctx.phone.mode is Mode.CALLING:
+                ctx.set(mode=Mode.TALKING)
+        case CallState.BUSY | CallState.PEER_BUSY:
+            _ended(ctx, call, Mode.BUSY, f"{call.peer_name} is busy")
+        case CallState.FAILURE:
+            _ended(ctx, call, Mode.REORDER, _failure_words(event.code))
+        case CallState.HUNGUP | CallState.OVER:
+            if call.direction is Direction.OUT and call.status is not CallStatus.CONNECTED:
+                _ended(ctx, call, Mode.BUSY, f"{call.peer_name} declined")
+            else:
+                _ended(ctx, call, Mode.DIALING, "Call ended")
+        case _:
+            # HOLD/UNHOLD echo our own commands; held is tracked from what we asked for.
+            pass
+
+
+def _ended(ctx: _Step, call: Call, then: Mode, notice: str) -> None:
+    """A call ended from the far side (or failed); ``then`` is where the handset goes if it was ours."""
+    before = ctx.phone
+    _drop(ctx, call, notice)
+    was_active = call.id == before.active
+    if before.consult == call.id:
+        ctx.set(consult=None)
+    if before.conference:
+        remaining = ctx.phone.calls[0].id if ctx.phone.calls else None
+        ctx.set(conference=False, consult=None, active=remaining)
+        if remaining is not None:
+            return
+    if not ctx.phone.off_hook:
+        if ctx.phone.mode is Mode.RINGING and not (ctx.phone.waiting or ctx.phone.held):
+            ctx.set(mode=Mode.IDLE)
+        return
+    if not was_active or ctx.phone.mode not in (Mode.CALLING, Mode.TALKING):
+        return
+    ctx.set(active=None)
+    if then is Mode.DIALING:
+        _dial_tone(ctx, notice)
+    else:
+        _signal(ctx, then, notice)
+
+
+def _drop(ctx: _Step, call: Call, reason: str) -> None:
+    ctx.set(calls=tuple(c for c in ctx.phone.calls if c.id != call.id))
+    duration = ctx.now - call.connected_at if call.connected_at is not None else 0.0
+    if call.direction is Direction.OUT:
+        kind = "outgoing"
+    elif call.status is CallStatus.RINGING_IN:
+        kind = "missed"
+        ctx.set(missed=ctx.phone.missed + 1)
+    else:
+        kind = "incoming"
+    ctx.emit(fx.LogCall(kind, call.peer_uri, call.peer_name, reason, round(duration, 3)))
+
+
+def _answer(ctx: _Step, call: Call) -> None:
+    ctx.emit(fx.Accept(call.id))
+    ctx.update_call(call.id, status=CallStatus.ANSWERING)
+    ctx.set(mode=Mode.TALKING, active=call.id, digits="", notice="")
+    ctx.cancel(DIGIT)
+    ctx.cancel(SIGNAL)
+
+
+def _resume(ctx: _Step, call: Call) -> None:
+    ctx.emit(fx.Resume(call.id))
+    ctx.update_call(call.id, held=False)
+    ctx.set(mode=Mode.TALKING, active=call.id, consult=None, digits="", notice="")
+    ctx.cancel(DIGIT)
+    ctx.cancel(SIGNAL)
+
+
+def _on_conference(ctx: _Step, event: ConferenceFormed) -> None:
+    if all(ctx.phone.call(c) for c in event.calls) and len(event.calls) > 1:
+        for call_id in event.calls:
+            ctx.update_call(call_id, held=False)
+        ctx.set(conference=True)
+
+
+_FAILURES = {
+    404: "Number not found",
+    408: "No answer",
+    480: "Not reachable now",
+    486: "Busy",
+    488: "Call not possible",
+    503: "Service unavailable",
+}
+
+
+def _failure_words(code: int) -> str:
+    return _FAILURES.get(code, "Call failed")
+
+
+# --- signals and timers ----------------------------------------------------------------------
+
+
+def _dial_tone(ctx: _Step, notice: str = "") -> None:
+    ctx.cancel(SIGNAL)
+    ctx.set(mode=Mode.DIALING, digits="", notice=notice)
+    ctx.arm(DIGIT, ctx.phone.settings.first_digit_s)
+
+
+def _signal(ctx: _Step, mode: Mode, notice: str) -> None:
+    ctx.cancel(DIGIT)
+    ctx.set(mode=mode, notice=notice)
+    ctx.arm(SIGNAL, ctx.phone.settings.reorder_s)
+
+
+def _confirm(ctx: _Step, notice: str) -> None:
+    ctx.cancel(DIGIT)
+    ctx.set(mode=Mode.CONFIRM, digits="", notice=notice)
+    ctx.arm(SIGNAL, ctx.phone.settings.confirm_s)
+
+
+def _on_timer(ctx: _Step, event: TimerExpired) -> None:
+    deadline = ctx.phone.deadline(event.name)
+    if deadline is None or deadline > ctx.now + 1e-6:
+        return  # cancelled or re-armed after this expiry was sent
+    ctx.set(timers=tuple(t for t in ctx.phone.timers if t[0] != event.name))
+    phone = ctx.phone
+    if event.name == HOOK and phone.hook.opened_at is not None:
+        _end_rotary_digit(ctx)
+        _hung_up(ctx)
+    elif event.name == PULSE:
+        _end_rotary_digit(ctx)
+    elif event.name == DIGIT and phone.mode is Mode.DIALING:
+        if phone.digits:
+            _send(ctx)
+        elif phone.held:  # nobody dialed on the second dial tone: back to the held party
+            _resume(ctx, phone.held)
+        else:
+            _signal(ctx, Mode.REORDER, "No number dialed")
+    elif event.name == SIGNAL:
+        if phone.mode is Mode.CONFIRM:
+            _dial_tone(ctx, phone.notice)
+        elif phone.mode in (Mode.BUSY, Mode.REORDER):
+            ctx.set(mode=Mode.HOWLER, notice="Please hang up")
+            ctx.arm(SIGNAL, phone.settings.howler_s)
+        elif phone.mode is Mode.HOWLER:
+            ctx.set(mode=Mode.SILENT)
+
+
+# --- the world around the phone --------------------------------------------------------------
+
+
+def _on_account(ctx: _Step, event: AccountChanged) -> None:
+    others = tuple(a for a in ctx.phone.accounts if a.id != event.account.id)
+    ctx.set(accounts=others if event.removed else (*others, event.account))
+
+
+def _on_voicemail(ctx: _Step, event: VoicemailChanged) -> None:
+    others = tuple(v for v in ctx.phone.voicemail if v[0] != event.account)
+    ctx.set(voicemail=(*others, (event.account, event.waiting)) if event.waiting else others)
+
+
+def _on_trust(ctx: _Step, event: TrustRequestsChanged) -> None:
+    ctx.set(trust_pending=max(0, event.pending))
+
+
+def _on_contacts(ctx: _Step, event: ContactsChanged) -> None:
+    ctx.set(contacts=event.contacts)
+
+
+def _on_settings(ctx: _Step, event: SettingsChanged) -> None:
+    s = event.settings
+    ctx.set(settings=s, dnd=s.dnd, private_mode=s.private_mode, call_waiting=s.call_waiting)
+
+
+def _on_lost(ctx: _Step, event: TelephonyLost) -> None:
+    del event
+    for call in ctx.phone.calls:
+        _drop(ctx, call, "phone service lost")
+    ctx.set(telephony_up=False, active=None, consult=None, conference=False)
+    if ctx.phone.off_hook:
+        _signal(ctx, Mode.REORDER, "Phone service restarting")
+    else:
+        ctx.set(mode=Mode.IDLE)
+
+
+def _on_restored(ctx: _Step, event: TelephonyRestored) -> None:
+    del event
+    ctx.set(telephony_up=True)
+    phone = ctx.phone
+    if phone.off_hook and not phone.calls and phone.mode in _SIGNAL_MODES:
+        _dial_tone(ctx)
+
+
+_HANDLERS: dict[type, Callable[[_Step, Any], None]] = {
+    HookChanged: _on_hook_changed,
+    KeyPressed: _on_key,
+    TimerExpired: _on_timer,
+    CallIncoming: _on_incoming,
+    CallStateChanged: _on_call_state,
+    ConferenceFormed: _on_conference,
+    AccountChanged: _on_account,
+    VoicemailChanged: _on_voicemail,
+    TrustRequestsChanged: _on_trust,
+    ContactsChanged: _on_contacts,
+    SettingsChanged: _on_settings,
+    TelephonyLost: _on_lost,
+    TelephonyRestored: _on_restored,
+}

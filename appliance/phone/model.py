@@ -1,0 +1,218 @@
+"""The phone's state: one frozen value replaced by every step of the machine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import NewType
+
+from .dialplan import DigitMap
+
+CallId = NewType("CallId", str)
+
+
+class Mode(Enum):
+    """What the handset is doing, as a person would say it."""
+
+    IDLE = "idle"  # on hook, nothing ringing
+    RINGING = "ringing"  # on hook, the ringer rings (incoming call or a held call recalling)
+    DIALING = "dialing"  # off hook, dial tone or digits being collected
+    CONFIRM = "confirm"  # off hook, a feature code was accepted: confirmation tone, then dial tone
+    CALLING = "calling"  # off hook, our call is connecting or the far end rings
+    TALKING = "talking"  # off hook, in a call or a conference
+    BUSY = "busy"  # off hook, the far end was busy
+    REORDER = "reorder"  # off hook, something failed or took too long
+    HOWLER = "howler"  # off hook far too long: the receiver-off-hook howler
+    SILENT = "silent"  # off hook after the howler: silence until hang-up
+
+
+class Feature(Enum):
+    """What a star code does."""
+
+    DND_ON = "dnd_on"
+    DND_OFF = "dnd_off"
+    PRIVATE_ON = "private_on"
+    PRIVATE_OFF = "private_off"
+    CALL_WAITING_ON = "call_waiting_on"
+    CALL_WAITING_OFF = "call_waiting_off"
+    CALL_WAITING_CANCEL = "call_waiting_cancel"  # off for the next call only
+    REDIAL = "redial"
+    CALL_RETURN = "call_return"
+
+
+class AccountKind(Enum):
+    JAMI = "jami"
+    SIP = "sip"
+
+
+class Registration(Enum):
+    UNREGISTERED = "unregistered"
+    TRYING = "trying"
+    REGISTERED = "registered"
+    ERROR = "error"
+
+
+@dataclass(frozen=True, slots=True)
+class AccountInfo:
+    """An account of the telephony core. ``uri`` is the 40-hex Jami ID or the SIP ``user@host``."""
+
+    id: str
+    kind: AccountKind
+    uri: str = ""
+    registration: Registration = Registration.UNREGISTERED
+    name: str = ""  # registered Jami name or SIP display name
+    host: str = ""  # SIP registrar (empty for IP-to-IP and Jami)
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """A directory entry: who, where to reach them, and the digits that reach them."""
+
+    name: str
+    uri: str  # 40-hex Jami ID, registered Jami name, or sip: URI
+    speed_dial: str = ""
+    number: str = ""  # a directory number (extension) dialed in full
+    account: str = ""  # force an account; empty picks one by the URI's kind
+
+
+class Direction(Enum):
+    OUT = "out"
+    IN = "in"
+
+
+class CallStatus(Enum):
+    CONNECTING = "connecting"  # outgoing, not ringing yet
+    RINGING_OUT = "ringing_out"  # outgoing, the far end rings
+    RINGING_IN = "ringing_in"  # incoming, not answered (ringing or waiting)
+    ANSWERING = "answering"  # incoming, accepted by us, media not up yet
+    CONNECTED = "connected"
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    id: CallId
+    direction: Direction
+    peer_uri: str
+    peer_name: str
+    account: str
+    status: CallStatus
+    held: bool = False
+    connected_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Where a dialed number goes."""
+
+    account: str
+    uri: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """The configuration the pure machine needs, in seconds. Built from the validated config."""
+
+    country: str = "US"
+    digit_map: DigitMap = field(default_factory=lambda: DigitMap.parse("*xx|xx."))
+    pound_sends: bool = True
+    first_digit_s: float = 15.0
+    interdigit_s: float = 5.0  # long timer: the number is incomplete
+    interdigit_short_s: float = 2.0  # short timer: the number is complete but could go on
+    flash_min_s: float = 0.1
+    flash_max_s: float = 0.9
+    pulse_dialing: bool = True
+    pulse_min_s: float = 0.02  # shorter opens are bounce
+    pulse_digit_gap_s: float = 0.25  # a closed period this long ends a rotary digit
+    reorder_s: float = 20.0  # busy or reorder this long, then the howler
+    howler_s: float = 40.0  # howler this long, then silence
+    confirm_s: float = 1.2
+    star_codes: tuple[tuple[str, Feature], ...] = (
+        ("*78", Feature.DND_ON),
+        ("*79", Feature.DND_OFF),
+        ("*60", Feature.PRIVATE_ON),
+        ("*61", Feature.PRIVATE_OFF),
+        ("*70", Feature.CALL_WAITING_CANCEL),
+        ("*56", Feature.CALL_WAITING_ON),
+        ("*57", Feature.CALL_WAITING_OFF),
+        ("*66", Feature.REDIAL),
+        ("*69", Feature.CALL_RETURN),
+    )
+    digits_account: str = ""  # SIP account that gets numbers not in the directory
+    dnd: bool = False
+    private_mode: bool = False
+    call_waiting: bool = True
+
+    def feature_for(self, code: str) -> Feature | None:
+        return next((feature for known, feature in self.star_codes if known == code), None)
+
+
+@dataclass(frozen=True, slots=True)
+class HookTrack:
+    """Where the hook decoder is: an open interval that may become a pulse, a flash or a hang-up."""
+
+    opened_at: float | None = None  # the switch opened (went on hook) at this time, while logically off hook
+    pulses: int = 0  # rotary pulses counted in the digit being dialed
+
+
+@dataclass(frozen=True, slots=True)
+class Phone:
+    """The whole state of the phone. Replaced, never mutated."""
+
+    settings: Settings = field(default_factory=Settings)
+    off_hook: bool = False
+    mode: Mode = Mode.IDLE
+    digits: str = ""
+    calls: tuple[Call, ...] = ()
+    active: CallId | None = None  # the call the handset talks to (or the newest party of a conference)
+    consult: CallId | None = None  # the second call placed while another was held (3-way)
+    conference: bool = False
+    notice: str = ""  # plain words for the display: what went wrong or what was done
+    dnd: bool = False
+    private_mode: bool = False
+    call_waiting: bool = True
+    call_waiting_cancelled: bool = False
+    last_dialed: Target | None = None
+    last_caller: Target | None = None
+    voicemail: tuple[tuple[str, int], ...] = ()  # account -> messages waiting
+    trust_pending: int = 0
+    missed: int = 0
+    contacts: tuple[Contact, ...] = ()
+    accounts: tuple[AccountInfo, ...] = ()
+    telephony_up: bool = True
+    hook: HookTrack = field(default_factory=HookTrack)
+    timers: tuple[tuple[str, float], ...] = ()  # name -> deadline, to drop stale expiries
+    next_call: int = 1
+
+    @classmethod
+    def initial(cls, settings: Settings, contacts: tuple[Contact, ...] = ()) -> Phone:
+        return cls(
+            settings=settings,
+            dnd=settings.dnd,
+            private_mode=settings.private_mode,
+            call_waiting=settings.call_waiting,
+            contacts=contacts,
+        )
+
+    def call(self, call_id: CallId | None) -> Call | None:
+        return next((c for c in self.calls if c.id == call_id), None)
+
+    @property
+    def active_call(self) -> Call | None:
+        return self.call(self.active)
+
+    @property
+    def waiting(self) -> Call | None:
+        """An incoming call not answered yet (ringing on hook, or waiting during a call)."""
+        return next((c for c in self.calls if c.status is CallStatus.RINGING_IN), None)
+
+    @property
+    def held(self) -> Call | None:
+        return next((c for c in self.calls if c.held), None)
+
+    @property
+    def messages_waiting(self) -> int:
+        return sum(n for _, n in self.voicemail)
+
+    def deadline(self, name: str) -> float | None:
+        return next((t for n, t in self.timers if n == name), None)
