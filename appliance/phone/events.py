@@ -107,6 +107,13 @@ class ContactsChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class TrustedContactsChanged:
+    """The telephony core's own contacts (accepted trust requests) were replaced."""
+
+    contacts: tuple[Contact, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class SettingsChanged:
     """The configuration the phone runs with was replaced (a save on the web page, ``set`` in the simulator)."""
 
@@ -136,6 +143,7 @@ Event = (
     | VoicemailChanged
     | TrustRequestsChanged
     | ContactsChanged
+    | TrustedContactsChanged
     | SettingsChanged
     | TelephonyLost
     | TelephonyRestored

@@ -36,6 +36,7 @@ from .events import (
     TelephonyLost,
     TelephonyRestored,
     TimerExpired,
+    TrustedContactsChanged,
     TrustRequestsChanged,
     VoicemailChanged,
 )
@@ -391,9 +392,9 @@ def _on_incoming(ctx: _Step, event: CallIncoming) -> None:
     phone = ctx.phone
     if phone.call(event.call) is not None:
         return
-    name = caller_name(phone.contacts, event.caller_uri, event.caller_name)
+    name = caller_name(phone.directory, event.caller_uri, event.caller_name)
     reason = ""
-    if phone.private_mode and find_contact(phone.contacts, event.caller_uri) is None:
+    if phone.private_mode and find_contact(phone.directory, event.caller_uri) is None:
         reason = "private mode"
     elif phone.dnd:
         reason = "do not disturb"
@@ -584,6 +585,10 @@ def _on_contacts(ctx: _Step, event: ContactsChanged) -> None:
     ctx.set(contacts=event.contacts)
 
 
+def _on_trusted(ctx: _Step, event: TrustedContactsChanged) -> None:
+    ctx.set(trusted=event.contacts)
+
+
 def _on_settings(ctx: _Step, event: SettingsChanged) -> None:
     s = event.settings
     ctx.set(settings=s, dnd=s.dnd, private_mode=s.private_mode, call_waiting=s.call_waiting)
@@ -619,6 +624,7 @@ _HANDLERS: dict[type, Callable[[_Step, Any], None]] = {
     VoicemailChanged: _on_voicemail,
     TrustRequestsChanged: _on_trust,
     ContactsChanged: _on_contacts,
+    TrustedContactsChanged: _on_trusted,
     SettingsChanged: _on_settings,
     TelephonyLost: _on_lost,
     TelephonyRestored: _on_restored,

@@ -178,6 +178,7 @@ class Phone:
     trust_pending: int = 0
     missed: int = 0
     contacts: tuple[Contact, ...] = ()
+    trusted: tuple[Contact, ...] = ()  # the core's contacts: may ring in private mode
     accounts: tuple[AccountInfo, ...] = ()
     telephony_up: bool = True
     hook: HookTrack = field(default_factory=HookTrack)
@@ -209,6 +210,11 @@ class Phone:
     @property
     def held(self) -> Call | None:
         return next((c for c in self.calls if c.held), None)
+
+    @property
+    def directory(self) -> tuple[Contact, ...]:
+        """Configured contacts first (they carry names and speed dials), then the core's."""
+        return self.contacts + self.trusted
 
     @property
     def messages_waiting(self) -> int:

@@ -1,0 +1,328 @@
+"""The composition root: arguments -> config layers -> drivers by name -> supervisor.
+
+Only this module names concrete driver classes; it looks them up by the strings in the board
+file and the config (``drivers.hook = "fake"``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from . import __version__
+from .config.load import (
+    ConfigError,
+    Layer,
+    Loaded,
+    Table,
+    contacts_of,
+    load_layers,
+    parse_assignment,
+    read_toml,
+    settings_of,
+    to_table,
+)
+from .config.schema import Config
+from .config.store import DataConfig
+from .fakes.display import FakeDisplay
+from .fakes.hook import FakeHookSwitch
+from .fakes.keypad import FakeKeypad
+from .fakes.ringer import FakeRinger
+from .fakes.telephony import FakeSipAccount, FakeTelephony
+from .fakes.tones import FakeTones
+from .phone.model import Phone
+from .runtime.supervisor import Ports, Supervisor
+from .runtime.virtual import run_virtual
+from .sim import ScriptError, Simulation, parse_script, run_script
+
+log = logging.getLogger("appliance")
+
+SYSTEM_CONFIG = Path("/etc/appliance/config.toml")
+SYSTEM_BOARDS = Path("/usr/share/appliance/board")
+EXIT_INVALID = 2
+
+# --- drivers by name ---------------------------------------------------------------------------
+
+Factory = Callable[[Config, Path], Any]
+
+DRIVERS: dict[str, dict[str, Factory]] = {
+    "hook": {"fake": lambda config, data: FakeHookSwitch()},
+    "keypad": {"fake": lambda config, data: FakeKeypad()},
+    "ringer": {"fake": lambda config, data: FakeRinger()},
+    "tones": {"fake": lambda config, data: FakeTones()},
+    "display": {"fake": lambda config, data: FakeDisplay()},
+    "telephony": {
+        "fake": lambda config, data: FakeTelephony(
+            config.phone.display_name if config.jami.enabled else None,
+            tuple(FakeSipAccount(a.id, a.username, a.registrar) for a in config.sip_accounts),
+            seed=str(data),
+        )
+    },
+}
+
+
+def build_ports(config: Config, data_dir: Path) -> Ports:
+    chosen = config.drivers
+    return Ports(
+        hook=DRIVERS["hook"][chosen.hook](config, data_dir),
+        keypad=DRIVERS["keypad"][chosen.keypad](config, data_dir),
+        ringer=DRIVERS["ringer"][chosen.ringer](config, data_dir),
+        tones=DRIVERS["tones"][chosen.tones](config, data_dir),
+        display=DRIVERS["display"][chosen.display](config, data_dir),
+        telephony=DRIVERS["telephony"][chosen.telephony](config, data_dir),
+    )
+
+
+# --- configuration layers ----------------------------------------------------------------------
+
+
+def board_dirs(explicit: str | None) -> list[Path]:
+    dirs = [Path(explicit)] if explicit else []
+    if env := os.environ.get("APPLIANCE_BOARD_DIR"):
+        dirs.append(Path(env))
+    dirs += [Path(__file__).resolve().parent.parent / "board", SYSTEM_BOARDS]
+    return dirs
+
+
+def board_layer(name: str, board_dir: str | None) -> Layer:
+    for directory in board_dirs(board_dir):
+        path = directory / name / "board.toml"
+        if path.is_file():
+            table = read_toml(path)
+            table.setdefault("board", {})["name"] = name
+            return Layer(f"board {path}", table)
+    known = sorted({p.parent.name for d in board_dirs(board_dir) if d.is_dir() for p in d.glob("*/board.toml")})
+    raise ConfigError([f"board: no board named {name!r} (known: {', '.join(known) or 'none'})"])
+
+
+def default_data_dir() -> Path:
+    if os.geteuid() == 0 and Path("/var/lib/appliance").parent.is_dir() and not os.environ.get("HOME"):
+        return Path("/var/lib/appliance")
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "appliance"
+
+
+def layers_for(args: argparse.Namespace, *, with_data: bool = True) -> list[Layer]:
+    layers = [Layer("defaults", {}), board_layer(args.board, args.board_dir)]
+    system = Path(args.config) if args.config else (SYSTEM_CONFIG if SYSTEM_CONFIG.is_file() else None)
+    if system is not None:
+        layers.append(Layer(str(system), read_toml(system)))
+    if with_data and getattr(args, "data", None) is not None:
+        layers.append(Layer("data", DataConfig(Path(args.data)).read()))
+    cli: Table = {}
+    if getattr(args, "listen", None):
+        cli = {"web": {"listen": args.listen}}
+    if getattr(args, "admin_password_file", None):
+        path = Path(args.admin_password_file)
+        if not path.is_file() or not os.access(path, os.R_OK):
+            raise ConfigError([f"--admin-password-file: {path} is not a readable file"])
+        cli.setdefault("web", {})["admin_password_file"] = str(path)
+    if cli:
+        layers.append(Layer("command line", cli))
+    layers.extend(Layer(f"--set {item}", parse_assignment(item)) for item in getattr(args, "set", None) or [])
+    return layers
+
+
+# --- commands ----------------------------------------------------------------------------------
+
+
+def cmd_config_check(args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    try:
+        load_layers([Layer("defaults", {}), board_layer(args.board, args.board_dir), Layer(str(path), read_toml(path))])
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem)
+        return EXIT_INVALID
+    print(f"{path}: valid")
+    return 0
+
+
+def cmd_config_dump(args: argparse.Namespace) -> int:
+    loaded = load_layers(layers_for(args))
+    sys.stdout.write(tomli_w.dumps(to_table(loaded.config, mask=True)))
+    return 0
+
+
+def cmd_sim(args: argparse.Namespace) -> int:
+    source = sys.stdin.read() if args.script == "-" else Path(args.script).read_text()
+    commands = parse_script(source)
+    loaded = load_layers(layers_for(args, with_data=False))
+
+    def emit(line: str) -> None:
+        print(line, flush=False)
+
+    run_virtual(run_script(commands, loaded, emit))
+    sys.stdout.flush()
+    return 0
+
+
+class _DataFeatureStore:
+    """Star-code changes saved to the data directory, validated against the whole config first."""
+
+    def __init__(self, data: DataConfig, layers: list[Layer]) -> None:
+        self._data = data
+        self._layers = layers
+
+    async def save_feature(self, name: str, on: bool) -> None:
+        def validate(table: Table) -> None:
+            load_layers([*(layer for layer in self._layers if layer.name != "data"), Layer("data", table)])
+
+        await asyncio.to_thread(self._data.save, {"features": {name: on}}, validate)
+
+
+async def _run(args: argparse.Namespace) -> None:
+    data_dir = Path(args.data) if args.data else default_data_dir()
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    args.data = str(data_dir)
+    layers = layers_for(args)
+    loaded = load_layers(layers)
+    config = loaded.config
+    ports = build_ports(config, data_dir)
+    phone = Phone.initial(settings_of(config), contacts_of(config))
+    features = _DataFeatureStore(DataConfig(data_dir), layers)
+    supervisor = Supervisor(ports, phone, debounce_s=config.hook.debounce_ms / 1000, features=features)
+    loop = asyncio.get_running_loop()
+    task = loop.create_task(supervisor.run())
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, task.cancel)
+    log.info("board %s, data in %s, country %s", config.board.name, data_dir, config.phone.country)
+    console = None
+    if isinstance(ports.hook, FakeHookSwitch) and (args.console or sys.stdin.isatty()):
+        await supervisor.started()
+        console = loop.create_task(_console(loaded, ports, supervisor, task))
+    try:
+        await task
+    except asyncio.CancelledError:
+        log.info("stopped")
+    finally:
+        if console:
+            console.cancel()
+
+
+async def _console(loaded: Loaded, ports: Ports, supervisor: Supervisor, main: asyncio.Task[None]) -> None:
+    """Drive the desktop phone from the terminal with the simulator's commands, in real time."""
+    assert isinstance(ports.hook, FakeHookSwitch)
+    assert isinstance(ports.keypad, FakeKeypad)
+    assert isinstance(ports.ringer, FakeRinger)
+    assert isinstance(ports.tones, FakeTones)
+    assert isinstance(ports.display, FakeDisplay)
+    assert isinstance(ports.telephony, FakeTelephony)
+    from .sim import Fakes  # noqa: PLC0415 - only the console needs it
+
+    fakes = Fakes(ports.hook, ports.keypad, ports.ringer, ports.tones, ports.display, ports.telephony)
+    sim = Simulation(loaded, fakes, supervisor)
+    loop = asyncio.get_running_loop()
+
+    def show(change: dict[str, Any]) -> None:
+        kind = change.pop("event")
+        if kind == "display":
+            print("  ┌" + "─" * 23 + "┐")
+            for line in change["lines"]:
+                print(f"  │ {line:<21} │")
+            print("  └" + "─" * 23 + "┘")
+        elif kind in ("tone", "ringer", "call"):
+            print(f"  [{kind}] " + " ".join(f"{k}={v}" for k, v in change.items()))
+
+    sim.watch(show)
+    print("Desktop phone. Commands: lift, hang, flash, press 123#, pulse 5, incoming NAME,")
+    print("remote answer|busy|fail|hangup, trust URI, crash, set KEY VALUE, quit.")
+    reader = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    number = 0
+    while not main.done():
+        raw = await reader.readline()
+        if not raw:
+            break
+        number += 1
+        text = raw.decode(errors="replace").strip()
+        if text in ("quit", "exit"):
+            main.cancel()
+            break
+        if not text:
+            continue
+        try:
+            for command in parse_script(text):
+                await sim.execute(command)
+        except ScriptError as exc:
+            print(f"  ! {str(exc).replace('line 1: ', '')}")
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_run(args))
+    return 0
+
+
+# --- the command line --------------------------------------------------------------------------
+
+
+def _common(parser: argparse.ArgumentParser, *, data: bool = True) -> None:
+    parser.add_argument("--board", default="desktop", help="board definition (default: desktop)")
+    parser.add_argument("--board-dir", help="where board definitions live")
+    parser.add_argument("--config", help=f"system config file (default: {SYSTEM_CONFIG} if present)")
+    if data:
+        parser.add_argument("--data", help="the device's data directory (config saves, account)")
+    parser.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a config value")
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="appliance", description="Jami phone firmware")
+    top.add_argument("--version", action="version", version=f"appliance {__version__}")
+    sub = top.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run the phone")
+    _common(run)
+    run.add_argument("--listen", help="HOST:PORT of the web page")
+    run.add_argument("--admin-password-file", help="preset the admin password from this file")
+    run.add_argument("--console", action="store_true", help="read commands from stdin even if not a terminal")
+    run.add_argument("-v", "--verbose", action="store_true")
+    run.set_defaults(func=cmd_run)
+
+    config = sub.add_parser("config", help="check or show configuration")
+    config_sub = config.add_subparsers(dest="config_command", required=True)
+    check = config_sub.add_parser("check", help="validate a config file")
+    check.add_argument("file")
+    check.add_argument("--board", default="desktop")
+    check.add_argument("--board-dir")
+    check.set_defaults(func=cmd_config_check)
+    dump = config_sub.add_parser("dump", help="print the effective config, secrets masked")
+    _common(dump)
+    dump.set_defaults(func=cmd_config_dump)
+
+    sim = sub.add_parser("sim", help="run a script against the desktop phone in virtual time")
+    sim.add_argument("script", help="script file, or - for standard input")
+    _common(sim, data=False)
+    sim.set_defaults(func=cmd_sim)
+    return top
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parser().parse_args(argv)
+    try:
+        code = args.func(args)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        code = EXIT_INVALID
+    except ScriptError as exc:
+        print(f"{getattr(args, 'script', 'script')}: {exc}", file=sys.stderr)
+        code = EXIT_INVALID
+    except OSError as exc:
+        print(f"appliance: {exc}", file=sys.stderr)
+        code = 1
+    sys.exit(code)

@@ -1,0 +1,1 @@
+"""Typed, layered, validated configuration (TOML): defaults -> board -> system file -> data directory."""

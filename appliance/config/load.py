@@ -1,0 +1,244 @@
+"""Building a :class:`Config` from layers of TOML, with every problem named by its key path."""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, fields, is_dataclass
+from pathlib import Path
+from typing import Any
+
+from appliance.phone.dialplan import DigitMap
+from appliance.phone.model import Contact, Feature, Settings
+
+from .schema import Config
+
+Table = dict[str, Any]
+SECRET_MASK = "********"
+
+
+class ConfigError(ValueError):
+    """The configuration is invalid; ``problems`` holds one line per problem, each naming its key."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Layer:
+    name: str  # 'defaults', 'board', a file path, 'data', '--set'
+    table: Table
+
+
+def read_toml(path: Path) -> Table:
+    """Parse a TOML file; a syntax error names the file and the line."""
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"{path}: {exc}"]) from exc
+    except OSError as exc:
+        raise ConfigError([f"{path}: {exc.strerror or exc}"]) from exc
+
+
+def merge(base: Table, override: Table) -> Table:
+    """Deep-merge tables; lists and values in ``override`` replace those in ``base``."""
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def parse_assignment(text: str) -> Table:
+    """``a.b=VALUE`` -> ``{"a": {"b": VALUE}}``; VALUE is TOML (true, 5, "x", [..]) or else a bare string."""
+    key, sep, raw = text.partition("=")
+    path = key.strip().split(".")
+    if not sep or not all(path):
+        raise ConfigError([f"--set {text!r}: expected KEY=VALUE, for example dialplan.interdigit_s=4"])
+    try:
+        value = tomllib.loads(f"v = {raw.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw.strip()
+    table: Table = {path[-1]: value}
+    for part in reversed(path[:-1]):
+        table = {part: table}
+    return table
+
+
+def build(table: Table) -> Config:
+    """Validate a merged table into a Config, or raise ConfigError listing every problem."""
+    problems: list[str] = []
+    config = typing.cast("Config", _build(Config, table, "", problems))
+    if not problems:
+        _cross_check(config, problems)
+    if problems:
+        raise ConfigError(problems)
+    return config
+
+
+def _build(cls: type, table: object, path: str, problems: list[str]) -> Any:  # noqa: ANN401
+    if not isinstance(table, dict):
+        problems.append(f"{path.rstrip('.') or 'config'}: must be a table")
+        return cls()
+    hints = typing.get_type_hints(cls)
+    known = {f.name: f for f in fields(cls)}
+    for key in table:
+        if key not in known:
+            close = difflib.get_close_matches(key, list(known), n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            problems.append(f"{path}{key}: unknown key{hint}")
+    values = {}
+    for name, spec in known.items():
+        if name not in table:
+            continue
+        value = _coerce(hints[name], table[name], f"{path}{name}", problems)
+        if value is _INVALID:
+            continue
+        for check in spec.metadata.get("checks", ()):
+            message = check(value)
+            if message:
+                problems.append(f"{path}{name}: {message}")
+                break
+        else:
+            values[name] = value
+    return cls(**values)
+
+
+_INVALID = object()
+
+
+def _coerce(hint: Any, value: object, path: str, problems: list[str]) -> Any:  # noqa: ANN401, PLR0911
+    origin = typing.get_origin(hint)
+    if is_dataclass(hint):
+        return _build(hint, value, f"{path}.", problems)  # type: ignore[arg-type]
+    if origin is list:
+        (item_type,) = typing.get_args(hint)
+        if not isinstance(value, list):
+            problems.append(f"{path}: must be a list")
+            return _INVALID
+        items = [_coerce(item_type, item, f"{path}[{i}]", problems) for i, item in enumerate(value)]
+        return [] if _INVALID in items else items
+    if origin is dict:
+        if not isinstance(value, dict) or not all(isinstance(x, str) for x in value.values()):
+            problems.append(f"{path}: must be a table of strings")
+            return _INVALID
+        return dict(value)
+    if hint is bool:
+        if not isinstance(value, bool):
+            problems.append(f"{path}: must be true or false")
+            return _INVALID
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            problems.append(f"{path}: must be a whole number")
+            return _INVALID
+        return value
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            problems.append(f"{path}: must be a number")
+            return _INVALID
+        return float(value)
+    if hint is str:
+        if not isinstance(value, str):
+            problems.append(f"{path}: must be a string")
+            return _INVALID
+        return value
+    if isinstance(hint, types.UnionType):  # pragma: no cover - not used by the schema today
+        return value
+    problems.append(f"{path}: unsupported type")
+    return _INVALID
+
+
+def _cross_check(config: Config, problems: list[str]) -> None:
+    hook, dialplan = config.hook, config.dialplan
+    if hook.flash_min_ms >= hook.flash_max_ms:
+        problems.append("hook.flash_min_ms: must be less than hook.flash_max_ms")
+    if hook.pulse_dialing and hook.pulse_min_ms >= hook.flash_min_ms:
+        problems.append("hook.pulse_min_ms: must be less than hook.flash_min_ms (pulses are shorter than flashes)")
+    if hook.debounce_ms >= hook.pulse_min_ms:
+        problems.append("hook.debounce_ms: must be less than hook.pulse_min_ms")
+    if dialplan.interdigit_short_s > dialplan.interdigit_s:
+        problems.append("dialplan.interdigit_short_s: must not exceed dialplan.interdigit_s")
+    digit_map = DigitMap.parse(dialplan.map)
+    for code in config.star_codes:
+        if not digit_map.match(code).dialable:
+            problems.append(f"star_codes.{code}: the dial plan never completes this code")
+    seen: dict[str, str] = {}
+    for i, contact in enumerate(config.contacts):
+        for kind in ("speed_dial", "number"):
+            keys = getattr(contact, kind)
+            if keys and keys in seen:
+                problems.append(f"contacts[{i}].{kind}: {keys} is already used by {seen[keys]}")
+            elif keys:
+                seen[keys] = contact.name
+    ids = [a.id for a in config.sip_accounts]
+    for i, account_id in enumerate(ids):
+        if account_id in ids[:i]:
+            problems.append(f"sip_accounts[{i}].id: {account_id} is used twice")
+    if config.dialplan.digits_account and config.dialplan.digits_account not in ids:
+        problems.append(f"dialplan.digits_account: no SIP account named {config.dialplan.digits_account!r}")
+
+
+def to_table(config: object, *, mask: bool = False) -> Table:
+    """The config as a TOML-ready table; secrets replaced by a mask when asked."""
+    out: Table = {}
+    for spec in fields(config):  # type: ignore[arg-type]
+        value = getattr(config, spec.name)
+        if is_dataclass(value):
+            out[spec.name] = to_table(value, mask=mask)
+        elif isinstance(value, list):
+            out[spec.name] = [to_table(x, mask=mask) if is_dataclass(x) else x for x in value]
+        elif mask and spec.metadata.get("secret") and value:
+            out[spec.name] = SECRET_MASK
+        else:
+            out[spec.name] = value
+    return out
+
+
+@dataclass(frozen=True)
+class Loaded:
+    config: Config
+    layers: tuple[Layer, ...]
+
+
+def load_layers(layers: list[Layer]) -> Loaded:
+    merged: Table = {}
+    for layer in layers:
+        merged = merge(merged, layer.table)
+    return Loaded(build(merged), tuple(layers))
+
+
+def settings_of(config: Config) -> Settings:
+    """What the pure phone needs from the config, in seconds."""
+    hook, dialplan, timers = config.hook, config.dialplan, config.timers
+    return Settings(
+        country=config.phone.country.upper(),
+        digit_map=DigitMap.parse(dialplan.map),
+        pound_sends=dialplan.pound_sends,
+        first_digit_s=dialplan.first_digit_s,
+        interdigit_s=dialplan.interdigit_s,
+        interdigit_short_s=dialplan.interdigit_short_s,
+        flash_min_s=hook.flash_min_ms / 1000,
+        flash_max_s=hook.flash_max_ms / 1000,
+        pulse_dialing=hook.pulse_dialing,
+        pulse_min_s=hook.pulse_min_ms / 1000,
+        pulse_digit_gap_s=hook.pulse_digit_gap_ms / 1000,
+        reorder_s=timers.reorder_s,
+        howler_s=timers.howler_s,
+        confirm_s=timers.confirm_s,
+        star_codes=tuple((code, Feature(name)) for code, name in config.star_codes.items()),
+        digits_account=dialplan.digits_account,
+        dnd=config.features.dnd,
+        private_mode=config.features.private_mode,
+        call_waiting=config.features.call_waiting,
+    )
+
+
+def contacts_of(config: Config) -> tuple[Contact, ...]:
+    return tuple(Contact(c.name, c.uri, c.speed_dial, c.number, c.account) for c in config.contacts)

@@ -1,0 +1,159 @@
+"""The configuration schema: dataclasses whose field metadata carries checks, docs and secrecy.
+
+Every key has a default, so an empty file is a valid configuration. Keys are addressed with dotted
+paths (``dialplan.interdigit_s``), which is also how errors name them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import validators as v
+
+DRIVERS: dict[str, tuple[str, ...]] = {
+    # Driver names each port can use; the composition root maps them to classes.
+    "hook": ("fake",),
+    "keypad": ("fake",),
+    "ringer": ("fake",),
+    "tones": ("fake",),
+    "display": ("fake",),
+    "telephony": ("fake",),
+}
+
+
+def opt(default: Any, *checks: v.Check, doc: str = "", secret: bool = False) -> Any:  # noqa: ANN401
+    """A config field: default, checks run in order, one line of documentation, secrecy."""
+    meta = {"checks": checks, "doc": doc, "secret": secret}
+    if isinstance(default, list | dict):
+        return field(default_factory=lambda: type(default)(default), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+@dataclass
+class BoardSection:
+    name: str = opt("desktop", doc="board definition in board/<name>/board.toml")
+    description: str = opt("", doc="what this hardware is")
+
+
+@dataclass
+class DriversSection:
+    hook: str = opt("fake", v.one_of(*DRIVERS["hook"]), doc="hook switch driver")
+    keypad: str = opt("fake", v.one_of(*DRIVERS["keypad"]), doc="keypad driver")
+    ringer: str = opt("fake", v.one_of(*DRIVERS["ringer"]), doc="ringer driver")
+    tones: str = opt("fake", v.one_of(*DRIVERS["tones"]), doc="tone player driver")
+    display: str = opt("fake", v.one_of(*DRIVERS["display"]), doc="display driver")
+    telephony: str = opt("fake", v.one_of(*DRIVERS["telephony"]), doc="telephony core")
+
+
+@dataclass
+class PhoneSection:
+    country: str = opt("US", v.country, doc="tones and ringer cadence (ITU-T E.180)")
+    display_name: str = opt("Jami phone", v.not_empty, doc="the name callers see")
+
+
+@dataclass
+class DialplanSection:
+    map: str = opt("*xx|xx.", v.digit_map, doc="digit map: x [2-9] . | <a:b> !")
+    interdigit_s: float = opt(5.0, v.between(0.5, 30), doc="long timer: number not complete yet")
+    interdigit_short_s: float = opt(2.0, v.between(0.2, 30), doc="short timer: complete, could go on")
+    first_digit_s: float = opt(15.0, v.between(1, 120), doc="dial tone this long without a digit: reorder")
+    pound_sends: bool = opt(True, doc="# dials what was dialed so far")  # noqa: FBT003
+    digits_account: str = opt("", doc="SIP account for numbers not in the directory")
+
+
+@dataclass
+class HookSection:
+    debounce_ms: int = opt(10, v.between(0, 50), doc="edges closer than this are contact bounce")
+    flash_min_ms: int = opt(100, v.between(40, 2000), doc="shortest on-hook that is a hook flash")
+    flash_max_ms: int = opt(900, v.between(100, 3000), doc="longest on-hook that is a hook flash")
+    pulse_dialing: bool = opt(True, doc="decode rotary dial pulses")  # noqa: FBT003
+    pulse_min_ms: int = opt(20, v.between(5, 100), doc="shortest break that is a dial pulse")
+    pulse_digit_gap_ms: int = opt(250, v.between(100, 1500), doc="closed this long ends a rotary digit")
+
+
+@dataclass
+class TimersSection:
+    reorder_s: float = opt(20.0, v.between(1, 600), doc="busy or reorder this long, then the howler")
+    howler_s: float = opt(40.0, v.between(1, 600), doc="howler this long, then silence")
+    confirm_s: float = opt(1.2, v.between(0.2, 10), doc="confirmation tone after a star code")
+
+
+@dataclass
+class FeaturesSection:
+    dnd: bool = opt(False, doc="do not disturb: refuse every call")  # noqa: FBT003
+    private_mode: bool = opt(False, doc="only contacts may ring this phone")  # noqa: FBT003
+    call_waiting: bool = opt(True, doc="a second call gives a call-waiting tone")  # noqa: FBT003
+
+
+@dataclass
+class ContactEntry:
+    name: str = opt("", v.not_empty, doc="shown on the display")
+    uri: str = opt("", v.contact_uri, doc="40-hex Jami ID, registered name, or sip: URI")
+    speed_dial: str = opt("", v.dial_keys(2), doc="one or two keys")
+    number: str = opt("", v.dial_keys(12), doc="a directory number dialed in full")
+    account: str = opt("", doc="force this account")
+
+
+@dataclass
+class SipAccountEntry:
+    id: str = opt("", v.not_empty, doc="a short name for the account")
+    username: str = opt("", doc="user part of the SIP URI")
+    password: str = opt("", secret=True, doc="digest password")
+    registrar: str = opt("", doc="registrar host[:port]; empty for IP-to-IP")
+    local_port: int = opt(5060, v.between(1024, 65535), doc="local SIP port")
+
+
+@dataclass
+class JamiSection:
+    enabled: bool = opt(True, doc="create and use a Jami account")  # noqa: FBT003
+    bootstrap: list[str] = opt([], v.host_port_list, doc="DHT bootstrap nodes; empty: public")
+    archive_password: str = opt("", secret=True, doc="password of the account archive backup")
+
+
+@dataclass
+class RingerSection:
+    volume: int = opt(80, v.between(0, 100), doc="ringer volume in percent")
+
+
+@dataclass
+class AudioSection:
+    handset_volume: int = opt(70, v.between(0, 100), doc="handset volume in percent")
+    tone_level: float = opt(0.3, v.between(0.01, 1.0), doc="tone amplitude, 1.0 = full scale")
+
+
+@dataclass
+class WebSection:
+    listen: str = opt("127.0.0.1:8080", v.host_port, doc="where the web page listens")
+    admin_password_file: str = opt("", doc="preset admin password (headless installs)")
+
+
+DEFAULT_STAR_CODES = {
+    "*78": "dnd_on",
+    "*79": "dnd_off",
+    "*60": "private_on",
+    "*61": "private_off",
+    "*70": "call_waiting_cancel",
+    "*56": "call_waiting_on",
+    "*57": "call_waiting_off",
+    "*66": "redial",
+    "*69": "call_return",
+}
+
+
+@dataclass
+class Config:
+    board: BoardSection = field(default_factory=BoardSection)
+    drivers: DriversSection = field(default_factory=DriversSection)
+    phone: PhoneSection = field(default_factory=PhoneSection)
+    dialplan: DialplanSection = field(default_factory=DialplanSection)
+    hook: HookSection = field(default_factory=HookSection)
+    timers: TimersSection = field(default_factory=TimersSection)
+    features: FeaturesSection = field(default_factory=FeaturesSection)
+    star_codes: dict[str, str] = opt(DEFAULT_STAR_CODES, v.star_code_table, doc="code -> feature")
+    contacts: list[ContactEntry] = opt([], doc="the directory")
+    sip_accounts: list[SipAccountEntry] = opt([], doc="plain SIP accounts")
+    jami: JamiSection = field(default_factory=JamiSection)
+    ringer: RingerSection = field(default_factory=RingerSection)
+    audio: AudioSection = field(default_factory=AudioSection)
+    web: WebSection = field(default_factory=WebSection)

@@ -1,0 +1,94 @@
+"""Checks attached to config fields. Each returns an error message, or None when the value is fine."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from appliance.phone.dialplan import DigitMap, DigitMapError
+from appliance.phone.directory import JAMI_ID
+from appliance.phone.model import Feature
+from appliance.phone.tones import COUNTRIES
+
+Check = Callable[[object], str | None]
+
+_JAMI_NAME = re.compile(r"^[a-z0-9_-]{3,32}$", re.IGNORECASE)
+_SIP_URI = re.compile(r"^sips?:([^@\s]+@)?[A-Za-z0-9.\-\[\]:]+(;[^\s]*)?$")
+_HOST_PORT = re.compile(r"^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.\-]+):(\d{1,5})$")
+_DIAL_KEYS = re.compile(r"^[0-9*#]+$")
+
+
+def between(low: float, high: float) -> Check:
+    def check(value: object) -> str | None:
+        assert isinstance(value, int | float)
+        return None if low <= value <= high else f"must be between {low:g} and {high:g}"
+
+    return check
+
+
+def one_of(*choices: str) -> Check:
+    def check(value: object) -> str | None:
+        if value in choices:
+            return None
+        return f"must be one of {', '.join(choices)} (got {value!r})"
+
+    return check
+
+
+def country(value: object) -> str | None:
+    return one_of(*COUNTRIES)(str(value).upper())
+
+
+def digit_map(value: object) -> str | None:
+    try:
+        DigitMap.parse(str(value))
+    except DigitMapError as exc:
+        return f"invalid digit map: {exc}"
+    return None
+
+
+def contact_uri(value: object) -> str | None:
+    text = str(value).strip()
+    if JAMI_ID.match(text.lower()) or _SIP_URI.match(text) or _JAMI_NAME.match(text):
+        return None
+    return "must be a 40-hex Jami ID, a registered Jami name or a sip: URI"
+
+
+def dial_keys(max_len: int) -> Check:
+    def check(value: object) -> str | None:
+        text = str(value)
+        if text == "" or (_DIAL_KEYS.match(text) and len(text) <= max_len):
+            return None
+        return f"must be up to {max_len} keys of 0-9 * #"
+
+    return check
+
+
+def host_port(value: object) -> str | None:
+    match = _HOST_PORT.match(str(value))
+    if match and 0 < int(match.group(2)) < 65536:
+        return None
+    return "must be HOST:PORT, for example 127.0.0.1:8080"
+
+
+def host_port_list(value: object) -> str | None:
+    assert isinstance(value, list)
+    for item in value:
+        if host_port(item) is not None:
+            return f"{item!r} must be HOST:PORT"
+    return None
+
+
+def star_code_table(value: object) -> str | None:
+    assert isinstance(value, dict)
+    features = {f.value for f in Feature}
+    for code, feature in value.items():
+        if not re.match(r"^[*#][0-9*#]{1,5}$", code):
+            return f"code {code!r} must start with * or # and have 2 to 6 keys"
+        if feature not in features:
+            return f"{code}: unknown feature {feature!r} (known: {', '.join(sorted(features))})"
+    return None
+
+
+def not_empty(value: object) -> str | None:
+    return None if str(value).strip() else "must not be empty"

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import asyncio
+
+from appliance.phone.tones import Cadence
+
+from ._watch import Watchable
+
+
+class FakeRinger(Watchable):
+    """A bell that records when it was told to ring and with which cadence."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cadence: Cadence | None = None
+        self.history: list[tuple[float, bool]] = []
+
+    @property
+    def ringing(self) -> bool:
+        return self.cadence is not None
+
+    def start_ringing(self, cadence: Cadence) -> None:
+        was = self.ringing
+        self.cadence = cadence
+        if not was:
+            self._record(on=True)
+
+    def stop_ringing(self) -> None:
+        if self.ringing:
+            self.cadence = None
+            self._record(on=False)
+
+    async def stop(self) -> None:
+        self.stop_ringing()
+
+    def _record(self, *, on: bool) -> None:
+        self.history.append((asyncio.get_running_loop().time(), on))
+        self._notify(event="ringer", on=on)

@@ -1,0 +1,271 @@
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from dataclasses import dataclass, replace
+
+from appliance.phone.events import (
+    AccountChanged,
+    CallIncoming,
+    CallState,
+    CallStateChanged,
+    ConferenceFormed,
+    Event,
+    TelephonyLost,
+    TelephonyRestored,
+    TrustedContactsChanged,
+    TrustRequestsChanged,
+    VoicemailChanged,
+)
+from appliance.phone.model import AccountInfo, AccountKind, CallId, Contact, Registration
+from appliance.ports import EventSink, TelephonyError, TrustRequest
+
+from ._watch import Watchable
+
+
+@dataclass(frozen=True, slots=True)
+class FakeSipAccount:
+    id: str
+    username: str
+    registrar: str = ""
+
+
+@dataclass(slots=True)
+class _Call:
+    id: CallId
+    account: str
+    peer: str
+    outgoing: bool
+    state: CallState
+
+
+def fake_jami_id(seed: str) -> str:
+    """A stable 40-hex ID, as a Jami account's would be."""
+    return hashlib.sha1(seed.encode(), usedforsecurity=False).hexdigest()
+
+
+class FakeTelephony(Watchable):
+    """An in-memory telephony core that behaves like the Jami daemon as measured.
+
+    Accounts go TRYING then REGISTERED after ``register_delay_s``; a placed call is CONNECTING,
+    then RINGING after ``ring_delay_s``; an accepted call is CURRENT after ``answer_delay_s``.
+    The far end is driven with ``remote_answer()``, ``remote_busy()``, ``remote_fail()``,
+    ``remote_hangup()``, and calls arrive with ``ring_in()``. ``crash()`` loses every call and
+    comes back after ``restart_delay_s``, like a daemon restarted by its supervisor.
+    """
+
+    def __init__(
+        self,
+        jami_name: str | None = "Jami phone",
+        sip_accounts: tuple[FakeSipAccount, ...] = (),
+        *,
+        seed: str = "desktop",
+        register_delay_s: float = 0.8,
+        ring_delay_s: float = 0.35,
+        answer_delay_s: float = 0.045,
+        restart_delay_s: float = 1.0,
+    ) -> None:
+        super().__init__()
+        self.accounts: dict[str, AccountInfo] = {}
+        if jami_name is not None:
+            self.accounts["jami"] = AccountInfo("jami", AccountKind.JAMI, fake_jami_id(seed), name=jami_name)
+        for sip in sip_accounts:
+            uri = f"{sip.username}@{sip.registrar}" if sip.registrar else sip.username
+            self.accounts[sip.id] = AccountInfo(sip.id, AccountKind.SIP, uri, host=sip.registrar)
+        self.register_delay_s = register_delay_s
+        self.ring_delay_s = ring_delay_s
+        self.answer_delay_s = answer_delay_s
+        self.restart_delay_s = restart_delay_s
+        self.calls: dict[CallId, _Call] = {}
+        self.commands: list[tuple[str, ...]] = []
+        self.contacts: list[Contact] = []
+        self._requests: dict[str, TrustRequest] = {}
+        self.sent_requests: list[tuple[str, bytes]] = []
+        self._sink: EventSink | None = None
+        self._latest: CallId | None = None
+        self._incoming = 0
+        self._up = False
+
+    # --- the port ------------------------------------------------------------------------------
+
+    async def start(self, sink: EventSink) -> None:
+        self._sink = sink
+        self._come_up()
+
+    async def stop(self) -> None:
+        self._sink = None
+        self._up = False
+
+    async def place_call(self, call: CallId, account: str, uri: str) -> None:
+        info = self._ready(account)
+        self._record("place", call=call, to=uri, account=info.id)
+        self.calls[call] = _Call(call, account, uri, outgoing=True, state=CallState.CONNECTING)
+        self._latest = call
+        self._send(CallStateChanged(call, CallState.CONNECTING))
+        self._later(self.ring_delay_s, self._set_state, call, CallState.RINGING, CallState.CONNECTING)
+
+    async def accept(self, call: CallId) -> None:
+        self._known(call)
+        self._record("answer", call=call)
+        self._later(self.answer_delay_s, self._set_state, call, CallState.CURRENT, CallState.INCOMING)
+
+    async def refuse(self, call: CallId) -> None:
+        self._known(call)
+        self._record("refuse", call=call)
+        self._end(call)
+
+    async def hang_up(self, call: CallId) -> None:
+        self._known(call)
+        self._record("hangup", call=call)
+        self._end(call)
+
+    async def hold(self, call: CallId) -> None:
+        self._known(call)
+        self._record("hold", call=call)
+        self._set_state(call, CallState.HOLD)
+
+    async def resume(self, call: CallId) -> None:
+        self._known(call)
+        self._record("resume", call=call)
+        self._set_state(call, CallState.CURRENT)
+
+    async def conference(self, calls: tuple[CallId, ...]) -> None:
+        for call in calls:
+            self._known(call)
+        self._record("conference", calls=",".join(calls))
+        for call in calls:
+            self._set_state(call, CallState.CURRENT)
+        self._send(ConferenceFormed(calls))
+
+    async def send_dtmf(self, call: CallId, key: str) -> None:
+        self._known(call)
+        self._record("dtmf", call=call, key=key)
+
+    def trust_requests(self) -> list[TrustRequest]:
+        return list(self._requests.values())
+
+    async def accept_trust_request(self, uri: str) -> None:
+        request = self._requests.pop(uri, None)
+        if request is None:
+            raise TelephonyError(f"no trust request from {uri}")
+        self.contacts.append(Contact(name="", uri=uri))
+        self._send(TrustRequestsChanged(len(self._requests)))
+        self._send(TrustedContactsChanged(tuple(self.contacts)))
+
+    async def discard_trust_request(self, uri: str) -> None:
+        if self._requests.pop(uri, None) is None:
+            raise TelephonyError(f"no trust request from {uri}")
+        self._send(TrustRequestsChanged(len(self._requests)))
+
+    async def send_trust_request(self, uri: str, vcard: bytes) -> None:
+        self.sent_requests.append((uri, vcard))
+
+    # --- the far end and the world -------------------------------------------------------------
+
+    @property
+    def latest(self) -> CallId | None:
+        return self._latest if self._latest in self.calls else None
+
+    def ring_in(self, uri: str, name: str = "", account: str = "jami") -> CallId:
+        self._incoming += 1
+        call = CallId(f"in-{self._incoming}")
+        self.calls[call] = _Call(call, account, uri, outgoing=False, state=CallState.INCOMING)
+        self._latest = call
+        self._send(CallIncoming(call, account, uri, name))
+        return call
+
+    def remote_answer(self, call: CallId | None = None) -> None:
+        self._set_state(self._pick(call), CallState.CURRENT)
+
+    def remote_busy(self, call: CallId | None = None) -> None:
+        target = self._pick(call)
+        self._send(CallStateChanged(target, CallState.BUSY))
+        self.calls.pop(target, None)
+
+    def remote_fail(self, call: CallId | None = None, code: int = 408) -> None:
+        target = self._pick(call)
+        self._send(CallStateChanged(target, CallState.FAILURE, code))
+        self.calls.pop(target, None)
+
+    def remote_hangup(self, call: CallId | None = None) -> None:
+        self._end(self._pick(call))
+
+    def receive_trust_request(self, uri: str, vcard: bytes = b"") -> None:
+        loop = asyncio.get_running_loop()
+        self._requests[uri] = TrustRequest(uri, loop.time(), vcard)
+        self._send(TrustRequestsChanged(len(self._requests)))
+
+    def voicemail(self, waiting: int, account: str = "jami") -> None:
+        self._send(VoicemailChanged(account, waiting))
+
+    def crash(self) -> None:
+        """The daemon dies: every call is gone; it comes back after ``restart_delay_s``."""
+        self._up = False
+        self.calls.clear()
+        self._record("crash")
+        self._send(TelephonyLost("the telephony core stopped"))
+        self._later(self.restart_delay_s, self._restart)
+
+    # --- internals -----------------------------------------------------------------------------
+
+    def _restart(self) -> None:
+        self._come_up()
+        self._send(TelephonyRestored())
+
+    def _come_up(self) -> None:
+        self._up = True
+        for account in list(self.accounts.values()):
+            self._set_account(replace(account, registration=Registration.TRYING))
+            self._later(self.register_delay_s, self._register, account.id)
+        if self._requests:
+            self._send(TrustRequestsChanged(len(self._requests)))
+        if self.contacts:
+            self._send(TrustedContactsChanged(tuple(self.contacts)))
+
+    def _register(self, account_id: str) -> None:
+        if self._up and account_id in self.accounts:
+            self._set_account(replace(self.accounts[account_id], registration=Registration.REGISTERED))
+
+    def _set_account(self, account: AccountInfo) -> None:
+        self.accounts[account.id] = account
+        self._send(AccountChanged(account))
+
+    def _ready(self, account_id: str) -> AccountInfo:
+        info = self.accounts.get(account_id)
+        if not self._up or info is None or info.registration is not Registration.REGISTERED:
+            raise TelephonyError(f"account {account_id} is not registered")
+        return info
+
+    def _known(self, call: CallId) -> _Call:
+        if not self._up or call not in self.calls:
+            raise TelephonyError(f"no call {call}")
+        return self.calls[call]
+
+    def _pick(self, call: CallId | None) -> CallId:
+        target = call or self.latest
+        if target is None or target not in self.calls:
+            raise TelephonyError("there is no call at the far end")
+        return target
+
+    def _set_state(self, call: CallId, state: CallState, only_from: CallState | None = None) -> None:
+        current = self.calls.get(call)
+        if current is None or (only_from is not None and current.state is not only_from):
+            return
+        current.state = state
+        self._send(CallStateChanged(call, state))
+
+    def _end(self, call: CallId) -> None:
+        if self.calls.pop(call, None) is not None:
+            self._send(CallStateChanged(call, CallState.HUNGUP))
+            self._send(CallStateChanged(call, CallState.OVER))
+
+    def _later(self, delay: float, callback: object, *args: object) -> None:
+        asyncio.get_running_loop().call_later(delay, callback, *args)  # type: ignore[arg-type]
+
+    def _send(self, event: Event) -> None:
+        if self._sink is not None:
+            self._sink(event)
+
+    def _record(self, action: str, **detail: str) -> None:
+        self.commands.append((action, *detail.values()))
+        self._notify(event="call", action=action, **detail)

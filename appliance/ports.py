@@ -1,0 +1,143 @@
+"""The phone's ports: what the runtime needs from hardware and from the telephony core.
+
+Every port has a real driver (``appliance.drivers``) and a fake twin (``appliance.fakes``) that
+satisfy the same Protocol, so the same contract tests run against both. Methods called from the
+event loop must not block: a driver whose library blocks or calls back on its own thread hands
+work to a thread and comes back with ``loop.call_soon_threadsafe``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from appliance.phone.events import Event
+from appliance.phone.model import CallId
+from appliance.phone.screens import ScreenModel
+from appliance.phone.tones import Cadence, Tone, TonePattern
+
+HookEdge = Callable[[bool, float], None]
+"""Receives a raw hook-switch edge: ``(off_hook, at)``, ``at`` in the loop's monotonic seconds."""
+
+KeyListener = Callable[[str], None]
+EventSink = Callable[[Event], None]
+
+
+class HookSwitch(Protocol):
+    """The handset's cradle switch.
+
+    Implementations report every raw edge, bounce included: debouncing, flash and pulse
+    decoding happen once, in the appliance, for every driver alike.
+    """
+
+    @property
+    def off_hook(self) -> bool:
+        """The raw level now: True when the handset is lifted."""
+        ...
+
+    async def start(self, on_edge: HookEdge) -> None:
+        """Begin reporting edges to ``on_edge`` (called on the event loop)."""
+        ...
+
+    async def stop(self) -> None: ...
+
+
+class Keypad(Protocol):
+    """Keys pressed on the phone (``0-9 * #`` and ``A-D``), or DTMF digits detected on an analog line."""
+
+    async def start(self, on_key: KeyListener) -> None:
+        """Begin reporting each key press once, on the event loop."""
+        ...
+
+    async def stop(self) -> None: ...
+
+
+class Ringer(Protocol):
+    """A bell, a ringer chip, or a ringtone on a speaker. Must be silent after ``stop_ringing``."""
+
+    @property
+    def ringing(self) -> bool: ...
+
+    def start_ringing(self, cadence: Cadence) -> None:
+        """Ring with ``cadence`` until told to stop; calling it again restarts the cadence."""
+        ...
+
+    def stop_ringing(self) -> None: ...
+
+    async def stop(self) -> None:
+        """Release the hardware, leaving the ringer off."""
+        ...
+
+
+class Tones(Protocol):
+    """Call-progress tones in the handset. One at a time: ``play`` replaces what plays."""
+
+    @property
+    def playing(self) -> Tone | None: ...
+
+    def play(self, tone: Tone, pattern: TonePattern) -> None: ...
+
+    def stop_tone(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+class Display(Protocol):
+    """A small screen. ``show`` must not block; a failing display must not raise."""
+
+    def show(self, screen: ScreenModel) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class TrustRequest:
+    """A pending contact request: who sent it, when, and the vCard it carried."""
+
+    uri: str
+    received_at: float
+    vcard: bytes = b""
+
+
+class Telephony(Protocol):
+    """The telephony core (the Jami daemon, or its fake).
+
+    It reports what happens as phone events, one event per observation, through the sink given to
+    :meth:`start`; commands are coroutines that return once the core has accepted them. A command
+    the core rejects raises :class:`TelephonyError`.
+    """
+
+    async def start(self, sink: EventSink) -> None:
+        """Connect, then report accounts, contacts and pending requests as events."""
+        ...
+
+    async def stop(self) -> None: ...
+
+    async def place_call(self, call: CallId, account: str, uri: str) -> None: ...
+
+    async def accept(self, call: CallId) -> None: ...
+
+    async def refuse(self, call: CallId) -> None: ...
+
+    async def hang_up(self, call: CallId) -> None: ...
+
+    async def hold(self, call: CallId) -> None: ...
+
+    async def resume(self, call: CallId) -> None: ...
+
+    async def conference(self, calls: tuple[CallId, ...]) -> None: ...
+
+    async def send_dtmf(self, call: CallId, key: str) -> None: ...
+
+    def trust_requests(self) -> list[TrustRequest]: ...
+
+    async def accept_trust_request(self, uri: str) -> None: ...
+
+    async def discard_trust_request(self, uri: str) -> None: ...
+
+    async def send_trust_request(self, uri: str, vcard: bytes) -> None: ...
+
+
+class TelephonyError(RuntimeError):
+    """The telephony core refused a command or is unreachable."""

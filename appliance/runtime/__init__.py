@@ -1,0 +1,1 @@
+"""The asyncio shell around the pure phone: events in, effects out, timers, lifecycle."""

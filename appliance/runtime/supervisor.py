@@ -1,0 +1,278 @@
+"""The runtime: one queue of events, the pure machine, and the dispatch of its effects.
+
+Events go up (drivers post, never block), commands go down (effects dispatched in order). The
+telephony core gets its commands through one ordered worker so that a slow D-Bus call never holds
+up the handset, and a command the core rejects comes back to the phone as a failed call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from appliance.phone import effects as fx
+from appliance.phone.events import CallState, CallStateChanged, Event, HookChanged, KeyPressed, TimerExpired
+from appliance.phone.machine import step
+from appliance.phone.model import CallStatus, Mode, Phone
+from appliance.phone.screens import ScreenModel, screen
+from appliance.phone.tones import PLANS, TonePlan
+from appliance.ports import Display, HookSwitch, Keypad, Ringer, Telephony, TelephonyError, Tones
+
+from .debounce import HookDebouncer
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Ports:
+    hook: HookSwitch
+    keypad: Keypad
+    ringer: Ringer
+    tones: Tones
+    display: Display
+    telephony: Telephony
+
+
+class FeatureStore(Protocol):
+    """Persists what star codes change (do not disturb, private mode, call waiting)."""
+
+    async def save_feature(self, name: str, on: bool) -> None: ...
+
+
+class MemoryFeatureStore:
+    """Keeps star-code changes in memory (the simulator, tests)."""
+
+    def __init__(self) -> None:
+        self.saved: dict[str, bool] = {}
+
+    async def save_feature(self, name: str, on: bool) -> None:
+        self.saved[name] = on
+
+
+PhoneListener = Callable[[Phone], None]
+EffectListener = Callable[[fx.Effect, float], None]
+
+
+class Supervisor:
+    """Runs the phone: start the ports, feed the machine, dispatch effects, stop cleanly.
+
+    Crash loudly: an unexpected error in the loop ends :meth:`run` with that error (the service
+    manager restarts the process); the ringer and tone are stopped on the way out.
+    """
+
+    def __init__(
+        self,
+        ports: Ports,
+        phone: Phone,
+        *,
+        debounce_s: float = 0.010,
+        features: FeatureStore | None = None,
+        call_log_size: int = 500,
+    ) -> None:
+        self.ports = ports
+        self.phone = phone
+        self.features: FeatureStore = features or MemoryFeatureStore()
+        self.call_log: deque[fx.LogCall] = deque(maxlen=call_log_size)
+        self._debouncer = HookDebouncer(debounce_s, self._hook_settled)
+        self._events: asyncio.Queue[Event] = asyncio.Queue()
+        self._commands: asyncio.Queue[fx.Effect] = asyncio.Queue()
+        self._timers: dict[str, asyncio.TimerHandle] = {}
+        self._tick: asyncio.TimerHandle | None = None
+        self._screen: ScreenModel | None = None
+        self._phone_listeners: list[PhoneListener] = []
+        self._effect_listeners: list[EffectListener] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self._started = asyncio.Event()
+
+    # --- public API (web page, console, simulator) ---------------------------------------------
+
+    def post(self, event: Event) -> None:
+        """Queue an event; safe from any callback on the loop."""
+        self._events.put_nowait(event)
+
+    def on_phone(self, listener: PhoneListener) -> None:
+        """Call ``listener`` with the new phone after every step."""
+        self._phone_listeners.append(listener)
+
+    def on_effect(self, listener: EffectListener) -> None:
+        """Call ``listener`` with every effect as it is dispatched (benchmarks, traces)."""
+        self._effect_listeners.append(listener)
+
+    @property
+    def plan(self) -> TonePlan:
+        return PLANS[self.phone.settings.country]
+
+    @property
+    def screen(self) -> ScreenModel | None:
+        return self._screen
+
+    async def started(self) -> None:
+        await self._started.wait()
+
+    async def idle(self) -> None:
+        """Wait until every queued event and command has been handled (tests, simulator)."""
+        while not (self._events.empty() and self._commands.empty()):
+            await asyncio.sleep(0)
+        await asyncio.sleep(0)
+
+    async def run(self) -> None:
+        """Start the ports and run until cancelled or until a task fails."""
+        try:
+            await self._start()
+            done, _ = await asyncio.wait(self._tasks, return_when=asyncio.FIRST_EXCEPTION)
+            for task in done:
+                task.result()
+        finally:
+            await self._shutdown()
+
+    # --- lifecycle -----------------------------------------------------------------------------
+
+    async def _start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._tasks = [
+            loop.create_task(self._event_loop(), name="phone-events"),
+            loop.create_task(self._command_loop(), name="telephony-commands"),
+        ]
+        self._refresh_display()
+        self._debouncer.reset(self.ports.hook.off_hook)
+        await self.ports.hook.start(self._debouncer.edge)
+        await self.ports.keypad.start(lambda key: self.post(KeyPressed(key)))
+        await self.ports.telephony.start(self.post)
+        if self.ports.hook.off_hook:
+            self.post(HookChanged(off_hook=True, at=loop.time()))
+        self._started.set()
+
+    async def _shutdown(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        for handle in self._timers.values():
+            handle.cancel()
+        if self._tick:
+            self._tick.cancel()
+        # Never leave a bell ringing or a tone playing behind us.
+        self.ports.ringer.stop_ringing()
+        self.ports.tones.stop_tone()
+        for stop in (
+            self.ports.hook.stop,
+            self.ports.keypad.stop,
+            self.ports.telephony.stop,
+            self.ports.ringer.stop,
+            self.ports.tones.stop,
+            self.ports.display.stop,
+        ):
+            try:
+                await stop()
+            except Exception:
+                log.exception("stopping %s failed", stop)
+
+    # --- the loop ------------------------------------------------------------------------------
+
+    def _hook_settled(self, off_hook: bool, at: float) -> None:
+        self.post(HookChanged(off_hook, at))
+
+    async def _event_loop(self) -> None:
+        while True:
+            event = await self._events.get()
+            self.handle(event)
+
+    def handle(self, event: Event) -> None:
+        """Step the machine with one event and dispatch its effects (synchronously)."""
+        now = asyncio.get_running_loop().time()
+        self.phone, effects = step(self.phone, event, now)
+        for effect in effects:
+            self._dispatch(effect, now)
+        self._refresh_display()
+        for listener in self._phone_listeners:
+            listener(self.phone)
+
+    def _dispatch(self, effect: fx.Effect, now: float) -> None:
+        match effect:
+            case fx.PlayTone(tone):
+                self.ports.tones.play(tone, self.plan.pattern(tone))
+            case fx.StopTone():
+                self.ports.tones.stop_tone()
+            case fx.StartRinger():
+                self.ports.ringer.start_ringing(self.plan.ring)
+            case fx.StopRinger():
+                self.ports.ringer.stop_ringing()
+            case fx.ArmTimer(name, seconds):
+                self._cancel_timer(name)
+                loop = asyncio.get_running_loop()
+                self._timers[name] = loop.call_later(seconds, self.post, TimerExpired(name))
+            case fx.CancelTimer(name):
+                self._cancel_timer(name)
+            case fx.SaveFeature():
+                self._commands.put_nowait(effect)
+            case fx.LogCall():
+                self.call_log.append(effect)
+            case _:
+                self._commands.put_nowait(effect)
+        for listener in self._effect_listeners:
+            listener(effect, now)
+
+    def _cancel_timer(self, name: str) -> None:
+        handle = self._timers.pop(name, None)
+        if handle is not None:
+            handle.cancel()
+
+    async def _command_loop(self) -> None:
+        while True:
+            effect = await self._commands.get()
+            try:
+                await self._command(effect)
+            except TelephonyError as exc:
+                log.warning("%s refused: %s", type(effect).__name__, exc)
+                if isinstance(effect, fx.PlaceCall | fx.Accept):
+                    self.post(CallStateChanged(effect.call, CallState.FAILURE))
+            except OSError:
+                log.exception("%s failed", type(effect).__name__)
+
+    def _command(self, effect: fx.Effect) -> Awaitable[None]:
+        core = self.ports.telephony
+        match effect:
+            case fx.PlaceCall(call, account, uri):
+                return core.place_call(call, account, uri)
+            case fx.Accept(call):
+                return core.accept(call)
+            case fx.Refuse(call):
+                return core.refuse(call)
+            case fx.HangUp(call):
+                return core.hang_up(call)
+            case fx.Hold(call):
+                return core.hold(call)
+            case fx.Resume(call):
+                return core.resume(call)
+            case fx.Conference(calls):
+                return core.conference(calls)
+            case fx.SendDtmf(call, key):
+                return core.send_dtmf(call, key)
+            case fx.SaveFeature(name, on):
+                return self.features.save_feature(name, on)
+        raise AssertionError(f"not a command: {effect}")
+
+    # --- the display ---------------------------------------------------------------------------
+
+    def _refresh_display(self) -> None:
+        loop = asyncio.get_running_loop()
+        current = screen(self.phone, loop.time())
+        if current != self._screen:
+            self._screen = current
+            self.ports.display.show(current)
+        active = self.phone.active_call
+        if self.phone.mode is Mode.TALKING and active and active.status is CallStatus.CONNECTED:
+            if self._tick is None and active.connected_at is not None:
+                # Redraw when the call timer turns to its next whole second.
+                into = (loop.time() - active.connected_at) % 1.0
+                self._tick = loop.call_later(1.0 - into, self._on_tick)
+
+    def _on_tick(self) -> None:
+        self._tick = None
+        self._refresh_display()

@@ -1,0 +1,241 @@
+"""The desktop simulator: a script drives the fakes, the real runtime runs in virtual time.
+
+Script lines (``#`` starts a comment)::
+
+    lift | hang | flash [SECONDS] | press KEYS | pulse DIGITS | wait SECONDS
+    incoming CALLER            a contact's name, a URI, or any name (a stranger)
+    remote answer|busy|fail|hangup   the far end of the latest call
+    set KEY VALUE              a config value, e.g. set features.private_mode true
+    trust URI                  a trust request arrives from URI
+    crash                      the telephony core dies (and restarts)
+
+Each observable change is one JSON object on a line, with ``t`` in virtual seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from appliance.config.load import ConfigError, Layer, Loaded, contacts_of, load_layers, parse_assignment, settings_of
+from appliance.fakes.display import FakeDisplay
+from appliance.fakes.hook import FakeHookSwitch
+from appliance.fakes.keypad import FakeKeypad
+from appliance.fakes.ringer import FakeRinger
+from appliance.fakes.telephony import FakeSipAccount, FakeTelephony, fake_jami_id
+from appliance.fakes.tones import FakeTones
+from appliance.phone.dialplan import KEYS
+from appliance.phone.events import ContactsChanged, SettingsChanged
+from appliance.phone.model import Phone
+from appliance.ports import TelephonyError
+from appliance.runtime.supervisor import FeatureStore, Ports, Supervisor
+
+TRACED = ("tone", "ringer", "call", "display")
+
+
+class ScriptError(ValueError):
+    """A script line that cannot run; the message starts with its line number."""
+
+
+@dataclass(frozen=True)
+class Command:
+    line: int
+    verb: str
+    arg: str = ""
+
+
+_USAGE = {
+    "lift": "lift",
+    "hang": "hang",
+    "flash": "flash [SECONDS between 0.05 and 5]",
+    "press": "press KEYS (0-9 * # A-D)",
+    "pulse": "pulse DIGITS (0-9)",
+    "wait": "wait SECONDS",
+    "incoming": "incoming CALLER",
+    "remote": "remote answer|busy|fail|hangup",
+    "set": "set KEY VALUE",
+    "trust": "trust URI",
+    "crash": "crash",
+}
+
+
+def parse_script(text: str) -> list[Command]:
+    commands = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.split("#", 1)[0].strip() if not raw.lstrip().startswith("press") else raw.strip()
+        if raw.lstrip().startswith("#") or not line:
+            continue
+        verb, _, arg = line.partition(" ")
+        verb, arg = verb.lower(), arg.strip()
+        if verb not in _USAGE:
+            raise ScriptError(f"line {number}: unknown command {verb!r}; expected one of: {', '.join(_USAGE)}")
+        if not _valid(verb, arg):
+            raise ScriptError(f"line {number}: expected '{_USAGE[verb]}', got {line!r}")
+        commands.append(Command(number, verb, arg))
+    return commands
+
+
+def _valid(verb: str, arg: str) -> bool:
+    checks: dict[str, Callable[[str], bool]] = {
+        "lift": lambda a: not a,
+        "hang": lambda a: not a,
+        "crash": lambda a: not a,
+        "flash": lambda a: not a or (_number(a) is not None and 0.05 <= float(a) <= 5),
+        "press": lambda a: bool(a) and all(k.upper() in KEYS for k in a),
+        "pulse": lambda a: bool(re.fullmatch(r"[0-9]+", a)),
+        "wait": lambda a: _number(a) is not None and float(a) >= 0,
+        "incoming": bool,
+        "remote": lambda a: a in ("answer", "busy", "fail", "hangup"),
+        "set": lambda a: len(a.split(None, 1)) == 2,
+        "trust": bool,
+    }
+    return checks[verb](arg)
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+@dataclass
+class Fakes:
+    hook: FakeHookSwitch
+    keypad: FakeKeypad
+    ringer: FakeRinger
+    tones: FakeTones
+    display: FakeDisplay
+    telephony: FakeTelephony
+
+    def ports(self) -> Ports:
+        return Ports(self.hook, self.keypad, self.ringer, self.tones, self.display, self.telephony)
+
+
+def make_fakes(loaded: Loaded, *, seed: str = "desktop", bounce_ms: float = 0.0) -> Fakes:
+    config = loaded.config
+    sip = tuple(FakeSipAccount(a.id, a.username, a.registrar) for a in config.sip_accounts)
+    jami_name = config.phone.display_name if config.jami.enabled else None
+    return Fakes(
+        FakeHookSwitch(bounce_ms=bounce_ms),
+        FakeKeypad(),
+        FakeRinger(),
+        FakeTones(),
+        FakeDisplay(),
+        FakeTelephony(jami_name, sip, seed=seed),
+    )
+
+
+class Simulation:
+    """Drives fakes from script commands around a running supervisor."""
+
+    def __init__(
+        self,
+        loaded: Loaded,
+        fakes: Fakes,
+        supervisor: Supervisor,
+    ) -> None:
+        self.loaded = loaded
+        self.fakes = fakes
+        self.supervisor = supervisor
+
+    @classmethod
+    def build(cls, loaded: Loaded, features: FeatureStore | None = None) -> Simulation:
+        fakes = make_fakes(loaded)
+        config = loaded.config
+        phone = Phone.initial(settings_of(config), contacts_of(config))
+        supervisor = Supervisor(fakes.ports(), phone, debounce_s=config.hook.debounce_ms / 1000, features=features)
+        return cls(loaded, fakes, supervisor)
+
+    def watch(self, sink: Callable[[dict[str, Any]], None]) -> None:
+        for fake in (self.fakes.tones, self.fakes.ringer, self.fakes.telephony, self.fakes.display):
+            fake.watch(sink)
+
+    async def execute(self, command: Command) -> None:
+        try:
+            await self._execute(command)
+        except (TelephonyError, ConfigError) as exc:
+            raise ScriptError(f"line {command.line}: {command.verb} {command.arg}: {exc}".rstrip()) from exc
+        await self.supervisor.idle()
+
+    async def _execute(self, command: Command) -> None:  # noqa: PLR0912
+        fakes, arg = self.fakes, command.arg
+        match command.verb:
+            case "lift":
+                fakes.hook.lift()
+            case "hang":
+                fakes.hook.replace()
+            case "flash":
+                await fakes.hook.flash(float(arg) if arg else 0.5)
+            case "press":
+                fakes.keypad.press(arg.upper())
+            case "pulse":
+                await fakes.hook.dial(arg)
+            case "wait":
+                await asyncio.sleep(float(arg))
+            case "incoming":
+                uri, name = self._caller(arg)
+                fakes.telephony.ring_in(uri, name)
+            case "remote":
+                far = fakes.telephony
+                {"answer": far.remote_answer, "busy": far.remote_busy,
+                 "fail": far.remote_fail, "hangup": far.remote_hangup}[arg]()  # fmt: skip
+            case "set":
+                key, value = arg.split(None, 1)
+                self._set(key, value)
+            case "trust":
+                fakes.telephony.receive_trust_request(arg, f"BEGIN:VCARD\nFN:{arg}\nEND:VCARD\n".encode())
+            case "crash":
+                fakes.telephony.crash()
+
+    def _caller(self, caller: str) -> tuple[str, str]:
+        for contact in self.loaded.config.contacts:
+            if contact.name.lower() == caller.lower():
+                return contact.uri, ""
+        if re.fullmatch(r"[0-9a-fA-F]{40}", caller) or caller.startswith(("sip:", "ring:", "jami:")):
+            return caller, ""
+        return fake_jami_id(f"stranger:{caller}"), caller
+
+    def _set(self, key: str, value: str) -> None:
+        layer = Layer("set", parse_assignment(f"{key}={value}"))
+        self.loaded = load_layers([*self.loaded.layers, layer])
+        config = self.loaded.config
+        self.supervisor.post(SettingsChanged(settings_of(config)))
+        self.supervisor.post(ContactsChanged(contacts_of(config)))
+
+
+async def run_script(commands: list[Command], loaded: Loaded, emit: Callable[[str], None]) -> None:
+    """Run a parsed script in the current (virtual-time) loop, emitting JSON lines."""
+    sim = Simulation.build(loaded)
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+
+    def trace(change: dict[str, Any]) -> None:
+        if change.get("event") in TRACED:
+            emit(json.dumps({"t": round(loop.time() - start, 3), **change}, separators=(",", ":")))
+
+    sim.watch(trace)
+    task = loop.create_task(sim.supervisor.run())
+    await sim.supervisor.started()
+    await sim.supervisor.idle()
+    try:
+        for command in commands:
+            await sim.execute(command)
+            if task.done():
+                task.result()
+        # Let a hang-up or a rotary digit still being timed complete, as the handset would.
+        for name in ("hook", "pulse"):
+            deadline = sim.supervisor.phone.deadline(name)
+            if deadline is not None:
+                await asyncio.sleep(max(0.0, deadline - loop.time()) + 0.001)
+                await sim.supervisor.idle()
+    finally:
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
