@@ -152,7 +152,7 @@ def _parse_pattern(source: str) -> _Pattern:
             if end < 0 or ":" not in body[i:end]:
                 raise DigitMapError(f"'{source}' position {i + 1}: expected <dialed:replacement>")
             dialed, _, replacement = body[i + 1 : end].partition(":")
-            for key in dialed + replacement:
+            for key in dialed + replacement.replace("+", ""):  # '+' may be inserted (E.164)
                 if key.upper() not in KEYS:
                     raise DigitMapError(f"'{source}' position {i + 1}: '{key}' is not a key")
             elements.extend(_Keys(frozenset(k.upper()), emit=False) for k in dialed)

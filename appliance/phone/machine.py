@@ -421,6 +421,10 @@ def _on_call_state(ctx: _Step, event: CallStateChanged) -> None:
         case CallState.RINGING:
             if call.status is CallStatus.CONNECTING:
                 ctx.update_call(call.id, status=CallStatus.RINGING_OUT)
+        case CallState.CURRENT if call.status is CallStatus.RINGING_IN:
+            # We never accepted it: another device of the same account answered.
+            ctx.update_call(call.id, status=CallStatus.CONNECTED)
+            _ended(ctx, call, Mode.DIALING, "Answered elsewhere")
         case CallState.CURRENT:
             if call.status is not CallStatus.CONNECTED:
                 ctx.update_call(call.id, status=CallStatus.CONNECTED, connected_at=ctx.now)
@@ -443,7 +447,7 @@ def _on_call_state(ctx: _Step, event: CallStateChanged) -> None:
 def _ended(ctx: _Step, call: Call, then: Mode, notice: str) -> None:
     """A call ended from the far side (or failed); ``then`` is where the handset goes if it was ours."""
     before = ctx.phone
-    _drop(ctx, call, notice)
+    _drop(ctx, ctx.phone.call(call.id) or call, notice)
     was_active = call.id == before.active
     if before.consult == call.id:
         ctx.set(consult=None)

@@ -1,0 +1,106 @@
+"""Random event sequences: the machine never raises and keeps its promises."""
+
+import os
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from appliance.phone import effects as fx
+from appliance.phone.events import (
+    CallIncoming,
+    CallState,
+    CallStateChanged,
+    HookChanged,
+    KeyPressed,
+    TelephonyLost,
+    TelephonyRestored,
+    VoicemailChanged,
+)
+from appliance.phone.machine import ringer_of, tone_of
+from appliance.phone.model import CallId, Mode
+
+from .harness import ALICE, BOB, STRANGER, PhoneBench
+
+CALL_IDS = ["out-1", "out-2", "out-3", "in-1", "in-2"]
+
+actions = st.one_of(
+    st.tuples(st.just("lift")),
+    st.tuples(st.just("hang")),
+    st.tuples(st.just("flash"), st.floats(0.1, 0.89)),
+    st.tuples(st.just("open"), st.floats(0.0, 2.0)),
+    st.tuples(st.just("key"), st.sampled_from("0123456789*#")),
+    st.tuples(st.just("wait"), st.floats(0.0, 70.0)),
+    st.tuples(st.just("incoming"), st.sampled_from(["in-1", "in-2"]), st.sampled_from([ALICE, BOB, STRANGER])),
+    st.tuples(st.just("state"), st.sampled_from(CALL_IDS), st.sampled_from(list(CallState))),
+    st.tuples(st.just("lost")),
+    st.tuples(st.just("restored")),
+    st.tuples(st.just("voicemail"), st.integers(0, 3)),
+)
+
+
+def apply(bench: PhoneBench, action: tuple) -> list[fx.Effect]:  # noqa: PLR0911
+    match action:
+        case ("lift",):
+            return bench.send(HookChanged(True, bench.now))
+        case ("hang",):
+            return bench.send(HookChanged(False, bench.now))
+        case ("flash", seconds):
+            return bench.flash(seconds) if bench.phone.off_hook else []
+        case ("open", seconds):
+            out = bench.send(HookChanged(False, bench.now))
+            out += bench.advance(seconds)
+            return out + bench.send(HookChanged(True, bench.now))
+        case ("key", key):
+            return bench.send(KeyPressed(key))
+        case ("wait", seconds):
+            return bench.advance(seconds)
+        case ("incoming", call, uri):
+            return bench.send(CallIncoming(CallId(call), "jami", uri, ""))
+        case ("state", call, state):
+            return bench.send(CallStateChanged(CallId(call), state))
+        case ("lost",):
+            return bench.send(TelephonyLost())
+        case ("restored",):
+            return bench.send(TelephonyRestored())
+        case ("voicemail", count):
+            return bench.send(VoicemailChanged("jami", count))
+    raise AssertionError(action)
+
+
+@settings(max_examples=int(os.environ.get("PHONE_EXAMPLES", "400")), deadline=None)
+@given(st.lists(actions, max_size=40), st.booleans(), st.booleans())
+def test_random_sequences_keep_the_promises(sequence, private, cw):
+    from dataclasses import replace
+
+    bench = PhoneBench()
+    bench.phone = replace(bench.phone, private_mode=private, call_waiting=cw)
+    tone = ringer = None
+    for action in sequence:
+        out = apply(bench, action)  # never raises; invariants checked after each step
+        # Replaying the effects gives the state's outputs: one tone at a time, ringer as derived.
+        for effect in out:
+            match effect:
+                case fx.PlayTone(t):
+                    tone = t
+                case fx.StopTone():
+                    tone = None
+                case fx.StartRinger():
+                    ringer = effect
+                case fx.StopRinger():
+                    ringer = None
+        assert tone == tone_of(bench.phone)
+        assert ringer == ringer_of(bench.phone)
+        assert not (bench.phone.off_hook and ringer)
+
+    # Hanging up always ends idle, or ringing for a call still waiting or held.
+    if bench.phone.off_hook:
+        bench.send(HookChanged(False, bench.now))
+    bench.advance(1.0)
+    assert not bench.phone.off_hook
+    assert tone_of(bench.phone) is None
+    assert bench.phone.mode in (Mode.IDLE, Mode.RINGING)
+    if bench.phone.mode is Mode.RINGING:
+        assert bench.phone.waiting or bench.phone.held
+    else:
+        assert bench.phone.calls == ()
+    assert all(name not in ("digit", "signal", "hook") for name, _ in bench.phone.timers)
