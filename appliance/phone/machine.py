@@ -176,6 +176,8 @@ def _on_hook_changed(ctx: _Step, event: HookChanged) -> None:
         _end_rotary_digit(ctx)
         _flashed(ctx)
     elif settings.pulse_dialing and duration >= settings.pulse_min_s:
+        if ctx.phone.hook.pulses == 0:
+            ctx.cancel(DIGIT)  # a slow dial's '0' takes over a second: hold the interdigit timer
         ctx.set(hook=replace(ctx.phone.hook, pulses=ctx.phone.hook.pulses + 1))
         ctx.arm(PULSE, settings.pulse_digit_gap_s - (ctx.now - event.at))
 
@@ -604,7 +606,7 @@ def _on_lost(ctx: _Step, event: TelephonyLost) -> None:
         _drop(ctx, call, "phone service lost")
     ctx.set(telephony_up=False, active=None, consult=None, conference=False)
     if ctx.phone.off_hook:
-        _signal(ctx, Mode.REORDER, "Phone service restarting")
+        _signal(ctx, Mode.REORDER, "Phone service is restarting")
     else:
         ctx.set(mode=Mode.IDLE)
 

@@ -6,12 +6,14 @@ status bar, the second is the headline in plain words, the rest are details.
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 from enum import Enum
 
 from .model import CallStatus, Mode, Phone, Registration
 
 WIDTH = 21
+MAX_BODY_LINES = 6  # eight 8-pixel rows on 64 pixels, less the status bar and a spare
 
 
 class Icon(Enum):
@@ -36,6 +38,14 @@ class ScreenModel:
 
 def _fit(text: str) -> str:
     return text if len(text) <= WIDTH else text[: WIDTH - 1] + "…"
+
+
+def _wrap(lines: tuple[str, ...]) -> tuple[str, ...]:
+    """Body lines wrapped at word boundaries, so plain-words messages are not cut off."""
+    out: list[str] = []
+    for line in lines:
+        out.extend(textwrap.wrap(line, WIDTH, break_long_words=True) or [""])
+    return tuple(out[:MAX_BODY_LINES])
 
 
 def _clock(seconds: float) -> str:
@@ -79,7 +89,7 @@ def screen(phone: Phone, now: float) -> ScreenModel:
     """The screen for this state at time ``now`` (for the call timer)."""
     bar = _status_bar(phone)
     body = _body(phone, now)
-    lines = tuple(_fit(line) for line in (bar, *body))
+    lines = (_fit(bar), *_wrap(body))
     return ScreenModel(lines, _icons(phone), dim=phone.mode is Mode.IDLE)
 
 

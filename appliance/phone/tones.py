@@ -239,6 +239,7 @@ class ToneRenderer:
         self.level = level
         self._n = 0
         self._gain = 0.0
+        self._voice: Segment | None = None
         self._tables: dict[int, tuple[array[float], int]] = {}
 
     def _table(self, freq: int) -> tuple[array[float], int]:
@@ -262,9 +263,16 @@ class ToneRenderer:
             span = min(frames - i, max(1, self.rate // 1000))
             freqs = segment.freqs if segment else ()
             target = 1.0 if freqs else 0.0
-            amplitude = self.level * 32767 / max(1, len(freqs))
-            tables = [self._table(f) for f in freqs]
-            mod = self._table(segment.modulation_hz) if segment and segment.modulation_hz else None
+            if freqs:
+                self._voice = segment
+            elif self._gain == 0.0:
+                self._voice = None
+            # While fading out, the last sounding frequencies keep playing under the ramp.
+            voice = self._voice
+            sounding = voice.freqs if voice else ()
+            amplitude = self.level * 32767 / max(1, len(sounding))
+            tables = [self._table(f) for f in sounding]
+            mod = self._table(voice.modulation_hz) if voice and voice.modulation_hz else None
             for j in range(i, i + span):
                 k = start + j
                 if self._gain < target:

@@ -446,3 +446,11 @@ def test_call_answered_on_another_device_stops_ringing():
     assert bench.phone.mode is Mode.IDLE
     assert bench.phone.missed == 0
     assert of(out, fx.LogCall)[0].reason == "Answered elsewhere"
+
+
+def test_slow_rotary_zero_holds_the_interdigit_timer():
+    bench = PhoneBench(with_settings(interdigit_short_s=1.0))
+    bench.lift()
+    bench.rotary("2", pps=8, gap=0.9)
+    bench.rotary("0", pps=8, gap=0.3)  # 1.25 s of pulses: longer than the short timer
+    assert bench.phone.digits == "20"

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+
+from appliance.config.load import Layer, load_layers
+from appliance.runtime.virtual import run_virtual
+from appliance.sim import Simulation
+
+CONTACTS = [
+    {"name": "Alice", "uri": "a" * 40, "speed_dial": "2"},
+    {"name": "Bob", "uri": "b" * 40, "speed_dial": "3"},
+]
+
+
+@asynccontextmanager
+async def running(table: dict[str, Any] | None = None, bounce_ms: float = 0.0, seed: int = 0) -> AsyncIterator[Simulation]:
+    """A desktop phone running on fakes in the current loop; registered before it is handed out."""
+    loaded = load_layers([Layer("defaults", {}), Layer("test", {"contacts": CONTACTS, **(table or {})})])
+    sim = Simulation.build(loaded)
+    sim.fakes.hook.bounce_ms = bounce_ms
+    sim.fakes.hook._rng.seed(seed)
+    task = asyncio.get_running_loop().create_task(sim.supervisor.run())
+    await sim.supervisor.started()
+    await asyncio.sleep(1.0)  # accounts register
+    try:
+        yield sim
+    finally:
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+
+
+@pytest.fixture
+def virtual() -> Callable[[Coroutine[Any, Any, Any]], Any]:
+    return run_virtual
