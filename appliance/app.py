@@ -101,7 +101,9 @@ def board_layer(name: str, board_dir: str | None) -> Layer:
             table = read_toml(path)
             table.setdefault("board", {})["name"] = name
             return Layer(f"board {path}", table)
-    known = sorted({p.parent.name for d in board_dirs(board_dir) if d.is_dir() for p in d.glob("*/board.toml")})
+    known = sorted(
+        {p.parent.name for d in board_dirs(board_dir) if d.is_dir() for p in d.glob("*/board.toml")}
+    )
     raise ConfigError([f"board: no board named {name!r} (known: {', '.join(known) or 'none'})"])
 
 
@@ -139,7 +141,13 @@ def layers_for(args: argparse.Namespace, *, with_data: bool = True) -> list[Laye
 def cmd_config_check(args: argparse.Namespace) -> int:
     path = Path(args.file)
     try:
-        load_layers([Layer("defaults", {}), board_layer(args.board, args.board_dir), Layer(str(path), read_toml(path))])
+        load_layers(
+            [
+                Layer("defaults", {}),
+                board_layer(args.board, args.board_dir),
+                Layer(str(path), read_toml(path)),
+            ]
+        )
     except ConfigError as exc:
         for problem in exc.problems:
             print(problem)

@@ -15,13 +15,22 @@ Each observable change is one JSON object on a line, with ``t`` in virtual secon
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from appliance.config.load import ConfigError, Layer, Loaded, contacts_of, load_layers, parse_assignment, settings_of
+from appliance.config.load import (
+    ConfigError,
+    Layer,
+    Loaded,
+    contacts_of,
+    load_layers,
+    parse_assignment,
+    settings_of,
+)
 from appliance.fakes.display import FakeDisplay
 from appliance.fakes.hook import FakeHookSwitch
 from appliance.fakes.keypad import FakeKeypad
@@ -72,7 +81,9 @@ def parse_script(text: str) -> list[Command]:
         verb, _, arg = line.partition(" ")
         verb, arg = verb.lower(), arg.strip()
         if verb not in _USAGE:
-            raise ScriptError(f"line {number}: unknown command {verb!r}; expected one of: {', '.join(_USAGE)}")
+            raise ScriptError(
+                f"line {number}: unknown command {verb!r}; expected one of: {', '.join(_USAGE)}"
+            )
         if not _valid(verb, arg):
             raise ScriptError(f"line {number}: expected '{_USAGE[verb]}', got {line!r}")
         commands.append(Command(number, verb, arg))
@@ -148,7 +159,9 @@ class Simulation:
         fakes = make_fakes(loaded)
         config = loaded.config
         phone = Phone.initial(settings_of(config), contacts_of(config))
-        supervisor = Supervisor(fakes.ports(), phone, debounce_s=config.hook.debounce_ms / 1000, features=features)
+        supervisor = Supervisor(
+            fakes.ports(), phone, debounce_s=config.hook.debounce_ms / 1000, features=features
+        )
         return cls(loaded, fakes, supervisor)
 
     def watch(self, sink: Callable[[dict[str, Any]], None]) -> None:
@@ -162,7 +175,7 @@ class Simulation:
             raise ScriptError(f"line {command.line}: {command.verb} {command.arg}: {exc}".rstrip()) from exc
         await self.supervisor.idle()
 
-    async def _execute(self, command: Command) -> None:  # noqa: PLR0912
+    async def _execute(self, command: Command) -> None:
         fakes, arg = self.fakes, command.arg
         match command.verb:
             case "lift":
@@ -214,8 +227,10 @@ async def run_script(commands: list[Command], loaded: Loaded, emit: Callable[[st
     loop = asyncio.get_running_loop()
     start = loop.time()
 
+    tracing = True
+
     def trace(change: dict[str, Any]) -> None:
-        if change.get("event") in TRACED:
+        if tracing and change.get("event") in TRACED:
             emit(json.dumps({"t": round(loop.time() - start, 3), **change}, separators=(",", ":")))
 
     sim.watch(trace)
@@ -234,8 +249,7 @@ async def run_script(commands: list[Command], loaded: Loaded, emit: Callable[[st
                 await asyncio.sleep(max(0.0, deadline - loop.time()) + 0.001)
                 await sim.supervisor.idle()
     finally:
+        tracing = False  # the teardown silencing the phone is not part of the script
         task.cancel()
-        try:
+        with contextlib.suppress(asyncio.CancelledError):
             await task
-        except asyncio.CancelledError:
-            pass

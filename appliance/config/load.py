@@ -16,7 +16,7 @@ from appliance.phone.model import Contact, Feature, Settings
 from .schema import Config
 
 Table = dict[str, Any]
-SECRET_MASK = "********"
+SECRET_MASK = "********"  # noqa: S105 - the mask shown instead of a secret
 
 
 class ConfigError(ValueError):
@@ -113,7 +113,7 @@ def _build(cls: type, table: object, path: str, problems: list[str]) -> Any:  # 
 _INVALID = object()
 
 
-def _coerce(hint: Any, value: object, path: str, problems: list[str]) -> Any:  # noqa: ANN401, PLR0911
+def _coerce(hint: Any, value: object, path: str, problems: list[str]) -> Any:  # noqa: ANN401
     origin = typing.get_origin(hint)
     if is_dataclass(hint):
         return _build(hint, value, f"{path}.", problems)  # type: ignore[arg-type]
@@ -160,15 +160,19 @@ def _cross_check(config: Config, problems: list[str]) -> None:
     if hook.flash_min_ms >= hook.flash_max_ms:
         problems.append("hook.flash_min_ms: must be less than hook.flash_max_ms")
     if hook.pulse_dialing and hook.pulse_min_ms >= hook.flash_min_ms:
-        problems.append("hook.pulse_min_ms: must be less than hook.flash_min_ms (pulses are shorter than flashes)")
+        problems.append(
+            "hook.pulse_min_ms: must be less than hook.flash_min_ms (pulses are shorter than flashes)"
+        )
     if hook.debounce_ms >= hook.pulse_min_ms:
         problems.append("hook.debounce_ms: must be less than hook.pulse_min_ms")
     if dialplan.interdigit_short_s > dialplan.interdigit_s:
         problems.append("dialplan.interdigit_short_s: must not exceed dialplan.interdigit_s")
     digit_map = DigitMap.parse(dialplan.map)
-    for code in config.star_codes:
-        if not digit_map.match(code).dialable:
-            problems.append(f"star_codes.{code}: the dial plan never completes this code")
+    problems.extend(
+        f"star_codes.{code}: the dial plan never completes this code"
+        for code in config.star_codes
+        if not digit_map.match(code).dialable
+    )
     seen: dict[str, str] = {}
     for i, contact in enumerate(config.contacts):
         for kind in ("speed_dial", "number"):

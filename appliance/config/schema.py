@@ -58,7 +58,7 @@ class DialplanSection:
     interdigit_s: float = opt(5.0, v.between(0.5, 30), doc="long timer: number not complete yet")
     interdigit_short_s: float = opt(2.0, v.between(0.2, 30), doc="short timer: complete, could go on")
     first_digit_s: float = opt(15.0, v.between(1, 120), doc="dial tone this long without a digit: reorder")
-    pound_sends: bool = opt(True, doc="# dials what was dialed so far")  # noqa: FBT003
+    pound_sends: bool = opt(True, doc="# dials what was dialed so far")
     digits_account: str = opt("", doc="SIP account for numbers not in the directory")
 
 
@@ -67,7 +67,7 @@ class HookSection:
     debounce_ms: int = opt(10, v.between(0, 50), doc="edges closer than this are contact bounce")
     flash_min_ms: int = opt(100, v.between(40, 2000), doc="shortest on-hook that is a hook flash")
     flash_max_ms: int = opt(900, v.between(100, 3000), doc="longest on-hook that is a hook flash")
-    pulse_dialing: bool = opt(True, doc="decode rotary dial pulses")  # noqa: FBT003
+    pulse_dialing: bool = opt(True, doc="decode rotary dial pulses")
     pulse_min_ms: int = opt(20, v.between(5, 100), doc="shortest break that is a dial pulse")
     pulse_digit_gap_ms: int = opt(250, v.between(100, 1500), doc="closed this long ends a rotary digit")
 
@@ -81,9 +81,9 @@ class TimersSection:
 
 @dataclass
 class FeaturesSection:
-    dnd: bool = opt(False, doc="do not disturb: refuse every call")  # noqa: FBT003
-    private_mode: bool = opt(False, doc="only contacts may ring this phone")  # noqa: FBT003
-    call_waiting: bool = opt(True, doc="a second call gives a call-waiting tone")  # noqa: FBT003
+    dnd: bool = opt(False, doc="do not disturb: refuse every call")
+    private_mode: bool = opt(False, doc="only contacts may ring this phone")
+    call_waiting: bool = opt(True, doc="a second call gives a call-waiting tone")
 
 
 @dataclass
@@ -106,7 +106,7 @@ class SipAccountEntry:
 
 @dataclass
 class JamiSection:
-    enabled: bool = opt(True, doc="create and use a Jami account")  # noqa: FBT003
+    enabled: bool = opt(True, doc="create and use a Jami account")
     bootstrap: list[str] = opt([], v.host_port_list, doc="DHT bootstrap nodes; empty: public")
     archive_password: str = opt("", secret=True, doc="password of the account archive backup")
 

@@ -23,6 +23,9 @@ def atomic_write(path: Path, data: bytes, mode: int = 0o600) -> None:
     """
     directory = path.parent
     directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob(f".{path.name}.*.tmp"):  # left by a write cut short by a power loss
+        with contextlib.suppress(FileNotFoundError):
+            stale.unlink()
     tmp = directory / f".{path.name}.{os.getpid()}.tmp"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     try:
@@ -30,7 +33,7 @@ def atomic_write(path: Path, data: bytes, mode: int = 0o600) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        os.replace(tmp, path)  # noqa: PTH105 - the atomic rename(2), spelled as such
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()

@@ -48,7 +48,9 @@ class FakeHookSwitch(Watchable):
         await asyncio.sleep(seconds)
         self.lift()
 
-    async def dial(self, digits: str, pps: float = 10.0, break_ratio: float = 0.6, gap_s: float = 0.7) -> None:
+    async def dial(
+        self, digits: str, pps: float = 10.0, break_ratio: float = 0.6, gap_s: float = 0.7
+    ) -> None:
         """Dial on a rotary dial: each digit as pulses of break (on hook) and make, then a pause."""
         period = 1.0 / pps
         for digit in digits:
@@ -87,4 +89,3 @@ class FakeHookSwitch(Watchable):
         self.edges.append((now, level))
         if self._on_edge is not None:
             self._on_edge(level, now)
-

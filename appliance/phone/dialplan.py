@@ -163,7 +163,9 @@ def _parse_pattern(source: str) -> _Pattern:
             elements.append(_Keys(frozenset(char.upper())))
             i += 1
         else:
-            raise DigitMapError(f"'{source}' position {i + 1}: '{char}' is not a key, x, [set], <a:b>, '.' or '!'")
+            raise DigitMapError(
+                f"'{source}' position {i + 1}: '{char}' is not a key, x, [set], <a:b>, '.' or '!'"
+            )
     if not any(isinstance(e, _Keys) for e in elements):
         raise DigitMapError(f"'{source}': an alternative must dial at least one key")
     return _Pattern(source, tuple(elements), blocked)

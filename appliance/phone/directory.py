@@ -55,9 +55,7 @@ def caller_name(contacts: tuple[Contact, ...], uri: str, offered: str) -> str:
     return core[:8] + "…" if JAMI_ID.match(core) else core
 
 
-def pick_account(
-    accounts: tuple[AccountInfo, ...], uri: str, forced: str = ""
-) -> AccountInfo | Unreachable:
+def pick_account(accounts: tuple[AccountInfo, ...], uri: str, forced: str = "") -> AccountInfo | Unreachable:
     """The registered account that can reach ``uri``."""
     if forced:
         account = next((a for a in accounts if forced in (a.id, a.name)), None)

@@ -97,7 +97,7 @@ class CancelTimer:
 
 @dataclass(frozen=True, slots=True)
 class SaveFeature:
-    """A star code changed a setting that must survive a restart (``dnd``, ``private_mode``, ``call_waiting``)."""
+    """A star code changed a setting that must outlive a restart (dnd, private_mode, call_waiting)."""
 
     name: str
     on: bool

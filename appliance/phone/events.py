@@ -115,7 +115,7 @@ class TrustedContactsChanged:
 
 @dataclass(frozen=True, slots=True)
 class SettingsChanged:
-    """The configuration the phone runs with was replaced (a save on the web page, ``set`` in the simulator)."""
+    """The configuration the phone runs with was replaced (a web page save, ``set`` in the simulator)."""
 
     settings: Settings
 

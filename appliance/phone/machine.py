@@ -79,7 +79,7 @@ class _Step:
 
     def arm(self, name: str, seconds: float) -> None:
         seconds = max(0.0, seconds)
-        timers = tuple(t for t in self.phone.timers if t[0] != name) + ((name, self.now + seconds),)
+        timers = (*(t for t in self.phone.timers if t[0] != name), (name, self.now + seconds))
         self.set(timers=timers)
         self.emit(fx.ArmTimer(name, seconds))
 
@@ -142,7 +142,7 @@ def _output_changes(before: Phone, after: Phone) -> list[fx.Effect]:
     out: list[fx.Effect] = []
     ring_before, ring_after = ringer_of(before), ringer_of(after)
     if ring_before != ring_after:
-        out.append(ring_after if ring_after else fx.StopRinger())
+        out.append(ring_after or fx.StopRinger())
     tone_before, tone_after = tone_of(before), tone_of(after)
     if tone_before != tone_after:
         out.append(fx.PlayTone(tone_after) if tone_after else fx.StopTone())

@@ -116,9 +116,9 @@ class Supervisor:
 
     async def idle(self) -> None:
         """Wait until every queued event and command has been handled (tests, simulator)."""
-        while not (self._events.empty() and self._commands.empty()):
-            await asyncio.sleep(0)
-        await asyncio.sleep(0)
+        while self._events._unfinished_tasks or self._commands._unfinished_tasks:  # type: ignore[attr-defined]  # noqa: SLF001
+            await self._events.join()
+            await self._commands.join()
 
     async def run(self) -> None:
         """Start the ports and run until cancelled or until a task fails."""
@@ -181,7 +181,10 @@ class Supervisor:
     async def _event_loop(self) -> None:
         while True:
             event = await self._events.get()
-            self.handle(event)
+            try:
+                self.handle(event)
+            finally:
+                self._events.task_done()
 
     def handle(self, event: Event) -> None:
         """Step the machine with one event and dispatch its effects (synchronously)."""
@@ -228,12 +231,15 @@ class Supervisor:
             effect = await self._commands.get()
             try:
                 await self._command(effect)
+                self._commands.task_done()
             except TelephonyError as exc:
                 log.warning("%s refused: %s", type(effect).__name__, exc)
                 if isinstance(effect, fx.PlaceCall | fx.Accept):
                     self.post(CallStateChanged(effect.call, CallState.FAILURE))
+                self._commands.task_done()
             except OSError:
                 log.exception("%s failed", type(effect).__name__)
+                self._commands.task_done()
 
     def _command(self, effect: fx.Effect) -> Awaitable[None]:
         core = self.ports.telephony
@@ -267,11 +273,11 @@ class Supervisor:
             self._screen = current
             self.ports.display.show(current)
         active = self.phone.active_call
-        if self.phone.mode is Mode.TALKING and active and active.status is CallStatus.CONNECTED:
-            if self._tick is None and active.connected_at is not None:
-                # Redraw when the call timer turns to its next whole second.
-                into = (loop.time() - active.connected_at) % 1.0
-                self._tick = loop.call_later(1.0 - into, self._on_tick)
+        talking = self.phone.mode is Mode.TALKING and active and active.status is CallStatus.CONNECTED
+        if talking and self._tick is None and active and active.connected_at is not None:
+            # Redraw when the call timer turns to its next whole second.
+            into = (loop.time() - active.connected_at) % 1.0
+            self._tick = loop.call_later(1.0 - into, self._on_tick)
 
     def _on_tick(self) -> None:
         self._tick = None

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any
@@ -18,7 +19,9 @@ CONTACTS = [
 
 
 @asynccontextmanager
-async def running(table: dict[str, Any] | None = None, bounce_ms: float = 0.0, seed: int = 0) -> AsyncIterator[Simulation]:
+async def running(
+    table: dict[str, Any] | None = None, bounce_ms: float = 0.0, seed: int = 0
+) -> AsyncIterator[Simulation]:
     """A desktop phone running on fakes in the current loop; registered before it is handed out."""
     loaded = load_layers([Layer("defaults", {}), Layer("test", {"contacts": CONTACTS, **(table or {})})])
     sim = Simulation.build(loaded)
@@ -31,10 +34,8 @@ async def running(table: dict[str, Any] | None = None, bounce_ms: float = 0.0, s
         yield sim
     finally:
         task.cancel()
-        try:
+        with contextlib.suppress(asyncio.CancelledError):
             await task
-        except asyncio.CancelledError:
-            pass
 
 
 @pytest.fixture

@@ -62,7 +62,11 @@ def test_core_crash_mid_call_recovers_to_dial_tone(virtual):
             sim.fakes.telephony.crash()
             await sim.supervisor.idle()
             assert sim.fakes.tones.current.value == "reorder"
-            assert sim.supervisor.screen.lines[1:] == ("Phone service is", "restarting", "Hang up to try again")
+            assert sim.supervisor.screen.lines[1:] == (
+                "Phone service is",
+                "restarting",
+                "Hang up to try again",
+            )
             await asyncio.sleep(1.0)
             assert sim.fakes.tones.current.value == "dial"
             await asyncio.sleep(1.0)  # accounts register again

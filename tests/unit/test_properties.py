@@ -1,6 +1,7 @@
 """Random event sequences: the machine never raises and keeps its promises."""
 
 import os
+from dataclasses import replace
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -30,7 +31,9 @@ actions = st.one_of(
     st.tuples(st.just("open"), st.floats(0.0, 2.0)),
     st.tuples(st.just("key"), st.sampled_from("0123456789*#")),
     st.tuples(st.just("wait"), st.floats(0.0, 70.0)),
-    st.tuples(st.just("incoming"), st.sampled_from(["in-1", "in-2"]), st.sampled_from([ALICE, BOB, STRANGER])),
+    st.tuples(
+        st.just("incoming"), st.sampled_from(["in-1", "in-2"]), st.sampled_from([ALICE, BOB, STRANGER])
+    ),
     st.tuples(st.just("state"), st.sampled_from(CALL_IDS), st.sampled_from(list(CallState))),
     st.tuples(st.just("lost")),
     st.tuples(st.just("restored")),
@@ -38,7 +41,7 @@ actions = st.one_of(
 )
 
 
-def apply(bench: PhoneBench, action: tuple) -> list[fx.Effect]:  # noqa: PLR0911
+def apply(bench: PhoneBench, action: tuple) -> list[fx.Effect]:
     match action:
         case ("lift",):
             return bench.send(HookChanged(True, bench.now))
@@ -70,8 +73,6 @@ def apply(bench: PhoneBench, action: tuple) -> list[fx.Effect]:  # noqa: PLR0911
 @settings(max_examples=int(os.environ.get("PHONE_EXAMPLES", "400")), deadline=None)
 @given(st.lists(actions, max_size=40), st.booleans(), st.booleans())
 def test_random_sequences_keep_the_promises(sequence, private, cw):
-    from dataclasses import replace
-
     bench = PhoneBench()
     bench.phone = replace(bench.phone, private_mode=private, call_waiting=cw)
     tone = ringer = None

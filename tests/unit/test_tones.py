@@ -1,5 +1,6 @@
 """Tone plans against the E.180 figures, and the renderer's frequency, cadence and phase."""
 
+import itertools
 import math
 
 import pytest
@@ -59,7 +60,13 @@ def test_every_country_has_every_tone():
         assert set(plan.tones) == set(Tone)
 
 
-@pytest.mark.parametrize(("key", "figures"), E180.items(), ids=lambda k: f"{k[0]}-{k[1].value}" if isinstance(k, tuple) and len(k) == 2 and isinstance(k[1], Tone) else "")
+@pytest.mark.parametrize(
+    ("key", "figures"),
+    E180.items(),
+    ids=lambda k: (
+        f"{k[0]}-{k[1].value}" if isinstance(k, tuple) and len(k) == 2 and isinstance(k[1], Tone) else ""
+    ),
+)
 def test_plans_match_e180(key, figures):
     country, tone = key
     freqs, cadence = figures
@@ -137,7 +144,7 @@ def test_phase_is_continuous_across_chunks():
     # No jump between consecutive samples larger than the steepest slope of the tone allows.
     amplitude = 0.3 * 32767
     max_step = amplitude * 2 * math.pi * 440 / RATE * 1.05
-    assert max(abs(a - b) for a, b in zip(pieces, pieces[1:], strict=False)) <= max_step
+    assert max(abs(a - b) for a, b in itertools.pairwise(pieces)) <= max_step
 
 
 def test_on_off_edges_are_ramped_not_clicked():
