@@ -31,7 +31,9 @@ def rss_mb(pid: int) -> float:
 
 
 def measure(cmd: list[str], seconds: float) -> tuple[float, float]:
-    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         time.sleep(3.0)  # start-up and account registration are not idle
         start_ticks, start = cpu_ticks(proc.pid), time.monotonic()
@@ -53,7 +55,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as data:
-        bare = measure([sys.executable, "-c", "import asyncio; asyncio.run(asyncio.sleep(3600))"], args.seconds)
+        bare = measure(
+            [sys.executable, "-c", "import asyncio; asyncio.run(asyncio.sleep(3600))"], args.seconds
+        )
         phone = measure([str(APPLIANCE), "run", "--board", "desktop", "--data", data], args.seconds)
     print(f"Idle over {args.seconds:g} s (targets: <= 0.5% of a core, <= 45 MB RSS)")
     print(f"  {'baseline: bare python asyncio':<36} CPU {bare[0]:5.2f}%   RSS {bare[1]:5.1f} MB")

@@ -36,7 +36,9 @@ from appliance.sim import make_fakes
 def machine_steps_per_second(seconds: float = 2.0) -> tuple[float, int]:
     contacts = (Contact("Alice", "a" * 40, speed_dial="2"),)
     phone = Phone.initial(Settings(), contacts)
-    phone, _ = step(phone, AccountChanged(AccountInfo("jami", AccountKind.JAMI, "e" * 40, Registration.REGISTERED)), 0)
+    phone, _ = step(
+        phone, AccountChanged(AccountInfo("jami", AccountKind.JAMI, "e" * 40, Registration.REGISTERED)), 0
+    )
     cycle = [
         HookChanged(True, 0.0),
         KeyPressed("2"),
@@ -91,7 +93,9 @@ async def runtime_latencies(n: int) -> tuple[list[int], list[int]]:
     fakes.telephony.register_delay_s = 0.0
     # Hang-ups are decided after the flash window; shrink it (bench only) so 10,000 cycles fit in a minute.
     settings = replace(settings_of(loaded.config), flash_min_s=0.0005, flash_max_s=0.001, pulse_dialing=False)
-    supervisor = Supervisor(fakes.ports(), Phone.initial(settings, contacts_of(loaded.config)), debounce_s=0.0)
+    supervisor = Supervisor(
+        fakes.ports(), Phone.initial(settings, contacts_of(loaded.config)), debounce_s=0.0
+    )
     mark: dict[str, int] = {}
     hook_ns: list[int] = []
     key_ns: list[int] = []
