@@ -67,7 +67,8 @@ def pct(samples: list[float], q: float) -> float:
 
 def row(name: str, samples_ns: list[int]) -> str:
     us = [s / 1000 for s in samples_ns]
-    return f"  {name:<38} p50 {pct(us, 50):8.1f} µs   p95 {pct(us, 95):8.1f} µs   p99 {pct(us, 99):8.1f} µs   (n={len(us)})"
+    figures = "   ".join(f"p{q} {pct(us, q):8.1f} µs" for q in (50, 95, 99))
+    return f"  {name:<38} {figures}   (n={len(us)})"
 
 
 async def queue_hop_baseline(n: int) -> list[int]:
@@ -104,7 +105,7 @@ async def runtime_latencies(n: int) -> tuple[list[int], list[int]]:
         if change.get("tone") == "dial" and "hook" in mark:
             hook_ns.append(time.perf_counter_ns() - mark.pop("hook"))
 
-    def on_display(change: dict[str, object]) -> None:
+    def on_display(_change: dict[str, object]) -> None:
         if "key" in mark:
             key_ns.append(time.perf_counter_ns() - mark.pop("key"))
 
@@ -123,8 +124,8 @@ async def runtime_latencies(n: int) -> tuple[list[int], list[int]]:
         await asyncio.sleep(0.0005)
         fakes.hook.replace()
         await asyncio.sleep(0.0015)  # the hang-up timer (1 ms) runs out
-        while supervisor.phone.off_hook:
-            await asyncio.sleep(0.0005)
+        await supervisor.idle()
+        assert not supervisor.phone.off_hook
     task.cancel()
     return hook_ns, key_ns
 
