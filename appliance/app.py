@@ -235,12 +235,13 @@ async def _console(loaded: Loaded, ports: Ports, supervisor: Supervisor, main: a
     def show(change: dict[str, Any]) -> None:
         kind = change.pop("event")
         if kind == "display":
-            print("  ┌" + "─" * 23 + "┐")
-            for line in change["lines"]:
-                print(f"  │ {line:<21} │")
-            print("  └" + "─" * 23 + "┘")
-        elif kind in ("tone", "ringer", "call"):
-            print(f"  [{kind}] " + " ".join(f"{k}={v}" for k, v in change.items()))
+            print("  [display] " + " | ".join(change["lines"]))
+        elif kind == "tone":
+            print(f"  [tone] {change['tone'] or 'silence'}")
+        elif kind == "ringer":
+            print(f"  [ringer] {'ringing' if change['on'] else 'off'}")
+        elif kind == "call":
+            print("  [call] " + " ".join(f"{k}={v}" for k, v in change.items()))
 
     sim.watch(show)
     print("Desktop phone. Commands: lift, hang, flash, press 123#, pulse 5, incoming NAME,")

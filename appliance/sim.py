@@ -231,7 +231,11 @@ async def run_script(commands: list[Command], loaded: Loaded, emit: Callable[[st
 
     def trace(change: dict[str, Any]) -> None:
         if tracing and change.get("event") in TRACED:
-            emit(json.dumps({"t": round(loop.time() - start, 3), **change}, separators=(",", ":")))
+            emit(
+                json.dumps(
+                    {"t": round(loop.time() - start, 3), **change}, separators=(",", ":"), ensure_ascii=False
+                )
+            )
 
     sim.watch(trace)
     task = loop.create_task(sim.supervisor.run())
@@ -242,7 +246,10 @@ async def run_script(commands: list[Command], loaded: Loaded, emit: Callable[[st
             await sim.execute(command)
             if task.done():
                 task.result()
-        # Let a hang-up or a rotary digit still being timed complete, as the handset would.
+        # Let a hang-up or a rotary digit still being timed complete, as the handset would: first the
+        # debounce window (an edge inside it is reported when it ends), then the hook timers.
+        await asyncio.sleep(loaded.config.hook.debounce_ms / 1000 + 0.001)
+        await sim.supervisor.idle()
         for name in ("hook", "pulse"):
             deadline = sim.supervisor.phone.deadline(name)
             if deadline is not None:

@@ -241,6 +241,7 @@ def settings_of(config: Config) -> Settings:
         dnd=config.features.dnd,
         private_mode=config.features.private_mode,
         call_waiting=config.features.call_waiting,
+        conference_transfer=config.features.conference_transfer,
     )
 
 

@@ -84,6 +84,7 @@ class FeaturesSection:
     dnd: bool = opt(False, doc="do not disturb: refuse every call")
     private_mode: bool = opt(False, doc="only contacts may ring this phone")
     call_waiting: bool = opt(True, doc="a second call gives a call-waiting tone")
+    conference_transfer: bool = opt(False, doc="hanging up a 3-way call leaves the others talking")
 
 
 @dataclass

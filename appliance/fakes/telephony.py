@@ -137,6 +137,13 @@ class FakeTelephony(Watchable):
             self._set_state(call, CallState.CURRENT)
         self._send(ConferenceFormed(calls))
 
+    async def transfer(self, calls: tuple[CallId, CallId]) -> None:
+        for call in calls:
+            self._known(call)
+        self._record("transfer", calls=",".join(calls))
+        for call in calls:  # the two parties now talk to each other, not to us
+            self.calls.pop(call, None)
+
     async def send_dtmf(self, call: CallId, key: str) -> None:
         self._known(call)
         self._record("dtmf", call=call, key=key)

@@ -77,6 +77,13 @@ class Conference:
 
 
 @dataclass(frozen=True, slots=True)
+class Transfer:
+    """Connect two calls to each other and leave them (a 3-way call outliving its host)."""
+
+    calls: tuple[CallId, CallId]
+
+
+@dataclass(frozen=True, slots=True)
 class SendDtmf:
     call: CallId
     key: str
@@ -126,6 +133,7 @@ Effect = (
     | Hold
     | Resume
     | Conference
+    | Transfer
     | SendDtmf
     | ArmTimer
     | CancelTimer

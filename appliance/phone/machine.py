@@ -211,6 +211,12 @@ def _hung_up(ctx: _Step) -> None:
     for name in (DIGIT, SIGNAL, HOOK, PULSE):
         ctx.cancel(name)
     ctx.set(off_hook=False, hook=HookTrack(), digits="", notice="", call_waiting_cancelled=False)
+    talking = [c for c in phone.calls if c.status is CallStatus.CONNECTED]
+    if phone.conference and phone.settings.conference_transfer and len(talking) == 2:
+        ctx.emit(fx.Transfer((talking[0].id, talking[1].id)))
+        for call in talking:
+            _drop(ctx, call, "transferred")
+        phone = ctx.phone
     for call in phone.calls:
         # A waiting call goes on ringing and a held call rings back (recall); the rest end.
         if call.status is CallStatus.RINGING_IN or (call.held and not phone.conference):

@@ -142,6 +142,7 @@ class Settings:
     dnd: bool = False
     private_mode: bool = False
     call_waiting: bool = True
+    conference_transfer: bool = False  # hanging up a 3-way call leaves the other two talking
 
     def feature_for(self, code: str) -> Feature | None:
         return next((feature for known, feature in self.star_codes if known == code), None)

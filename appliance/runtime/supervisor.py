@@ -258,6 +258,8 @@ class Supervisor:
                 return core.resume(call)
             case fx.Conference(calls):
                 return core.conference(calls)
+            case fx.Transfer(calls):
+                return core.transfer(calls)
             case fx.SendDtmf(call, key):
                 return core.send_dtmf(call, key)
             case fx.SaveFeature(name, on):

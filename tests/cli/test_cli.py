@@ -193,11 +193,29 @@ def test_run_desktop_console_drives_the_phone(tmp_path):
             proc.kill()
             proc.communicate()
     assert proc.returncode == 0, err
-    assert "[tone] tone=dial" in out
-    assert "[tone] tone=confirm" in out
-    assert "Do not disturb on" in out
+    assert "[tone] dial" in out
+    assert "[tone] confirm" in out
+    assert "[display] Jami phone | Do not disturb on" in out
     # The star code was saved to the data directory, atomically, and survives a restart.
     saved = (tmp_path / "config.toml").read_text()
     assert "dnd = true" in saved
     result = run("config", "dump", "--data", str(tmp_path))
     assert "dnd = true" in result.stdout
+
+
+def test_sim_conference_and_transfer_on_hang_up():
+    events = trace(
+        'set contacts [{name="A", uri="aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", speed_dial="2"},'
+        '{name="B", uri="bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", speed_dial="3"}]\n'
+        "set features.conference_transfer true\nwait 1\nlift\npress 2#\nremote answer\n"
+        "flash\npress 3#\nremote answer\nflash\nhang\n"
+    )
+    calls = [(e["action"], e.get("calls", e.get("call"))) for e in events if e["event"] == "call"]
+    assert calls == [
+        ("place", "out-1"),
+        ("hold", "out-1"),
+        ("place", "out-2"),
+        ("conference", "out-1,out-2"),
+        ("transfer", "out-1,out-2"),
+    ]
+    assert any(e["event"] == "display" and e["lines"][1:3] == ["Conference", "A + B"] for e in events)

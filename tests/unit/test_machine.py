@@ -454,3 +454,17 @@ def test_slow_rotary_zero_holds_the_interdigit_timer():
     bench.rotary("2", pps=8, gap=0.9)
     bench.rotary("0", pps=8, gap=0.3)  # 1.25 s of pulses: longer than the short timer
     assert bench.phone.digits == "20"
+
+
+def test_hanging_up_a_conference_can_leave_the_others_talking():
+    bench = PhoneBench(with_settings(conference_transfer=True))
+    first = bench.call_out("2#")
+    bench.flash()
+    second = bench.call_out("3#")
+    bench.flash()
+    out = bench.hang()
+    assert of(out, fx.Transfer) == [fx.Transfer((CallId(first), CallId(second)))]
+    assert not of(out, fx.HangUp)
+    assert [e.reason for e in of(out, fx.LogCall)] == ["transferred", "transferred"]
+    assert bench.phone.mode is Mode.IDLE
+    assert not bench.ringing

@@ -1,0 +1,37 @@
+"""The systemd units: valid for systemd, and hardened (exposure <= 4.0 each)."""
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+UNITS = sorted((Path(__file__).parents[2] / "systemd").glob("*.service"))
+ANALYZE = shutil.which("systemd-analyze")
+
+pytestmark = pytest.mark.skipif(ANALYZE is None, reason="systemd-analyze is not installed")
+
+
+@pytest.mark.parametrize("unit", UNITS, ids=lambda p: p.name)
+def test_unit_verifies(unit, tmp_path):
+    # The image installs the venv under /opt/appliance; here the unit points at this checkout's venv,
+    # so systemd checks every directive and that the command exists.
+    text = unit.read_text().replace("/opt/appliance/venv/bin/", f"{Path(sys.executable).parent}/")
+    copy = tmp_path / unit.name
+    copy.write_text(text)
+    result = subprocess.run([ANALYZE, "verify", str(copy)], capture_output=True, text=True)
+    problems = [line for line in result.stderr.splitlines() if unit.name in line or "Failed" in line]
+    assert result.returncode == 0, result.stderr
+    assert problems == []
+
+
+@pytest.mark.parametrize("unit", UNITS, ids=lambda p: p.name)
+def test_unit_exposure(unit):
+    result = subprocess.run(
+        [ANALYZE, "security", "--offline=true", str(unit)], capture_output=True, text=True
+    )
+    match = re.search(r"Overall exposure level for \S+: ([0-9.]+)", result.stdout)
+    assert match, result.stdout + result.stderr
+    assert float(match.group(1)) <= 4.0
