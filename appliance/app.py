@@ -267,6 +267,17 @@ async def _console(loaded: Loaded, ports: Ports, supervisor: Supervisor, main: a
             print(f"  ! {str(exc).replace('line 1: ', '')}")
 
 
+def cmd_dtmf_decode(args: argparse.Namespace) -> int:
+    from .drivers.dtmf import WavError, decode_file  # noqa: PLC0415 - numpy only when asked
+
+    try:
+        print(decode_file(Path(args.file)))
+    except WavError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_INVALID
+    return 0
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
@@ -312,6 +323,12 @@ def parser() -> argparse.ArgumentParser:
     dump = config_sub.add_parser("dump", help="print the effective config, secrets masked")
     _common(dump)
     dump.set_defaults(func=cmd_config_dump)
+
+    dtmf = sub.add_parser("dtmf", help="DTMF tools for installers")
+    dtmf_sub = dtmf.add_subparsers(dest="dtmf_command", required=True)
+    decode = dtmf_sub.add_parser("decode", help="print the DTMF digits in a WAV recording (any rate)")
+    decode.add_argument("file")
+    decode.set_defaults(func=cmd_dtmf_decode)
 
     sim = sub.add_parser("sim", help="run a script against the desktop phone in virtual time")
     sim.add_argument("script", help="script file, or - for standard input")
