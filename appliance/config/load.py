@@ -181,12 +181,45 @@ def _cross_check(config: Config, problems: list[str]) -> None:
                 problems.append(f"contacts[{i}].{kind}: {keys} is already used by {seen[keys]}")
             elif keys:
                 seen[keys] = contact.name
+    _check_hardware(config, problems)
     ids = [a.id for a in config.sip_accounts]
     for i, account_id in enumerate(ids):
         if account_id in ids[:i]:
             problems.append(f"sip_accounts[{i}].id: {account_id} is used twice")
     if config.dialplan.digits_account and config.dialplan.digits_account not in ids:
         problems.append(f"dialplan.digits_account: no SIP account named {config.dialplan.digits_account!r}")
+
+
+def _check_hardware(config: Config, problems: list[str]) -> None:
+    """What each chosen driver needs from the board, and no GPIO used twice."""
+    drivers, keypad = config.drivers, config.keypad
+    if drivers.hook == "gpio" and config.hook.pin < 0:
+        problems.append("hook.pin: the gpio hook driver needs a GPIO number")
+    if drivers.keypad == "matrix":
+        if not keypad.rows or not keypad.cols:
+            problems.append("keypad.rows: the matrix keypad needs row and column GPIOs")
+        elif (len(keypad.layout), len(keypad.layout[0])) != (len(keypad.rows), len(keypad.cols)):
+            problems.append(
+                f"keypad.layout: {len(keypad.layout)}x{len(keypad.layout[0])} keys for "
+                f"{len(keypad.rows)} rows and {len(keypad.cols)} columns"
+            )
+    if drivers.keypad == "evdev" and not keypad.evdev_name:
+        problems.append("keypad.evdev_name: the evdev keypad needs a device name")
+    if drivers.ringer == "bell" and config.ringer.pin < 0:
+        problems.append("ringer.pin: the bell driver needs a GPIO number")
+    if drivers.ringer == "slic" and (config.ringer.rm_pin < 0 or config.ringer.fr_pin < 0):
+        problems.append("ringer.rm_pin: the SLIC ringer needs rm_pin and fr_pin")
+    used: dict[int, str] = {}
+    pins = [("hook.pin", config.hook.pin), ("ringer.pin", config.ringer.pin)]
+    pins += [("ringer.rm_pin", config.ringer.rm_pin), ("ringer.fr_pin", config.ringer.fr_pin)]
+    if drivers.keypad == "matrix":
+        pins += [("keypad.rows", p) for p in keypad.rows] + [("keypad.cols", p) for p in keypad.cols]
+    for name, pin in pins:
+        if pin < 0:
+            continue
+        if pin in used:
+            problems.append(f"{name}: GPIO {pin} is already used by {used[pin]}")
+        used[pin] = name
 
 
 def to_table(config: object, *, mask: bool = False) -> Table:

@@ -13,11 +13,11 @@ from . import validators as v
 
 DRIVERS: dict[str, tuple[str, ...]] = {
     # Driver names each port can use; the composition root maps them to classes.
-    "hook": ("fake",),
-    "keypad": ("fake",),
-    "ringer": ("fake",),
-    "tones": ("fake",),
-    "display": ("fake",),
+    "hook": ("fake", "gpio"),
+    "keypad": ("fake", "matrix", "evdev", "dtmf", "none"),
+    "ringer": ("fake", "bell", "slic", "speaker"),
+    "tones": ("fake", "alsa"),
+    "display": ("fake", "ssd1306", "sh1106", "none"),
     "telephony": ("fake",),
 }
 
@@ -63,7 +63,19 @@ class DialplanSection:
 
 
 @dataclass
+class GpioSection:
+    pin_factory: str = opt("lgpio", v.one_of("lgpio", "mock"), doc="gpiozero pin factory (mock: no hardware)")
+
+
+@dataclass
 class HookSection:
+    pin: int = opt(-1, v.between(-1, 63), doc="GPIO (BCM) of the hook switch; -1: none")
+    switch: str = opt(
+        "normally_open",
+        v.one_of("normally_open", "normally_closed"),
+        doc="contact while on hook: open or closed",
+    )
+    pull_up: bool = opt(True, doc="switch to ground with the internal pull-up (else to 3V3, pull-down)")
     debounce_ms: int = opt(10, v.between(0, 50), doc="edges closer than this are contact bounce")
     flash_min_ms: int = opt(100, v.between(40, 2000), doc="shortest on-hook that is a hook flash")
     flash_max_ms: int = opt(900, v.between(100, 3000), doc="longest on-hook that is a hook flash")
@@ -113,14 +125,44 @@ class JamiSection:
 
 
 @dataclass
+class KeypadSection:
+    rows: list[int] = opt([], v.gpio_list, doc="matrix keypad: row GPIOs (driven)")
+    cols: list[int] = opt([], v.gpio_list, doc="matrix keypad: column GPIOs (read, pulled up)")
+    layout: list[str] = opt(["123A", "456B", "789C", "*0#D"], v.keypad_layout, doc="keys, one string per row")
+    scan_ms: int = opt(10, v.between(2, 50), doc="matrix scan period while a key is down")
+    debounce_scans: int = opt(2, v.between(1, 10), doc="scans a key must be seen down before it counts")
+    evdev_name: str = opt("", doc="evdev keypad: device name (or part of it) to open")
+
+
+@dataclass
 class RingerSection:
     volume: int = opt(80, v.between(0, 100), doc="ringer volume in percent")
+    pin: int = opt(-1, v.between(-1, 63), doc="bell: GPIO that drives the bell or ringer chip")
+    active_high: bool = opt(True, doc="bell: the driver rings when the GPIO is high")
+    rm_pin: int = opt(-1, v.between(-1, 63), doc="SLIC: ring-mode GPIO (high while ringing)")
+    fr_pin: int = opt(-1, v.between(-1, 63), doc="SLIC: forward/reverse GPIO toggled at the ring frequency")
+    ring_hz: float = opt(20.0, v.between(15, 50), doc="SLIC: ringing frequency")
 
 
 @dataclass
 class AudioSection:
     handset_volume: int = opt(70, v.between(0, 100), doc="handset volume in percent")
     tone_level: float = opt(0.3, v.between(0.01, 1.0), doc="tone amplitude, 1.0 = full scale")
+    card: str = opt("", doc="ALSA card by name (as in /proc/asound/cards); empty: the default device")
+    playback: str = opt("", doc="ALSA playback PCM; empty: derived from the card (shared with dmix)")
+    capture: str = opt("", doc="ALSA capture PCM for DTMF detection; empty: derived from the card")
+    mixer: str = opt("", doc="ALSA mixer control for the handset volume; empty: the first playback control")
+
+
+@dataclass
+class DisplaySection:
+    width: int = opt(128, v.one_of_ints(128, 132), doc="pixels")
+    height: int = opt(64, v.one_of_ints(32, 64), doc="pixels")
+    i2c_port: int = opt(1, v.between(0, 10), doc="I2C bus number")
+    address: int = opt(0x3C, v.between(0x03, 0x77), doc="I2C address")
+    rotate: int = opt(0, v.one_of_ints(0, 1, 2, 3), doc="quarter turns")
+    contrast: int = opt(255, v.between(0, 255), doc="contrast when in use")
+    idle_contrast: int = opt(40, v.between(0, 255), doc="contrast when idle (saves the OLED)")
 
 
 @dataclass
@@ -148,7 +190,9 @@ class Config:
     drivers: DriversSection = field(default_factory=DriversSection)
     phone: PhoneSection = field(default_factory=PhoneSection)
     dialplan: DialplanSection = field(default_factory=DialplanSection)
+    gpio: GpioSection = field(default_factory=GpioSection)
     hook: HookSection = field(default_factory=HookSection)
+    keypad: KeypadSection = field(default_factory=KeypadSection)
     timers: TimersSection = field(default_factory=TimersSection)
     features: FeaturesSection = field(default_factory=FeaturesSection)
     star_codes: dict[str, str] = opt(DEFAULT_STAR_CODES, v.star_code_table, doc="code -> feature")
@@ -157,4 +201,5 @@ class Config:
     jami: JamiSection = field(default_factory=JamiSection)
     ringer: RingerSection = field(default_factory=RingerSection)
     audio: AudioSection = field(default_factory=AudioSection)
+    display: DisplaySection = field(default_factory=DisplaySection)
     web: WebSection = field(default_factory=WebSection)

@@ -90,5 +90,34 @@ def star_code_table(value: object) -> str | None:
     return None
 
 
+def one_of_ints(*choices: int) -> Check:
+    def check(value: object) -> str | None:
+        return None if value in choices else f"must be one of {', '.join(map(str, choices))}"
+
+    return check
+
+
+def gpio_list(value: object) -> str | None:
+    assert isinstance(value, list)
+    if not all(isinstance(x, int) and not isinstance(x, bool) and 0 <= x <= 63 for x in value):
+        return "must be a list of GPIO numbers 0-63"
+    if len(set(value)) != len(value):
+        return "lists a GPIO twice"
+    return None
+
+
+def keypad_layout(value: object) -> str | None:
+    assert isinstance(value, list)
+    if not value or not all(isinstance(row, str) and row for row in value):
+        return "must be a list of non-empty strings, one per row"
+    if len({len(row) for row in value}) != 1:
+        return "every row must have the same number of keys"
+    for row in value:
+        for key in row:
+            if key.upper() not in "0123456789*#ABCD":
+                return f"{key!r} is not a phone key"
+    return None
+
+
 def not_empty(value: object) -> str | None:
     return None if str(value).strip() else "must not be empty"

@@ -14,14 +14,23 @@ class FakeRinger(Watchable):
         super().__init__()
         self.cadence: Cadence | None = None
         self.history: list[tuple[float, bool]] = []
+        self._since = 0.0
 
     @property
     def ringing(self) -> bool:
         return self.cadence is not None
 
+    @property
+    def sounding(self) -> bool:
+        """Whether the bell is sounding now: on during the cadence's bursts."""
+        if self.cadence is None:
+            return False
+        return self.cadence.ringing_at((asyncio.get_running_loop().time() - self._since) * 1000)
+
     def start_ringing(self, cadence: Cadence) -> None:
         was = self.ringing
         self.cadence = cadence
+        self._since = asyncio.get_running_loop().time()
         if not was:
             self._record(on=True)
 

@@ -68,7 +68,7 @@ def test_empty_config_is_valid_and_gives_the_defaults():
         ({"star_codes": {"*123": "dnd_on"}}, "star_codes.*123: the dial plan never completes this code"),
         ({"web": {"listen": "nowhere"}}, "web.listen: must be HOST:PORT"),
         ({"dialplan": {"digits_account": "pbx"}}, "dialplan.digits_account: no SIP account named 'pbx'"),
-        ({"drivers": {"hook": "gpioo"}}, "drivers.hook: must be one of fake (got 'gpioo')"),
+        ({"drivers": {"hook": "gpioo"}}, "drivers.hook: must be one of fake, gpio (got 'gpioo')"),
         ({"phone": "GB"}, "phone: must be a table"),
     ],
 )
@@ -247,3 +247,32 @@ def test_power_cut_at_each_stage_of_a_save(tmp_path, stage):
     assert country == ("GB" if stage in ("after-file-fsync", "before-rename") else "DE")
     DataConfig(tmp_path).save({"ringer": {"volume": 10}}, build)  # the next save cleans up after the cut
     assert [p.name for p in tmp_path.iterdir()] == ["config.toml"]
+
+
+@pytest.mark.parametrize(
+    ("table", "problem"),
+    [
+        ({"drivers": {"hook": "gpio"}}, "hook.pin: the gpio hook driver needs a GPIO number"),
+        ({"drivers": {"keypad": "matrix"}}, "keypad.rows: the matrix keypad needs row and column GPIOs"),
+        (
+            {"drivers": {"keypad": "matrix"}, "keypad": {"rows": [1, 2, 3, 4], "cols": [5, 6, 7]}},
+            "keypad.layout: 4x4 keys for 4 rows and 3 columns",
+        ),
+        ({"keypad": {"layout": ["123", "45"]}}, "keypad.layout: every row must have the same number of keys"),
+        ({"keypad": {"layout": ["12X"]}}, "keypad.layout: 'X' is not a phone key"),
+        ({"keypad": {"rows": [5, 5]}}, "keypad.rows: lists a GPIO twice"),
+        (
+            {"drivers": {"ringer": "slic"}, "ringer": {"rm_pin": 5}},
+            "ringer.rm_pin: the SLIC ringer needs rm_pin and fr_pin",
+        ),
+        (
+            {"drivers": {"hook": "gpio"}, "hook": {"pin": 17}, "ringer": {"pin": 17}},
+            "ringer.pin: GPIO 17 is already used by hook.pin",
+        ),
+        ({"display": {"rotate": 5}}, "display.rotate: must be one of 0, 1, 2, 3"),
+        ({"hook": {"switch": "sometimes"}}, "hook.switch: must be one of normally_open, normally_closed"),
+    ],
+)
+def test_hardware_problems_name_their_key(table, problem):
+    found = problems(table)
+    assert any(p.startswith(problem) for p in found), found

@@ -1,0 +1,82 @@
+import asyncio
+
+import pytest
+
+from appliance.drivers.gpio import GpioBell, SlicRinger
+from appliance.fakes.ringer import FakeRinger
+from appliance.phone.tones import PLANS
+from appliance.runtime.virtual import run_virtual
+
+UK = PLANS["GB"].ring  # 400 on, 200 off, 400 on, 2000 off
+
+
+class FakeRig:
+    def __init__(self, factory):
+        self.ringer = FakeRinger()
+
+    @property
+    def sounding(self):
+        return self.ringer.sounding
+
+
+class BellRig:
+    def __init__(self, factory):
+        self.pin = factory.pin(18)
+        self.ringer = GpioBell(18, factory=factory)
+
+    @property
+    def sounding(self):
+        return bool(self.pin.state)
+
+
+class SlicRig:
+    def __init__(self, factory):
+        self.rm, self.fr = factory.pin(23), factory.pin(24)
+        self.ringer = SlicRinger(23, 24, ring_hz=25, factory=factory)
+
+    @property
+    def sounding(self):
+        # Ring voltage: ring mode selected and F/R toggling (50 % duty at the ring frequency).
+        on = bool(self.rm.state) and self.fr.state == 0.5
+        assert on or self.fr.state == 0
+        if on:
+            assert self.fr.frequency == 25
+        return on
+
+
+@pytest.fixture(params=["fake", "bell", "slic"])
+def rig(request, mock_factory):
+    return {"fake": FakeRig, "bell": BellRig, "slic": SlicRig}[request.param](mock_factory)
+
+
+def test_rings_with_the_cadence_and_stops_silent(rig):
+    async def main():
+        assert not rig.ringer.ringing
+        assert not rig.sounding
+        rig.ringer.start_ringing(UK)
+        samples = []
+        for t_ms in (100, 500, 700, 1100, 2000, 3100, 3500):  # on, off, on, off, off, on, off
+            await asyncio.sleep(t_ms / 1000 - asyncio.get_running_loop().time() + start)
+            samples.append(rig.sounding)
+        assert rig.ringer.ringing
+        rig.ringer.stop_ringing()
+        await asyncio.sleep(0)
+        assert not rig.ringer.ringing
+        assert not rig.sounding
+        await rig.ringer.stop()
+        return samples
+
+    start = 0.0
+    assert run_virtual(main()) == [True, False, True, False, False, True, False]
+
+
+def test_stop_in_the_middle_of_a_burst_is_silent_at_once(rig):
+    async def main():
+        rig.ringer.start_ringing(UK)
+        await asyncio.sleep(0.1)
+        assert rig.sounding
+        rig.ringer.stop_ringing()
+        assert not rig.sounding  # no waiting for the burst to end: the handset was lifted
+        await rig.ringer.stop()
+
+    run_virtual(main())
