@@ -13,7 +13,7 @@ from enum import Enum
 from .model import CallStatus, Mode, Phone, Registration
 
 WIDTH = 21
-MAX_BODY_LINES = 6  # eight 8-pixel rows on 64 pixels, less the status bar and a spare
+MAX_BODY_LINES = 4  # 12-pixel rows on a 64-pixel display, under the status bar
 
 
 class Icon(Enum):
