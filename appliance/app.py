@@ -53,34 +53,156 @@ EXIT_INVALID = 2
 
 # --- drivers by name ---------------------------------------------------------------------------
 
-Factory = Callable[[Config, Path], Any]
+
+class Board:
+    """What driver factories need: the config, the data directory, one shared GPIO pin factory."""
+
+    def __init__(self, config: Config, data_dir: Path) -> None:
+        self.config = config
+        self.data_dir = data_dir
+        self._gpio: Any = None
+
+    @property
+    def gpio(self) -> Any:  # noqa: ANN401 - a gpiozero pin factory
+        if self._gpio is None:
+            from .drivers.gpio import pin_factory  # noqa: PLC0415 - vendor libraries only when a board uses them
+
+            self._gpio = pin_factory(self.config.gpio.pin_factory)
+        return self._gpio
+
+
+def _gpio_hook(b: Board) -> Any:  # noqa: ANN401
+    from .drivers.gpio import GpioHookSwitch  # noqa: PLC0415
+
+    hook = b.config.hook
+    return GpioHookSwitch(
+        hook.pin, normally_closed=hook.switch == "normally_closed", pull_up=hook.pull_up, factory=b.gpio
+    )
+
+
+def _matrix_keypad(b: Board) -> Any:  # noqa: ANN401
+    from .drivers.gpio import MatrixKeypad  # noqa: PLC0415
+
+    k = b.config.keypad
+    return MatrixKeypad(
+        k.rows, k.cols, k.layout, scan_s=k.scan_ms / 1000, debounce_scans=k.debounce_scans, factory=b.gpio
+    )
+
+
+def _evdev_keypad(b: Board) -> Any:  # noqa: ANN401
+    from .drivers.evdev_keypad import EvdevKeypad  # noqa: PLC0415
+
+    return EvdevKeypad(b.config.keypad.evdev_name)
+
+
+def _dtmf_keypad(b: Board) -> Any:  # noqa: ANN401
+    from .drivers.alsa import AlsaDtmfKeypad, capture_device  # noqa: PLC0415
+
+    return AlsaDtmfKeypad(capture_device(b.config.audio.card, b.config.audio.capture))
+
+
+def _no_keypad(b: Board) -> Any:  # noqa: ANN401
+    from .drivers.null import NoKeypad  # noqa: PLC0415
+
+    return NoKeypad()
+
+
+def _bell(b: Board) -> Any:  # noqa: ANN401
+    from .drivers.gpio import GpioBell  # noqa: PLC0415
+
+    return GpioBell(b.config.ringer.pin, active_high=b.config.ringer.active_high, factory=b.gpio)
+
+
+def _slic(b: Board) -> Any:  # noqa: ANN401
+    from .drivers.gpio import SlicRinger  # noqa: PLC0415
+
+    r = b.config.ringer
+    return SlicRinger(r.rm_pin, r.fr_pin, ring_hz=r.ring_hz, factory=b.gpio)
+
+
+def _speaker(b: Board) -> Any:  # noqa: ANN401
+    from .drivers.alsa import SpeakerRinger, playback_device  # noqa: PLC0415
+
+    audio = b.config.audio
+    return SpeakerRinger(playback_device(audio.card, audio.playback), level=b.config.ringer.volume / 100)
+
+
+def _alsa_tones(b: Board) -> Any:  # noqa: ANN401
+    from .drivers.alsa import AlsaTones, playback_device  # noqa: PLC0415
+
+    audio = b.config.audio
+    return AlsaTones(playback_device(audio.card, audio.playback), level=audio.tone_level)
+
+
+def _oled(kind: str) -> Callable[[Board], Any]:
+    def make(b: Board) -> Any:  # noqa: ANN401
+        from .drivers.oled import OledDisplay, open_device  # noqa: PLC0415
+
+        d = b.config.display
+
+        def device() -> Any:  # noqa: ANN401
+            return open_device(
+                kind, port=d.i2c_port, address=d.address, width=d.width, height=d.height, rotate=d.rotate
+            )
+
+        return OledDisplay(device, contrast=d.contrast, idle_contrast=d.idle_contrast)
+
+    return make
+
+
+def _no_display(b: Board) -> Any:  # noqa: ANN401
+    from .drivers.null import NoDisplay  # noqa: PLC0415
+
+    return NoDisplay()
+
+
+def _fake_telephony(b: Board) -> Any:  # noqa: ANN401
+    config = b.config
+    return FakeTelephony(
+        config.phone.display_name if config.jami.enabled else None,
+        tuple(FakeSipAccount(a.id, a.username, a.registrar) for a in config.sip_accounts),
+        seed=str(b.data_dir),
+    )
+
+
+Factory = Callable[[Board], Any]
 
 DRIVERS: dict[str, dict[str, Factory]] = {
-    "hook": {"fake": lambda config, data: FakeHookSwitch()},
-    "keypad": {"fake": lambda config, data: FakeKeypad()},
-    "ringer": {"fake": lambda config, data: FakeRinger()},
-    "tones": {"fake": lambda config, data: FakeTones()},
-    "display": {"fake": lambda config, data: FakeDisplay()},
-    "telephony": {
-        "fake": lambda config, data: FakeTelephony(
-            config.phone.display_name if config.jami.enabled else None,
-            tuple(FakeSipAccount(a.id, a.username, a.registrar) for a in config.sip_accounts),
-            seed=str(data),
-        )
+    "hook": {"fake": lambda b: FakeHookSwitch(), "gpio": _gpio_hook},
+    "keypad": {
+        "fake": lambda b: FakeKeypad(),
+        "matrix": _matrix_keypad,
+        "evdev": _evdev_keypad,
+        "dtmf": _dtmf_keypad,
+        "none": _no_keypad,
     },
+    "ringer": {"fake": lambda b: FakeRinger(), "bell": _bell, "slic": _slic, "speaker": _speaker},
+    "tones": {"fake": lambda b: FakeTones(), "alsa": _alsa_tones},
+    "display": {
+        "fake": lambda b: FakeDisplay(),
+        "ssd1306": _oled("ssd1306"),
+        "sh1106": _oled("sh1106"),
+        "none": _no_display,
+    },
+    "telephony": {"fake": _fake_telephony},
 }
 
 
 def build_ports(config: Config, data_dir: Path) -> Ports:
+    """Each port's driver, by the name the board and config give it."""
+    board = Board(config, data_dir)
     chosen = config.drivers
-    return Ports(
-        hook=DRIVERS["hook"][chosen.hook](config, data_dir),
-        keypad=DRIVERS["keypad"][chosen.keypad](config, data_dir),
-        ringer=DRIVERS["ringer"][chosen.ringer](config, data_dir),
-        tones=DRIVERS["tones"][chosen.tones](config, data_dir),
-        display=DRIVERS["display"][chosen.display](config, data_dir),
-        telephony=DRIVERS["telephony"][chosen.telephony](config, data_dir),
-    )
+    try:
+        return Ports(
+            hook=DRIVERS["hook"][chosen.hook](board),
+            keypad=DRIVERS["keypad"][chosen.keypad](board),
+            ringer=DRIVERS["ringer"][chosen.ringer](board),
+            tones=DRIVERS["tones"][chosen.tones](board),
+            display=DRIVERS["display"][chosen.display](board),
+            telephony=DRIVERS["telephony"][chosen.telephony](board),
+        )
+    except LookupError as exc:  # e.g. audio.card names a card that is not there
+        raise ConfigError([str(exc).strip("'\"")]) from exc
 
 
 # --- configuration layers ----------------------------------------------------------------------

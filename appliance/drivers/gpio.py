@@ -17,8 +17,9 @@ from typing import Any
 from gpiozero import DigitalInputDevice, DigitalOutputDevice, PWMOutputDevice
 from gpiozero.pins import Factory
 
-from appliance.phone.tones import Cadence
 from appliance.ports import HookEdge, KeyListener
+
+from .cadence import CadenceRinger
 
 log = logging.getLogger(__name__)
 
@@ -28,9 +29,9 @@ Clock = Callable[[], float]
 def pin_factory(name: str) -> Factory:
     """The gpiozero pin factory by name: 'lgpio' on a Pi (3, 4 and 5), 'mock' anywhere else."""
     if name == "mock":
-        from gpiozero.pins.mock import MockFactory  # noqa: PLC0415
+        from gpiozero.pins.mock import MockFactory, MockPWMPin  # noqa: PLC0415
 
-        return MockFactory()
+        return MockFactory(pin_class=MockPWMPin)  # PWM-capable, like lgpio's pins (the SLIC's F/R line)
     from gpiozero.pins.lgpio import LGPIOFactory  # noqa: PLC0415 - lgpio only exists on the device
 
     return LGPIOFactory()
@@ -165,49 +166,6 @@ class MatrixKeypad:
                         if self._on_key:
                             self._on_key(key)
             await asyncio.sleep(self._scan_s)
-
-
-class CadenceRinger:
-    """Rings with the phone core's cadence; subclasses say how to ring for one burst."""
-
-    def __init__(self) -> None:
-        self._task: asyncio.Task[None] | None = None
-        self.cadence: Cadence | None = None
-
-    @property
-    def ringing(self) -> bool:
-        return self.cadence is not None
-
-    def start_ringing(self, cadence: Cadence) -> None:
-        self.stop_ringing()
-        self.cadence = cadence
-        self._task = asyncio.get_running_loop().create_task(self._run(cadence))
-
-    def stop_ringing(self) -> None:
-        self.cadence = None
-        if self._task is not None:
-            self._task.cancel()
-            self._task = None
-        self._burst(on=False)
-
-    async def stop(self) -> None:
-        self.stop_ringing()
-        self._close()
-
-    async def _run(self, cadence: Cadence) -> None:
-        try:
-            while True:
-                for i, span in enumerate(cadence.on_off_ms):
-                    self._burst(on=i % 2 == 0)
-                    await asyncio.sleep(span / 1000)
-        finally:
-            self._burst(on=False)
-
-    def _burst(self, *, on: bool) -> None:
-        raise NotImplementedError
-
-    def _close(self) -> None:
-        raise NotImplementedError
 
 
 class GpioBell(CadenceRinger):

@@ -146,13 +146,3 @@ class OledDisplay:
                 log.warning("display failed (%d times): %s", self.failures, exc)
             self.device, self._dim = None, None
             time.sleep(0.5)  # a missing display: retry with a later screen, without spinning
-
-
-class NullDisplay:
-    """For boards without a display (the analog-phone adapter)."""
-
-    def show(self, screen: ScreenModel) -> None:
-        del screen
-
-    async def stop(self) -> None:
-        return None

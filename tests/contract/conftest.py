@@ -10,11 +10,6 @@ import pytest
 from gpiozero.pins.mock import MockFactory, MockPWMPin
 
 
-@pytest.fixture
-def board(request: pytest.FixtureRequest) -> str | None:
-    return request.config.getoption("--board")
-
-
 class KeyMatrix:
     """The wiring of a matrix keypad: a pressed key connects its row to its column.
 

@@ -1,0 +1,225 @@
+"""Handset audio through ALSA (pyalsaaudio): tones out, and DTMF detected in what comes in.
+
+The card is chosen by name (``/proc/asound/cards``), never by index, which changes with USB
+enumeration order. The tone player opens the PCM only while a tone sounds and closes it after,
+so on a board without dmix the Jami daemon can have the device for the call (hand-over); the
+boards' asound.conf share the card through dmix/dsnoop, so a call-waiting tone can play over a
+call. A card with no mixer control is fine: the level is then applied to the samples.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import alsaaudio
+import numpy as np
+
+from appliance.phone.tones import Tone, TonePattern, ToneRenderer
+from appliance.ports import KeyListener
+
+from .cadence import CadenceRinger
+from .dtmf import DtmfDetector
+
+log = logging.getLogger(__name__)
+
+RATE = 8000
+PERIOD = 160  # 20 ms at 8 kHz
+PcmFactory = Callable[..., Any]
+
+
+def card_names() -> list[str]:
+    return list(alsaaudio.cards())
+
+
+def playback_device(card: str, explicit: str = "") -> str:
+    """The PCM to play into: explicit, else the named card (through plug, for rate conversion)."""
+    if explicit:
+        return explicit
+    if not card:
+        return "default"
+    if card not in card_names():
+        raise LookupError(
+            f"audio.card: no ALSA card named {card!r} (have: {', '.join(card_names()) or 'none'})"
+        )
+    return f"plughw:CARD={card},DEV=0"
+
+
+def capture_device(card: str, explicit: str = "") -> str:
+    return playback_device(card, explicit)
+
+
+def open_mixer(card: str, control: str = "") -> Any | None:  # noqa: ANN401 - alsaaudio.Mixer
+    """The card's volume control, or None for a card without one (many USB dongles, I2S codecs)."""
+    try:
+        index = card_names().index(card) if card else 0
+        controls = alsaaudio.mixers(cardindex=index)
+        name = control or next(iter(controls), "")
+        return alsaaudio.Mixer(name, cardindex=index) if name else None
+    except (alsaaudio.ALSAAudioError, ValueError) as exc:
+        log.info("audio: no mixer on card %r (%s): using digital level", card, exc)
+        return None
+
+
+class AlsaTones:
+    """Call-progress tones into the handset, rendered as continuous-phase PCM by a writer thread."""
+
+    def __init__(
+        self,
+        device: str = "default",
+        *,
+        level: float = 0.3,
+        pcm_factory: PcmFactory = alsaaudio.PCM,
+    ) -> None:
+        self.device = device
+        self.level = level
+        self._pcm_factory = pcm_factory
+        self._renderer: ToneRenderer | None = None
+        self.current: Tone | None = None
+        self._changed = threading.Condition()
+        self._stopping = False
+        self.periods_written = 0
+        self._thread = threading.Thread(target=self._write_loop, name="tones", daemon=True)
+        self._thread.start()
+
+    @property
+    def playing(self) -> Tone | None:
+        return self.current
+
+    def play(self, tone: Tone, pattern: TonePattern) -> None:
+        with self._changed:
+            self.current = tone
+            self._renderer = ToneRenderer(pattern, RATE, self.level)
+            self._changed.notify()
+
+    def stop_tone(self) -> None:
+        with self._changed:
+            self.current, self._renderer = None, None
+            self._changed.notify()
+
+    async def stop(self) -> None:
+        with self._changed:
+            self._stopping = True
+            self.current, self._renderer = None, None
+            self._changed.notify()
+        await asyncio.to_thread(self._thread.join, 2)
+
+    def _write_loop(self) -> None:
+        while True:
+            with self._changed:
+                while self._renderer is None and not self._stopping:
+                    self._changed.wait()
+                if self._stopping:
+                    return
+            try:
+                self._play_until_silent()
+            except alsaaudio.ALSAAudioError as exc:
+                log.warning("tones: %s: %s", self.device, exc)
+                with self._changed:  # wait for the next tone rather than spin on a broken device
+                    self._renderer = None
+
+    def _play_until_silent(self) -> None:
+        pcm = self._pcm_factory(
+            type=alsaaudio.PCM_PLAYBACK,
+            mode=alsaaudio.PCM_NORMAL,
+            rate=RATE,
+            channels=1,
+            format=alsaaudio.PCM_FORMAT_S16_LE,
+            periodsize=PERIOD,
+            periods=4,
+            device=self.device,
+        )
+        try:
+            while True:
+                with self._changed:
+                    renderer = self._renderer
+                if renderer is None:
+                    return
+                pcm.write(renderer.render(PERIOD).tobytes())  # blocks: the card's clock paces us
+                self.periods_written += 1
+        finally:
+            pcm.close()
+
+
+class AlsaDtmfKeypad:
+    """DTMF digits detected in the line's audio (an analog phone behind an FXS interface)."""
+
+    def __init__(self, device: str = "default", *, pcm_factory: PcmFactory = alsaaudio.PCM) -> None:
+        self.device = device
+        self._pcm_factory = pcm_factory
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    async def start(self, on_key: KeyListener) -> None:
+        loop = asyncio.get_running_loop()
+
+        def deliver(keys: str) -> None:
+            for key in keys:
+                on_key(key)
+
+        self._thread = threading.Thread(target=self._listen, args=(loop, deliver), name="dtmf", daemon=True)
+        self._thread.start()
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            await asyncio.to_thread(self._thread.join, 2)
+
+    def _listen(self, loop: asyncio.AbstractEventLoop, deliver: Callable[[str], None]) -> None:
+        detector = DtmfDetector()
+        while not self._stopping.is_set():
+            try:
+                pcm = self._pcm_factory(
+                    type=alsaaudio.PCM_CAPTURE,
+                    mode=alsaaudio.PCM_NORMAL,
+                    rate=RATE,
+                    channels=1,
+                    format=alsaaudio.PCM_FORMAT_S16_LE,
+                    periodsize=PERIOD,
+                    periods=4,
+                    device=self.device,
+                )
+            except alsaaudio.ALSAAudioError as exc:
+                log.warning("dtmf: cannot open %s: %s", self.device, exc)
+                self._stopping.wait(2.0)
+                continue
+            try:
+                while not self._stopping.is_set():
+                    frames, data = pcm.read()
+                    if frames <= 0:
+                        continue
+                    keys = detector.feed(np.frombuffer(data, "<i2").astype(np.float64) / 32768)
+                    if keys:
+                        loop.call_soon_threadsafe(deliver, keys)
+            except alsaaudio.ALSAAudioError as exc:
+                log.warning("dtmf: %s: %s", self.device, exc)
+            finally:
+                pcm.close()
+
+
+# A warbling ring for a loudspeaker: 440 + 480 Hz alternating with 440 + 620 Hz every 50 ms.
+RING_WARBLE = TonePattern.parse("440+480/50,440+620/50")
+
+
+class SpeakerRinger(CadenceRinger):
+    """A ringtone on a loudspeaker, in bursts with the phone core's cadence."""
+
+    def __init__(self, device: str = "default", *, level: float = 0.5) -> None:
+        super().__init__()
+        self._player = AlsaTones(device, level=level)
+
+    def _burst(self, *, on: bool) -> None:
+        if on:
+            self._player.play(Tone.RINGBACK, RING_WARBLE)
+        else:
+            self._player.stop_tone()
+
+    def _close(self) -> None:
+        self._player.stop_tone()
+
+    async def stop(self) -> None:
+        await super().stop()
+        await self._player.stop()

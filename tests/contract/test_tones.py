@@ -1,0 +1,141 @@
+import asyncio
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pytest
+
+from appliance.drivers.alsa import AlsaTones, playback_device
+from appliance.fakes.tones import FakeTones
+from appliance.phone.tones import PLANS, Tone
+from tests.dtmf_corpus import build
+
+
+def power(samples, freq, rate=8000):
+    n = np.arange(len(samples))
+    return abs(np.sum(samples * np.exp(-2j * np.pi * freq * n / rate))) ** 2
+
+
+class FakeRig:
+    def __init__(self, tmp_path):
+        self.tones = FakeTones()
+
+    def heard(self):
+        return None
+
+
+class AlsaRig:
+    """The ALSA player writing into ALSA's file plugin: what the handset would have heard."""
+
+    def __init__(self, tmp_path):
+        self.out = tmp_path / "handset.raw"
+        self.tones = AlsaTones(f"file:FILE={self.out},FORMAT=raw")
+
+    def heard(self):
+        return np.frombuffer(self.out.read_bytes(), "<i2").astype(np.float64) / 32768
+
+
+@pytest.fixture(params=["fake", "alsa"])
+def rig(request, tmp_path):
+    return FakeRig(tmp_path) if request.param == "fake" else AlsaRig(tmp_path)
+
+
+async def test_one_tone_at_a_time_and_silence(rig):
+    us = PLANS["US"]
+    assert rig.tones.playing is None
+    rig.tones.play(Tone.DIAL, us.pattern(Tone.DIAL))
+    assert rig.tones.playing is Tone.DIAL
+    await asyncio.sleep(0.05)
+    rig.tones.play(Tone.BUSY, us.pattern(Tone.BUSY))
+    assert rig.tones.playing is Tone.BUSY
+    await asyncio.sleep(0.05)
+    rig.tones.stop_tone()
+    assert rig.tones.playing is None
+    await rig.tones.stop()
+    heard = rig.heard()
+    if heard is not None:
+        first = heard[:4000]  # the dial tone: 350 + 440 Hz, nothing at 1 kHz
+        assert power(first, 350) > 1000 * power(first, 1000)
+        assert power(first, 440) > 1000 * power(first, 1000)
+        assert np.max(np.abs(first)) == pytest.approx(0.3, abs=0.02)
+
+
+async def test_alsa_stops_writing_when_silent(tmp_path):
+    rig = AlsaRig(tmp_path)
+    rig.tones.play(Tone.DIAL, PLANS["DE"].pattern(Tone.DIAL))
+    await asyncio.sleep(0.05)
+    rig.tones.stop_tone()
+    await asyncio.sleep(0.05)
+    size = rig.out.stat().st_size
+    await asyncio.sleep(0.1)
+    assert rig.out.stat().st_size == size  # the PCM is closed: the daemon may have the card
+    heard = rig.heard()[:4000]
+    assert power(heard, 425) > 1000 * power(heard, 700)
+    await rig.tones.stop()
+
+
+async def test_alsa_missing_card_does_not_break_the_phone(caplog):
+    tones = AlsaTones("plughw:CARD=NoSuchCard,DEV=0")
+    tones.play(Tone.DIAL, PLANS["US"].pattern(Tone.DIAL))  # never raises on the loop
+    await asyncio.sleep(0.1)
+    await tones.stop()
+    assert "NoSuchCard" in caplog.text
+
+
+def test_card_is_chosen_by_name():
+    with pytest.raises(LookupError, match="no ALSA card named 'Nope'"):
+        playback_device("Nope")
+    assert playback_device("", "handset") == "handset"
+    assert playback_device("") == "default"
+
+
+CAPTURE = textwrap.dedent(
+    """
+    import asyncio, sys
+    from appliance.drivers.alsa import AlsaDtmfKeypad
+
+    async def main():
+        keys = []
+        keypad = AlsaDtmfKeypad("line_in")
+        await keypad.start(keys.append)
+        await asyncio.sleep(float(sys.argv[1]))
+        await keypad.stop()
+        print("".join(keys))
+
+    asyncio.run(main())
+    """
+)
+
+
+@pytest.mark.skipif(not shutil.which("sox"), reason="sox makes the line recording")
+def test_dtmf_from_the_line_through_alsa_capture(tmp_path):
+    """An analog phone dials into the adapter: its DTMF arrives on ALSA capture and becomes keys."""
+    entry = next(e for e in build(tmp_path / "corpus") if e.name == "fast-40ms-noise-snr12")
+    raw = tmp_path / "line.raw"
+    subprocess.run(
+        ["sox", str(entry.path), "-t", "raw", "-e", "signed-integer", "-b", "16", str(raw)], check=True
+    )
+    with raw.open("ab") as handle:
+        handle.write(
+            bytes(2 * 8000 * 600)
+        )  # the file plugin repeats stale data past the end: pad with silence
+    conf = tmp_path / "asound.conf"
+    conf.write_text(
+        f'pcm.line_in {{ type file slave.pcm "null" file "/dev/null" infile "{raw}" format "raw" }}\n'
+    )
+    env = {**os.environ, "ALSA_CONFIG_PATH": f"/usr/share/alsa/alsa.conf:{conf}"}
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-c", CAPTURE, "0.5"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=True,
+    )
+    assert result.stdout.strip() == entry.digits
+    assert time.monotonic() - started < 30

@@ -1,0 +1,89 @@
+"""Boards are data: each one validates, its ALSA config parses, and its drivers assemble and work."""
+
+import asyncio
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from appliance.app import board_layer, build_ports
+from appliance.config.load import Layer, contacts_of, load_layers, parse_assignment, settings_of
+from appliance.drivers.alsa import AlsaDtmfKeypad, AlsaTones
+from appliance.drivers.gpio import GpioBell, GpioHookSwitch, MatrixKeypad, SlicRinger
+from appliance.drivers.null import NoDisplay
+from appliance.drivers.oled import OledDisplay
+from appliance.phone.model import Mode, Phone
+from appliance.runtime.supervisor import Supervisor
+
+BOARDS = Path(__file__).parents[2] / "board"
+NAMES = sorted(p.name for p in BOARDS.iterdir() if (p / "board.toml").exists())
+HARDWARE = [n for n in NAMES if n != "desktop"]
+
+
+def test_there_are_desk_and_adapter_boards():
+    assert {"desktop", "deskphone-v1", "adapter-v1"} <= set(NAMES)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_board_validates(name):
+    loaded = load_layers([Layer("defaults", {}), board_layer(name, str(BOARDS))])
+    assert loaded.config.board.name == name
+    assert loaded.config.board.description
+
+
+@pytest.mark.parametrize("name", HARDWARE)
+def test_board_files(name):
+    folder = BOARDS / name
+    assert "dtparam" in (folder / "config.txt").read_text()
+    assert list((folder / "udev").glob("*.rules"))
+    config = load_layers([Layer("defaults", {}), board_layer(name, str(BOARDS))]).config
+    if shutil.which("aplay"):
+        env = {**os.environ, "ALSA_CONFIG_PATH": f"/usr/share/alsa/alsa.conf:{folder / 'asound.conf'}"}
+        listed = subprocess.run(["aplay", "-L"], capture_output=True, text=True, env=env).stdout.split()
+        assert config.audio.playback in listed  # ALSA parsed the board's PCMs
+
+
+def assemble(name, tmp_path):
+    overrides = ["gpio.pin_factory=mock", "audio.playback=null", "audio.capture=null"]
+    layers = [Layer("defaults", {}), board_layer(name, str(BOARDS))]
+    layers += [Layer(o, parse_assignment(o)) for o in overrides]
+    config = load_layers(layers).config
+    return config, build_ports(config, tmp_path)
+
+
+async def test_deskphone_assembles_and_gives_dial_tone(tmp_path):
+    config, ports = assemble("deskphone-v1", tmp_path)
+    assert isinstance(ports.hook, GpioHookSwitch)
+    assert isinstance(ports.keypad, MatrixKeypad)
+    assert isinstance(ports.ringer, GpioBell)
+    assert isinstance(ports.tones, AlsaTones)
+    assert isinstance(ports.display, OledDisplay)  # no I2C bus here: it logs and the phone goes on
+    supervisor = Supervisor(ports, Phone.initial(settings_of(config), contacts_of(config)))
+    task = asyncio.get_running_loop().create_task(supervisor.run())
+    await supervisor.started()
+    hook_pin = ports.hook._device.pin
+    hook_pin.drive_low()  # lift: the normally-open switch closes to ground
+    await asyncio.sleep(0.05)
+    assert supervisor.phone.mode is Mode.DIALING
+    assert ports.tones.playing.value == "dial"
+    await asyncio.sleep(0.1)
+    assert ports.tones.periods_written > 0  # audio went to ALSA
+    hook_pin.drive_high()
+    await asyncio.sleep(1.1)
+    assert supervisor.phone.mode is Mode.IDLE
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+
+async def test_adapter_assembles(tmp_path):
+    config, ports = assemble("adapter-v1", tmp_path)
+    assert isinstance(ports.hook, GpioHookSwitch)
+    assert isinstance(ports.keypad, AlsaDtmfKeypad)
+    assert isinstance(ports.ringer, SlicRinger)
+    assert isinstance(ports.display, NoDisplay)
+    assert config.hook.pull_up is False
+    await ports.tones.stop()
+    await ports.ringer.stop()
