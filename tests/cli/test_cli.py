@@ -81,7 +81,7 @@ def test_config_dump_masks_secrets_and_shows_layers(tmp_path):
 def test_unknown_board_is_named(tmp_path):
     result = run("config", "dump", "--board", "nosuch")
     assert result.returncode == 2
-    assert "no board named 'nosuch' (known: desktop" in result.stderr
+    assert "no board named 'nosuch' (known: adapter-v1, deskphone-v1, desktop)" in result.stderr
 
 
 SCRIPT = """
