@@ -50,6 +50,11 @@ class Keypad(Protocol):
         """Begin reporting each key press once, on the event loop."""
         ...
 
+    def listen(self, active: bool) -> None:
+        """The handset went off hook (True) or on hook. A DTMF detector listens to the line only
+        while off hook; a keypad with buttons MAY ignore this."""
+        ...
+
     async def stop(self) -> None: ...
 
 

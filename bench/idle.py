@@ -7,11 +7,13 @@ Run: .venv/bin/python bench/idle.py [--seconds 20]
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 HZ = os.sysconf("SC_CLK_TCK")
@@ -30,9 +32,38 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def measure(cmd: list[str], seconds: float) -> tuple[float, float]:
+@contextlib.contextmanager
+def private_pulseaudio(folder: Path) -> Iterator[dict[str, str]]:
+    """A PulseAudio of our own with a null sink at 8 kHz: a clocked sound card without hardware."""
+    (folder / "default.pa").write_text(
+        f"load-module module-native-protocol-unix auth-anonymous=1 socket={folder}/native\n"
+        "load-module module-null-sink sink_name=line rate=8000 channels=1\n"
+        "set-default-sink line\nset-default-source line.monitor\n"
+    )
+    env = {**os.environ, "HOME": str(folder), "XDG_RUNTIME_DIR": str(folder)}
+    server = subprocess.Popen(
+        ["pulseaudio", "-n", "-F", str(folder / "default.pa"), "--daemonize=no", "--exit-idle-time=-1",
+         "--use-pid-file=no", "--disallow-exit"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        for _ in range(100):
+            if (folder / "native").exists():
+                break
+            time.sleep(0.05)
+        yield {"PULSE_SERVER": f"unix:{folder}/native"}
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def measure(cmd: list[str], seconds: float, env: dict[str, str] | None = None) -> tuple[float, float]:
     proc = subprocess.Popen(
-        cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        cmd,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, **(env or {})},
     )
     try:
         time.sleep(3.0)  # start-up and account registration are not idle
@@ -59,9 +90,36 @@ def main() -> None:
             [sys.executable, "-c", "import asyncio; asyncio.run(asyncio.sleep(3600))"], args.seconds
         )
         phone = measure([str(APPLIANCE), "run", "--board", "desktop", "--data", data], args.seconds)
+        # The desk phone's real drivers on mock pins, ALSA's null device and an absent I2C display.
+        board = [str(APPLIANCE), "run", "--board", "deskphone-v1", "--data", data]
+        board += [
+            "--set",
+            "gpio.pin_factory=mock",
+            "--set",
+            "audio.playback=null",
+            "--set",
+            "audio.capture=null",
+        ]
+        desk = measure(board, args.seconds)
+        # The adapter listens for DTMF all the time: its capture must be clocked like a real codec.
+        adapter = [str(APPLIANCE), "run", "--board", "adapter-v1", "--data", data]
+        adapter += [
+            "--set",
+            "gpio.pin_factory=mock",
+            "--set",
+            "audio.playback=pulse",
+            "--set",
+            "audio.capture=pulse",
+        ]
+        with private_pulseaudio(Path(data)) as pulse:
+            ata = measure(adapter, args.seconds, pulse)
     print(f"Idle over {args.seconds:g} s (targets: <= 0.5% of a core, <= 45 MB RSS)")
-    print(f"  {'baseline: bare python asyncio':<36} CPU {bare[0]:5.2f}%   RSS {bare[1]:5.1f} MB")
-    print(f"  {'appliance run --board desktop':<36} CPU {phone[0]:5.2f}%   RSS {phone[1]:5.1f} MB")
+    print(f"  {'baseline: bare python asyncio':<44} CPU {bare[0]:5.2f}%   RSS {bare[1]:5.1f} MB")
+    print(f"  {'appliance run --board desktop (fakes)':<44} CPU {phone[0]:5.2f}%   RSS {phone[1]:5.1f} MB")
+    print(
+        f"  {'appliance run --board deskphone-v1 (drivers)':<44} CPU {desk[0]:5.2f}%   RSS {desk[1]:5.1f} MB"
+    )
+    print(f"  {'appliance run --board adapter-v1 (DTMF on)':<44} CPU {ata[0]:5.2f}%   RSS {ata[1]:5.1f} MB")
 
 
 if __name__ == "__main__":

@@ -68,6 +68,9 @@ class EvdevKeypad:
     async def start(self, on_key: KeyListener) -> None:
         self._task = asyncio.get_running_loop().create_task(self._read(on_key))
 
+    def listen(self, active: bool) -> None:
+        del active  # keys are keys, on hook or off
+
     async def stop(self) -> None:
         if self._task:
             self._task.cancel()

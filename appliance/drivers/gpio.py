@@ -121,6 +121,9 @@ class MatrixKeypad:
         for col in self._cols:
             col.when_activated = self._woken
 
+    def listen(self, active: bool) -> None:
+        del active  # the matrix costs nothing at rest: it wakes on a key
+
     async def stop(self) -> None:
         if self._scanner:
             self._scanner.cancel()

@@ -10,6 +10,9 @@ class NoKeypad:
     async def start(self, on_key: KeyListener) -> None:
         del on_key
 
+    def listen(self, active: bool) -> None:
+        del active
+
     async def stop(self) -> None:
         return None
 

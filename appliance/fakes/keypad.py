@@ -12,9 +12,13 @@ class FakeKeypad(Watchable):
         super().__init__()
         self._on_key: KeyListener | None = None
         self.pressed: list[str] = []
+        self.listening = False
 
     async def start(self, on_key: KeyListener) -> None:
         self._on_key = on_key
+
+    def listen(self, active: bool) -> None:
+        self.listening = active
 
     async def stop(self) -> None:
         self._on_key = None

@@ -189,7 +189,10 @@ class Supervisor:
     def handle(self, event: Event) -> None:
         """Step the machine with one event and dispatch its effects (synchronously)."""
         now = asyncio.get_running_loop().time()
+        was_off_hook = self.phone.off_hook
         self.phone, effects = step(self.phone, event, now)
+        if self.phone.off_hook != was_off_hook:
+            self.ports.keypad.listen(self.phone.off_hook)
         for effect in effects:
             self._dispatch(effect, now)
         self._refresh_display()

@@ -102,6 +102,7 @@ CAPTURE = textwrap.dedent(
         keys = []
         keypad = AlsaDtmfKeypad("line_in")
         await keypad.start(keys.append)
+        keypad.listen(True)  # the phone is off hook
         await asyncio.sleep(float(sys.argv[1]))
         await keypad.stop()
         print("".join(keys))
