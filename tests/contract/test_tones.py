@@ -140,3 +140,22 @@ def test_dtmf_from_the_line_through_alsa_capture(tmp_path):
     )
     assert result.stdout.strip() == entry.digits
     assert time.monotonic() - started < 30
+
+
+async def test_dtmf_keypad_leaves_the_line_alone_on_hook():
+    from appliance.drivers.alsa import AlsaDtmfKeypad
+
+    opened = []
+
+    def pcm_factory(**kwargs):
+        opened.append(kwargs["device"])
+        raise __import__("alsaaudio").ALSAAudioError("test: no card")
+
+    keypad = AlsaDtmfKeypad("line", pcm_factory=pcm_factory)
+    await keypad.start(lambda key: None)
+    await asyncio.sleep(0.2)
+    assert opened == []  # on hook: nothing captured
+    keypad.listen(True)
+    await asyncio.sleep(0.2)
+    assert opened == ["line"]
+    await keypad.stop()

@@ -182,3 +182,17 @@ def test_trust_request_accepted_lets_a_stranger_ring_in_private_mode(virtual):
             assert sim.fakes.ringer.ringing
 
     virtual(main())
+
+
+def test_keypad_listens_only_off_hook(virtual):
+    async def main():
+        async with running() as sim:
+            assert sim.fakes.keypad.listening is False
+            sim.fakes.hook.lift()
+            await sim.supervisor.idle()
+            assert sim.fakes.keypad.listening is True
+            sim.fakes.hook.replace()
+            await asyncio.sleep(1.0)
+            assert sim.fakes.keypad.listening is False
+
+    virtual(main())
