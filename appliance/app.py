@@ -128,10 +128,11 @@ def _speaker(b: Board) -> Any:  # noqa: ANN401
 
 
 def _alsa_tones(b: Board) -> Any:  # noqa: ANN401
-    from .drivers.alsa import AlsaTones, playback_device  # noqa: PLC0415
+    from .drivers.alsa import AlsaTones, handset_level, playback_device  # noqa: PLC0415
 
     audio = b.config.audio
-    return AlsaTones(playback_device(audio.card, audio.playback), level=audio.tone_level)
+    level = handset_level(audio.card, audio.mixer, audio.handset_volume, audio.tone_level)
+    return AlsaTones(playback_device(audio.card, audio.playback), level=level)
 
 
 def _oled(kind: str) -> Callable[[Board], Any]:

@@ -62,6 +62,19 @@ def open_mixer(card: str, control: str = "") -> Any | None:  # noqa: ANN401 - al
         return None
 
 
+def handset_level(card: str, control: str, volume: int, tone_level: float) -> float:
+    """Set the handset volume on the card's mixer; a card without one gets it in the samples."""
+    mixer = open_mixer(card, control) if card else None
+    if mixer is None:
+        return tone_level * volume / 100
+    try:
+        mixer.setvolume(volume)
+    except alsaaudio.ALSAAudioError as exc:
+        log.info("audio: mixer of %r refused the volume (%s): using digital level", card, exc)
+        return tone_level * volume / 100
+    return tone_level
+
+
 class AlsaTones:
     """Call-progress tones into the handset, rendered as continuous-phase PCM by a writer thread."""
 

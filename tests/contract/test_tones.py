@@ -159,3 +159,25 @@ async def test_dtmf_keypad_leaves_the_line_alone_on_hook():
     await asyncio.sleep(0.2)
     assert opened == ["line"]
     await keypad.stop()
+
+
+async def test_speaker_ringer_plays_bursts_with_the_cadence(tmp_path):
+    from appliance.drivers.alsa import SpeakerRinger
+
+    out = tmp_path / "speaker.raw"
+    ringer = SpeakerRinger(f"file:FILE={out},FORMAT=raw", level=0.5)
+    ringer.start_ringing(PLANS["US"].ring)
+    await asyncio.sleep(0.1)
+    assert ringer.ringing
+    assert ringer._player.playing is not None  # first burst of the cadence
+    ringer.stop_ringing()
+    assert ringer._player.playing is None
+    await ringer.stop()
+    heard = np.frombuffer(out.read_bytes(), "<i2").astype(np.float64)[:4000] / 32768
+    assert power(heard, 480) > 100 * power(heard, 1000)  # the warble's tones
+
+
+def test_handset_volume_without_a_mixer_scales_the_samples():
+    from appliance.drivers.alsa import handset_level
+
+    assert handset_level("", "", 50, 0.3) == pytest.approx(0.15)
