@@ -166,6 +166,19 @@ def _fake_telephony(b: Board) -> Any:  # noqa: ANN401
     )
 
 
+def _jami(b: Board) -> Any:  # noqa: ANN401
+    from .drivers.jami.client import JamiTelephony  # noqa: PLC0415 - dbus-fast only with the daemon
+
+    jami = b.config.jami
+    wrapper = ["ip", "netns", "exec", jami.netns] if jami.netns else None
+    return JamiTelephony(
+        b.data_dir / "jami",
+        display_name=b.config.phone.display_name,
+        bootstrap=jami.bootstrap,
+        wrapper=wrapper,
+    )
+
+
 Factory = Callable[[Board], Any]
 
 DRIVERS: dict[str, dict[str, Factory]] = {
@@ -185,7 +198,7 @@ DRIVERS: dict[str, dict[str, Factory]] = {
         "sh1106": _oled("sh1106"),
         "none": _no_display,
     },
-    "telephony": {"fake": _fake_telephony},
+    "telephony": {"fake": _fake_telephony, "jami": _jami},
 }
 
 

@@ -18,7 +18,7 @@ DRIVERS: dict[str, tuple[str, ...]] = {
     "ringer": ("fake", "bell", "slic", "speaker"),
     "tones": ("fake", "alsa"),
     "display": ("fake", "ssd1306", "sh1106", "none"),
-    "telephony": ("fake",),
+    "telephony": ("fake", "jami"),
 }
 
 
@@ -122,6 +122,7 @@ class JamiSection:
     enabled: bool = opt(True, doc="create and use a Jami account")
     bootstrap: list[str] = opt([], v.host_port_list, doc="DHT bootstrap nodes; empty: public")
     archive_password: str = opt("", secret=True, doc="password of the account archive backup")
+    netns: str = opt("", doc="run the daemon in this network namespace (test rigs; IPv6 must be off)")
 
 
 @dataclass

@@ -1,0 +1,388 @@
+"""The telephony port on the Jami daemon: commands down as D-Bus calls, signals up as phone events."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from dbus_fast import BusType, DBusError
+from dbus_fast.aio import MessageBus
+from dbus_fast.introspection import Node
+
+from appliance.phone.events import (
+    AccountChanged,
+    CallIncoming,
+    CallState,
+    CallStateChanged,
+    ConferenceFormed,
+    Event,
+    TelephonyLost,
+    TelephonyRestored,
+    TrustedContactsChanged,
+    TrustRequestsChanged,
+    VoicemailChanged,
+)
+from appliance.phone.model import AccountInfo, AccountKind, CallId, Contact, Registration
+from appliance.ports import EventSink, TelephonyError, TrustRequest
+
+from . import defs
+from .daemon import JamiDaemon
+
+log = logging.getLogger(__name__)
+
+_REGISTRATION = {
+    "REGISTERED": Registration.REGISTERED,
+    "TRYING": Registration.TRYING,
+    "INITIALIZING": Registration.TRYING,
+    "UNREGISTERED": Registration.UNREGISTERED,
+}
+_STATES = {state.value: state for state in CallState}
+
+
+def peer_uri(raw: str) -> str:
+    """'ring:<id>@ring.dht' or '<id>@ring.dht' -> '<id>'; SIP URIs unchanged."""
+    text = raw.strip().strip("<>")
+    for prefix in ("ring:", "jami:"):
+        text = text.removeprefix(prefix)
+    return text.removesuffix("@ring.dht")
+
+
+class JamiTelephony:
+    """The Jami daemon as the phone's telephony core, with its lifecycle.
+
+    The daemon's data lives under ``root``; the account created on first run is remembered in
+    ``root/account-id`` so a restart (or a crash) finds it again.
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        *,
+        display_name: str,
+        bootstrap: list[str] | None = None,
+        wrapper: list[str] | None = None,
+        restart_delay_s: float = 1.0,
+        announce_timeout_s: float = 60.0,
+    ) -> None:
+        self.root = root
+        self.display_name = display_name
+        self.bootstrap = bootstrap or []
+        self.daemon = JamiDaemon(root, wrapper=wrapper)
+        self.restart_delay_s = restart_delay_s
+        self.announce_timeout_s = announce_timeout_s
+        self.account_id = ""
+        self.jami_id = ""
+        self._sink: EventSink | None = None
+        self._bus: MessageBus | None = None
+        self._calls: Any = None
+        self._config: Any = None
+        self._local: dict[str, CallId] = {}  # daemon call id -> our call id
+        self._daemon_id: dict[CallId, str] = {}  # our call id -> daemon call id
+        self._early: dict[str, list[Event]] = {}  # states of calls not named yet
+        self._requests: dict[str, TrustRequest] = {}
+        self._announced = False
+        self._last_state = "TRYING"
+        self._watcher: asyncio.Task[None] | None = None
+        self._stopping = False
+        self.restarts = 0
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    async def start(self, sink: EventSink) -> None:
+        self._sink = sink
+        await self._bring_up()
+        self._watcher = asyncio.get_running_loop().create_task(self._watch(), name="jamid-watch")
+
+    async def stop(self) -> None:
+        self._stopping = True
+        if self._watcher:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watcher
+        await self._disconnect()
+        await self.daemon.stop()
+
+    async def _bring_up(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        await self.daemon.start()
+        self._bus = await MessageBus(bus_address=self.daemon.address, bus_type=BusType.SESSION).connect()
+        await self._wait_for_daemon()
+        self._calls = self._interface(*defs.CALL_MANAGER)
+        self._config = self._interface(*defs.CONFIGURATION_MANAGER)
+        self._subscribe()  # before reading any state: nothing may slip between the two
+        await self._ensure_account()
+        await self._read_state()
+
+    async def _wait_for_daemon(self) -> None:
+        assert self._bus is not None
+        introspection = await self._bus.introspect("org.freedesktop.DBus", "/org/freedesktop/DBus")
+        dbus = self._bus.get_proxy_object("org.freedesktop.DBus", "/org/freedesktop/DBus", introspection)
+        iface: Any = dbus.get_interface("org.freedesktop.DBus")
+        for _ in range(600):
+            if await iface.call_name_has_owner(defs.SERVICE):
+                return
+            if self.daemon.jamid is not None and self.daemon.jamid.returncode is not None:
+                break
+            await asyncio.sleep(0.05)
+        raise TelephonyError(f"jamid did not come up (see {self.root / 'log' / 'jamid.log'})")
+
+    def _interface(self, path: str, name: str) -> Any:  # noqa: ANN401 - a dbus-fast proxy interface
+        assert self._bus is not None
+        proxy = self._bus.get_proxy_object(defs.SERVICE, path, Node.parse(defs.interface_xml(name)))
+        return proxy.get_interface(name)
+
+    async def _disconnect(self) -> None:
+        if self._bus is not None:
+            self._bus.disconnect()
+            with contextlib.suppress(Exception):
+                await self._bus.wait_for_disconnect()  # type: ignore[no-untyped-call]
+        self._bus = self._calls = self._config = None
+
+    async def _watch(self) -> None:
+        """The daemon died: report it, restart it, re-subscribe, re-read state, report it back."""
+        while not self._stopping:
+            code = await self.daemon.wait_exit()
+            if self._stopping:
+                return
+            log.error("jamid exited (%s); restarting it", code)
+            self._local.clear()
+            self._daemon_id.clear()
+            self._early.clear()
+            self._send(TelephonyLost(f"jamid exited with {code}"))
+            await self._disconnect()
+            await self.daemon.stop()
+            while not self._stopping:
+                await asyncio.sleep(self.restart_delay_s)
+                try:
+                    await self._bring_up()
+                    break
+                except (TelephonyError, DBusError, OSError):
+                    log.exception("restarting jamid failed")
+                    await self.daemon.stop()
+            self.restarts += 1
+            self._send(TelephonyRestored())
+
+    # --- accounts ------------------------------------------------------------------------------
+
+    async def _ensure_account(self) -> None:
+        remembered = self.root / "account-id"
+        accounts = await self._config.call_get_account_list()
+        wanted = remembered.read_text().strip() if remembered.exists() else ""
+        if wanted and wanted in accounts:
+            self.account_id = wanted
+        else:
+            details = {**defs.JAMI_ACCOUNT, defs.ACCOUNT_DISPLAY_NAME: self.display_name}
+            if self.bootstrap:
+                details[defs.ACCOUNT_HOSTNAME] = ";".join(self.bootstrap)
+            self.account_id = await self._config.call_add_account(details)
+            tmp = remembered.with_suffix(".tmp")
+            tmp.write_text(self.account_id + "\n")
+            tmp.replace(remembered)
+            log.info("created Jami account %s", self.account_id)
+        details = await self._config.call_get_account_details(self.account_id)
+        self.jami_id = details.get(defs.ACCOUNT_USERNAME, "").removeprefix("ring:")
+
+    async def _read_state(self) -> None:
+        volatile = await self._config.call_get_volatile_account_details(self.account_id)
+        self._announced = volatile.get(defs.DEVICE_ANNOUNCED) == "true"
+        self._last_state = volatile.get("Account.registrationStatus", "TRYING")
+        self._report_account(self._last_state)
+        contacts = await self._config.call_get_contacts(self.account_id)
+        self._send(TrustedContactsChanged(tuple(Contact("", c["id"]) for c in contacts if "id" in c)))
+        requests = await self._config.call_get_trust_requests(self.account_id)
+        self._requests = {
+            r["from"]: TrustRequest(r["from"], float(r.get("received", 0))) for r in requests if "from" in r
+        }
+        self._send(TrustRequestsChanged(len(self._requests)))
+
+    def _report_account(self, daemon_state: str) -> None:
+        registration = _REGISTRATION.get(daemon_state, Registration.ERROR)
+        if registration is Registration.REGISTERED and not self._announced:
+            registration = Registration.TRYING  # on the DHT, but calls to it would hang until announced
+        details_name = self.display_name
+        self._send(
+            AccountChanged(
+                AccountInfo(self.account_id, AccountKind.JAMI, self.jami_id, registration, details_name)
+            )
+        )
+
+    # --- signals -------------------------------------------------------------------------------
+
+    def _subscribe(self) -> None:
+        calls, config = self._calls, self._config
+        calls.on_call_state_changed(self._on_call_state)
+        calls.on_incoming_call_with_media(self._on_incoming)
+        calls.on_conference_created(self._on_conference)
+        calls.on_voice_mail_notify(self._on_voicemail)
+        config.on_registration_state_changed(self._on_registration)
+        config.on_volatile_account_details_changed(self._on_volatile)
+        config.on_incoming_trust_request(self._on_trust_request)
+        config.on_contact_added(self._on_contact_added)
+        config.on_contact_removed(self._on_contact_removed)
+
+    def _on_registration(self, account: str, state: str, code: int, detail: str) -> None:
+        if account != self.account_id:
+            return
+        self._last_state = state
+        if self.jami_id:
+            self._report_account(state)
+        else:  # a new account has its ID once its keys exist: read it before telling anyone
+            asyncio.get_running_loop().create_task(self._read_id_then_report(state))
+
+    async def _read_id_then_report(self, state: str) -> None:
+        with contextlib.suppress(DBusError, AttributeError):
+            details = await self._config.call_get_account_details(self.account_id)
+            self.jami_id = details.get(defs.ACCOUNT_USERNAME, "").removeprefix("ring:")
+        self._report_account(state)
+
+    def _on_volatile(self, account: str, details: dict[str, str]) -> None:
+        if account != self.account_id:
+            return
+        announced = details.get(defs.DEVICE_ANNOUNCED) == "true"
+        if announced != self._announced:
+            self._announced = announced
+            self._report_account(details.get("Account.registrationStatus", self._last_state))
+
+    def _on_call_state(self, account: str, call: str, state: str, code: int) -> None:
+        known = _STATES.get(state)
+        if known is None:
+            return
+        local = self._local.get(call)
+        if local is None:
+            self._early.setdefault(call, []).append(CallStateChanged(CallId(call), known, code))
+            return
+        self._send(CallStateChanged(local, known, code))
+        if known is CallState.OVER:
+            self._forget(call)
+
+    def _on_incoming(self, account: str, call: str, caller: str, media: list[dict[str, str]]) -> None:
+        local = CallId(call)
+        self._name(call, local)
+        self._send(CallIncoming(local, account, peer_uri(caller), ""))
+        self._flush(call)
+
+    def _on_conference(self, account: str, conference: str) -> None:
+        del account, conference  # the phone learns of it from joinParticipant's success
+
+    def _on_voicemail(self, account: str, new: int, old: int, urgent: int) -> None:
+        self._send(VoicemailChanged(account, new))
+
+    def _on_trust_request(
+        self, account: str, conversation: str, sender: str, payload: bytes, when: int
+    ) -> None:
+        self._requests[sender] = TrustRequest(sender, float(when), bytes(payload))
+        self._send(TrustRequestsChanged(len(self._requests)))
+
+    def _on_contact_added(self, account: str, uri: str, confirmed: bool) -> None:
+        self._refresh_contacts()
+
+    def _on_contact_removed(self, account: str, uri: str, banned: bool) -> None:
+        self._refresh_contacts()
+
+    def _refresh_contacts(self) -> None:
+        async def read() -> None:
+            with contextlib.suppress(DBusError, AttributeError):
+                contacts = await self._config.call_get_contacts(self.account_id)
+                self._send(TrustedContactsChanged(tuple(Contact("", c["id"]) for c in contacts if "id" in c)))
+
+        asyncio.get_running_loop().create_task(read())
+
+    # --- commands ------------------------------------------------------------------------------
+
+    async def place_call(self, call: CallId, account: str, uri: str) -> None:
+        daemon_call = await self._do(self._calls.call_place_call_with_media, account, uri, defs.AUDIO_ONLY)
+        if not daemon_call:
+            raise TelephonyError(f"jamid would not call {uri}")
+        self._name(daemon_call, call)
+        self._flush(daemon_call)
+
+    async def accept(self, call: CallId) -> None:
+        await self._ok(self._calls.call_accept_with_media, self.account_id, self._id(call), defs.AUDIO_ONLY)
+
+    async def refuse(self, call: CallId) -> None:
+        await self._ok(self._calls.call_refuse, self.account_id, self._id(call))
+
+    async def hang_up(self, call: CallId) -> None:
+        await self._ok(self._calls.call_hang_up, self.account_id, self._id(call))
+
+    async def hold(self, call: CallId) -> None:
+        await self._ok(self._calls.call_hold, self.account_id, self._id(call))
+
+    async def resume(self, call: CallId) -> None:
+        await self._ok(self._calls.call_unhold, self.account_id, self._id(call))
+
+    async def conference(self, calls: tuple[CallId, ...]) -> None:
+        first, *others = (self._id(c) for c in calls)
+        for other in others:
+            await self._ok(self._calls.call_join_participant, self.account_id, first, self.account_id, other)
+        self._send(ConferenceFormed(calls))
+
+    async def transfer(self, calls: tuple[CallId, CallId]) -> None:
+        await self._ok(
+            self._calls.call_attended_transfer, self.account_id, self._id(calls[0]), self._id(calls[1])
+        )
+
+    async def send_dtmf(self, call: CallId, key: str) -> None:
+        del call  # jamid's playDTMF acts on the current call
+        await self._do(self._calls.call_play_dtmf, key)
+
+    def trust_requests(self) -> list[TrustRequest]:
+        return list(self._requests.values())
+
+    async def accept_trust_request(self, uri: str) -> None:
+        await self._ok(self._config.call_accept_trust_request, self.account_id, uri)
+        self._requests.pop(uri, None)
+        self._send(TrustRequestsChanged(len(self._requests)))
+
+    async def discard_trust_request(self, uri: str) -> None:
+        await self._ok(self._config.call_discard_trust_request, self.account_id, uri)
+        self._requests.pop(uri, None)
+        self._send(TrustRequestsChanged(len(self._requests)))
+
+    async def send_trust_request(self, uri: str, vcard: bytes) -> None:
+        await self._do(self._config.call_send_trust_request, self.account_id, uri, vcard)
+
+    # --- plumbing ------------------------------------------------------------------------------
+
+    def _id(self, call: CallId) -> str:
+        try:
+            return self._daemon_id[call]
+        except KeyError:
+            raise TelephonyError(f"no call {call}") from None
+
+    def _name(self, daemon_call: str, local: CallId) -> None:
+        self._local[daemon_call] = local
+        self._daemon_id[local] = daemon_call
+
+    def _flush(self, daemon_call: str) -> None:
+        local = self._local[daemon_call]
+        for event in self._early.pop(daemon_call, []):
+            assert isinstance(event, CallStateChanged)
+            self._send(CallStateChanged(local, event.state, event.code))
+            if event.state is CallState.OVER:
+                self._forget(daemon_call)
+
+    def _forget(self, daemon_call: str) -> None:
+        local = self._local.pop(daemon_call, None)
+        if local is not None:
+            self._daemon_id.pop(local, None)
+
+    async def _do(self, method: Callable[..., Any], *args: Any) -> Any:  # noqa: ANN401
+        if self._bus is None:
+            raise TelephonyError("jamid is not running")
+        try:
+            return await method(*args)
+        except DBusError as exc:
+            raise TelephonyError(f"jamid: {exc}") from exc
+
+    async def _ok(self, method: Callable[..., Any], *args: Any) -> None:  # noqa: ANN401
+        if not await self._do(method, *args):
+            raise TelephonyError(f"jamid refused {method.__name__.removeprefix('call_')}")
+
+    def _send(self, event: Event) -> None:
+        if self._sink is not None:
+            self._sink(event)

@@ -1,0 +1,91 @@
+"""The jamid D-Bus contract this adapter relies on, pinned as data.
+
+From the interface XML installed with Debian's jami-daemon 20230206 (daemon 13.7.0):
+``/usr/share/dbus-1/interfaces/cx.ring.Ring.{CallManager,ConfigurationManager}.xml``.
+``tests/jami/test_defs.py`` checks every entry against the installed XML.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+SERVICE = "cx.ring.Ring"
+INTERFACE_DIR = Path("/usr/share/dbus-1/interfaces")
+CALL_MANAGER = ("/cx/ring/Ring/CallManager", "cx.ring.Ring.CallManager")
+CONFIGURATION_MANAGER = ("/cx/ring/Ring/ConfigurationManager", "cx.ring.Ring.ConfigurationManager")
+
+# name -> (in signature, out signature), per interface.
+METHODS: dict[str, dict[str, tuple[str, str]]] = {
+    "cx.ring.Ring.CallManager": {
+        "placeCallWithMedia": ("ssaa{ss}", "s"),
+        "acceptWithMedia": ("ssaa{ss}", "b"),
+        "refuse": ("ss", "b"),
+        "hangUp": ("ss", "b"),
+        "hold": ("ss", "b"),
+        "unhold": ("ss", "b"),
+        "joinParticipant": ("ssss", "b"),
+        "attendedTransfer": ("sss", "b"),
+        "playDTMF": ("s", ""),
+        "getCallList": ("s", "as"),
+        "getCallDetails": ("ss", "a{ss}"),
+    },
+    "cx.ring.Ring.ConfigurationManager": {
+        "addAccount": ("a{ss}", "s"),
+        "getAccountList": ("", "as"),
+        "getAccountDetails": ("s", "a{ss}"),
+        "getVolatileAccountDetails": ("s", "a{ss}"),
+        "getContacts": ("s", "aa{ss}"),
+        "getTrustRequests": ("s", "aa{ss}"),
+        "acceptTrustRequest": ("ss", "b"),
+        "discardTrustRequest": ("ss", "b"),
+        "sendTrustRequest": ("ssay", ""),
+        "removeContact": ("ssb", ""),
+    },
+}
+SIGNALS: dict[str, dict[str, str]] = {
+    "cx.ring.Ring.CallManager": {
+        "callStateChanged": "sssi",
+        "incomingCallWithMedia": "sssaa{ss}",
+        "conferenceCreated": "ss",
+        "voiceMailNotify": "siii",
+    },
+    "cx.ring.Ring.ConfigurationManager": {
+        "registrationStateChanged": "ssis",
+        "volatileAccountDetailsChanged": "sa{ss}",
+        "incomingTrustRequest": "sssayt",
+        "contactAdded": "ssb",
+        "contactRemoved": "ssb",
+    },
+}
+
+# Account detail keys (ConfigurationManager.getAccountTemplate("RING")).
+ACCOUNT_TYPE = "Account.type"
+ACCOUNT_USERNAME = "Account.username"  # the 40-hex Jami ID of a RING account
+ACCOUNT_DISPLAY_NAME = "Account.displayName"
+ACCOUNT_HOSTNAME = "Account.hostname"  # DHT bootstrap HOST:PORT[;HOST:PORT], or the SIP registrar
+ACCOUNT_REGISTERED_NAME = "Account.registeredName"
+DEVICE_ANNOUNCED = "Account.deviceAnnounced"  # volatile: only then can the account be called
+
+# Call states (callStateChanged), as the phone's CallState enum spells them.
+REGISTERED = "REGISTERED"
+
+AUDIO_ONLY = [
+    {"MEDIA_TYPE": "MEDIA_TYPE_AUDIO", "ENABLED": "true", "MUTED": "false", "SOURCE": "", "LABEL": "audio_0"}
+]
+
+# What a new Jami account on a phone is: audio only, the appliance rings (the daemon's ringtone
+# would play into the call when answered fast: a measured race), no LAN discovery by default.
+JAMI_ACCOUNT = {
+    "Account.type": "RING",
+    "Account.ringtoneEnabled": "false",
+    "Account.videoEnabled": "false",
+    "Account.upnpEnabled": "true",
+    "TURN.enable": "false",
+    "Account.peerDiscovery": "false",
+    "Account.accountDiscovery": "false",
+    "Account.accountPublish": "false",
+}
+
+
+def interface_xml(name: str) -> str:
+    return (INTERFACE_DIR / f"{name}.xml").read_text()

@@ -1,0 +1,110 @@
+"""Real Jami daemons for tests: a network namespace of our own (veth, IPv6 off, nothing beyond it),
+a local DHT node, and daemons on private buses. Every process is stopped by PID, also on failure.
+
+The namespace is needed twice over: ICE ignores loopback, and on kernels >= 6.9 this daemon's
+bundled pjproject hangs listing IPv6 interfaces unless IPv6 is off (see shared notes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import subprocess
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from appliance.drivers.jami.client import JamiTelephony
+from appliance.phone.events import AccountChanged, Event
+from appliance.phone.model import Registration
+
+NEEDS = ("ip", "dhtnode", "dbus-daemon")
+requirements = [
+    pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces need root"),
+    pytest.mark.skipif(not all(shutil.which(t) for t in NEEDS), reason="needs iproute2, dhtnode and dbus"),
+    pytest.mark.skipif(not Path("/usr/libexec/jamid").exists(), reason="needs Debian's jami-daemon"),
+]
+
+
+def sh(*args: str) -> None:
+    subprocess.run(args, check=True, capture_output=True)
+
+
+@pytest.fixture(scope="session")
+def netns() -> Iterator[str]:
+    name = f"japp-{os.getpid()}"
+    sh("ip", "netns", "add", name)
+    try:
+        sh("ip", "-n", name, "link", "set", "lo", "up")
+        sh("ip", "-n", name, "link", "add", "va", "type", "veth", "peer", "name", "vb")
+        for knob in ("all", "default", "lo", "va", "vb"):
+            sh("ip", "netns", "exec", name, "sysctl", "-qw", f"net.ipv6.conf.{knob}.disable_ipv6=1")
+        sh("ip", "-n", name, "addr", "add", "10.99.0.1/24", "dev", "va")
+        sh("ip", "-n", name, "addr", "add", "10.99.0.2/24", "dev", "vb")
+        sh("ip", "-n", name, "link", "set", "va", "up")
+        sh("ip", "-n", name, "link", "set", "vb", "up")
+        yield name
+    finally:
+        subprocess.run(["ip", "netns", "del", name], check=False)
+
+
+@pytest.fixture(scope="session")
+def dht(netns: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = 4222
+    log = (tmp_path_factory.mktemp("dht") / "dhtnode.log").open("wb")
+    node = subprocess.Popen(
+        ["ip", "netns", "exec", netns, "dhtnode", "-s", "-p", str(port)],
+        stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+    )  # fmt: skip
+    try:
+        yield f"10.99.0.1:{port}"
+    finally:
+        node.terminate()
+        try:
+            node.wait(10)
+        except subprocess.TimeoutExpired:
+            node.kill()
+            node.wait()
+        log.close()
+
+
+class Recorder:
+    """Collects a core's events and waits for the ones a test expects."""
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+        self._changed = asyncio.Event()
+
+    def __call__(self, event: Event) -> None:
+        self.events.append(event)
+        self._changed.set()
+
+    async def wait_for(self, predicate, timeout: float = 30.0) -> Event:
+        async with asyncio.timeout(timeout):
+            seen = 0
+            while True:
+                for event in self.events[seen:]:
+                    if predicate(event):
+                        return event
+                seen = len(self.events)
+                self._changed.clear()
+                await self._changed.wait()
+
+
+@contextlib.asynccontextmanager
+async def jami(netns: str, dht: str, root: Path, name: str) -> AsyncIterator[tuple[JamiTelephony, Recorder]]:
+    """A started JamiTelephony whose account is registered and announced."""
+    core = JamiTelephony(root, display_name=name, bootstrap=[dht], wrapper=["ip", "netns", "exec", netns])
+    events = Recorder()
+    try:
+        await core.start(events)
+        await events.wait_for(
+            lambda e: isinstance(e, AccountChanged) and e.account.registration is Registration.REGISTERED, 60
+        )
+        yield core, events
+    finally:
+        await core.stop()
+        assert core.daemon.pids() == []
