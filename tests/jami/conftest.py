@@ -108,3 +108,54 @@ async def jami(netns: str, dht: str, root: Path, name: str) -> AsyncIterator[tup
     finally:
         await core.stop()
         assert core.daemon.pids() == []
+
+
+class Appliance:
+    """A whole phone: fake handset hardware, the real runtime, and a real Jami daemon."""
+
+    def __init__(self, sim, core: JamiTelephony, task: asyncio.Task[None]) -> None:
+        self.sim = sim
+        self.core = core
+        self.task = task
+
+    @property
+    def phone(self):
+        return self.sim.supervisor.phone
+
+    async def until(self, predicate, timeout: float = 30.0) -> None:
+        async with asyncio.timeout(timeout):
+            while not predicate(self):
+                await asyncio.sleep(0.02)
+
+
+@contextlib.asynccontextmanager
+async def appliance(
+    netns: str, dht: str, root: Path, name: str, table: dict | None = None
+) -> AsyncIterator[Appliance]:
+    from appliance.config.load import Layer, contacts_of, load_layers, settings_of
+    from appliance.phone.model import Phone
+    from appliance.runtime.supervisor import Supervisor
+    from appliance.sim import Simulation, make_fakes
+
+    loaded = load_layers(
+        [Layer("defaults", {}), Layer("test", {"phone": {"display_name": name}, **(table or {})})]
+    )
+    fakes = make_fakes(loaded)
+    core = JamiTelephony(root, display_name=name, bootstrap=[dht], wrapper=["ip", "netns", "exec", netns])
+    fakes.telephony = core  # type: ignore[assignment]
+    config = loaded.config
+    supervisor = Supervisor(fakes.ports(), Phone.initial(settings_of(config), contacts_of(config)))
+    sim = Simulation(loaded, fakes, supervisor)
+    task = asyncio.get_running_loop().create_task(supervisor.run())
+    phone = Appliance(sim, core, task)
+    try:
+        await supervisor.started()
+        await phone.until(
+            lambda p: any(a.registration is Registration.REGISTERED for a in p.phone.accounts), 60
+        )
+        yield phone
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        assert core.daemon.pids() == []
