@@ -130,9 +130,10 @@ class Appliance:
 
 @contextlib.asynccontextmanager
 async def appliance(
-    netns: str, dht: str, root: Path, name: str, table: dict | None = None
+    netns: str, dht: str, root: Path, name: str, table: dict | None = None, *, audio: bool = False
 ) -> AsyncIterator[Appliance]:
     from appliance.config.load import Layer, contacts_of, load_layers, settings_of
+    from appliance.drivers.jami.audio import PrivatePulseAudio
     from appliance.phone.model import Phone
     from appliance.runtime.supervisor import Supervisor
     from appliance.sim import Simulation, make_fakes
@@ -141,7 +142,10 @@ async def appliance(
         [Layer("defaults", {}), Layer("test", {"phone": {"display_name": name}, **(table or {})})]
     )
     fakes = make_fakes(loaded)
-    core = JamiTelephony(root, display_name=name, bootstrap=[dht], wrapper=["ip", "netns", "exec", netns])
+    pulse = PrivatePulseAudio(root / "pulse") if audio else None
+    core = JamiTelephony(
+        root, display_name=name, bootstrap=[dht], wrapper=["ip", "netns", "exec", netns], pulse=pulse
+    )
     fakes.telephony = core  # type: ignore[assignment]
     config = loaded.config
     supervisor = Supervisor(fakes.ports(), Phone.initial(settings_of(config), contacts_of(config)))

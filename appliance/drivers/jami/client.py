@@ -30,6 +30,7 @@ from appliance.phone.model import AccountInfo, AccountKind, CallId, Contact, Reg
 from appliance.ports import EventSink, TelephonyError, TrustRequest
 
 from . import defs
+from .audio import PrivatePulseAudio
 from .daemon import JamiDaemon
 
 log = logging.getLogger(__name__)
@@ -65,13 +66,15 @@ class JamiTelephony:
         display_name: str,
         bootstrap: list[str] | None = None,
         wrapper: list[str] | None = None,
+        pulse: PrivatePulseAudio | None = None,
         restart_delay_s: float = 1.0,
         announce_timeout_s: float = 60.0,
     ) -> None:
         self.root = root
         self.display_name = display_name
         self.bootstrap = bootstrap or []
-        self.daemon = JamiDaemon(root, wrapper=wrapper)
+        self.pulse = pulse
+        self.daemon = JamiDaemon(root, wrapper=wrapper, extra_env=pulse.env if pulse else None)
         self.restart_delay_s = restart_delay_s
         self.announce_timeout_s = announce_timeout_s
         self.account_id = ""
@@ -94,6 +97,8 @@ class JamiTelephony:
 
     async def start(self, sink: EventSink) -> None:
         self._sink = sink
+        if self.pulse is not None:
+            await self.pulse.start()
         await self._bring_up()
         self._watcher = asyncio.get_running_loop().create_task(self._watch(), name="jamid-watch")
 
@@ -105,6 +110,8 @@ class JamiTelephony:
                 await self._watcher
         await self._disconnect()
         await self.daemon.stop()
+        if self.pulse is not None:
+            await self.pulse.stop()
 
     async def _bring_up(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
