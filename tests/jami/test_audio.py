@@ -94,3 +94,50 @@ async def test_tones_cross_the_call_both_ways(netns, dht, tmp_path):
         assert share_at(heard_by_a, 600) > 0.9
         a.sim.fakes.hook.replace()
         await b.until(lambda p: p.phone.mode is Mode.DIALING and p.phone.calls == ())
+
+
+async def test_three_way_conference_from_the_handset(netns, dht, tmp_path):
+    """A calls B, flashes, dials C, flashes: all three talk; each hears the other two (mixed on A)."""
+    async with (
+        appliance(netns, dht, tmp_path / "b", "Bob", audio=True) as b,
+        appliance(netns, dht, tmp_path / "c", "Carol", audio=True) as c,
+        appliance(netns, dht, tmp_path / "a", "Alice", audio=True) as a,
+    ):
+        a.sim.supervisor.post(
+            ContactsChanged((Contact("Bob", b.core.jami_id, speed_dial="2"), Contact("Carol", c.core.jami_id, speed_dial="3")))
+        )
+        a.sim.fakes.hook.lift()
+        a.sim.fakes.keypad.press("2#")
+        await b.until(lambda p: p.sim.fakes.ringer.ringing)
+        b.sim.fakes.hook.lift()
+        await a.until(lambda p: p.phone.mode is Mode.TALKING and p.phone.active_call.connected_at is not None)
+        await a.sim.fakes.hook.flash(0.5)  # hold Bob, second dial tone
+        await a.until(lambda p: p.sim.fakes.tones.current is not None and p.sim.fakes.tones.current.value == "dial")
+        a.sim.fakes.keypad.press("3#")
+        await c.until(lambda p: p.sim.fakes.ringer.ringing)
+        c.sim.fakes.hook.lift()
+        await a.until(lambda p: p.phone.active_call is not None and p.phone.active_call.connected_at is not None
+                      and p.phone.active_call.peer_name == "Carol")  # fmt: skip
+        await a.sim.fakes.hook.flash(0.5)  # join everyone
+        await a.until(lambda p: p.phone.conference)
+        await asyncio.sleep(2.0)
+
+        tones = {a: 1000, b: 600, c: 1400}
+        players = [await send_tone(p, hz, 7) for p, hz in tones.items()]
+        try:
+            await asyncio.sleep(1.5)
+            heard = dict(zip(tones, await asyncio.gather(*(record(p, 3) for p in tones)), strict=True))
+        finally:
+            for player in players:
+                if player.returncode is None:
+                    player.terminate()
+                await player.wait()
+        for listener, samples in heard.items():
+            others = [hz for p, hz in tones.items() if p is not listener]
+            shares = [share_at(samples, hz) for hz in others]
+            print(f"{listener.core.display_name} hears {others}: {[round(s, 3) for s in shares]}")
+            assert all(s > 0.1 for s in shares)  # both others clearly present
+            assert sum(shares) > 0.8  # and little else
+        a.sim.fakes.hook.replace()
+        await b.until(lambda p: p.phone.mode is Mode.DIALING and p.phone.calls == ())
+        await c.until(lambda p: p.phone.mode is Mode.DIALING and p.phone.calls == ())

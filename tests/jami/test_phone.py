@@ -104,3 +104,39 @@ async def test_daemon_killed_mid_call_recovers(netns, dht, tmp_path):
         a.sim.fakes.keypad.press("2#")  # a new call works
         await b.until(lambda p: p.sim.fakes.ringer.ringing, 60)
         print(f"recovered to dial tone {recovered:.2f} s after the kill")
+
+
+async def test_busy_when_in_a_call_without_call_waiting(netns, dht, tmp_path):
+    no_waiting = {"features": {"call_waiting": False}}
+    async with (
+        appliance(netns, dht, tmp_path / "b", "Bob", no_waiting) as b,
+        appliance(netns, dht, tmp_path / "a", "Alice") as a,
+        appliance(netns, dht, tmp_path / "c", "Carol") as c,
+    ):
+        a.sim.supervisor.post(speed_dial("Bob", b.core.jami_id))
+        c.sim.supervisor.post(speed_dial("Bob", b.core.jami_id))
+        a.sim.fakes.hook.lift()
+        a.sim.fakes.keypad.press("2#")
+        await b.until(lambda p: p.sim.fakes.ringer.ringing)
+        b.sim.fakes.hook.lift()
+        await b.until(lambda p: p.phone.mode is Mode.TALKING)
+        c.sim.fakes.hook.lift()
+        c.sim.fakes.keypad.press("2#")
+        await c.until(lambda p: p.phone.mode is Mode.BUSY)
+        assert c.sim.fakes.tones.current.value == "busy"
+        assert b.sim.supervisor.call_log[-1].reason == "busy"
+        assert b.sim.fakes.tones.current is None  # no call-waiting tone either
+        assert b.phone.mode is Mode.TALKING  # Bob's call goes on
+
+
+async def test_do_not_disturb_refuses(netns, dht, tmp_path):
+    async with (
+        appliance(netns, dht, tmp_path / "b", "Bob", {"features": {"dnd": True}}) as b,
+        appliance(netns, dht, tmp_path / "a", "Alice") as a,
+    ):
+        a.sim.supervisor.post(speed_dial("Bob", b.core.jami_id))
+        a.sim.fakes.hook.lift()
+        a.sim.fakes.keypad.press("2#")
+        await a.until(lambda p: p.phone.mode is Mode.BUSY)
+        assert not b.sim.fakes.ringer.history
+        assert b.sim.supervisor.call_log[-1].reason == "do not disturb"
