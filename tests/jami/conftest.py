@@ -33,9 +33,9 @@ def sh(*args: str) -> None:
     subprocess.run(args, check=True, capture_output=True)
 
 
-@pytest.fixture(scope="session")
-def netns() -> Iterator[str]:
-    name = f"japp-{os.getpid()}"
+@contextlib.contextmanager
+def network_namespace(name: str) -> Iterator[str]:
+    """A namespace with a veth pair (10.99.0.1, 10.99.0.2), IPv6 off, nothing beyond it."""
     sh("ip", "netns", "add", name)
     try:
         sh("ip", "-n", name, "link", "set", "lo", "up")
@@ -51,24 +51,35 @@ def netns() -> Iterator[str]:
         subprocess.run(["ip", "netns", "del", name], check=False)
 
 
+@contextlib.contextmanager
+def dht_node(netns: str, log_path: Path, port: int = 4222) -> Iterator[str]:
+    """Debian's dhtnode in the namespace, stopped by PID."""
+    with log_path.open("wb") as log:
+        node = subprocess.Popen(
+            ["ip", "netns", "exec", netns, "dhtnode", "-s", "-p", str(port)],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+        )  # fmt: skip
+        try:
+            yield f"10.99.0.1:{port}"
+        finally:
+            node.terminate()
+            try:
+                node.wait(10)
+            except subprocess.TimeoutExpired:
+                node.kill()
+                node.wait()
+
+
+@pytest.fixture(scope="session")
+def netns() -> Iterator[str]:
+    with network_namespace(f"japp-{os.getpid()}") as name:
+        yield name
+
+
 @pytest.fixture(scope="session")
 def dht(netns: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = 4222
-    log = (tmp_path_factory.mktemp("dht") / "dhtnode.log").open("wb")
-    node = subprocess.Popen(
-        ["ip", "netns", "exec", netns, "dhtnode", "-s", "-p", str(port)],
-        stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-    )  # fmt: skip
-    try:
-        yield f"10.99.0.1:{port}"
-    finally:
-        node.terminate()
-        try:
-            node.wait(10)
-        except subprocess.TimeoutExpired:
-            node.kill()
-            node.wait()
-        log.close()
+    with dht_node(netns, tmp_path_factory.mktemp("dht") / "dhtnode.log") as address:
+        yield address
 
 
 class Recorder:

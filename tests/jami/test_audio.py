@@ -104,7 +104,12 @@ async def test_three_way_conference_from_the_handset(netns, dht, tmp_path):
         appliance(netns, dht, tmp_path / "a", "Alice", audio=True) as a,
     ):
         a.sim.supervisor.post(
-            ContactsChanged((Contact("Bob", b.core.jami_id, speed_dial="2"), Contact("Carol", c.core.jami_id, speed_dial="3")))
+            ContactsChanged(
+                (
+                    Contact("Bob", b.core.jami_id, speed_dial="2"),
+                    Contact("Carol", c.core.jami_id, speed_dial="3"),
+                )
+            )
         )
         a.sim.fakes.hook.lift()
         a.sim.fakes.keypad.press("2#")
@@ -112,7 +117,9 @@ async def test_three_way_conference_from_the_handset(netns, dht, tmp_path):
         b.sim.fakes.hook.lift()
         await a.until(lambda p: p.phone.mode is Mode.TALKING and p.phone.active_call.connected_at is not None)
         await a.sim.fakes.hook.flash(0.5)  # hold Bob, second dial tone
-        await a.until(lambda p: p.sim.fakes.tones.current is not None and p.sim.fakes.tones.current.value == "dial")
+        await a.until(
+            lambda p: p.sim.fakes.tones.current is not None and p.sim.fakes.tones.current.value == "dial"
+        )
         a.sim.fakes.keypad.press("3#")
         await c.until(lambda p: p.sim.fakes.ringer.ringing)
         c.sim.fakes.hook.lift()

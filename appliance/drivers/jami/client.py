@@ -260,7 +260,10 @@ class JamiTelephony:
             return
         local = self._local.get(call)
         if local is None:
-            self._early.setdefault(call, []).append(CallStateChanged(CallId(call), known, code))
+            if known is CallState.OVER:  # a call we were never told of (another client's): forget it
+                self._early.pop(call, None)
+            else:
+                self._early.setdefault(call, []).append(CallStateChanged(CallId(call), known, code))
             return
         self._send(CallStateChanged(local, known, code))
         if known is CallState.OVER:
