@@ -167,15 +167,19 @@ def _fake_telephony(b: Board) -> Any:  # noqa: ANN401
 
 
 def _jami(b: Board) -> Any:  # noqa: ANN401
-    from .drivers.jami.client import JamiTelephony  # noqa: PLC0415 - dbus-fast only with the daemon
+    from .drivers.jami.client import JamiTelephony, SipAccountSpec  # noqa: PLC0415 - dbus-fast with the daemon
 
     jami = b.config.jami
     wrapper = ["ip", "netns", "exec", jami.netns] if jami.netns else None
+    sip = tuple(
+        SipAccountSpec(a.id, a.username, a.password, a.registrar, a.local_port) for a in b.config.sip_accounts
+    )
     return JamiTelephony(
         b.data_dir / "jami",
         display_name=b.config.phone.display_name,
         bootstrap=jami.bootstrap,
         wrapper=wrapper,
+        sip_accounts=sip,
     )
 
 

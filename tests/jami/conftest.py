@@ -153,9 +153,20 @@ async def appliance(
         [Layer("defaults", {}), Layer("test", {"phone": {"display_name": name}, **(table or {})})]
     )
     fakes = make_fakes(loaded)
+    from appliance.drivers.jami.client import SipAccountSpec
+
     pulse = PrivatePulseAudio(root / "pulse") if audio else None
+    sip = tuple(
+        SipAccountSpec(a.id, a.username, a.password, a.registrar, a.local_port)
+        for a in loaded.config.sip_accounts
+    )
     core = JamiTelephony(
-        root, display_name=name, bootstrap=[dht], wrapper=["ip", "netns", "exec", netns], pulse=pulse
+        root,
+        display_name=name,
+        bootstrap=[dht],
+        wrapper=["ip", "netns", "exec", netns],
+        pulse=pulse,
+        sip_accounts=sip,
     )
     fakes.telephony = core  # type: ignore[assignment]
     config = loaded.config

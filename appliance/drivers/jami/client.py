@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +46,17 @@ _REGISTRATION = {
 _STATES = {state.value: state for state in CallState}
 
 
+@dataclass(frozen=True, slots=True)
+class SipAccountSpec:
+    """A SIP account from the config: with a registrar (digest credentials) or IP-to-IP."""
+
+    id: str
+    username: str
+    password: str = ""
+    registrar: str = ""
+    local_port: int = 5060
+
+
 def peer_uri(raw: str) -> str:
     """'ring:<id>@ring.dht' or '<id>@ring.dht' -> '<id>'; SIP URIs unchanged."""
     text = raw.strip().strip("<>")
@@ -67,6 +80,7 @@ class JamiTelephony:
         bootstrap: list[str] | None = None,
         wrapper: list[str] | None = None,
         pulse: PrivatePulseAudio | None = None,
+        sip_accounts: tuple[SipAccountSpec, ...] = (),
         restart_delay_s: float = 1.0,
         announce_timeout_s: float = 60.0,
     ) -> None:
@@ -74,6 +88,8 @@ class JamiTelephony:
         self.display_name = display_name
         self.bootstrap = bootstrap or []
         self.pulse = pulse
+        self.sip_accounts = sip_accounts
+        self._sip: dict[str, SipAccountSpec] = {}  # daemon account id -> its spec
         self.daemon = JamiDaemon(root, wrapper=wrapper, extra_env=pulse.env if pulse else None)
         self.restart_delay_s = restart_delay_s
         self.announce_timeout_s = announce_timeout_s
@@ -86,6 +102,7 @@ class JamiTelephony:
         self._local: dict[str, CallId] = {}  # daemon call id -> our call id
         self._daemon_id: dict[CallId, str] = {}  # our call id -> daemon call id
         self._early: dict[str, list[Event]] = {}  # states of calls not named yet
+        self._call_account: dict[CallId, str] = {}  # our call id -> the daemon account it is on
         self._requests: dict[str, TrustRequest] = {}
         self._announced = False
         self._last_state = "TRYING"
@@ -122,6 +139,7 @@ class JamiTelephony:
         self._config = self._interface(*defs.CONFIGURATION_MANAGER)
         self._subscribe()  # before reading any state: nothing may slip between the two
         await self._ensure_account()
+        await self._ensure_sip_accounts()
         await self._read_state()
 
     async def _wait_for_daemon(self) -> None:
@@ -193,6 +211,44 @@ class JamiTelephony:
         details = await self._config.call_get_account_details(self.account_id)
         self.jami_id = details.get(defs.ACCOUNT_USERNAME, "").removeprefix("ring:")
 
+    async def _ensure_sip_accounts(self) -> None:
+        """One daemon account per configured SIP account, found again by its config id."""
+        remembered = self.root / "sip-accounts.json"
+        known: dict[str, str] = json.loads(remembered.read_text()) if remembered.exists() else {}
+        existing = set(await self._config.call_get_account_list())
+        mapping: dict[str, str] = {}
+        for spec in self.sip_accounts:
+            details = {
+                "Account.type": "SIP",
+                "Account.alias": spec.id,
+                "Account.displayName": self.display_name,
+                "Account.username": spec.username,
+                "Account.password": spec.password,
+                "Account.hostname": spec.registrar,
+                "Account.localPort": str(spec.local_port),
+                "Account.ringtoneEnabled": "false",
+                "Account.videoEnabled": "false",
+                "Account.upnpEnabled": "false",
+                # SIP accounts default to SRTP only; most SIP phones and PBXes speak plain RTP.
+                # These two keys are write-only (measured): they never show in getAccountDetails.
+                "SRTP.keyExchange": "",
+                "SRTP.rtpFallback": "true",
+            }
+            account = known.get(spec.id, "")
+            if account in existing:
+                await self._config.call_set_account_details(account, details)
+            else:
+                account = await self._config.call_add_account(details)
+                log.info("created SIP account %s (%s)", spec.id, account)
+            mapping[spec.id] = account
+            self._sip[account] = spec
+        for stale in set(known.values()) - set(mapping.values()):
+            if stale in existing:
+                await self._config.call_remove_account(stale)
+        tmp = remembered.with_suffix(".tmp")
+        tmp.write_text(json.dumps(mapping))
+        tmp.replace(remembered)
+
     async def _read_state(self) -> None:
         volatile = await self._config.call_get_volatile_account_details(self.account_id)
         self._announced = volatile.get(defs.DEVICE_ANNOUNCED) == "true"
@@ -200,6 +256,9 @@ class JamiTelephony:
         self._report_account(self._last_state)
         contacts = await self._config.call_get_contacts(self.account_id)
         self._send(TrustedContactsChanged(tuple(Contact("", c["id"]) for c in contacts if "id" in c)))
+        for account in self._sip:
+            volatile = await self._config.call_get_volatile_account_details(account)
+            self._report_sip(account, volatile.get("Account.registrationStatus", "TRYING"))
         requests = await self._config.call_get_trust_requests(self.account_id)
         self._requests = {
             r["from"]: TrustRequest(r["from"], float(r.get("received", 0))) for r in requests if "from" in r
@@ -217,6 +276,17 @@ class JamiTelephony:
             )
         )
 
+    def _report_sip(self, account: str, daemon_state: str) -> None:
+        spec = self._sip[account]
+        # An IP-to-IP account has nothing to register with: it is ready once the daemon has it.
+        registration = _REGISTRATION.get(daemon_state, Registration.ERROR)
+        if not spec.registrar and daemon_state in ("READY", "UNREGISTERED", "REGISTERED"):
+            registration = Registration.REGISTERED
+        uri = f"{spec.username}@{spec.registrar}" if spec.registrar else spec.username
+        self._send(
+            AccountChanged(AccountInfo(account, AccountKind.SIP, uri, registration, spec.id, spec.registrar))
+        )
+
     # --- signals -------------------------------------------------------------------------------
 
     def _subscribe(self) -> None:
@@ -232,6 +302,9 @@ class JamiTelephony:
         config.on_contact_removed(self._on_contact_removed)
 
     def _on_registration(self, account: str, state: str, code: int, detail: str) -> None:
+        if account in self._sip:
+            self._report_sip(account, state)
+            return
         if account != self.account_id:
             return
         self._last_state = state
@@ -271,6 +344,7 @@ class JamiTelephony:
 
     def _on_incoming(self, account: str, call: str, caller: str, media: list[dict[str, str]]) -> None:
         local = CallId(call)
+        self._call_account[local] = account
         self._name(call, local)
         self._send(CallIncoming(local, account, peer_uri(caller), ""))
         self._flush(call)
@@ -307,34 +381,39 @@ class JamiTelephony:
         daemon_call = await self._do(self._calls.call_place_call_with_media, account, uri, defs.AUDIO_ONLY)
         if not daemon_call:
             raise TelephonyError(f"jamid would not call {uri}")
+        self._call_account[call] = account
         self._name(daemon_call, call)
         self._flush(daemon_call)
 
     async def accept(self, call: CallId) -> None:
-        await self._ok(self._calls.call_accept_with_media, self.account_id, self._id(call), defs.AUDIO_ONLY)
+        await self._ok(
+            self._calls.call_accept_with_media, self._account(call), self._id(call), defs.AUDIO_ONLY
+        )
 
     async def refuse(self, call: CallId) -> None:
-        await self._ok(self._calls.call_refuse, self.account_id, self._id(call))
+        await self._ok(self._calls.call_refuse, self._account(call), self._id(call))
 
     async def hang_up(self, call: CallId) -> None:
-        await self._ok(self._calls.call_hang_up, self.account_id, self._id(call))
+        await self._ok(self._calls.call_hang_up, self._account(call), self._id(call))
 
     async def hold(self, call: CallId) -> None:
-        await self._ok(self._calls.call_hold, self.account_id, self._id(call))
+        await self._ok(self._calls.call_hold, self._account(call), self._id(call))
 
     async def resume(self, call: CallId) -> None:
-        await self._ok(self._calls.call_unhold, self.account_id, self._id(call))
+        await self._ok(self._calls.call_unhold, self._account(call), self._id(call))
 
     async def conference(self, calls: tuple[CallId, ...]) -> None:
-        first, *others = (self._id(c) for c in calls)
+        first, *others = calls
         for other in others:
-            await self._ok(self._calls.call_join_participant, self.account_id, first, self.account_id, other)
+            await self._ok(
+                self._calls.call_join_participant, self._account(first), self._id(first),
+                self._account(other), self._id(other),
+            )  # fmt: skip
         self._send(ConferenceFormed(calls))
 
     async def transfer(self, calls: tuple[CallId, CallId]) -> None:
-        await self._ok(
-            self._calls.call_attended_transfer, self.account_id, self._id(calls[0]), self._id(calls[1])
-        )
+        a, b = calls
+        await self._ok(self._calls.call_attended_transfer, self._account(a), self._id(a), self._id(b))
 
     async def send_dtmf(self, call: CallId, key: str) -> None:
         del call  # jamid's playDTMF acts on the current call
@@ -358,6 +437,9 @@ class JamiTelephony:
 
     # --- plumbing ------------------------------------------------------------------------------
 
+    def _account(self, call: CallId) -> str:
+        return self._call_account.get(call, self.account_id)
+
     def _id(self, call: CallId) -> str:
         try:
             return self._daemon_id[call]
@@ -380,6 +462,7 @@ class JamiTelephony:
         local = self._local.pop(daemon_call, None)
         if local is not None:
             self._daemon_id.pop(local, None)
+            self._call_account.pop(local, None)
 
     async def _do(self, method: Callable[..., Any], *args: Any) -> Any:  # noqa: ANN401
         if self._bus is None:

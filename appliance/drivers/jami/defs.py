@@ -40,6 +40,8 @@ METHODS: dict[str, dict[str, tuple[str, str]]] = {
         "discardTrustRequest": ("ss", "b"),
         "sendTrustRequest": ("ssay", ""),
         "removeContact": ("ssb", ""),
+        "setAccountDetails": ("sa{ss}", ""),
+        "removeAccount": ("s", ""),
     },
 }
 SIGNALS: dict[str, dict[str, str]] = {
