@@ -167,9 +167,15 @@ def _fake_telephony(b: Board) -> Any:  # noqa: ANN401
 
 
 def _jami(b: Board) -> Any:  # noqa: ANN401
+    from .drivers.jami.audio import PrivatePulseAudio  # noqa: PLC0415
     from .drivers.jami.client import JamiTelephony, SipAccountSpec  # noqa: PLC0415 - dbus-fast with the daemon
 
     jami = b.config.jami
+    # A board without a named card (the desktop) needs a clocked audio path for calls: the host's
+    # sound server when it has one, else a private PulseAudio with null sinks.
+    pulse = None
+    if not b.config.audio.card and not _host_sound_server():
+        pulse = PrivatePulseAudio(b.data_dir / "jami" / "pulse")
     wrapper = ["ip", "netns", "exec", jami.netns] if jami.netns else None
     sip = tuple(
         SipAccountSpec(a.id, a.username, a.password, a.registrar, a.local_port) for a in b.config.sip_accounts
@@ -180,7 +186,15 @@ def _jami(b: Board) -> Any:  # noqa: ANN401
         bootstrap=jami.bootstrap,
         wrapper=wrapper,
         sip_accounts=sip,
+        pulse=pulse,
     )
+
+
+def _host_sound_server() -> bool:
+    if os.environ.get("PULSE_SERVER"):
+        return True
+    runtime = Path(os.environ.get("XDG_RUNTIME_DIR") or f"/run/user/{os.getuid()}")
+    return (runtime / "pulse" / "native").exists() or (runtime / "pipewire-0").exists()
 
 
 Factory = Callable[[Board], Any]
@@ -349,6 +363,7 @@ async def _run(args: argparse.Namespace) -> None:
     if isinstance(ports.hook, FakeHookSwitch) and (args.console or sys.stdin.isatty()):
         await supervisor.started()
         console = loop.create_task(_console(loaded, ports, supervisor, task))
+        console.add_done_callback(_report_failure)
     try:
         await task
     except asyncio.CancelledError:
@@ -358,6 +373,11 @@ async def _run(args: argparse.Namespace) -> None:
             console.cancel()
 
 
+def _report_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("console failed: %r", task.exception())
+
+
 async def _console(loaded: Loaded, ports: Ports, supervisor: Supervisor, main: asyncio.Task[None]) -> None:
     """Drive the desktop phone from the terminal with the simulator's commands, in real time."""
     assert isinstance(ports.hook, FakeHookSwitch)
@@ -365,27 +385,31 @@ async def _console(loaded: Loaded, ports: Ports, supervisor: Supervisor, main: a
     assert isinstance(ports.ringer, FakeRinger)
     assert isinstance(ports.tones, FakeTones)
     assert isinstance(ports.display, FakeDisplay)
-    assert isinstance(ports.telephony, FakeTelephony)
     from .sim import Fakes  # noqa: PLC0415 - only the console needs it
 
-    fakes = Fakes(ports.hook, ports.keypad, ports.ringer, ports.tones, ports.display, ports.telephony)
+    # The telephony core may be the real daemon: then the far-end commands say they need the fake.
+    fakes = Fakes(ports.hook, ports.keypad, ports.ringer, ports.tones, ports.display, ports.telephony)  # type: ignore[arg-type]
     sim = Simulation(loaded, fakes, supervisor)
+
+    def say(text: str) -> None:
+        print(text, flush=True)  # a line at a time, also when another program reads the console
+
     loop = asyncio.get_running_loop()
 
     def show(change: dict[str, Any]) -> None:
         kind = change.pop("event")
         if kind == "display":
-            print("  [display] " + " | ".join(change["lines"]))
+            say("  [display] " + " | ".join(change["lines"]))
         elif kind == "tone":
-            print(f"  [tone] {change['tone'] or 'silence'}")
+            say(f"  [tone] {change['tone'] or 'silence'}")
         elif kind == "ringer":
-            print(f"  [ringer] {'ringing' if change['on'] else 'off'}")
+            say(f"  [ringer] {'ringing' if change['on'] else 'off'}")
         elif kind == "call":
-            print("  [call] " + " ".join(f"{k}={v}" for k, v in change.items()))
+            say("  [call] " + " ".join(f"{k}={v}" for k, v in change.items()))
 
     sim.watch(show)
-    print("Desktop phone. Commands: lift, hang, flash, press 123#, pulse 5, incoming NAME,")
-    print("remote answer|busy|fail|hangup, trust URI, crash, set KEY VALUE, quit.")
+    say("Desktop phone. Commands: lift, hang, flash, press 123#, pulse 5, incoming NAME,")
+    say("remote answer|busy|fail|hangup, trust URI, crash, set KEY VALUE, quit.")
     reader = asyncio.StreamReader()
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
     number = 0
@@ -404,7 +428,7 @@ async def _console(loaded: Loaded, ports: Ports, supervisor: Supervisor, main: a
             for command in parse_script(text):
                 await sim.execute(command)
         except ScriptError as exc:
-            print(f"  ! {str(exc).replace('line 1: ', '')}")
+            say(f"  ! {str(exc).replace('line 1: ', '')}")
 
 
 def cmd_dtmf_decode(args: argparse.Namespace) -> int:

@@ -31,6 +31,7 @@ from appliance.config.load import (
     parse_assignment,
     settings_of,
 )
+from appliance.fakes._watch import Watchable
 from appliance.fakes.display import FakeDisplay
 from appliance.fakes.hook import FakeHookSwitch
 from appliance.fakes.keypad import FakeKeypad
@@ -166,7 +167,8 @@ class Simulation:
 
     def watch(self, sink: Callable[[dict[str, Any]], None]) -> None:
         for fake in (self.fakes.tones, self.fakes.ringer, self.fakes.telephony, self.fakes.display):
-            fake.watch(sink)
+            if isinstance(fake, Watchable):  # the telephony core may be the real daemon
+                fake.watch(sink)
 
     async def execute(self, command: Command) -> None:
         try:
@@ -177,6 +179,10 @@ class Simulation:
 
     async def _execute(self, command: Command) -> None:
         fakes, arg = self.fakes, command.arg
+        if command.verb in ("incoming", "remote", "trust", "crash") and not isinstance(
+            fakes.telephony, FakeTelephony
+        ):
+            raise TelephonyError("this command plays the far end: it needs the simulated telephony core")
         match command.verb:
             case "lift":
                 fakes.hook.lift()

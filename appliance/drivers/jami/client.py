@@ -269,6 +269,8 @@ class JamiTelephony:
         registration = _REGISTRATION.get(daemon_state, Registration.ERROR)
         if registration is Registration.REGISTERED and not self._announced:
             registration = Registration.TRYING  # on the DHT, but calls to it would hang until announced
+        if registration is Registration.REGISTERED:
+            log.info("Jami account %s ready: %s", self.account_id, self.jami_id)
         details_name = self.display_name
         self._send(
             AccountChanged(
