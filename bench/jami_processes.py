@@ -44,8 +44,7 @@ class Phone:
 
     @staticmethod
     def _read(stream, into: list[str]) -> None:
-        for line in stream:
-            into.append(line)
+        into.extend(stream)  # line by line, as the child writes them
 
     def wait_for(self, pattern: str, where: str = "out", timeout: float = 60) -> re.Match:
         lines = self.out if where == "out" else self.err
@@ -63,7 +62,7 @@ class Phone:
 
     def jamid_pid(self) -> int:
         home = f"HOME={self.data / 'jami' / 'home'}".encode()
-        for pid in (int(p) for p in os.listdir("/proc") if p.isdigit()):
+        for pid in (int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit()):
             try:
                 if b"/usr/libexec/jamid" in Path(f"/proc/{pid}/cmdline").read_bytes() and home in Path(
                     f"/proc/{pid}/environ"
