@@ -283,6 +283,9 @@ def layers_for(args: argparse.Namespace, *, with_data: bool = True) -> list[Laye
         if not path.is_file() or not os.access(path, os.R_OK):
             raise ConfigError([f"--admin-password-file: {path} is not a readable file"])
         cli.setdefault("web", {})["admin_password_file"] = str(path)
+    if getattr(args, "dht_bootstrap", None):
+        nodes = [node.strip() for node in args.dht_bootstrap.split(",") if node.strip()]
+        cli.setdefault("jami", {})["bootstrap"] = nodes
     if cli:
         layers.append(Layer("command line", cli))
     layers.extend(Layer(f"--set {item}", parse_assignment(item)) for item in getattr(args, "set", None) or [])
@@ -473,6 +476,9 @@ def parser() -> argparse.ArgumentParser:
     _common(run)
     run.add_argument("--listen", help="HOST:PORT of the web page")
     run.add_argument("--admin-password-file", help="preset the admin password from this file")
+    run.add_argument(
+        "--dht-bootstrap", metavar="HOST:PORT[,HOST:PORT]", help="DHT nodes to join (default: public)"
+    )
     run.add_argument("--console", action="store_true", help="read commands from stdin even if not a terminal")
     run.add_argument("-v", "--verbose", action="store_true")
     run.set_defaults(func=cmd_run)

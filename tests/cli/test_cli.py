@@ -219,3 +219,14 @@ def test_sim_conference_and_transfer_on_hang_up():
         ("transfer", "out-1,out-2"),
     ]
     assert any(e["event"] == "display" and e["lines"][1:3] == ["Conference", "A + B"] for e in events)
+
+
+def test_dht_bootstrap_option_is_validated(tmp_path):
+    good = run("config", "dump", "--data", str(tmp_path))
+    assert "bootstrap = []" in good.stdout  # the public Jami bootstrap by default
+    proc = subprocess.run(
+        [str(BIN), "run", "--data", str(tmp_path), "--dht-bootstrap", "10.0.0.5:4222,nowhere"],
+        capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert "jami.bootstrap: 'nowhere' must be HOST:PORT" in proc.stderr

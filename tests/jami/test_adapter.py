@@ -27,3 +27,40 @@ async def test_call_between_two_daemons(netns, dht, tmp_path):
         await a.hang_up(CallId("out-1"))
         await b_events.wait_for(state(incoming.call, CallState.HUNGUP))
         await a_events.wait_for(state("out-1", CallState.OVER))
+
+
+async def test_account_archive_export_and_import(netns, dht, tmp_path):
+    from appliance.drivers.jami.client import JamiTelephony
+    from appliance.phone.events import AccountChanged
+    from appliance.phone.model import Registration
+
+    archive = tmp_path / "backup.gz"
+    async with jami(netns, dht, tmp_path / "a", "Alice") as (a, _):
+        await a.export_archive(archive, "correct horse")
+        original = a.jami_id
+    assert archive.stat().st_size > 1000
+
+    # A new phone (fresh data directory) takes the account from the archive: same Jami ID.
+    async with jami(netns, dht, tmp_path / "c", "Carol") as (c, events):
+        fresh = c.jami_id
+        await c.import_archive(archive, "correct horse")
+        await events.wait_for(
+            lambda e: (
+                isinstance(e, AccountChanged)
+                and e.account.registration is Registration.REGISTERED
+                and e.account.uri == original
+            ),
+            60,
+        )
+        assert c.jami_id == original != fresh
+        assert (tmp_path / "c" / "account-id").read_text().strip() == c.account_id
+
+    # ... and keeps it across a restart of the appliance.
+    again = JamiTelephony(
+        tmp_path / "c", display_name="Carol", bootstrap=[dht], wrapper=["ip", "netns", "exec", netns]
+    )
+    try:
+        await again.start(lambda event: None)
+        assert again.jami_id == original
+    finally:
+        await again.stop()

@@ -421,6 +421,41 @@ class JamiTelephony:
         del call  # jamid's playDTMF acts on the current call
         await self._do(self._calls.call_play_dtmf, key)
 
+    async def export_archive(self, path: Path, password: str, current_password: str = "") -> None:
+        """Write the Jami account's archive (its keys and contacts), encrypted with ``password``.
+
+        jamid encrypts the archive with the account's own password, so that password becomes
+        ``password`` first (``current_password`` is the one the account has: none for a new one).
+        """
+        if password != current_password:
+            await self._ok(
+                self._config.call_change_account_password, self.account_id, current_password, password
+            )
+        await self._ok(self._config.call_export_to_file, self.account_id, str(path), password)
+
+    async def import_archive(self, path: Path, password: str) -> None:
+        """Make the account in ``path`` this phone's Jami account (the one it had is removed).
+
+        The account is reported like a new one: TRYING, then REGISTERED once announced, or ERROR
+        if the password does not open the archive.
+        """
+        details = {
+            **defs.JAMI_ACCOUNT,
+            defs.ACCOUNT_DISPLAY_NAME: self.display_name,
+            "Account.archivePath": str(path),
+            "Account.archivePassword": password,
+        }
+        if self.bootstrap:
+            details[defs.ACCOUNT_HOSTNAME] = ";".join(self.bootstrap)
+        new = await self._do(self._config.call_add_account, details)
+        old, self.account_id, self.jami_id, self._announced = self.account_id, new, "", False
+        tmp = (self.root / "account-id").with_suffix(".tmp")
+        tmp.write_text(new + "\n")
+        tmp.replace(self.root / "account-id")
+        if old:
+            await self._do(self._config.call_remove_account, old)
+        self._report_account("TRYING")
+
     def trust_requests(self) -> list[TrustRequest]:
         return list(self._requests.values())
 
@@ -476,7 +511,7 @@ class JamiTelephony:
 
     async def _ok(self, method: Callable[..., Any], *args: Any) -> None:  # noqa: ANN401
         if not await self._do(method, *args):
-            raise TelephonyError(f"jamid refused {method.__name__.removeprefix('call_')}")
+            raise TelephonyError(f"jamid refused the command ({', '.join(map(str, args))[:120]})")
 
     def _send(self, event: Event) -> None:
         if self._sink is not None:

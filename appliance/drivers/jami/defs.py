@@ -42,6 +42,8 @@ METHODS: dict[str, dict[str, tuple[str, str]]] = {
         "removeContact": ("ssb", ""),
         "setAccountDetails": ("sa{ss}", ""),
         "removeAccount": ("s", ""),
+        "exportToFile": ("sss", "b"),
+        "changeAccountPassword": ("sss", "b"),
     },
 }
 SIGNALS: dict[str, dict[str, str]] = {
