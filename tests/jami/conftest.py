@@ -141,7 +141,14 @@ class Appliance:
 
 @contextlib.asynccontextmanager
 async def appliance(
-    netns: str, dht: str, root: Path, name: str, table: dict | None = None, *, audio: bool = False
+    netns: str,
+    dht: str,
+    root: Path,
+    name: str,
+    table: dict | None = None,
+    *,
+    audio: bool = False,
+    daemon_env: dict[str, str] | None = None,
 ) -> AsyncIterator[Appliance]:
     from appliance.config.load import Layer, contacts_of, load_layers, settings_of
     from appliance.drivers.jami.audio import PrivatePulseAudio
@@ -167,6 +174,7 @@ async def appliance(
         wrapper=["ip", "netns", "exec", netns],
         pulse=pulse,
         sip_accounts=sip,
+        daemon_env=daemon_env,
     )
     fakes.telephony = core  # type: ignore[assignment]
     config = loaded.config

@@ -3,6 +3,7 @@
 import asyncio
 import os
 import shutil
+import sys
 
 import numpy as np
 import pytest
@@ -148,3 +149,103 @@ async def test_three_way_conference_from_the_handset(netns, dht, tmp_path):
         a.sim.fakes.hook.replace()
         await b.until(lambda p: p.phone.mode is Mode.DIALING and p.phone.calls == ())
         await c.until(lambda p: p.phone.mode is Mode.DIALING and p.phone.calls == ())
+
+
+TONE_PLAYER = """
+import asyncio, sys
+from appliance.drivers.alsa import AlsaTones
+from appliance.phone.tones import PLANS, Tone
+
+async def main():
+    tones = AlsaTones("default")
+    tones.play(Tone.CALL_WAITING, PLANS["DE"].pattern(Tone.DIAL))  # a steady 425 Hz into the handset
+    await asyncio.sleep(float(sys.argv[1]))
+    await tones.stop()
+
+asyncio.run(main())
+"""
+
+
+async def call_through_the_boards_device(
+    netns, dht, tmp_path, *, tone_seconds: float
+) -> tuple[float, float, str]:
+    """Bob's daemon plays through ALSA's default device, which a board's asound.conf shares with the
+    phone's tone player (dmix/dsnoop on a real card). Here the 'card' is a clocked PulseAudio
+    reached through ALSA's pulse plugin. Returns how far above the noise floor the card carries the
+    call audio (1 kHz from Alice) and the phone's own tone (425 Hz), and the daemon's log."""
+    from appliance.drivers.jami.audio import PrivatePulseAudio
+
+    card = PrivatePulseAudio(tmp_path / "card")
+    await card.start()
+    try:
+        asound = tmp_path / "asound.conf"
+        asound.write_text(
+            f'pcm.!default {{ type asym playback.pcm "out" capture.pcm "in" }}\n'
+            f'pcm.out {{ type pulse server "unix:{card.socket}" device "speaker" }}\n'
+            f'pcm.in {{ type pulse server "unix:{card.socket}" device "micsink.monitor" }}\n'
+            f'ctl.!default {{ type pulse server "unix:{card.socket}" }}\n'
+        )
+        alsa_env = {"ALSA_CONFIG_PATH": f"/usr/share/alsa/alsa.conf:{asound}"}
+        async with (
+            appliance(netns, dht, tmp_path / "b", "Bob", daemon_env=alsa_env) as b,
+            appliance(netns, dht, tmp_path / "a", "Alice", audio=True) as a,
+        ):
+            a.sim.supervisor.post(ContactsChanged((Contact("Bob", b.core.jami_id, speed_dial="2"),)))
+            a.sim.fakes.hook.lift()
+            a.sim.fakes.keypad.press("2#")
+            await b.until(lambda p: p.sim.fakes.ringer.ringing)
+            b.sim.fakes.hook.lift()
+            await a.until(
+                lambda p: p.phone.mode is Mode.TALKING and p.phone.active_call.connected_at is not None
+            )
+            await asyncio.sleep(3.0)  # media negotiation; once, a late start left the window near silent
+            players = [await send_tone(a, 1000, 7)]
+            if tone_seconds:
+                players.append(
+                    await asyncio.create_subprocess_exec(
+                        sys.executable, "-c", TONE_PLAYER, str(tone_seconds), env={**os.environ, **alsa_env}
+                    )
+                )
+            try:
+                await asyncio.sleep(1.5)
+                recorder = await asyncio.create_subprocess_exec(
+                    "parec", "--device=speaker.monitor", "--rate=8000", "--channels=1", "--format=s16le",
+                    stdout=asyncio.subprocess.PIPE, env={**os.environ, **card.env},
+                )  # fmt: skip
+                await asyncio.sleep(2.5)
+                recorder.terminate()
+                data, _ = await recorder.communicate()
+            finally:
+                for proc in players:
+                    if proc.returncode is None:
+                        proc.terminate()
+                    await proc.wait()
+        heard = np.frombuffer(data, "<i2").astype(np.float64) / 32768
+        spectrum = np.abs(np.fft.rfft(heard * np.hanning(len(heard)))) ** 2
+        freqs = np.fft.rfftfreq(len(heard), 1 / 8000)
+        floor = np.median(spectrum)
+
+        def above_floor_db(hz: float) -> float:
+            return float(10 * np.log10(spectrum[np.abs(freqs - hz) < 20].max() / floor))
+
+        log = (tmp_path / "b" / "log" / "jamid.log").read_text(errors="replace")
+        return above_floor_db(1000), above_floor_db(425), log
+    finally:
+        await card.stop()
+
+
+async def test_daemon_plays_calls_through_the_boards_alsa_device_with_echo_cancellation(netns, dht, tmp_path):
+    call, _, log = await call_through_the_boards_device(netns, dht, tmp_path, tone_seconds=0)
+    print(f"call audio on the board's device: {call:.0f} dB above the floor")
+    assert call > 30
+    assert "falling back to ALSA" in log  # no PulseAudio for this daemon: ALSA's default, the board's device
+    assert "using WebRTCAudioProcessor" in log
+    assert "echoCancel: auto" in log and "setHasNativeAEC: 0" in log  # so WebRTC's echo canceller runs
+
+
+async def test_phone_tone_and_call_audio_mix_on_the_shared_device(netns, dht, tmp_path):
+    """A call-waiting tone over a call: the phone's tone and the call share the device at once."""
+    call, local, _ = await call_through_the_boards_device(netns, dht, tmp_path, tone_seconds=5)
+    print(f"shared device: call audio {call:.0f} dB, the phone's tone {local:.0f} dB above the floor")
+    assert local > 30
+    assert call > 30

@@ -81,6 +81,7 @@ class JamiTelephony:
         wrapper: list[str] | None = None,
         pulse: PrivatePulseAudio | None = None,
         sip_accounts: tuple[SipAccountSpec, ...] = (),
+        daemon_env: dict[str, str] | None = None,
         restart_delay_s: float = 1.0,
         announce_timeout_s: float = 60.0,
     ) -> None:
@@ -90,7 +91,8 @@ class JamiTelephony:
         self.pulse = pulse
         self.sip_accounts = sip_accounts
         self._sip: dict[str, SipAccountSpec] = {}  # daemon account id -> its spec
-        self.daemon = JamiDaemon(root, wrapper=wrapper, extra_env=pulse.env if pulse else None)
+        env = {**(daemon_env or {}), **(pulse.env if pulse else {})}
+        self.daemon = JamiDaemon(root, wrapper=wrapper, extra_env=env)
         self.restart_delay_s = restart_delay_s
         self.announce_timeout_s = announce_timeout_s
         self.account_id = ""
