@@ -29,6 +29,20 @@ PERIOD = 160  # 20 ms at 8 kHz
 PcmFactory = Callable[..., Any]
 
 
+def open_pcm(factory: PcmFactory, device: str, *, capture: bool, period: int) -> Any:  # noqa: ANN401
+    """A mono 16-bit PCM at 8 kHz with four periods of ``period`` frames."""
+    return factory(
+        type=alsaaudio.PCM_CAPTURE if capture else alsaaudio.PCM_PLAYBACK,
+        mode=alsaaudio.PCM_NORMAL,
+        rate=RATE,
+        channels=1,
+        format=alsaaudio.PCM_FORMAT_S16_LE,
+        periodsize=period,
+        periods=4,
+        device=device,
+    )
+
+
 def card_names() -> list[str]:
     return list(alsaaudio.cards())
 
@@ -133,16 +147,7 @@ class AlsaTones:
                     self._renderer = None
 
     def _play_until_silent(self) -> None:
-        pcm = self._pcm_factory(
-            type=alsaaudio.PCM_PLAYBACK,
-            mode=alsaaudio.PCM_NORMAL,
-            rate=RATE,
-            channels=1,
-            format=alsaaudio.PCM_FORMAT_S16_LE,
-            periodsize=PERIOD,
-            periods=4,
-            device=self.device,
-        )
+        pcm = open_pcm(self._pcm_factory, self.device, capture=False, period=PERIOD)
         try:
             while True:
                 with self._changed:
@@ -199,16 +204,7 @@ class AlsaDtmfKeypad:
             if self._stopping.is_set():
                 return
             try:
-                pcm = self._pcm_factory(
-                    type=alsaaudio.PCM_CAPTURE,
-                    mode=alsaaudio.PCM_NORMAL,
-                    rate=RATE,
-                    channels=1,
-                    format=alsaaudio.PCM_FORMAT_S16_LE,
-                    periodsize=self.PERIOD,
-                    periods=4,
-                    device=self.device,
-                )
+                pcm = open_pcm(self._pcm_factory, self.device, capture=True, period=self.PERIOD)
             except alsaaudio.ALSAAudioError as exc:
                 log.warning("dtmf: cannot open %s: %s", self.device, exc)
                 self._stopping.wait(2.0)

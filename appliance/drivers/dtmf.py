@@ -23,7 +23,6 @@ window fails, so a held key is one digit and "55" is two.
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -206,8 +205,3 @@ def resample(samples: Samples, rate: int, to: int = RATE) -> Samples:
 def decode_file(path: Path) -> str:
     samples, rate = read_wav(path)
     return decode(resample(samples, rate))
-
-
-def chunks(samples: Samples, size: int) -> Iterator[Samples]:
-    for start in range(0, len(samples), size):
-        yield samples[start : start + size]

@@ -25,10 +25,6 @@ class HookDebouncer:
         self._locked_until = -math.inf
         self._settled: tuple[bool, float] | None = None  # last raw edge seen inside the window
 
-    @property
-    def level(self) -> bool | None:
-        return self._level
-
     def reset(self, level: bool) -> None:
         self._level = level
         self._locked_until = -math.inf

@@ -19,7 +19,7 @@ import pytest
 
 from appliance.drivers.jami.client import JamiTelephony
 from appliance.phone.events import AccountChanged, Event
-from appliance.phone.model import Registration
+from appliance.phone.model import Mode, Registration
 
 NEEDS = ("ip", "dhtnode", "dbus-daemon")
 requirements = [
@@ -193,3 +193,15 @@ async def appliance(
         with contextlib.suppress(asyncio.CancelledError):
             await task
         assert core.daemon.pids() == []
+
+
+async def call_and_answer(caller: Appliance, callee: Appliance, keys: str = "2#") -> None:
+    """The caller dials (a speed dial to the callee), the callee's bell rings, its handset is lifted,
+    and the caller is in the call with its timer running."""
+    caller.sim.fakes.hook.lift()
+    caller.sim.fakes.keypad.press(keys)
+    await callee.until(lambda p: p.sim.fakes.ringer.ringing)
+    callee.sim.fakes.hook.lift()
+    await caller.until(
+        lambda p: p.phone.mode is Mode.TALKING and p.phone.active_call.connected_at is not None
+    )

@@ -5,7 +5,7 @@ import asyncio
 from appliance.phone.events import ContactsChanged
 from appliance.phone.model import Contact, Mode
 
-from .conftest import appliance, requirements
+from .conftest import appliance, call_and_answer, requirements
 
 pytestmark = requirements
 
@@ -78,11 +78,7 @@ async def test_daemon_killed_mid_call_recovers(netns, dht, tmp_path):
     ):
         a.sim.supervisor.post(speed_dial("Bob", b.core.jami_id))
         account = a.core.account_id
-        a.sim.fakes.hook.lift()
-        a.sim.fakes.keypad.press("2#")
-        await b.until(lambda p: p.sim.fakes.ringer.ringing)
-        b.sim.fakes.hook.lift()
-        await a.until(lambda p: p.phone.mode is Mode.TALKING and p.phone.active_call.connected_at is not None)
+        await call_and_answer(a, b)
         loop = asyncio.get_running_loop()
         killed = loop.time()
         a.core.daemon.kill()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import signal
 from pathlib import Path
 
@@ -116,11 +115,3 @@ class JamiDaemon:
 
     def pids(self) -> list[int]:
         return [p.pid for p in (self.jamid, self.bus) if p is not None and p.returncode is None]
-
-
-def process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True

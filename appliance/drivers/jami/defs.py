@@ -70,9 +70,6 @@ ACCOUNT_HOSTNAME = "Account.hostname"  # DHT bootstrap HOST:PORT[;HOST:PORT], or
 ACCOUNT_REGISTERED_NAME = "Account.registeredName"
 DEVICE_ANNOUNCED = "Account.deviceAnnounced"  # volatile: only then can the account be called
 
-# Call states (callStateChanged), as the phone's CallState enum spells them.
-REGISTERED = "REGISTERED"
-
 AUDIO_ONLY = [
     {"MEDIA_TYPE": "MEDIA_TYPE_AUDIO", "ENABLED": "true", "MUTED": "false", "SOURCE": "", "LABEL": "audio_0"}
 ]
