@@ -11,7 +11,7 @@ import pytest
 from appliance.phone.events import ContactsChanged
 from appliance.phone.model import Contact, Mode
 
-from .conftest import appliance, call_and_answer, requirements
+from .conftest import appliance, call_and_answer, dial_until_ringing, requirements
 
 SHARED_DEVICE_DEFECT = pytest.mark.xfail(
     strict=False,
@@ -119,8 +119,7 @@ async def test_three_way_conference_from_the_handset(netns, dht, tmp_path):
         await a.until(
             lambda p: p.sim.fakes.tones.current is not None and p.sim.fakes.tones.current.value == "dial"
         )
-        a.sim.fakes.keypad.press("3#")
-        await c.until(lambda p: p.sim.fakes.ringer.ringing)
+        await dial_until_ringing(a, c, "3#")
         c.sim.fakes.hook.lift()
         await a.until(lambda p: p.phone.active_call is not None and p.phone.active_call.connected_at is not None
                       and p.phone.active_call.peer_name == "Carol")  # fmt: skip
@@ -197,9 +196,7 @@ async def call_through_the_boards_device(
             appliance(netns, dht, tmp_path / "a", "Alice", audio=True) as a,
         ):
             a.sim.supervisor.post(ContactsChanged((Contact("Bob", b.core.jami_id, speed_dial="2"),)))
-            a.sim.fakes.hook.lift()
-            a.sim.fakes.keypad.press("2#")
-            await b.until(lambda p: p.sim.fakes.ringer.ringing)
+            await dial_until_ringing(a, b)
             b.sim.fakes.hook.lift()
             await a.until(
                 lambda p: p.phone.mode is Mode.TALKING and p.phone.active_call.connected_at is not None

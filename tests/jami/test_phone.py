@@ -5,7 +5,7 @@ import asyncio
 from appliance.phone.events import ContactsChanged
 from appliance.phone.model import Contact, Mode
 
-from .conftest import appliance, call_and_answer, requirements
+from .conftest import appliance, call_and_answer, dial, dial_until_ringing, requirements
 
 pytestmark = requirements
 
@@ -20,9 +20,7 @@ async def test_lift_dial_ring_answer_hang_up(netns, dht, tmp_path):
         appliance(netns, dht, tmp_path / "a", "Alice") as a,
     ):
         a.sim.supervisor.post(speed_dial("Bob", b.core.jami_id))
-        a.sim.fakes.hook.lift()
-        a.sim.fakes.keypad.press("2#")
-        await b.until(lambda p: p.sim.fakes.ringer.ringing)
+        await dial_until_ringing(a, b)
         assert b.phone.waiting.peer_uri == a.core.jami_id
         await a.until(
             lambda p: p.sim.fakes.tones.current is not None and p.sim.fakes.tones.current.value == "ringback"
@@ -49,9 +47,7 @@ async def test_private_mode_and_a_trust_request(netns, dht, tmp_path):
         appliance(netns, dht, tmp_path / "m", "Mallory") as m,
     ):
         m.sim.supervisor.post(speed_dial("Bob", b.core.jami_id))
-        m.sim.fakes.hook.lift()
-        m.sim.fakes.keypad.press("2#")
-        await m.until(lambda p: p.phone.mode is Mode.BUSY, 30)  # refused before any ring
+        await dial(m, lambda p: p.phone.mode is Mode.BUSY)  # refused before any ring
         assert not any(on for _, on in b.sim.fakes.ringer.history)
         assert b.sim.supervisor.call_log[-1].kind == "refused"
         assert b.sim.supervisor.call_log[-1].reason == "private mode"
@@ -66,9 +62,7 @@ async def test_private_mode_and_a_trust_request(netns, dht, tmp_path):
         await b.core.accept_trust_request(m.core.jami_id)
         await b.until(lambda p: any(c.uri == m.core.jami_id for c in p.phone.trusted))
 
-        m.sim.fakes.hook.lift()
-        m.sim.fakes.keypad.press("2#")
-        await b.until(lambda p: p.sim.fakes.ringer.ringing)  # a contact now: Bob's phone rings
+        await dial_until_ringing(m, b)  # a contact now: Bob's phone rings
 
 
 async def test_daemon_killed_mid_call_recovers(netns, dht, tmp_path):
@@ -97,8 +91,7 @@ async def test_daemon_killed_mid_call_recovers(netns, dht, tmp_path):
         # silence and hangs up, as a person would.
         b.sim.fakes.hook.replace()
         await b.until(lambda p: p.phone.mode is Mode.IDLE)
-        a.sim.fakes.keypad.press("2#")  # a new call works
-        await b.until(lambda p: p.sim.fakes.ringer.ringing, 60)
+        await dial_until_ringing(a, b)  # a new call works
         print(f"recovered to dial tone {recovered:.2f} s after the kill")
 
 
@@ -111,14 +104,10 @@ async def test_busy_when_in_a_call_without_call_waiting(netns, dht, tmp_path):
     ):
         a.sim.supervisor.post(speed_dial("Bob", b.core.jami_id))
         c.sim.supervisor.post(speed_dial("Bob", b.core.jami_id))
-        a.sim.fakes.hook.lift()
-        a.sim.fakes.keypad.press("2#")
-        await b.until(lambda p: p.sim.fakes.ringer.ringing)
+        await dial_until_ringing(a, b)
         b.sim.fakes.hook.lift()
         await b.until(lambda p: p.phone.mode is Mode.TALKING)
-        c.sim.fakes.hook.lift()
-        c.sim.fakes.keypad.press("2#")
-        await c.until(lambda p: p.phone.mode is Mode.BUSY)
+        await dial(c, lambda p: p.phone.mode is Mode.BUSY)
         assert c.sim.fakes.tones.current.value == "busy"
         assert b.sim.supervisor.call_log[-1].reason == "busy"
         assert b.sim.fakes.tones.current is None  # no call-waiting tone either
@@ -131,8 +120,6 @@ async def test_do_not_disturb_refuses(netns, dht, tmp_path):
         appliance(netns, dht, tmp_path / "a", "Alice") as a,
     ):
         a.sim.supervisor.post(speed_dial("Bob", b.core.jami_id))
-        a.sim.fakes.hook.lift()
-        a.sim.fakes.keypad.press("2#")
-        await a.until(lambda p: p.phone.mode is Mode.BUSY)
+        await dial(a, lambda p: p.phone.mode is Mode.BUSY)
         assert not b.sim.fakes.ringer.history
         assert b.sim.supervisor.call_log[-1].reason == "do not disturb"
