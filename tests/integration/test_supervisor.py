@@ -108,15 +108,20 @@ def test_a_command_the_core_refuses_fails_the_call(virtual):
     virtual(main())
 
 
+async def ringing_phone() -> tuple[Simulation, asyncio.Task[None]]:
+    """A desktop phone whose run task the test owns (to cancel it or see it fail), ringing for a call."""
+    sim = Simulation.build(load_layers([Layer("defaults", {})]))
+    task = asyncio.get_running_loop().create_task(sim.supervisor.run())
+    await sim.supervisor.started()
+    await asyncio.sleep(1)  # accounts register
+    sim.fakes.telephony.ring_in("c" * 40)
+    await sim.supervisor.idle()
+    return sim, task
+
+
 def test_shutdown_leaves_ringer_and_tone_off(virtual):
     async def main():
-        loaded = load_layers([Layer("defaults", {})])
-        sim = Simulation.build(loaded)
-        task = asyncio.get_running_loop().create_task(sim.supervisor.run())
-        await sim.supervisor.started()
-        await asyncio.sleep(1)
-        sim.fakes.telephony.ring_in("c" * 40)
-        await sim.supervisor.idle()
+        sim, task = await ringing_phone()
         assert sim.fakes.ringer.ringing
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
@@ -129,13 +134,7 @@ def test_shutdown_leaves_ringer_and_tone_off(virtual):
 
 def test_a_bug_in_the_loop_crashes_loudly_and_silences_the_bell(virtual):
     async def main():
-        loaded = load_layers([Layer("defaults", {})])
-        sim = Simulation.build(loaded)
-        task = asyncio.get_running_loop().create_task(sim.supervisor.run())
-        await sim.supervisor.started()
-        await asyncio.sleep(1)
-        sim.fakes.telephony.ring_in("c" * 40)
-        await sim.supervisor.idle()
+        sim, task = await ringing_phone()
 
         def explode(screen):
             raise RuntimeError("display driver bug")
