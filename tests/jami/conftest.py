@@ -76,9 +76,11 @@ def netns() -> Iterator[str]:
         yield name
 
 
-@pytest.fixture(scope="session")
-def dht(netns: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with dht_node(netns, tmp_path_factory.mktemp("dht") / "dhtnode.log") as address:
+@pytest.fixture
+def dht(netns: str, tmp_path: Path) -> Iterator[str]:
+    # A DHT of its own for every test: a shared node keeps the stopped daemons of earlier tests in
+    # its routing table, and lookups that wander to them failed calls with "no devices found".
+    with dht_node(netns, tmp_path / "dhtnode.log") as address:
         yield address
 
 
