@@ -171,10 +171,19 @@ def _jami(b: Board) -> Any:  # noqa: ANN401
     from .drivers.jami.client import JamiTelephony, SipAccountSpec  # noqa: PLC0415 - dbus-fast with the daemon
 
     jami = b.config.jami
-    # A board without a named card (the desktop) needs a clocked audio path for calls: the host's
-    # sound server when it has one, else a private PulseAudio with null sinks.
+    audio = b.config.audio
+    # The daemon always gets a PulseAudio: in front of the board's card (its ALSA layer drops call
+    # audio, see drivers/jami/audio.py), else the host's sound server, else null sinks.
     pulse = None
-    if not b.config.audio.card and not _host_sound_server():
+    if audio.card:
+        from .drivers.alsa import capture_device, playback_device  # noqa: PLC0415
+
+        pulse = PrivatePulseAudio(
+            b.data_dir / "jami" / "pulse",
+            playback=playback_device(audio.card, audio.playback),
+            capture=capture_device(audio.card, audio.capture),
+        )
+    elif not _host_sound_server():
         pulse = PrivatePulseAudio(b.data_dir / "jami" / "pulse")
     wrapper = ["ip", "netns", "exec", jami.netns] if jami.netns else None
     sip = tuple(

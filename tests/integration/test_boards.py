@@ -54,7 +54,12 @@ async def until(predicate, timeout=10.0):
 
 
 def assemble(name, tmp_path):
-    overrides = ["gpio.pin_factory=mock", "audio.playback=null", "audio.capture=null"]
+    overrides = [
+        "gpio.pin_factory=mock",
+        "audio.playback=null",
+        "audio.capture=null",
+        "drivers.telephony=fake",
+    ]
     layers = [Layer("defaults", {}), board_layer(name, str(BOARDS))]
     layers += [Layer(o, parse_assignment(o)) for o in overrides]
     config = load_layers(layers).config
@@ -94,3 +99,22 @@ async def test_adapter_assembles(tmp_path):
     assert config.hook.pull_up is False
     await ports.tones.stop()
     await ports.ringer.stop()
+
+
+@pytest.mark.parametrize("name", HARDWARE)
+def test_the_daemon_gets_a_pulseaudio_in_front_of_the_boards_card(name, tmp_path):
+    """This daemon's own ALSA layer drops call audio (tests/jami/test_audio.py measured it), so on a
+    board its sound goes through a PulseAudio of its own that plays into the board's shared PCMs."""
+    from appliance.app import Board, _jami
+
+    config = load_layers([Layer("defaults", {}), board_layer(name, str(BOARDS))]).config
+    assert config.drivers.telephony == "jami"
+    telephony = _jami(Board(config, tmp_path))
+    assert telephony.pulse is not None
+    assert (telephony.pulse.playback, telephony.pulse.capture) == (
+        config.audio.playback,
+        config.audio.capture,
+    )
+    script = telephony.pulse.script()
+    assert f"module-alsa-sink device={config.audio.playback} " in script
+    assert f"module-alsa-source device={config.audio.capture} " in script

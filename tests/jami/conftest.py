@@ -14,6 +14,7 @@ import shutil
 import subprocess
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -150,8 +151,11 @@ async def appliance(
     table: dict | None = None,
     *,
     audio: bool = False,
+    pulse: Any = None,
     daemon_env: dict[str, str] | None = None,
 ) -> AsyncIterator[Appliance]:
+    """An appliance on the desktop board driving a real daemon; ``audio`` gives the daemon null
+    sinks, ``pulse`` a PulseAudio of the test's making (for instance in front of an ALSA device)."""
     from appliance.config.load import Layer, contacts_of, load_layers, settings_of
     from appliance.drivers.jami.audio import PrivatePulseAudio
     from appliance.phone.model import Phone
@@ -164,7 +168,8 @@ async def appliance(
     fakes = make_fakes(loaded)
     from appliance.drivers.jami.client import SipAccountSpec
 
-    pulse = PrivatePulseAudio(root / "pulse") if audio else None
+    if audio and pulse is None:
+        pulse = PrivatePulseAudio(root / "pulse")
     sip = tuple(
         SipAccountSpec(a.id, a.username, a.password, a.registrar, a.local_port)
         for a in loaded.config.sip_accounts

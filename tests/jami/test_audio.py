@@ -13,13 +13,6 @@ from appliance.phone.model import Contact, Mode
 
 from .conftest import appliance, call_and_answer, dial_until_ringing, requirements
 
-SHARED_DEVICE_DEFECT = pytest.mark.xfail(
-    strict=False,
-    reason="open defect (2026-11-25): on ALSA's default device (here a clocked PulseAudio behind ALSA's pulse "
-    "plugin) the daemon's call audio is absent for a whole call in about 2 runs of 4 (11-14 dB above the floor "
-    "instead of 76-96 dB), with or without the phone's tone; jamid logs 'Cannot get card index for 0'",
-)
-
 pytestmark = [
     *requirements,
     pytest.mark.skipif(not shutil.which("pacat"), reason="needs pulseaudio-utils"),
@@ -42,7 +35,13 @@ async def send_tone(phone, hz: float, seconds: float) -> asyncio.subprocess.Proc
 
 async def record(phone, seconds: float) -> np.ndarray:
     """What the phone's speaker plays, at 8 kHz."""
-    env = {**os.environ, **phone.core.pulse.env}
+    return await record_from(phone.core.pulse.env, seconds)
+
+
+async def record_from(pulse_env: dict[str, str], seconds: float) -> np.ndarray:
+    """What a PulseAudio's ``speaker`` sink plays, at 8 kHz. A short latency matters: parec's default
+    fragment is ~2 s, so a short window read with it comes back empty or truncated."""
+    env = {**os.environ, **pulse_env}
     recorder = await asyncio.create_subprocess_exec(
         "parec", "--device=speaker.monitor", "--rate=8000", "--channels=1", "--format=s16le",
         "--latency-msec=20", stdout=asyncio.subprocess.PIPE, env=env,
@@ -174,10 +173,11 @@ def above_floor(heard: np.ndarray) -> tuple[float, float]:
 async def call_through_the_boards_device(
     netns, dht, tmp_path, *, tone_seconds: float
 ) -> tuple[float, float, str]:
-    """Bob's daemon plays through ALSA's default device, which a board's asound.conf shares with the
-    phone's tone player (dmix/dsnoop on a real card). Here the 'card' is a clocked PulseAudio
-    reached through ALSA's pulse plugin. Returns how far above the noise floor the card carries the
-    call audio (1 kHz from Alice) and the phone's own tone (425 Hz), and the daemon's log."""
+    """The device's topology: Bob's daemon talks to its PulseAudio, which plays into and records from
+    ALSA's default device; the phone's tone player plays into that same ALSA device (dmix/dsnoop on a
+    real card). Here the 'card' is a second, clocked PulseAudio reached through ALSA's pulse plugin.
+    Returns how far above the noise floor the card carries the call audio (1 kHz from Alice) and the
+    phone's own tone (425 Hz), and the daemon's log."""
     from appliance.drivers.jami.audio import PrivatePulseAudio
 
     card = PrivatePulseAudio(tmp_path / "card")
@@ -191,8 +191,9 @@ async def call_through_the_boards_device(
             f'ctl.!default {{ type pulse server "unix:{card.socket}" }}\n'
         )
         alsa_env = {"ALSA_CONFIG_PATH": f"/usr/share/alsa/alsa.conf:{asound}"}
+        boards_pulse = PrivatePulseAudio(tmp_path / "b" / "pulse", playback="default", alsa_env=alsa_env)
         async with (
-            appliance(netns, dht, tmp_path / "b", "Bob", daemon_env=alsa_env) as b,
+            appliance(netns, dht, tmp_path / "b", "Bob", pulse=boards_pulse) as b,
             appliance(netns, dht, tmp_path / "a", "Alice", audio=True) as a,
         ):
             a.sim.supervisor.post(ContactsChanged((Contact("Bob", b.core.jami_id, speed_dial="2"),)))
@@ -201,8 +202,8 @@ async def call_through_the_boards_device(
             await a.until(
                 lambda p: p.phone.mode is Mode.TALKING and p.phone.active_call.connected_at is not None
             )
-            await asyncio.sleep(3.0)  # media negotiation; once, a late start left the window near silent
-            players = [await send_tone(a, 1000, 16)]
+            await asyncio.sleep(2.0)  # media negotiation (0.5-1 s measured)
+            players = [await send_tone(a, 1000, 8)]
             if tone_seconds:
                 players.append(
                     await asyncio.create_subprocess_exec(
@@ -210,18 +211,8 @@ async def call_through_the_boards_device(
                     )
                 )
             try:
-                # Record in windows until the call audio shows (media may start late), for at most 8.
-                for _ in range(8):
-                    recorder = await asyncio.create_subprocess_exec(
-                        "parec", "--device=speaker.monitor", "--rate=8000", "--channels=1", "--format=s16le",
-                        stdout=asyncio.subprocess.PIPE, env={**os.environ, **card.env},
-                    )  # fmt: skip
-                    await asyncio.sleep(1.5)
-                    recorder.terminate()
-                    data, _ = await recorder.communicate()
-                    levels = above_floor(np.frombuffer(data, "<i2").astype(np.float64) / 32768)
-                    if levels[0] > 30 and (not tone_seconds or levels[1] > 30):
-                        break
+                await asyncio.sleep(1.0)
+                levels = above_floor(await record_from(card.env, 3))
             finally:
                 for proc in players:
                     if proc.returncode is None:
@@ -233,20 +224,18 @@ async def call_through_the_boards_device(
         await card.stop()
 
 
-@SHARED_DEVICE_DEFECT
 async def test_daemon_plays_calls_through_the_boards_alsa_device_with_echo_cancellation(netns, dht, tmp_path):
     call, _, log = await call_through_the_boards_device(netns, dht, tmp_path, tone_seconds=0)
     print(f"call audio on the board's device: {call:.0f} dB above the floor")
     assert call > 30
-    assert "falling back to ALSA" in log  # no PulseAudio for this daemon: ALSA's default, the board's device
+    assert "created pulseaudio layer" in log and "falling back to ALSA" not in log
     assert "using WebRTCAudioProcessor" in log
     assert "echoCancel: auto" in log and "setHasNativeAEC: 0" in log  # so WebRTC's echo canceller runs
 
 
-@SHARED_DEVICE_DEFECT
 async def test_phone_tone_and_call_audio_mix_on_the_shared_device(netns, dht, tmp_path):
     """A call-waiting tone over a call: the phone's tone and the call share the device at once."""
-    call, local, _ = await call_through_the_boards_device(netns, dht, tmp_path, tone_seconds=14)
+    call, local, _ = await call_through_the_boards_device(netns, dht, tmp_path, tone_seconds=6)
     print(f"shared device: call audio {call:.0f} dB, the phone's tone {local:.0f} dB above the floor")
     assert local > 30
     assert call > 30

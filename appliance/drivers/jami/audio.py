@@ -1,9 +1,17 @@
-"""A private PulseAudio for the daemon: a clocked sound path on machines without a sound card.
+"""A private PulseAudio for the daemon: its one sound path, on every board.
 
-ALSA's null and file devices are not clocked, so a daemon using them burns CPU and garbles calls
-(measured). Two null sinks give it a speaker and a microphone that run in real time: what the
-daemon plays goes to ``speaker`` (record ``speaker.monitor``), and it hears ``micsink.monitor``
-(play into ``micsink``).
+The daemon is always given a PulseAudio of its own, never ALSA directly: this daemon version's ALSA
+layer dropped the call audio for whole calls on a clocked ALSA device in about 1 call of 4
+(measured: the far end's tone 4-16 dB above the floor instead of 70-90 dB, or pure zeros), while
+its PulseAudio layer carried every call.
+
+- On a board with a sound card, the PulseAudio plays into and records from the board's ALSA PCMs
+  (the asound.conf dmix/dsnoop pair), which the phone's tone player shares; so a call-waiting
+  tone still sounds over a call, and the tone player keeps its short path to the card.
+- Without a card (the desktop), ALSA's null and file devices are not clocked, so a daemon using
+  them burns CPU and garbles calls (measured). Two null sinks give it a speaker and a microphone
+  that run in real time: what the daemon plays goes to ``speaker`` (record ``speaker.monitor``),
+  and it hears ``micsink.monitor`` (play into ``micsink``).
 """
 
 from __future__ import annotations
@@ -15,19 +23,47 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-_SCRIPT = """load-module module-native-protocol-unix auth-anonymous=1 socket={socket}
-load-module module-null-sink sink_name=speaker rate=48000 channels=1
+_PROTOCOL = "load-module module-native-protocol-unix auth-anonymous=1 socket={socket}\n"
+_NULL_SINKS = """load-module module-null-sink sink_name=speaker rate=48000 channels=1
 load-module module-null-sink sink_name=micsink rate=48000 channels=1
 set-default-sink speaker
 set-default-source micsink.monitor
 """
+# tsched=0: interrupt-driven periods work on every ALSA PCM (dmix, plug, and plugins without mmap).
+_CARD = """load-module module-alsa-sink device={playback} sink_name=speaker tsched=0 rate=48000
+load-module module-alsa-source device={capture} source_name=mic tsched=0 rate=48000
+set-default-sink speaker
+set-default-source mic
+"""
 
 
 class PrivatePulseAudio:
-    def __init__(self, root: Path) -> None:
+    """A PulseAudio for one daemon: null sinks, or the board's ALSA PCMs when ``playback`` is given."""
+
+    def __init__(
+        self,
+        root: Path,
+        *,
+        playback: str | None = None,
+        capture: str | None = None,
+        alsa_env: dict[str, str] | None = None,
+    ) -> None:
         self.root = root
         self.socket = root / "native"
+        self.playback = playback
+        self.capture = capture or playback
+        self.alsa_env = alsa_env or {}
         self.process: asyncio.subprocess.Process | None = None
+
+    def script(self) -> str:
+        if self.playback is None:
+            return _PROTOCOL.format(socket=self.socket) + _NULL_SINKS
+        for pcm in (self.playback, self.capture):
+            if not pcm or any(c.isspace() or c in "\"'" for c in pcm):
+                raise ValueError(f"audio: ALSA device name {pcm!r} cannot be handed to PulseAudio")
+        return _PROTOCOL.format(socket=self.socket) + _CARD.format(
+            playback=self.playback, capture=self.capture
+        )
 
     @property
     def env(self) -> dict[str, str]:
@@ -36,10 +72,15 @@ class PrivatePulseAudio:
     async def start(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
         script = self.root / "default.pa"
-        script.write_text(_SCRIPT.format(socket=self.socket))
+        script.write_text(self.script())
         with contextlib.suppress(FileNotFoundError):
             self.socket.unlink()
-        env = {"HOME": str(self.root), "XDG_RUNTIME_DIR": str(self.root), "PATH": "/usr/bin:/bin"}
+        env = {
+            "HOME": str(self.root),
+            "XDG_RUNTIME_DIR": str(self.root),
+            "PATH": "/usr/bin:/bin",
+            **self.alsa_env,
+        }
         with (self.root / "pulseaudio.log").open("ab") as out:
             self.process = await asyncio.create_subprocess_exec(
                 "pulseaudio", "-n", "-F", str(script), "--daemonize=no", "--exit-idle-time=-1",

@@ -108,6 +108,7 @@ class JamiTelephony:
         self._requests: dict[str, TrustRequest] = {}
         self._announced = False
         self._last_state = "TRYING"
+        self._account_signals = 0  # signals seen about our account, to tell a stale read from a fresh one
         self._watcher: asyncio.Task[None] | None = None
         self._stopping = False
         self.restarts = 0
@@ -252,10 +253,15 @@ class JamiTelephony:
         tmp.replace(remembered)
 
     async def _read_state(self) -> None:
+        seen = self._account_signals
         volatile = await self._config.call_get_volatile_account_details(self.account_id)
-        self._announced = volatile.get(defs.DEVICE_ANNOUNCED) == "true"
-        self._last_state = volatile.get("Account.registrationStatus", "TRYING")
-        self._report_account(self._last_state)
+        # Signal handlers run as messages arrive, but this coroutine resumes later: a signal that came
+        # in right behind the reply is newer than it and must not be overwritten by it (that left a
+        # just-announced account stuck at TRYING, once in ~20 starts).
+        if self._account_signals == seen:
+            self._announced = volatile.get(defs.DEVICE_ANNOUNCED) == "true"
+            self._last_state = volatile.get("Account.registrationStatus", "TRYING")
+            self._report_account(self._last_state)
         contacts = await self._config.call_get_contacts(self.account_id)
         self._send(TrustedContactsChanged(tuple(Contact("", c["id"]) for c in contacts if "id" in c)))
         for account in self._sip:
@@ -311,6 +317,7 @@ class JamiTelephony:
             return
         if account != self.account_id:
             return
+        self._account_signals += 1
         self._last_state = state
         if self.jami_id:
             self._report_account(state)
@@ -326,6 +333,7 @@ class JamiTelephony:
     def _on_volatile(self, account: str, details: dict[str, str]) -> None:
         if account != self.account_id:
             return
+        self._account_signals += 1
         announced = details.get(defs.DEVICE_ANNOUNCED) == "true"
         if announced != self._announced:
             self._announced = announced
