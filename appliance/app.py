@@ -371,6 +371,7 @@ async def _run(args: argparse.Namespace) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, task.cancel)
     log.info("board %s, data in %s, country %s", config.board.name, data_dir, config.phone.country)
+    web_runner = await _start_web(config, layers, data_dir, ports, supervisor)
     console = None
     if isinstance(ports.hook, FakeHookSwitch) and (args.console or sys.stdin.isatty()):
         await supervisor.started()
@@ -383,6 +384,24 @@ async def _run(args: argparse.Namespace) -> None:
     finally:
         if console:
             console.cancel()
+        await web_runner.cleanup()
+
+
+async def _start_web(
+    config: Config, layers: list[Layer], data_dir: Path, ports: Ports, supervisor: Supervisor
+) -> Any:  # noqa: ANN401
+    """The web page, on the runtime's command and snapshot interface (never a driver)."""
+    from .runtime.control import Control, SimHandles  # noqa: PLC0415 - aiohttp only when serving
+    from .web.server import LogBuffer, WebApp, serve  # noqa: PLC0415
+
+    sim = None
+    if isinstance(ports.hook, FakeHookSwitch) and isinstance(ports.keypad, FakeKeypad):
+        sim = SimHandles(ports.hook, ports.keypad)
+    control = Control(supervisor, layers, data_dir, sim=sim, version=__version__)
+    password_file = Path(config.web.admin_password_file) if config.web.admin_password_file else None
+    webapp = WebApp(control, data_dir, password_file=password_file)
+    logging.getLogger().addHandler(LogBuffer(webapp.logs))
+    return await serve(webapp, config.web.listen)
 
 
 def _report_failure(task: asyncio.Task[None]) -> None:

@@ -101,6 +101,7 @@ class FeaturesSection:
 
 @dataclass
 class ContactEntry:
+    id: str = opt("", doc="stable id for the web API (made when the page adds a contact)")
     name: str = opt("", v.not_empty, doc="shown on the display")
     uri: str = opt("", v.contact_uri, doc="40-hex Jami ID, registered name, or sip: URI")
     speed_dial: str = opt("", v.dial_keys(2), doc="one or two keys")

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import time
 from dataclasses import dataclass, replace
 
 from appliance.phone.events import (
@@ -198,8 +199,7 @@ class FakeTelephony(Watchable):
         self._end(self._pick(call))
 
     def receive_trust_request(self, uri: str, vcard: bytes = b"") -> None:
-        loop = asyncio.get_running_loop()
-        self._requests[uri] = TrustRequest(uri, loop.time(), vcard)
+        self._requests[uri] = TrustRequest(uri, time.time(), vcard)  # wall time, as the daemon reports it
         self._send(TrustRequestsChanged(len(self._requests)))
 
     def voicemail(self, waiting: int, account: str = "jami") -> None:

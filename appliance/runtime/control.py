@@ -1,0 +1,332 @@
+"""The runtime's command and snapshot interface: what the web page (or any other front end) may do.
+
+It never touches a driver: it reads the supervisor's phone, posts events to it, asks the telephony
+port about trust requests, and saves configuration through the validated data layer. Every save is
+checked against the whole layered configuration first; a rejected change writes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import secrets
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from appliance.config.load import ConfigError, Layer, Loaded, contacts_of, load_layers, settings_of, to_table
+from appliance.config.store import DataConfig, atomic_write
+from appliance.phone import effects as fx
+from appliance.phone.events import ContactsChanged, SettingsChanged
+from appliance.phone.machine import ringer_of, tone_of
+from appliance.ports import TelephonyError
+
+from .supervisor import Supervisor
+
+Table = dict[str, Any]
+
+# What the web page may change while the phone runs; the rest is the board's or needs a restart.
+EDITABLE = ("phone", "dialplan", "timers", "features", "star_codes", "hook", "ringer", "audio")
+LIVE = {"phone", "dialplan", "timers", "features", "star_codes"}  # applied without a restart
+AUDIO_EDITABLE = {"handset_volume", "tone_level"}
+HOOK_EDITABLE = {"flash_min_ms", "flash_max_ms", "pulse_dialing", "pulse_min_ms", "pulse_digit_gap_ms"}
+RINGER_EDITABLE = {"volume"}
+CONTACT_FIELDS = ("name", "uri", "speed_dial", "number", "account")
+CALL_LOG_FILE = "calls.jsonl"
+
+
+class ChangeRejectedError(ValueError):
+    """A change the configuration schema refused: ``problems`` are ``(field, reason)`` pairs."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        super().__init__("; ".join(f"{field}: {reason}" for field, reason in problems))
+        self.problems = problems
+
+
+class NotFoundError(LookupError):
+    pass
+
+
+@dataclass
+class SimHandles:
+    """The desktop board's fake hook switch and keypad, for the virtual phone panel."""
+
+    hook: Any
+    keypad: Any
+
+
+def _problems(exc: ConfigError) -> list[tuple[str, str]]:
+    out = []
+    for problem in exc.problems:
+        field, _, reason = problem.partition(": ")
+        out.append((field, reason) if reason else ("", problem))
+    return out
+
+
+class CallLog:
+    """Calls with their wall-clock time, kept in the data directory (bounded, one JSON per line)."""
+
+    def __init__(self, path: Path, size: int = 500) -> None:
+        self.path = path
+        self.entries: deque[dict[str, Any]] = deque(maxlen=size)
+        if path.exists():
+            for line in path.read_text(errors="replace").splitlines():
+                try:
+                    self.entries.append(json.loads(line))
+                except ValueError:
+                    continue  # a line cut by a power loss: the rest stays readable
+
+    def add(self, call: fx.LogCall, at: float) -> dict[str, Any]:
+        entry = {
+            "time": at,
+            "kind": call.kind,
+            "uri": call.peer_uri,
+            "name": call.peer_name,
+            "reason": call.reason,
+            "duration_s": round(call.duration_s, 1),
+        }
+        self.entries.append(entry)
+        if len(self.entries) == self.entries.maxlen:  # rewrite, bounded
+            atomic_write(self.path, "".join(json.dumps(e) + "\n" for e in self.entries).encode())
+        else:
+            with self.path.open("a") as handle:
+                handle.write(json.dumps(entry) + "\n")
+        return entry
+
+
+class Control:
+    def __init__(
+        self,
+        supervisor: Supervisor,
+        layers: list[Layer],
+        data_dir: Path,
+        *,
+        sim: SimHandles | None = None,
+        version: str = "",
+    ) -> None:
+        self.supervisor = supervisor
+        self.layers = [layer for layer in layers if layer.name != "data"]
+        self.data = DataConfig(data_dir)
+        self.data_dir = data_dir
+        self.sim = sim
+        self.version = version
+        self.started_at = time.time()
+        self.loaded: Loaded = load_layers([*self.layers, Layer("data", self.data.read())])
+        self.calls = CallLog(data_dir / CALL_LOG_FILE)
+        self._lock = asyncio.Lock()
+        supervisor.on_effect(self._on_effect)
+
+    def _on_effect(self, effect: fx.Effect, _now: float) -> None:
+        if isinstance(effect, fx.LogCall):
+            self.calls.add(effect, time.time())
+
+    # --- snapshot -------------------------------------------------------------------------------
+
+    def status(self) -> Table:
+        phone = self.supervisor.phone
+        tone = tone_of(phone)
+        screen = self.supervisor.screen
+        active = phone.active_call
+        return {
+            "phone": {
+                "state": phone.mode.value,
+                "off_hook": phone.off_hook,
+                "digits": phone.digits,
+                "tone": tone.value if tone else None,
+                "ringer": ringer_of(phone) is not None,
+                "display": list(screen.lines) if screen else [],
+                "call": None
+                if active is None
+                else {"peer": active.peer_name or active.peer_uri, "status": active.status.value},
+                "calls": len(phone.calls),
+                "dnd": phone.dnd,
+                "private_mode": phone.private_mode,
+                "call_waiting": phone.call_waiting,
+                "trust_requests": phone.trust_pending,
+                "missed": phone.missed,
+                "telephony": phone.telephony_up,
+            },
+            "accounts": [
+                {
+                    "id": a.id,
+                    "type": a.kind.value,
+                    "uri": a.uri,
+                    "registration": a.registration.value,
+                    "name": a.name,
+                }
+                for a in phone.accounts
+            ],
+            "board": self.loaded.config.board.name,
+            "simulated": self.sim is not None,
+            "uptime_s": round(time.time() - self.started_at),
+            "version": self.version,
+        }
+
+    # --- configuration -------------------------------------------------------------------------
+
+    def settings(self) -> Table:
+        table = to_table(self.loaded.config, mask=True)
+        out: Table = {name: table[name] for name in EDITABLE}
+        out["audio"] = {k: v for k, v in table["audio"].items() if k in AUDIO_EDITABLE}
+        out["hook"] = {k: v for k, v in table["hook"].items() if k in HOOK_EDITABLE}
+        out["ringer"] = {k: v for k, v in table["ringer"].items() if k in RINGER_EDITABLE}
+        return out
+
+    async def save_settings(self, changes: Table) -> list[str]:
+        """Validate and save; return the sections that take effect after a restart."""
+        allowed = {"audio": AUDIO_EDITABLE, "hook": HOOK_EDITABLE, "ringer": RINGER_EDITABLE}
+        problems = []
+        for section, values in changes.items():
+            if section not in EDITABLE:
+                problems.append((section, "not a setting the web page may change"))
+            elif section != "star_codes" and not isinstance(values, dict):
+                problems.append((section, "must be an object"))
+            elif section in allowed:
+                problems += [
+                    (f"{section}.{k}", "not editable here") for k in values if k not in allowed[section]
+                ]
+        if problems:
+            raise ChangeRejectedError(problems)
+        await self._save(changes)
+        return sorted(set(changes) - LIVE)
+
+    async def _save(self, changes: Table | Callable[[], Table]) -> None:
+        """Save under the lock; ``changes`` may be a function of the current configuration, so a
+        read-modify-write (a contact added to the list) cannot lose a concurrent one."""
+
+        def validate(table: Table) -> None:
+            load_layers([*self.layers, Layer("data", table)])
+
+        async with self._lock:
+            table = changes() if callable(changes) else changes
+            try:
+                saved = await asyncio.to_thread(self.data.save, table, validate)
+            except ConfigError as exc:
+                raise ChangeRejectedError(_problems(exc)) from exc
+            self.loaded = load_layers([*self.layers, Layer("data", saved)])
+        config = self.loaded.config
+        self.supervisor.post(SettingsChanged(settings_of(config)))
+        if "contacts" in table:
+            self.supervisor.post(ContactsChanged(contacts_of(config)))
+
+    # --- contacts ----------------------------------------------------------------------------
+
+    def contacts(self) -> list[Table]:
+        return [self._contact(entry) for entry in self._contact_table()]
+
+    @staticmethod
+    def _contact(entry: Table) -> Table:
+        return {"id": entry["id"], **{k: entry.get(k, "") for k in CONTACT_FIELDS}}
+
+    def _contact_table(self) -> list[Table]:
+        table = to_table(self.loaded.config)["contacts"]
+        for entry in table:  # contacts from a config file may have no id yet: a stable one
+            if not entry.get("id"):
+                key = "\0".join((entry["name"], entry["uri"], entry["number"])).encode()
+                entry["id"] = "c" + hashlib.sha256(key).hexdigest()[:8]
+        return list(table)
+
+    def contact(self, contact_id: str) -> Table:
+        for entry in self._contact_table():
+            if entry["id"] == contact_id:
+                return self._contact(entry)
+        raise NotFoundError(contact_id)
+
+    async def add_contact(self, fields: Table) -> Table:
+        entry = {"id": secrets.token_hex(4), **_contact_fields(fields)}
+        await self._save(lambda: {"contacts": [*self._contact_table(), entry]})
+        return self._contact(entry)
+
+    async def update_contact(self, contact_id: str, fields: Table) -> Table:
+        changes = _contact_fields(fields, partial=True)
+        updated: list[Table] = []
+
+        def edit() -> Table:
+            table = self._contact_table()
+            for i, entry in enumerate(table):
+                if entry["id"] == contact_id:
+                    table[i] = {**entry, **changes}
+                    updated.append(table[i])
+                    return {"contacts": table}
+            raise NotFoundError(contact_id)
+
+        await self._save(edit)
+        return self._contact(updated[0])
+
+    async def delete_contact(self, contact_id: str) -> None:
+        def delete() -> Table:
+            table = self._contact_table()
+            kept = [entry for entry in table if entry["id"] != contact_id]
+            if len(kept) == len(table):
+                raise NotFoundError(contact_id)
+            return {"contacts": kept}
+
+        await self._save(delete)
+
+    # --- trust requests ----------------------------------------------------------------------
+
+    def trust_requests(self) -> list[Table]:
+        return [
+            {
+                "uri": r.uri,
+                "received": r.received_at,
+                "name": _vcard_name(r.vcard),
+            }
+            for r in self.supervisor.ports.telephony.trust_requests()
+        ]
+
+    async def answer_trust_request(self, uri: str, accept: bool) -> None:
+        telephony = self.supervisor.ports.telephony
+        if uri not in {r.uri for r in telephony.trust_requests()}:
+            raise NotFoundError(uri)
+        try:
+            if accept:
+                await telephony.accept_trust_request(uri)
+            else:
+                await telephony.discard_trust_request(uri)
+        except TelephonyError as exc:
+            raise NotFoundError(str(exc)) from exc
+
+    # --- virtual phone (desktop board) --------------------------------------------------------
+
+    def _handles(self) -> SimHandles:
+        if self.sim is None:
+            raise NotFoundError("the virtual phone exists on the desktop board only")
+        return self.sim
+
+    def sim_hook(self, off_hook: bool) -> None:
+        hook = self._handles().hook
+        if off_hook:
+            hook.lift()
+        else:
+            hook.replace()
+
+    async def sim_flash(self, seconds: float = 0.5) -> None:
+        await self._handles().hook.flash(seconds)
+
+    def sim_keys(self, keys: str) -> None:
+        self._handles().keypad.press(keys)
+
+
+def _contact_fields(fields: Table, *, partial: bool = False) -> Table:
+    unknown = set(fields) - set(CONTACT_FIELDS)
+    if unknown:
+        raise ChangeRejectedError([(f"contact.{name}", "unknown field") for name in sorted(unknown)])
+    bad = [(f"contact.{k}", "must be a string") for k, v in fields.items() if not isinstance(v, str)]
+    if bad:
+        raise ChangeRejectedError(bad)
+    if not partial:
+        return {k: fields.get(k, "") for k in CONTACT_FIELDS}
+    return dict(fields)
+
+
+def _vcard_name(vcard: bytes) -> str:
+    for line in vcard.decode(errors="replace").splitlines():
+        key, _, value = line.partition(":")
+        if key.split(";")[0].upper() == "FN":
+            return value.strip()
+    return ""

@@ -1,0 +1,164 @@
+"""Who may use the web page: the admin password, browser sessions, and a brake on guessing.
+
+No default password exists: until one is set (on the first visit, or from a file given to
+``appliance run --admin-password-file``) only the set-up form is reachable. The password is kept
+as a scrypt hash (memory-hard: 16 MiB per guess), in a file only the service can read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from appliance.config.store import atomic_write
+
+MIN_PASSWORD = 8
+MAX_PASSWORD = 1024
+_N, _R, _P = 2**14, 8, 1  # 128 * N * r bytes = 16 MiB
+
+
+class PasswordError(ValueError):
+    pass
+
+
+def check_new_password(password: object) -> str:
+    if not isinstance(password, str):
+        raise PasswordError("password: must be a string")
+    if len(password) < MIN_PASSWORD:
+        raise PasswordError(f"password: at least {MIN_PASSWORD} characters")
+    if len(password) > MAX_PASSWORD:
+        raise PasswordError(f"password: at most {MAX_PASSWORD} characters")
+    return password
+
+
+def _scrypt(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
+    return hashlib.scrypt(password.encode(), salt=salt, n=n, r=r, p=p, maxmem=64 * 1024 * 1024, dklen=32)
+
+
+class AdminPassword:
+    """The hash in ``path``: ``scrypt$N$r$p$salt$hash`` (hex), mode 0600."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def is_set(self) -> bool:
+        return self.path.exists()
+
+    def set(self, password: str) -> None:
+        check_new_password(password)
+        salt = secrets.token_bytes(16)
+        digest = _scrypt(password, salt, _N, _R, _P)
+        line = f"scrypt${_N}${_R}${_P}${salt.hex()}${digest.hex()}\n"
+        atomic_write(self.path, line.encode(), mode=0o600)
+
+    def verify(self, password: str) -> bool:
+        if not self.path.exists() or not isinstance(password, str) or len(password) > MAX_PASSWORD:
+            return False
+        try:
+            kind, n, r, p, salt, digest = self.path.read_text().strip().split("$")
+            expected = bytes.fromhex(digest)
+            got = _scrypt(password, bytes.fromhex(salt), int(n), int(r), int(p))
+        except ValueError:
+            return False
+        return kind == "scrypt" and hmac.compare_digest(got, expected)
+
+    def preset_from(self, source: Path) -> bool:
+        """Take the password from a file (headless installs) when none is set yet."""
+        if self.is_set():
+            return False
+        self.set(source.read_text().strip("\r\n"))
+        return True
+
+
+@dataclass
+class Session:
+    token: str
+    csrf: str
+    created: float
+    seen: float
+
+
+@dataclass
+class Sessions:
+    """Browser sessions in memory: a reboot logs everyone out, which is what a phone should do."""
+
+    idle_s: float = 30 * 60
+    absolute_s: float = 12 * 3600
+    limit: int = 32
+    clock: Callable[[], float] = time.monotonic
+    _by_token: dict[str, Session] = field(default_factory=dict)
+
+    def _now(self) -> float:
+        return self.clock()
+
+    def create(self) -> Session:
+        now = self._now()
+        self._expire(now)
+        while len(self._by_token) >= self.limit:  # the oldest session makes room
+            oldest = min(self._by_token.values(), key=lambda s: s.seen)
+            del self._by_token[oldest.token]
+        session = Session(secrets.token_urlsafe(32), secrets.token_urlsafe(32), now, now)
+        self._by_token[session.token] = session
+        return session
+
+    def get(self, token: str | None) -> Session | None:
+        if not token:
+            return None
+        now = self._now()
+        self._expire(now)
+        session = self._by_token.get(token)
+        if session is not None:
+            session.seen = now
+        return session
+
+    def drop(self, token: str | None) -> None:
+        if token:
+            self._by_token.pop(token, None)
+
+    def drop_all(self) -> None:
+        self._by_token.clear()
+
+    def _expire(self, now: float) -> None:
+        for token, s in list(self._by_token.items()):
+            if now - s.seen > self.idle_s or now - s.created > self.absolute_s:
+                del self._by_token[token]
+
+
+@dataclass
+class LoginLimiter:
+    """Failed logins per client: 5 free tries, then a wait that doubles with every failure (max 15 min)."""
+
+    free: int = 5
+    base_s: float = 2.0
+    max_s: float = 15 * 60
+    forget_s: float = 3600
+    clock: Callable[[], float] = time.monotonic
+    _failures: dict[str, tuple[int, float]] = field(default_factory=dict)
+
+    def _now(self) -> float:
+        return self.clock()
+
+    def retry_after(self, client: str) -> float:
+        """Seconds this client must wait before its next try (0: may try now)."""
+        count, last = self._failures.get(client, (0, 0.0))
+        if count < self.free:
+            return 0.0
+        wait = min(self.max_s, self.base_s * 2.0 ** (count - self.free))
+        return max(0.0, last + wait - self._now())
+
+    def failed(self, client: str) -> None:
+        now = self._now()
+        if len(self._failures) > 10_000:  # a flood of addresses: forget the stale ones
+            self._failures = {c: v for c, v in self._failures.items() if now - v[1] < self.forget_s}
+        count, last = self._failures.get(client, (0, now))
+        if now - last > self.forget_s:
+            count = 0
+        self._failures[client] = (count + 1, now)
+
+    def succeeded(self, client: str) -> None:
+        self._failures.pop(client, None)

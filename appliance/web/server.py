@@ -1,0 +1,565 @@
+"""The web page's server: a JSON API under /api/v1 (described at /api/v1/openapi.json) and the page.
+
+Authentication: the browser holds a session cookie (HttpOnly, SameSite=Strict, expiring) and sends
+its CSRF token in ``X-CSRF-Token`` on every state-changing request; API clients use HTTP Basic
+with user ``admin``. Until an admin password exists, only the set-up endpoints answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import json
+import logging
+import re
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import segno
+from aiohttp import web
+
+from appliance.phone.dialplan import DigitMap, DigitMapError
+from appliance.runtime.control import ChangeRejectedError, Control, NotFoundError
+
+from .auth import AdminPassword, LoginLimiter, PasswordError, Session, Sessions, check_new_password
+from .schema import Schema, problems
+
+log = logging.getLogger(__name__)
+
+STATIC = Path(__file__).parent / "static"
+COOKIE = "session"
+MAX_BODY = 64 * 1024
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+BODY = web.RequestKey("body", dict[str, Any])  # the request's JSON object, checked against its schema
+SESSION = web.RequestKey("session", Session)
+
+
+# --- schemas (published in the OpenAPI document and checked on every request) ------------------
+
+PASSWORD: Schema = {"type": "string", "minLength": 8, "maxLength": 1024}
+CONTACT_PROPS: dict[str, Schema] = {
+    "name": {"type": "string", "maxLength": 64, "description": "shown on the display"},
+    "uri": {
+        "type": "string",
+        "maxLength": 256,
+        "description": "a 40-hex Jami ID, a registered name or a sip: URI",
+    },
+    "speed_dial": {"type": "string", "maxLength": 2, "description": "one or two keys"},
+    "number": {"type": "string", "maxLength": 12, "description": "a directory number dialed in full"},
+    "account": {"type": "string", "maxLength": 64, "description": "force this account"},
+}
+CONTACT_IN: Schema = {
+    "type": "object",
+    "properties": CONTACT_PROPS,
+    "required": ["name", "uri"],
+    "additionalProperties": False,
+}
+CONTACT_PATCH: Schema = {"type": "object", "properties": CONTACT_PROPS, "additionalProperties": False}
+CONTACT_OUT: Schema = {
+    "type": "object",
+    "properties": {"id": {"type": "string"}, **CONTACT_PROPS},
+    "required": ["id", "name", "uri", "speed_dial", "number", "account"],
+}
+SETTINGS_IN: Schema = {
+    "type": "object",
+    "description": "sections to change, each a table of keys; see GET /settings for what exists",
+    "properties": {
+        name: {"type": "object"}
+        for name in ("phone", "dialplan", "timers", "features", "hook", "ringer", "audio")
+    }
+    | {"star_codes": {"type": "object", "additionalProperties": {"type": "string", "maxLength": 32}}},
+    "additionalProperties": False,
+}
+PROBLEMS: Schema = {
+    "type": "object",
+    "properties": {
+        "error": {"type": "string"},
+        "problems": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"field": {"type": "string"}, "reason": {"type": "string"}},
+            },
+        },
+    },
+    "required": ["error"],
+}
+STATUS: Schema = {
+    "type": "object",
+    "properties": {
+        "phone": {
+            "type": "object",
+            "properties": {
+                "state": {"type": "string"},
+                "tone": {"type": "string", "nullable": True},
+                "ringer": {"type": "boolean"},
+                "display": {"type": "array", "items": {"type": "string"}},
+            },
+            "required": ["state", "tone", "ringer", "display"],
+        },
+        "accounts": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "string"},
+                    "type": {"type": "string"},
+                    "uri": {"type": "string"},
+                    "registration": {"type": "string"},
+                },
+                "required": ["id", "type", "uri", "registration"],
+            },
+        },
+    },
+    "required": ["phone", "accounts"],
+}
+DIGITS: Schema = {"type": "string", "pattern": "[0-9*#]{1,32}", "description": "1 to 32 keys of 0-9 * #"}
+
+
+def _object(properties: dict[str, Schema], required: list[str] | None = None) -> Schema:
+    """A JSON object with exactly these properties (all required unless ``required`` says)."""
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": list(properties) if required is None else required,
+        "additionalProperties": False,
+    }
+
+
+@dataclass
+class Operation:
+    method: str
+    path: str
+    handler: Handler
+    summary: str
+    body: Schema | None = None
+    ok: int = 200
+    result: Schema = field(default_factory=lambda: {"type": "object"})
+    public: bool = False  # reachable without logging in
+    desktop_only: bool = False
+
+
+# --- the application ---------------------------------------------------------------------------
+
+
+class WebApp:
+    def __init__(
+        self,
+        control: Control,
+        data_dir: Path,
+        *,
+        password_file: Path | None = None,
+        session_idle_s: float = 30 * 60,
+        secure_cookie: bool = False,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.control = control
+        self.password = AdminPassword(data_dir / "web" / "admin.scrypt")
+        if password_file is not None and self.password.preset_from(password_file):
+            log.info("web: admin password preset from %s", password_file)
+        self.sessions = Sessions(idle_s=session_idle_s, clock=clock)
+        self.limiter = LoginLimiter(clock=clock)
+        self.secure_cookie = secure_cookie
+        self.logs: deque[str] = deque(maxlen=500)
+        self.operations = self._operations()
+        self.app = web.Application(
+            middlewares=[self._errors, self._headers, self._auth], client_max_size=MAX_BODY
+        )
+        for op in self.operations:
+            self.app.router.add_route(op.method, op.path, self._wrap(op))
+        self.app.router.add_get("/", self.page)
+        self.app.router.add_static("/static/", STATIC, append_version=True)
+
+    def _operations(self) -> list[Operation]:
+        op = Operation
+        contact_id = "/api/v1/contacts/{id}"
+        return [
+            op("GET", "/api/v1/openapi.json", self.openapi, "This document", public=True),
+            op("GET", "/api/v1/setup", self.setup_state, "Whether the admin password is set", public=True),
+            op("POST", "/api/v1/setup", self.setup, "Set the admin password on first run (then log in)",
+               _object({"password": PASSWORD}), ok=201, public=True),
+            op("POST", "/api/v1/login", self.login, "Log in: a session cookie and its CSRF token",
+               _object({"password": {"type": "string", "maxLength": 1024}}), public=True),
+            op("POST", "/api/v1/logout", self.logout, "End this session", public=True),
+            op("GET", "/api/v1/session", self.session, "This session's CSRF token"),
+            op("PUT", "/api/v1/password", self.change_password, "New admin password (ends other sessions)",
+               _object({"old": {"type": "string", "maxLength": 1024}, "new": PASSWORD})),
+            op("GET", "/api/v1/status", self.status, "The phone, its accounts, uptime", result=STATUS),
+            op("GET", "/api/v1/contacts", self.list_contacts, "The directory",
+               result={"type": "array", "items": CONTACT_OUT}),
+            op("POST", "/api/v1/contacts", self.add_contact, "Add a contact", CONTACT_IN, ok=201,
+                result=CONTACT_OUT),
+            op("GET", contact_id, self.get_contact, "One contact", result=CONTACT_OUT),
+            op("PUT", contact_id, self.update_contact, "Change a contact", CONTACT_PATCH, result=CONTACT_OUT),
+            op("DELETE", contact_id, self.delete_contact, "Delete a contact", ok=204),
+            op("GET", "/api/v1/settings", self.get_settings, "The phone's settings"),
+            op("PUT", "/api/v1/settings", self.put_settings, "Change settings (all or nothing)", SETTINGS_IN),
+            op("POST", "/api/v1/dialplan/test", self.test_dialplan, "What a digit map makes of some keys",
+               _object({"map": {"type": "string", "maxLength": 512}, "digits": DIGITS}, required=["digits"])),
+            op("GET", "/api/v1/trust-requests", self.trust_requests, "Pending contact requests",
+               result={"type": "array", "items": {"type": "object"}}),
+            op("POST", "/api/v1/trust-requests/{uri}/accept", self.accept_request,
+               "Accept: the sender becomes a contact"),
+            op("POST", "/api/v1/trust-requests/{uri}/discard", self.discard_request, "Discard a request"),
+            op("GET", "/api/v1/calls", self.call_log, "The call log, newest first",
+               result={"type": "array", "items": {"type": "object"}}),
+            op("GET", "/api/v1/account/qr.svg", self.qr, "The Jami ID as a QR code (SVG)"),
+            op("GET", "/api/v1/logs", self.get_logs, "Recent log lines",
+               result={"type": "array", "items": {"type": "string"}}),
+            op("POST", "/api/v1/sim/hook", self.sim_hook, "Virtual phone: lift or replace the handset",
+               _object({"off_hook": {"type": "boolean"}}), desktop_only=True),
+            op("POST", "/api/v1/sim/flash", self.sim_flash, "Virtual phone: hook flash", desktop_only=True),
+            op("POST", "/api/v1/sim/keys", self.sim_keys, "Virtual phone: press keys",
+               _object({"keys": DIGITS}), desktop_only=True),
+        ]  # fmt: skip
+
+    # --- plumbing --------------------------------------------------------------------------------
+
+    def _wrap(self, op: Operation) -> Handler:
+        async def handler(request: web.Request) -> web.StreamResponse:
+            if op.desktop_only and self.control.sim is None:
+                raise NotFoundError("the virtual phone exists on the desktop board only")
+            if op.body is not None:
+                request[BODY] = await _json_body(request, op.body)
+            return await op.handler(request)
+
+        handler.operation = op  # type: ignore[attr-defined]
+        return handler
+
+    @web.middleware
+    async def _errors(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except ChangeRejectedError as exc:
+            return _problems(400, "invalid input", exc.problems)
+        except NotFoundError as exc:
+            return web.json_response({"error": f"not found: {exc.args[0] if exc.args else ''}"}, status=404)
+        except web.HTTPException as exc:
+            if exc.status >= 400 and request.path.startswith("/api/"):
+                return web.json_response({"error": exc.reason}, status=exc.status, headers=_allow(exc))
+            raise
+        except Exception:
+            log.exception("web: %s %s failed", request.method, request.path)
+            return web.json_response({"error": "internal error"}, status=500)
+
+    @web.middleware
+    async def _headers(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        response = await handler(request)
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; "
+            "form-action 'self'",
+        )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        if request.path.startswith("/api/"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @web.middleware
+    async def _auth(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        op: Operation | None = getattr(request.match_info.handler, "operation", None)
+        if op is None or op.public:
+            return await handler(request)
+        if not self.password.is_set():
+            return web.json_response({"error": "set the admin password first"}, status=403)
+        header = request.headers.get("Authorization", "")
+        if header:
+            return await self._basic(request, handler, header)
+        session = self.sessions.get(request.cookies.get(COOKIE))
+        if session is None:
+            return web.json_response(
+                {"error": "log in first"}, status=401, headers={"WWW-Authenticate": 'Basic realm="phone"'}
+            )
+        if (
+            request.method not in ("GET", "HEAD", "OPTIONS")
+            and request.headers.get("X-CSRF-Token") != session.csrf
+        ):
+            return web.json_response({"error": "missing or wrong X-CSRF-Token"}, status=403)
+        request[SESSION] = session
+        return await handler(request)
+
+    async def _basic(self, request: web.Request, handler: Handler, header: str) -> web.StreamResponse:
+        client = _client(request)
+        wait = self.limiter.retry_after(client)
+        if wait > 0:
+            return _too_many(wait)
+        scheme, _, encoded = header.partition(" ")
+        try:
+            user, _, password = base64.b64decode(encoded, validate=True).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            user = password = ""
+        if scheme.lower() != "basic" or user != "admin" or not await self._verify(password):
+            self.limiter.failed(client)
+            return web.json_response(
+                {"error": "wrong user or password"},
+                status=401,
+                headers={"WWW-Authenticate": 'Basic realm="phone"'},
+            )
+        self.limiter.succeeded(client)
+        return await handler(request)
+
+    async def _verify(self, password: str) -> bool:
+        return await asyncio.to_thread(self.password.verify, password)  # scrypt: off the event loop
+
+    def _login_response(self, status: int = 200) -> web.Response:
+        session = self.sessions.create()
+        response = web.json_response({"csrf": session.csrf}, status=status)
+        response.set_cookie(
+            COOKIE, session.token, httponly=True, samesite="Strict", secure=self.secure_cookie,
+            max_age=int(self.sessions.absolute_s), path="/",
+        )  # fmt: skip
+        return response
+
+    # --- handlers --------------------------------------------------------------------------------
+
+    async def page(self, request: web.Request) -> web.StreamResponse:
+        return web.FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
+
+    async def openapi(self, request: web.Request) -> web.Response:
+        return web.json_response(openapi_document(self.operations, with_sim=self.control.sim is not None))
+
+    async def setup_state(self, request: web.Request) -> web.Response:
+        return web.json_response(
+            {"password_set": self.password.is_set(), "board": self.control.status()["board"]}
+        )
+
+    async def setup(self, request: web.Request) -> web.Response:
+        if self.password.is_set():
+            return web.json_response({"error": "the admin password is already set"}, status=409)
+        try:
+            password = check_new_password(request[BODY]["password"])
+        except PasswordError as exc:
+            raise ChangeRejectedError([("password", str(exc).partition(": ")[2])]) from exc
+        await asyncio.to_thread(self.password.set, password)
+        log.info("web: admin password set on first run")
+        return self._login_response(201)
+
+    async def login(self, request: web.Request) -> web.Response:
+        client = _client(request)
+        wait = self.limiter.retry_after(client)
+        if wait > 0:
+            return _too_many(wait)
+        if not self.password.is_set():
+            return web.json_response({"error": "set the admin password first"}, status=403)
+        if not await self._verify(request[BODY]["password"]):
+            self.limiter.failed(client)
+            log.warning("web: failed login from %s", client)
+            return web.json_response({"error": "wrong password"}, status=401)
+        self.limiter.succeeded(client)
+        return self._login_response()
+
+    async def logout(self, request: web.Request) -> web.Response:
+        self.sessions.drop(request.cookies.get(COOKIE))
+        response = web.json_response({})
+        response.del_cookie(COOKIE, path="/")
+        return response
+
+    async def session(self, request: web.Request) -> web.Response:
+        session = request.get(SESSION)
+        return web.json_response({"csrf": session.csrf if session else None})
+
+    async def change_password(self, request: web.Request) -> web.Response:
+        body = request[BODY]
+        if not await self._verify(body["old"]):
+            raise ChangeRejectedError([("old", "wrong password")])
+        try:
+            await asyncio.to_thread(self.password.set, check_new_password(body["new"]))
+        except PasswordError as exc:
+            raise ChangeRejectedError([("new", str(exc).partition(": ")[2])]) from exc
+        self.sessions.drop_all()
+        return self._login_response() if SESSION in request else web.json_response({})
+
+    async def status(self, request: web.Request) -> web.Response:
+        return web.json_response(self.control.status())
+
+    async def list_contacts(self, request: web.Request) -> web.Response:
+        return web.json_response(self.control.contacts())
+
+    async def add_contact(self, request: web.Request) -> web.Response:
+        return web.json_response(await self.control.add_contact(request[BODY]), status=201)
+
+    async def get_contact(self, request: web.Request) -> web.Response:
+        return web.json_response(self.control.contact(request.match_info["id"]))
+
+    async def update_contact(self, request: web.Request) -> web.Response:
+        return web.json_response(await self.control.update_contact(request.match_info["id"], request[BODY]))
+
+    async def delete_contact(self, request: web.Request) -> web.Response:
+        await self.control.delete_contact(request.match_info["id"])
+        return web.Response(status=204)
+
+    async def get_settings(self, request: web.Request) -> web.Response:
+        return web.json_response(self.control.settings())
+
+    async def put_settings(self, request: web.Request) -> web.Response:
+        restart = await self.control.save_settings(request[BODY])
+        return web.json_response({"settings": self.control.settings(), "restart_required": restart})
+
+    async def test_dialplan(self, request: web.Request) -> web.Response:
+        body = request[BODY]
+        source = body.get("map", self.control.loaded.config.dialplan.map)
+        try:
+            result = DigitMap.parse(source).match(body["digits"])
+        except DigitMapError as exc:
+            raise ChangeRejectedError([("map", str(exc))]) from exc
+        return web.json_response(
+            {
+                "result": result.kind.value,
+                "number": result.number,
+                "pattern": result.pattern,
+                "dialable": result.dialable,
+            }
+        )
+
+    async def trust_requests(self, request: web.Request) -> web.Response:
+        return web.json_response(self.control.trust_requests())
+
+    async def accept_request(self, request: web.Request) -> web.Response:
+        await self.control.answer_trust_request(request.match_info["uri"], accept=True)
+        return web.json_response({})
+
+    async def discard_request(self, request: web.Request) -> web.Response:
+        await self.control.answer_trust_request(request.match_info["uri"], accept=False)
+        return web.json_response({})
+
+    async def call_log(self, request: web.Request) -> web.Response:
+        return web.json_response(list(reversed(self.control.calls.entries)))
+
+    async def qr(self, request: web.Request) -> web.Response:
+        jami = next((a for a in self.control.status()["accounts"] if a["type"] == "jami" and a["uri"]), None)
+        if jami is None:
+            raise NotFoundError("no Jami account yet")
+        svg = segno.make(jami["uri"], error="m").svg_inline(scale=4)
+        return web.Response(text=svg, content_type="image/svg+xml")
+
+    async def get_logs(self, request: web.Request) -> web.Response:
+        return web.json_response(list(self.logs))
+
+    async def sim_hook(self, request: web.Request) -> web.Response:
+        self.control.sim_hook(request[BODY]["off_hook"])
+        return await self._settled()
+
+    async def sim_flash(self, request: web.Request) -> web.Response:
+        await self.control.sim_flash()
+        return await self._settled()
+
+    async def sim_keys(self, request: web.Request) -> web.Response:
+        self.control.sim_keys(request[BODY]["keys"])
+        return await self._settled()
+
+    async def _settled(self) -> web.Response:
+        """Answer with the phone as it is once the press has gone through the debouncer and machine."""
+        await asyncio.sleep(0.03)
+        await self.control.supervisor.idle()
+        return web.json_response(self.control.status())
+
+
+class LogBuffer(logging.Handler):
+    """Keeps recent log lines for the System page."""
+
+    def __init__(self, lines: deque[str]) -> None:
+        super().__init__(logging.INFO)
+        self.lines = lines
+        self.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+async def _json_body(request: web.Request, schema: Schema) -> Any:  # noqa: ANN401 - JSON
+    if request.content_type != "application/json":
+        raise ChangeRejectedError([("body", "must be JSON (Content-Type: application/json)")])
+    try:
+        body = json.loads(await request.text())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ChangeRejectedError([("body", f"not valid JSON: {exc}")]) from exc
+    found = problems(schema, body)
+    if found:
+        raise ChangeRejectedError(found)
+    return body
+
+
+def _problems(status: int, error: str, found: list[tuple[str, str]]) -> web.Response:
+    return web.json_response(
+        {"error": error, "problems": [{"field": f, "reason": r} for f, r in found]}, status=status
+    )
+
+
+def _too_many(wait: float) -> web.Response:
+    seconds = max(1, round(wait))
+    return web.json_response(
+        {"error": f"too many failed logins: try again in {seconds} s"},
+        status=429,
+        headers={"Retry-After": str(seconds)},
+    )
+
+
+def _allow(exc: web.HTTPException) -> dict[str, str]:
+    return {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else {}
+
+
+def _client(request: web.Request) -> str:
+    return request.remote or "unknown"
+
+
+def openapi_document(operations: list[Operation], *, with_sim: bool) -> dict[str, Any]:
+    paths: dict[str, dict[str, Any]] = {}
+    for op in operations:
+        if op.desktop_only and not with_sim:
+            continue
+        responses: dict[str, Any] = {
+            str(op.ok): {"description": "done"}
+            if op.ok == 204
+            else {"description": "done", "content": {"application/json": {"schema": op.result}}},
+            "400": {"description": "invalid input", "content": {"application/json": {"schema": PROBLEMS}}},
+        }
+        if not op.public:
+            responses["401"] = {"description": "not logged in"}
+            responses["403"] = {"description": "CSRF token missing, or no admin password yet"}
+        if "{" in op.path:
+            responses["404"] = {"description": "no such item"}
+        entry: dict[str, Any] = {
+            "summary": op.summary,
+            "operationId": op.method.lower() + re.sub(r"[^a-z0-9]+", "_", op.path.removeprefix("/api/v1")),
+            "responses": responses,
+        }
+        if op.path.endswith("qr.svg"):
+            entry["responses"][str(op.ok)] = {"description": "done", "content": {"image/svg+xml": {}}}
+        if op.body is not None:
+            entry["requestBody"] = {"required": True, "content": {"application/json": {"schema": op.body}}}
+        params = [part[1:-1] for part in op.path.split("/") if part.startswith("{")]
+        if params:
+            entry["parameters"] = [
+                {"name": p, "in": "path", "required": True, "schema": {"type": "string"}} for p in params
+            ]
+        if op.public:
+            entry["security"] = []
+        paths.setdefault(op.path, {})[op.method.lower()] = entry
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "Jami phone", "version": "1"},
+        "components": {
+            "securitySchemes": {
+                "basic": {"type": "http", "scheme": "basic", "description": "user admin"},
+                "session": {"type": "apiKey", "in": "cookie", "name": COOKIE},
+            }
+        },
+        "security": [{"basic": []}, {"session": []}],
+        "paths": paths,
+    }
+
+
+async def serve(webapp: WebApp, listen: str, ssl_context: Any = None) -> web.AppRunner:  # noqa: ANN401
+    host, _, port = listen.rpartition(":")
+    runner = web.AppRunner(webapp.app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host.strip("[]") or None, int(port), ssl_context=ssl_context)
+    await site.start()
+    log.info("web page on %s://%s", "https" if ssl_context else "http", listen)
+    return runner

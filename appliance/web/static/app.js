@@ -1,0 +1,372 @@
+"use strict";
+// The web page: one small script over the JSON API. No framework: the page must load fast on a
+// phone's own web server and work with a keyboard alone.
+
+let csrf = null;
+let status = null;
+let timer = null;
+const $ = (id) => document.getElementById(id);
+
+async function api(method, path, body) {
+  const headers = {};
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (csrf && method !== "GET") headers["X-CSRF-Token"] = csrf;
+  const response = await fetch("/api/v1" + path, {
+    method, headers, credentials: "same-origin",
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  let data = null;
+  try { data = text ? JSON.parse(text) : null; } catch (e) { data = text; }
+  if (!response.ok) {
+    const error = new Error((data && data.error) || response.statusText);
+    error.status = response.status;
+    error.problems = (data && data.problems) || [];
+    throw error;
+  }
+  return data;
+}
+
+function say(text, bad) {
+  const flash = $("flash");
+  flash.textContent = text;
+  flash.className = bad ? "bad" : "good";
+}
+
+function describe(error) {
+  const details = error.problems.map((p) => (p.field ? p.field + ": " : "") + p.reason).join("; ");
+  return details ? error.message + " — " + details : error.message;
+}
+
+function cell(row, text) {
+  const td = document.createElement("td");
+  td.textContent = text;
+  row.appendChild(td);
+  return td;
+}
+
+function button(label, onClick) {
+  const b = document.createElement("button");
+  b.type = "button";
+  b.textContent = label;
+  b.addEventListener("click", onClick);
+  return b;
+}
+
+function show(view) {
+  for (const section of document.querySelectorAll("main > section")) section.hidden = section.id !== "view-" + view;
+  for (const link of document.querySelectorAll("#nav a")) {
+    if (link.getAttribute("href") === "#" + view) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
+  }
+}
+
+// --- start: set-up, log-in, or the page ---------------------------------------------------------
+
+async function start() {
+  const setup = await api("GET", "/setup");
+  if (!setup.password_set) { show("setup"); return; }
+  try {
+    csrf = (await api("GET", "/session")).csrf;
+  } catch (e) {
+    if (e.status === 401) { show("login"); return; }
+    throw e;
+  }
+  $("nav").hidden = false;
+  await refreshStatus();
+  route();
+}
+
+$("form-setup").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = event.target;
+  if (form.password.value !== form.again.value) { say("The two passwords differ.", true); return; }
+  try {
+    csrf = (await api("POST", "/setup", { password: form.password.value })).csrf;
+    form.reset();
+    say("Password set. Welcome.");
+    await start();
+  } catch (e) { say(describe(e), true); }
+});
+
+$("form-login").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  try {
+    csrf = (await api("POST", "/login", { password: event.target.password.value })).csrf;
+    event.target.reset();
+    say("");
+    await start();
+  } catch (e) { say(describe(e), true); }
+});
+
+$("btn-logout").addEventListener("click", async () => {
+  await api("POST", "/logout");
+  csrf = null;
+  $("nav").hidden = true;
+  show("login");
+});
+
+// --- routing and refresh ----------------------------------------------------------------------
+
+const loaders = {
+  status: refreshStatus, phone: refreshStatus, contacts: loadContacts, requests: loadRequests,
+  settings: loadSettings, calls: loadCalls, system: loadSystem,
+};
+
+async function route() {
+  if (!csrf) return;
+  let view = location.hash.slice(1) || "status";
+  if (!(view in loaders)) view = "status";
+  if (view === "phone" && status && !status.simulated) view = "status";
+  show(view);
+  clearInterval(timer);
+  try { await loaders[view](); } catch (e) { handle(e); }
+  if (view === "status" || view === "phone") timer = setInterval(() => refreshStatus().catch(handle), 1000);
+  if (view === "system") timer = setInterval(() => loadLogs().catch(handle), 2000);
+}
+
+function handle(e) {
+  if (e.status === 401) { csrf = null; $("nav").hidden = true; clearInterval(timer); show("login"); say("Please log in again.", true); }
+  else say(describe(e), true);
+}
+
+window.addEventListener("hashchange", route);
+
+// --- status and the virtual phone ---------------------------------------------------------------
+
+async function refreshStatus() {
+  status = await api("GET", "/status");
+  const phone = status.phone;
+  $("nav-phone").hidden = !status.simulated;
+  const badge = $("badge-requests");
+  badge.hidden = !phone.trust_requests;
+  badge.textContent = phone.trust_requests;
+  const facts = {
+    "Phone": phone.state + (phone.call ? " — " + phone.call.peer : ""),
+    "Private mode": phone.private_mode ? "on" : "off",
+    "Do not disturb": phone.dnd ? "on" : "off",
+    "Missed calls": phone.missed,
+    "Telephony": phone.telephony ? "running" : "restarting",
+    "Up for": Math.round(status.uptime_s / 60) + " min",
+  };
+  const dl = $("status-phone");
+  dl.replaceChildren();
+  for (const [k, v] of Object.entries(facts)) {
+    const dt = document.createElement("dt"); dt.textContent = k;
+    const dd = document.createElement("dd"); dd.textContent = v;
+    dl.append(dt, dd);
+  }
+  const rows = $("status-accounts");
+  rows.replaceChildren();
+  let jami = false;
+  for (const account of status.accounts) {
+    const tr = document.createElement("tr");
+    cell(tr, account.type === "jami" ? "Jami" : "SIP " + account.name);
+    cell(tr, account.uri || "(being created)").className = "mono";
+    cell(tr, account.registration);
+    rows.appendChild(tr);
+    if (account.type === "jami" && account.uri) jami = true;
+  }
+  if (jami && $("qr-figure").hidden) { $("qr").src = "/api/v1/account/qr.svg"; $("qr-figure").hidden = false; }
+  $("oled").textContent = phone.display.join("\n");
+  $("lamp-tone").textContent = "tone: " + (phone.tone || "—");
+  $("lamp-ringer").textContent = "bell: " + (phone.ringer ? "RINGING" : "quiet");
+  $("lamp-ringer").className = phone.ringer ? "ringing" : "";
+  $("btn-hook").textContent = phone.off_hook ? "Hang up" : "Lift handset";
+}
+
+async function press(keys) {
+  status = null;
+  await api("POST", "/sim/keys", { keys });
+  await refreshStatus();
+}
+
+for (const key of "123456789*0#") {
+  const b = button(key, () => press(key).catch(handle));
+  b.className = "key";
+  b.setAttribute("aria-label", "key " + key);
+  $("keypad").appendChild(b);
+}
+
+$("btn-hook").addEventListener("click", async () => {
+  try {
+    const offHook = !(status && status.phone.off_hook);
+    await api("POST", "/sim/hook", { off_hook: offHook });
+    await refreshStatus();
+  } catch (e) { handle(e); }
+});
+
+$("btn-flash").addEventListener("click", async () => {
+  try { await api("POST", "/sim/flash"); await refreshStatus(); } catch (e) { handle(e); }
+});
+
+document.addEventListener("keydown", (event) => {
+  if ($("view-phone").hidden || event.target.tagName === "INPUT" || event.ctrlKey || event.metaKey) return;
+  if ("0123456789*#".includes(event.key) && event.key.length === 1) { press(event.key).catch(handle); event.preventDefault(); }
+});
+
+// --- contacts -------------------------------------------------------------------------------------
+
+async function loadContacts() {
+  const contacts = await api("GET", "/contacts");
+  const rows = $("contacts");
+  rows.replaceChildren();
+  for (const c of contacts) {
+    const tr = document.createElement("tr");
+    cell(tr, c.name);
+    cell(tr, c.uri).className = "mono";
+    cell(tr, c.speed_dial);
+    cell(tr, c.number);
+    const actions = cell(tr, "");
+    actions.append(
+      button("Edit", () => editContact(c)),
+      button("Delete", async () => {
+        if (!confirm("Delete " + c.name + "?")) return;
+        try { await api("DELETE", "/contacts/" + encodeURIComponent(c.id)); say("Deleted " + c.name + "."); await loadContacts(); }
+        catch (e) { handle(e); }
+      }),
+    );
+    rows.appendChild(tr);
+  }
+}
+
+function editContact(c) {
+  const form = $("form-contact");
+  for (const k of ["id", "name", "uri", "speed_dial", "number"]) form[k].value = c[k] || "";
+  $("contact-form-title").textContent = "Edit " + c.name;
+  form.name.focus();
+}
+
+$("form-contact").addEventListener("reset", () => { $("contact-form-title").textContent = "Add a contact"; });
+
+$("form-contact").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = event.target;
+  const body = { name: form.name.value, uri: form.uri.value.trim(), speed_dial: form.speed_dial.value, number: form.number.value };
+  try {
+    if (form.id.value) await api("PUT", "/contacts/" + encodeURIComponent(form.id.value), body);
+    else await api("POST", "/contacts", body);
+    say("Saved " + body.name + ".");
+    form.reset();
+    await loadContacts();
+  } catch (e) { handle(e); }
+});
+
+// --- trust requests ---------------------------------------------------------------------------
+
+async function loadRequests() {
+  const requests = await api("GET", "/trust-requests");
+  const rows = $("requests");
+  rows.replaceChildren();
+  if (!requests.length) {
+    const tr = document.createElement("tr");
+    cell(tr, "No requests waiting.").colSpan = 4;
+    rows.appendChild(tr);
+  }
+  for (const r of requests) {
+    const tr = document.createElement("tr");
+    cell(tr, r.name || "(no name)");
+    cell(tr, r.uri).className = "mono";
+    cell(tr, r.received ? new Date(r.received * 1000).toLocaleString() : "");
+    const path = "/trust-requests/" + encodeURIComponent(r.uri);
+    cell(tr, "").append(
+      button("Accept", async () => { try { await api("POST", path + "/accept"); say("Accepted " + (r.name || r.uri) + "."); await loadRequests(); } catch (e) { handle(e); } }),
+      button("Discard", async () => { try { await api("POST", path + "/discard"); say("Discarded."); await loadRequests(); } catch (e) { handle(e); } }),
+    );
+    rows.appendChild(tr);
+  }
+}
+
+// --- settings -------------------------------------------------------------------------------------
+
+async function loadSettings() {
+  const settings = await api("GET", "/settings");
+  for (const element of $("form-settings").elements) {
+    if (!element.name || !element.name.includes(".")) continue;
+    const [section, key] = element.name.split(".");
+    const value = settings[section] ? settings[section][key] : undefined;
+    if (element.type === "checkbox") element.checked = !!value;
+    else element.value = value === undefined ? "" : value;
+  }
+  $("settings-problems").replaceChildren();
+}
+
+$("form-settings").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const changes = {};
+  for (const element of event.target.elements) {
+    if (!element.name || !element.name.includes(".")) continue;
+    const [section, key] = element.name.split(".");
+    let value = element.value;
+    if (element.type === "checkbox") value = element.checked;
+    else if (element.type === "number") value = Number(element.value);
+    (changes[section] = changes[section] || {})[key] = value;
+  }
+  const list = $("settings-problems");
+  list.replaceChildren();
+  try {
+    const result = await api("PUT", "/settings", changes);
+    say(result.restart_required.length ? "Saved. Takes effect after a restart: " + result.restart_required.join(", ") : "Saved.");
+  } catch (e) {
+    say(e.message, true);
+    for (const p of e.problems) {
+      const li = document.createElement("li");
+      li.textContent = p.field + ": " + p.reason;
+      list.appendChild(li);
+    }
+  }
+});
+
+$("form-dialtest").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const map = $("form-settings")["dialplan.map"].value;
+  try {
+    const r = await api("POST", "/dialplan/test", { map, digits: event.target.digits.value });
+    const words = { none: "no match", partial: "not complete yet", ambiguous: "complete (could go on)", complete: "complete", blocked: "blocked" };
+    $("dialtest-result").textContent = words[r.result] + (r.number ? " — dials " + r.number : "") + (r.pattern ? " (" + r.pattern + ")" : "");
+  } catch (e) { $("dialtest-result").textContent = describe(e); }
+});
+
+// --- calls and system ---------------------------------------------------------------------------
+
+async function loadCalls() {
+  const calls = await api("GET", "/calls");
+  const rows = $("calls");
+  rows.replaceChildren();
+  for (const c of calls) {
+    const tr = document.createElement("tr");
+    cell(tr, new Date(c.time * 1000).toLocaleString());
+    cell(tr, c.kind + (c.reason ? " (" + c.reason + ")" : ""));
+    cell(tr, c.name || c.uri);
+    cell(tr, c.duration_s ? Math.round(c.duration_s) + " s" : "");
+    rows.appendChild(tr);
+  }
+}
+
+async function loadLogs() {
+  $("logs").textContent = (await api("GET", "/logs")).slice(-200).join("\n");
+}
+
+async function loadSystem() {
+  status = await api("GET", "/status");
+  const dl = $("system-facts");
+  dl.replaceChildren();
+  for (const [k, v] of Object.entries({ "Board": status.board, "Firmware": status.version, "Up for": Math.round(status.uptime_s / 60) + " min" })) {
+    const dt = document.createElement("dt"); dt.textContent = k;
+    const dd = document.createElement("dd"); dd.textContent = v;
+    dl.append(dt, dd);
+  }
+  await loadLogs();
+}
+
+$("form-password").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  try {
+    const result = await api("PUT", "/password", { old: event.target.old.value, new: event.target.new.value });
+    if (result && result.csrf) csrf = result.csrf;
+    event.target.reset();
+    say("Password changed. Other sessions were logged out.");
+  } catch (e) { handle(e); }
+});
+
+start().catch((e) => say(describe(e), true));

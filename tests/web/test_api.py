@@ -1,0 +1,370 @@
+"""The JSON API: first run, sessions, CSRF, the login brake, and what each endpoint does to the phone."""
+
+import asyncio
+import json
+import stat
+
+import aiohttp
+
+from appliance.phone.model import Mode
+from appliance.web.auth import LoginLimiter
+
+from .conftest import PASSWORD, running
+
+JAMI_ID = "0123456789abcdef0123456789abcdef01234567"
+
+
+async def login(client: aiohttp.ClientSession, password: str = PASSWORD) -> str:
+    async with client.post("/api/v1/login", json={"password": password}) as r:
+        assert r.status == 200, await r.text()
+        return (await r.json())["csrf"]
+
+
+# --- first run ------------------------------------------------------------------------------------
+
+
+async def test_first_run_nothing_but_setup_until_a_password_is_chosen(fresh):
+    async with fresh.session() as c:
+        for path in ("/api/v1/status", "/api/v1/contacts", "/api/v1/settings"):
+            async with c.get(path) as r:
+                assert r.status == 403
+                assert "password" in (await r.json())["error"]
+        async with c.get("/api/v1/setup") as r:
+            assert (await r.json())["password_set"] is False
+        async with c.post("/api/v1/login", json={"password": "anything at all"}) as r:
+            assert r.status == 403  # no default password to guess
+        async with c.post("/api/v1/setup", json={"password": "short"}) as r:
+            assert r.status == 400
+            assert (await r.json())["problems"][0]["field"] == "password"
+        async with c.post("/api/v1/setup", json={"password": PASSWORD}) as r:
+            assert r.status == 201
+            csrf = (await r.json())["csrf"]
+        async with c.get("/api/v1/status") as r:  # the set-up logged this browser in
+            assert r.status == 200
+        async with c.post("/api/v1/setup", json={"password": "someone else's"}) as r:
+            assert r.status == 409  # only once
+    assert csrf
+    stored = fresh.data / "web" / "admin.scrypt"
+    assert stat.S_IMODE(stored.stat().st_mode) == 0o600
+    assert PASSWORD not in stored.read_text() and stored.read_text().startswith("scrypt$16384$8$1$")
+
+
+async def test_a_password_file_presets_the_password(tmp_path):
+    from appliance.web.auth import AdminPassword
+
+    source = tmp_path / "pw"
+    source.write_text(PASSWORD + "\n")
+    store = AdminPassword(tmp_path / "web" / "admin.scrypt")
+    assert store.preset_from(source)
+    assert store.verify(PASSWORD)
+    assert not store.verify(PASSWORD + "x")
+    assert not store.preset_from(source)  # never overrides a password set on the page
+
+
+# --- sessions, CSRF, Basic ---------------------------------------------------------------------
+
+
+async def test_session_cookie_is_httponly_strict_and_state_changes_need_the_csrf_token(stack):
+    async with stack.session() as c:
+        async with c.post("/api/v1/login", json={"password": PASSWORD}) as r:
+            cookie = r.headers["Set-Cookie"]
+            csrf = (await r.json())["csrf"]
+        assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Max-Age" in cookie
+        contact = {"name": "Bob", "uri": JAMI_ID, "speed_dial": "2"}
+        async with c.post("/api/v1/contacts", json=contact) as r:
+            assert r.status == 403  # no token: a cross-site form cannot do this
+        async with c.post("/api/v1/contacts", json=contact, headers={"X-CSRF-Token": "guess"}) as r:
+            assert r.status == 403
+        async with c.get("/api/v1/contacts") as r:
+            assert await r.json() == []  # nothing changed
+        async with c.post("/api/v1/contacts", json=contact, headers={"X-CSRF-Token": csrf}) as r:
+            assert r.status == 201
+
+
+async def test_sessions_expire_when_idle_and_on_logout(stack):
+    async with stack.session() as c:
+        await login(c)
+        async with c.get("/api/v1/status") as r:
+            assert r.status == 200
+        stack.clock.now += 29 * 60
+        async with c.get("/api/v1/status") as r:
+            assert r.status == 200  # use keeps it alive
+        stack.clock.now += 31 * 60
+        async with c.get("/api/v1/status") as r:
+            assert r.status == 401
+        await login(c)
+        async with c.post("/api/v1/logout") as r:
+            assert r.status == 200
+        async with c.get("/api/v1/status") as r:
+            assert r.status == 401
+
+
+async def test_basic_auth_for_api_clients(stack):
+    async with stack.admin() as c, c.get("/api/v1/status") as r:
+        assert r.status == 200
+    async with (
+        stack.session(basic=("root", PASSWORD)) as c,
+        c.get("/api/v1/status") as r,
+    ):
+        assert r.status == 401
+    async with stack.session(basic=("admin", "wrong password")) as c, c.get("/api/v1/status") as r:
+        assert r.status == 401
+        assert r.headers["WWW-Authenticate"].startswith("Basic")
+
+
+async def test_failed_logins_are_braked_per_client(stack):
+    async with stack.session() as c:
+        for _ in range(5):
+            async with c.post("/api/v1/login", json={"password": "not it"}) as r:
+                assert r.status == 401
+        async with c.post("/api/v1/login", json={"password": PASSWORD}) as r:
+            assert r.status == 429  # even the right password waits
+            assert int(r.headers["Retry-After"]) >= 1
+        async with stack.session(basic=("admin", PASSWORD)) as basic, basic.get("/api/v1/status") as r:
+            assert r.status == 429  # Basic shares the brake
+        stack.clock.now += 3
+        await login(c)  # the wait is over; success clears the count
+
+
+def test_the_brake_doubles_and_is_capped():
+    now = [0.0]
+    limiter = LoginLimiter(clock=lambda: now[0])
+    waits = []
+    for _ in range(20):
+        limiter.failed("10.0.0.9")
+        waits.append(limiter.retry_after("10.0.0.9"))
+    assert waits[:4] == [0, 0, 0, 0]
+    assert waits[4:8] == [2, 4, 8, 16]
+    assert max(waits) == 15 * 60
+    assert limiter.retry_after("10.0.0.10") == 0  # another client is not affected
+
+
+async def test_password_change_needs_the_old_one_and_ends_other_sessions(stack):
+    async with stack.session() as a, stack.session() as b:
+        csrf = await login(a)
+        await login(b)
+        async with a.put(
+            "/api/v1/password", json={"old": "wrong!!!", "new": "a new pass"}, headers={"X-CSRF-Token": csrf}
+        ) as r:
+            assert r.status == 400
+        async with a.put(
+            "/api/v1/password", json={"old": PASSWORD, "new": "a new pass"}, headers={"X-CSRF-Token": csrf}
+        ) as r:
+            assert r.status == 200
+            assert (await r.json())["csrf"]  # this browser stays logged in
+        async with b.get("/api/v1/status") as r:
+            assert r.status == 401
+        async with a.get("/api/v1/status") as r:
+            assert r.status == 200
+
+
+# --- what the endpoints do ---------------------------------------------------------------------------
+
+
+async def registered(stack) -> None:
+    """The fake core registers its account a moment after start, as the daemon does."""
+    for _ in range(200):
+        if stack.supervisor.phone.accounts and all(
+            a.registration.value == "registered" for a in stack.supervisor.phone.accounts
+        ):
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("account never registered")
+
+
+async def test_status_reports_phone_and_accounts(stack):
+    await registered(stack)
+    async with stack.admin() as c, c.get("/api/v1/status") as r:
+        status = await r.json()
+    assert status["phone"] == status["phone"] | {"state": "idle", "tone": None, "ringer": False}
+    assert status["phone"]["display"][0]
+    (jami,) = status["accounts"]
+    assert jami["type"] == "jami" and len(jami["uri"]) == 40 and jami["registration"] == "registered"
+
+
+async def test_contacts_crud_reaches_the_phone_and_the_config_file(stack):
+    async with stack.admin() as c:
+        async with c.post("/api/v1/contacts", json={"name": "Bob", "uri": JAMI_ID, "speed_dial": "2"}) as r:
+            assert r.status == 201
+            bob = await r.json()
+        assert any(x.uri == JAMI_ID and x.speed_dial == "2" for x in stack.supervisor.phone.contacts)
+        async with c.put(f"/api/v1/contacts/{bob['id']}", json={"speed_dial": "3"}) as r:
+            assert (await r.json())["speed_dial"] == "3"
+        async with c.get(f"/api/v1/contacts/{bob['id']}") as r:
+            assert (await r.json())["name"] == "Bob"
+        assert 'speed_dial = "3"' in (stack.data / "config.toml").read_text()
+        async with c.delete(f"/api/v1/contacts/{bob['id']}") as r:
+            assert r.status == 204
+        async with c.get(f"/api/v1/contacts/{bob['id']}") as r:
+            assert r.status == 404
+        await stack.supervisor.idle()
+        assert stack.supervisor.phone.contacts == ()
+
+
+async def test_bad_input_names_the_field_and_saves_nothing(stack):
+    async with stack.admin() as c:
+        async with c.post("/api/v1/contacts", json={"name": "Bob", "uri": JAMI_ID, "speed_dial": "2"}) as r:
+            assert r.status == 201
+        before = (stack.data / "config.toml").read_bytes()
+        cases = [
+            ("/api/v1/contacts", "POST", {"name": "Eve", "uri": "not an address"}, "contacts[1].uri"),
+            (
+                "/api/v1/contacts",
+                "POST",
+                {"name": "Eve", "uri": JAMI_ID, "speed_dial": "2"},
+                "contacts[1].speed_dial",
+            ),
+            ("/api/v1/contacts", "POST", {"name": "Eve"}, "uri"),
+            ("/api/v1/contacts", "POST", {"name": "Eve", "uri": JAMI_ID, "pin": "1"}, "pin"),
+            ("/api/v1/settings", "PUT", {"phone": {"country": "XX"}}, "phone.country"),
+            ("/api/v1/settings", "PUT", {"dialplan": {"map": "[9-"}}, "dialplan.map"),
+            ("/api/v1/settings", "PUT", {"hook": {"pin": 4}}, "hook.pin"),
+            ("/api/v1/settings", "PUT", {"drivers": {"hook": "gpio"}}, "drivers"),
+            ("/api/v1/settings", "PUT", {"timers": {"reorder_s": "soon"}}, "timers.reorder_s"),
+        ]
+        for path, method, body, field in cases:
+            async with c.request(method, path, json=body) as r:
+                answer = await r.json()
+                assert r.status == 400, (body, answer)
+                assert any(p["field"] == field for p in answer["problems"]), (field, answer)
+        async with c.post(
+            "/api/v1/contacts", data="{not json", headers={"Content-Type": "application/json"}
+        ) as r:
+            assert r.status == 400
+        async with c.post("/api/v1/contacts", data="name=Eve") as r:
+            assert r.status == 400
+    assert (stack.data / "config.toml").read_bytes() == before
+    assert stack.supervisor.phone.settings.country == "US"
+
+
+async def test_settings_change_the_running_phone(stack):
+    async with stack.admin() as c:
+        async with c.put(
+            "/api/v1/settings", json={"phone": {"country": "DE"}, "features": {"private_mode": True}}
+        ) as r:
+            assert r.status == 200, await r.text()
+            answer = await r.json()
+        assert answer["restart_required"] == []
+        assert answer["settings"]["phone"]["country"] == "DE"
+        async with c.put("/api/v1/settings", json={"ringer": {"volume": 40}}) as r:
+            assert (await r.json())["restart_required"] == ["ringer"]
+    await stack.supervisor.idle()
+    assert stack.supervisor.phone.settings.country == "DE"
+    assert stack.supervisor.plan.country == "DE"
+    assert stack.supervisor.phone.private_mode
+
+
+async def test_secrets_are_never_returned(tmp_path):
+    table = {"sip_accounts": [{"id": "office", "username": "desk", "password": "s3cret-digest", "registrar": "pbx.lan"}],
+             "jami": {"archive_password": "archive-s3cret"}}  # fmt: skip
+    async with running(tmp_path, table=table) as stack, stack.admin() as c:
+        for path in ("/api/v1/settings", "/api/v1/status", "/api/v1/openapi.json", "/api/v1/contacts"):
+            async with c.get(path) as r:
+                text = await r.text()
+            assert "s3cret" not in text, path
+
+
+async def test_dial_plan_tester(stack):
+    async with stack.admin() as c:
+        async with c.post(
+            "/api/v1/dialplan/test", json={"map": "[2-9]xxxxxx|1[2-9]xx[2-9]xxxxxx", "digits": "5551234"}
+        ) as r:
+            assert (await r.json())["result"] == "complete"
+        async with c.post("/api/v1/dialplan/test", json={"map": "[2-9]xxxxxx", "digits": "555"}) as r:
+            assert (await r.json())["result"] == "partial"
+        async with c.post("/api/v1/dialplan/test", json={"map": "[2-", "digits": "5"}) as r:
+            assert r.status == 400
+
+
+async def test_trust_requests_accepted_and_discarded(stack):
+    vcard = b"BEGIN:VCARD\r\nVERSION:2.1\r\nFN:Carol\r\nEND:VCARD\r\n"
+    stack.fakes.telephony.receive_trust_request(JAMI_ID, vcard)
+    stack.fakes.telephony.receive_trust_request("f" * 40)
+    async with stack.admin() as c:
+        async with c.get("/api/v1/trust-requests") as r:
+            pending = await r.json()
+        assert {p["uri"]: p["name"] for p in pending} == {JAMI_ID: "Carol", "f" * 40: ""}
+        async with c.post(f"/api/v1/trust-requests/{JAMI_ID}/accept") as r:
+            assert r.status == 200
+        async with c.post(f"/api/v1/trust-requests/{'f' * 40}/discard") as r:
+            assert r.status == 200
+        async with c.post(f"/api/v1/trust-requests/{'f' * 40}/discard") as r:
+            assert r.status == 404
+    await stack.supervisor.idle()
+    assert [x.uri for x in stack.supervisor.phone.trusted] == [JAMI_ID]
+    assert stack.supervisor.phone.trust_pending == 0
+
+
+async def test_virtual_phone_dials_and_the_call_is_logged(stack):
+    await registered(stack)
+    async with stack.admin() as c:
+        async with c.post("/api/v1/contacts", json={"name": "Bob", "uri": JAMI_ID, "speed_dial": "2"}) as r:
+            assert r.status == 201
+        async with c.post("/api/v1/sim/hook", json={"off_hook": True}) as r:
+            status = await r.json()
+        assert status["phone"]["state"] == "dialing" and status["phone"]["tone"] == "dial"
+        async with c.post("/api/v1/sim/keys", json={"keys": "2#"}) as r:
+            status = await r.json()
+        assert status["phone"]["state"] == "calling"
+        assert stack.fakes.telephony.commands[-1][0] == "place"
+        stack.fakes.telephony.remote_answer()
+        await stack.supervisor.idle()
+        async with c.post("/api/v1/sim/hook", json={"off_hook": False}) as r:
+            assert r.status == 200
+        for _ in range(300):  # on hook longer than a flash (0.9 s) is a hang-up
+            if stack.supervisor.phone.mode is Mode.IDLE:
+                break
+            await asyncio.sleep(0.01)
+        async with c.get("/api/v1/status") as r:
+            assert (await r.json())["phone"]["state"] == "idle"
+        async with c.get("/api/v1/calls") as r:
+            (call,) = await r.json()
+    assert call["kind"] == "outgoing" and call["uri"] == JAMI_ID and call["name"] == "Bob"
+    lines = (stack.data / "calls.jsonl").read_text().splitlines()
+    assert json.loads(lines[-1])["uri"] == JAMI_ID  # kept across restarts
+
+
+async def test_virtual_phone_exists_only_on_the_desktop_board(tmp_path):
+    async with running(tmp_path, desktop=False) as stack, stack.admin() as c:
+        async with c.post("/api/v1/sim/hook", json={"off_hook": True}) as r:
+            assert r.status == 404
+        async with c.get("/api/v1/openapi.json") as r:
+            assert "/api/v1/sim/hook" not in (await r.json())["paths"]
+    assert stack.supervisor.phone.mode is Mode.IDLE
+
+
+async def test_page_and_headers(stack):
+    async with stack.session() as c:
+        async with c.get("/") as r:
+            assert r.status == 200
+            assert "Content-Security-Policy" in r.headers
+            page = await r.text()
+        assert "/static/app.js" in page and "<script>" not in page  # no inline script: CSP holds
+        async with c.get("/api/v1/openapi.json") as r:
+            doc = await r.json()
+        assert doc["openapi"].startswith("3.")
+        assert {"/api/v1/contacts", "/api/v1/contacts/{id}", "/api/v1/status", "/api/v1/sim/keys"} <= set(
+            doc["paths"]
+        )
+
+
+async def test_qr_code_of_the_jami_id(stack):
+    async with stack.admin() as c, c.get("/api/v1/account/qr.svg") as r:
+        assert r.status == 200
+        assert r.content_type == "image/svg+xml"
+        assert (await r.text()).startswith("<svg")
+
+
+async def test_concurrent_saves_all_land(stack):
+    async with stack.admin() as c:
+
+        async def add(i: int) -> int:
+            async with c.post(
+                "/api/v1/contacts", json={"name": f"P{i}", "uri": JAMI_ID, "speed_dial": f"{i}"}
+            ) as r:
+                return r.status
+
+        assert await asyncio.gather(*(add(i) for i in range(10))) == [201] * 10
+        async with c.get("/api/v1/contacts") as r:
+            assert sorted(x["speed_dial"] for x in await r.json()) == [str(i) for i in range(10)]
+    assert (stack.data / "config.toml").stat().st_mode & 0o077 == 0
