@@ -31,7 +31,7 @@ Table = dict[str, Any]
 
 # What the web page may change while the phone runs; the rest is the board's or needs a restart.
 EDITABLE = ("phone", "dialplan", "timers", "features", "star_codes", "hook", "ringer", "audio")
-LIVE = {"phone", "dialplan", "timers", "features", "star_codes"}  # applied without a restart
+LIVE = {"phone", "dialplan", "timers", "features", "star_codes", "hook"}  # applied without a restart
 AUDIO_EDITABLE = {"handset_volume", "tone_level"}
 HOOK_EDITABLE = {"flash_min_ms", "flash_max_ms", "pulse_dialing", "pulse_min_ms", "pulse_digit_gap_ms"}
 RINGER_EDITABLE = {"volume"}
@@ -191,8 +191,10 @@ class Control:
                 ]
         if problems:
             raise ChangeRejectedError(problems)
+        before = self.settings()
         await self._save(changes)
-        return sorted(set(changes) - LIVE)
+        after = self.settings()
+        return sorted(s for s in set(changes) - LIVE if before[s] != after[s])
 
     async def _save(self, changes: Table | Callable[[], Table]) -> None:
         """Save under the lock; ``changes`` may be a function of the current configuration, so a

@@ -248,6 +248,10 @@ async def test_settings_change_the_running_phone(stack):
         assert answer["settings"]["phone"]["country"] == "DE"
         async with c.put("/api/v1/settings", json={"ringer": {"volume": 40}}) as r:
             assert (await r.json())["restart_required"] == ["ringer"]
+        async with c.put(
+            "/api/v1/settings", json={"ringer": {"volume": 40}, "hook": {"flash_max_ms": 700}}
+        ) as r:
+            assert (await r.json())["restart_required"] == []  # unchanged, and the hook timing applies live
     await stack.supervisor.idle()
     assert stack.supervisor.phone.settings.country == "DE"
     assert stack.supervisor.plan.country == "DE"

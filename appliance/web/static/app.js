@@ -119,6 +119,7 @@ async function route() {
   if (!(view in loaders)) view = "status";
   if (view === "phone" && status && !status.simulated) view = "status";
   show(view);
+  say("");
   clearInterval(timer);
   try { await loaders[view](); } catch (e) { handle(e); }
   if (view === "status" || view === "phone") timer = setInterval(() => refreshStatus().catch(handle), 1000);
@@ -280,6 +281,7 @@ async function loadRequests() {
 // --- settings -------------------------------------------------------------------------------------
 
 async function loadSettings() {
+  $("form-settings").setAttribute("aria-busy", "true");
   const settings = await api("GET", "/settings");
   for (const element of $("form-settings").elements) {
     if (!element.name || !element.name.includes(".")) continue;
@@ -289,6 +291,7 @@ async function loadSettings() {
     else element.value = value === undefined ? "" : value;
   }
   $("settings-problems").replaceChildren();
+  $("form-settings").setAttribute("aria-busy", "false");
 }
 
 $("form-settings").addEventListener("submit", async (event) => {

@@ -1,0 +1,156 @@
+"""The page in a real browser (Debian's chromium, driven by Playwright), as an installer uses it.
+
+Screenshots of the main pages are kept in ``build/artifacts/web`` (or ``$ARTIFACTS/web``).
+"""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from appliance.phone.model import Mode
+
+from .conftest import running
+
+CHROMIUM = "/usr/bin/chromium"
+JAMI_ID = "0123456789abcdef0123456789abcdef01234567"
+CAROL = "fedcba9876543210fedcba9876543210fedcba98"
+ARTIFACTS = Path(os.environ.get("ARTIFACTS", Path(__file__).parents[2] / "build" / "artifacts")) / "web"
+
+pytestmark = pytest.mark.skipif(not shutil.which(CHROMIUM), reason="needs Debian's chromium")
+
+
+@pytest.fixture
+async def browser():
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+async def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+async def until(predicate, timeout: float = 5.0) -> None:
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        assert loop.time() < deadline, "timed out"
+        await asyncio.sleep(0.02)
+
+
+async def test_an_installer_sets_up_the_phone_from_the_browser(tmp_path, browser):
+    from playwright.async_api import expect
+
+    async with running(tmp_path, password=False) as stack:
+        page = await browser.new_page(viewport={"width": 1000, "height": 900})
+        errors: list[str] = []
+        # The wrong password (401) and the bad address (400) are expected answers, not page errors.
+        page.on(
+            "console",
+            lambda m: errors.append(m.text) if m.type == "error" and "status of 40" not in m.text else None,
+        )
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        await page.goto(stack.url)
+
+        # First run: choose the admin password (keyboard only: type, Tab, type, Enter).
+        await expect(page.locator("#view-setup")).to_be_visible()
+        await shot(page, "1-first-run")
+        await page.get_by_label("Choose an admin password").fill("correct horse battery")
+        await page.keyboard.press("Tab")
+        await page.keyboard.type("correct horse battery")
+        await page.keyboard.press("Enter")
+        await expect(page.locator("#view-status")).to_be_visible()
+
+        # Log out, log back in.
+        await page.get_by_role("link", name="System").click()
+        await page.get_by_role("button", name="Log out").click()
+        await expect(page.locator("#view-login")).to_be_visible()
+        await page.get_by_label("Admin password", exact=True).fill("wrong guess")
+        await page.keyboard.press("Enter")
+        await expect(page.locator("#flash")).to_have_text("wrong password")
+        await page.get_by_label("Admin password", exact=True).fill("correct horse battery")
+        await page.keyboard.press("Enter")
+        await expect(page.locator("#view-system")).to_be_visible()  # back where the session ended
+        await page.get_by_role("link", name="Status").click()
+        await expect(page.locator("#status-accounts")).to_contain_text("registered")
+        await expect(page.locator("#qr")).to_be_visible()
+        await shot(page, "2-status")
+
+        # A contact with a speed dial.
+        await page.get_by_role("link", name="Contacts").click()
+        await page.get_by_label("Name", exact=True).fill("Bob")
+        await page.get_by_label("Jami ID, registered name or SIP URI").fill(JAMI_ID)
+        await page.get_by_label("Speed dial").fill("2")
+        await page.get_by_role("button", name="Save contact").click()
+        await expect(page.locator("#contacts")).to_contain_text("Bob")
+        await page.get_by_label("Name", exact=True).fill("Eve")
+        await page.get_by_label("Jami ID, registered name or SIP URI").fill("no such thing")
+        await page.get_by_role("button", name="Save contact").click()
+        await expect(page.locator("#flash")).to_contain_text("uri")  # the field, in plain words
+        await page.get_by_role("button", name="Clear").click()
+        await shot(page, "3-contacts")
+        assert [(c.name, c.speed_dial) for c in stack.supervisor.phone.contacts] == [("Bob", "2")]
+
+        # A trust request arrives with its vCard; accept it.
+        stack.fakes.telephony.receive_trust_request(CAROL, b"BEGIN:VCARD\r\nFN:Carol\r\nEND:VCARD\r\n")
+        await page.get_by_role("link", name="Requests").click()
+        await expect(page.locator("#requests")).to_contain_text("Carol")
+        await shot(page, "4-requests")
+        await page.get_by_role("button", name="Accept").click()
+        await expect(page.locator("#requests")).to_contain_text("No requests waiting")
+        await until(lambda: [c.uri for c in stack.supervisor.phone.trusted] == [CAROL])
+
+        # Change the country: German tones from now on.
+        await page.get_by_role("link", name="Settings").click()
+        await expect(page.locator("#form-settings")).to_have_attribute("aria-busy", "false")  # loaded
+        await page.get_by_label("Country (tones and ring)").select_option("DE")
+        await page.get_by_role("button", name="Save settings").click()
+        await expect(page.locator("#flash")).to_have_text("Saved.")
+        await until(lambda: stack.supervisor.plan.country == "DE")
+        await page.get_by_label("Digits", exact=True).fill("5551234")
+        await page.get_by_role("button", name="Test").click()
+        await expect(page.locator("#dialtest-result")).not_to_be_empty()
+        await shot(page, "5-settings")
+
+        # The virtual phone: lift the handset, dial Bob's speed dial from the keyboard.
+        await page.get_by_role("link", name="Virtual phone").click()
+        await page.get_by_role("button", name="Lift handset").click()
+        await expect(page.locator("#lamp-tone")).to_have_text("tone: dial")
+        await page.keyboard.press("2")
+        await page.keyboard.press("#")
+        await expect(page.locator("#oled")).to_contain_text("Bob")
+        await until(lambda: stack.supervisor.phone.mode is Mode.CALLING)
+        await shot(page, "6-virtual-phone")
+        await page.get_by_role("button", name="Hang up").click()
+        await until(lambda: stack.supervisor.phone.mode is Mode.IDLE)
+
+        await page.get_by_role("link", name="Calls").click()
+        await expect(page.locator("#calls")).to_contain_text("Bob")
+        await shot(page, "7-calls")
+        assert errors == []
+
+
+async def test_the_page_fits_a_phone_screen(tmp_path, browser):
+    from playwright.async_api import expect
+
+    async with running(tmp_path) as stack:
+        page = await browser.new_page(viewport={"width": 360, "height": 740}, is_mobile=True)
+        await page.goto(stack.url)
+        await page.get_by_label("Admin password", exact=True).fill("correct horse battery")
+        await page.keyboard.press("Enter")
+        for view in ("status", "phone", "contacts", "requests", "settings", "calls", "system"):
+            await page.goto(f"{stack.url}/#{view}")
+            await expect(page.locator(f"#view-{view}")).to_be_visible()
+            overflow = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            assert overflow <= 0, f"{view} scrolls sideways by {overflow}px"
+        await shot(page, "8-phone-sized-settings")
