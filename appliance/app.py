@@ -371,7 +371,9 @@ async def _run(args: argparse.Namespace) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, task.cancel)
     log.info("board %s, data in %s, country %s", config.board.name, data_dir, config.phone.country)
-    web_runner = await _start_web(config, layers, data_dir, ports, supervisor)
+    control_server, web_runner = await _start_control(
+        args, config, layers, data_dir, ports=ports, supervisor=supervisor
+    )
     console = None
     if isinstance(ports.hook, FakeHookSwitch) and (args.console or sys.stdin.isatty()):
         await supervisor.started()
@@ -384,24 +386,74 @@ async def _run(args: argparse.Namespace) -> None:
     finally:
         if console:
             console.cancel()
-        await web_runner.cleanup()
+        if web_runner is not None:
+            await web_runner.cleanup()
+        await control_server.stop()
 
 
-async def _start_web(
-    config: Config, layers: list[Layer], data_dir: Path, ports: Ports, supervisor: Supervisor
-) -> Any:  # noqa: ANN401
-    """The web page, on the runtime's command and snapshot interface (never a driver)."""
-    from .runtime.control import Control, SimHandles  # noqa: PLC0415 - aiohttp only when serving
-    from .web.server import LogBuffer, WebApp, serve  # noqa: PLC0415
+async def _start_control(
+    args: argparse.Namespace,
+    config: Config,
+    layers: list[Layer],
+    data_dir: Path,
+    *,
+    ports: Ports,
+    supervisor: Supervisor,
+) -> tuple[Any, Any]:
+    """The runtime's control interface on its socket (for a separate web process), and the web page
+    in this process unless ``--no-web``."""
+    from .runtime.control import Control, LogLines, SimHandles  # noqa: PLC0415
+    from .runtime.control_socket import ControlServer  # noqa: PLC0415
 
     sim = None
     if isinstance(ports.hook, FakeHookSwitch) and isinstance(ports.keypad, FakeKeypad):
         sim = SimHandles(ports.hook, ports.keypad)
     control = Control(supervisor, layers, data_dir, sim=sim, version=__version__)
+    logging.getLogger().addHandler(LogLines(control.log_lines))
+    server = ControlServer(control, Path(args.control) if args.control else data_dir / "control.sock")
+    await server.start()
+    if args.no_web:
+        return server, None
+    return server, await _serve_web(control, config, data_dir)
+
+
+async def _serve_web(control: Any, config: Config, state_dir: Path) -> Any:  # noqa: ANN401
+    from .web.server import WebApp, serve  # noqa: PLC0415 - aiohttp only where the page is served
+
     password_file = Path(config.web.admin_password_file) if config.web.admin_password_file else None
-    webapp = WebApp(control, data_dir, password_file=password_file)
-    logging.getLogger().addHandler(LogBuffer(webapp.logs))
+    webapp = WebApp(control, state_dir, password_file=password_file)
     return await serve(webapp, config.web.listen)
+
+
+def cmd_web(args: argparse.Namespace) -> int:
+    """The web page alone, talking to a running phone over its control socket."""
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_web(args))
+    return 0
+
+
+async def _web(args: argparse.Namespace) -> None:
+    from .runtime.control_socket import ControlClient  # noqa: PLC0415
+
+    layers = layers_for(args, with_data=False)
+    config = load_layers(layers).config
+    state_dir = Path(args.data) if args.data else default_data_dir()
+    state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    client = ControlClient(Path(args.control))
+    runner = await _serve_web(client, config, state_dir)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+        await client.close()
 
 
 def _report_failure(task: asyncio.Task[None]) -> None:
@@ -508,8 +560,18 @@ def parser() -> argparse.ArgumentParser:
         "--dht-bootstrap", metavar="HOST:PORT[,HOST:PORT]", help="DHT nodes to join (default: public)"
     )
     run.add_argument("--console", action="store_true", help="read commands from stdin even if not a terminal")
+    run.add_argument("--no-web", action="store_true", help="no web page here (it runs as `appliance web`)")
+    run.add_argument("--control", help="path of the control socket (default: DATA/control.sock)")
     run.add_argument("-v", "--verbose", action="store_true")
     run.set_defaults(func=cmd_run)
+
+    web_cmd = sub.add_parser("web", help="serve the web page for a phone running with --no-web")
+    _common(web_cmd)
+    web_cmd.add_argument("--control", required=True, help="the phone's control socket")
+    web_cmd.add_argument("--listen", help="HOST:PORT of the web page")
+    web_cmd.add_argument("--admin-password-file", help="preset the admin password from this file")
+    web_cmd.add_argument("-v", "--verbose", action="store_true")
+    web_cmd.set_defaults(func=cmd_web)
 
     config = sub.add_parser("config", help="check or show configuration")
     config_sub = config.add_subparsers(dest="config_command", required=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -57,6 +58,12 @@ def private_pulseaudio(folder: Path) -> Iterator[dict[str, str]]:
         server.wait(timeout=10)
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 def measure(cmd: list[str], seconds: float, env: dict[str, str] | None = None) -> tuple[float, float]:
     proc = subprocess.Popen(
         cmd,
@@ -89,10 +96,15 @@ def main() -> None:
         bare = measure(
             [sys.executable, "-c", "import asyncio; asyncio.run(asyncio.sleep(3600))"], args.seconds
         )
+        # The desktop board serves its web page in the same process.
         phone = measure([str(APPLIANCE), "run", "--board", "desktop", "--data", data], args.seconds)
         # The desk phone's real drivers on mock pins, ALSA's null device and an absent I2C display.
-        board = [str(APPLIANCE), "run", "--board", "deskphone-v1", "--data", data]
+        # As deployed: the web page is its own service (`appliance web`, measured below). The daemon
+        # path (dbus-fast, the daemon beside) is measured by bench/jami.py inside its namespace.
+        board = [str(APPLIANCE), "run", "--board", "deskphone-v1", "--data", data, "--no-web"]
         board += [
+            "--set",
+            "drivers.telephony=fake",
             "--set",
             "gpio.pin_factory=mock",
             "--set",
@@ -102,8 +114,10 @@ def main() -> None:
         ]
         desk = measure(board, args.seconds)
         # The adapter listens for DTMF all the time: its capture must be clocked like a real codec.
-        adapter = [str(APPLIANCE), "run", "--board", "adapter-v1", "--data", data]
+        adapter = [str(APPLIANCE), "run", "--board", "adapter-v1", "--data", data, "--no-web"]
         adapter += [
+            "--set",
+            "drivers.telephony=fake",
             "--set",
             "gpio.pin_factory=mock",
             "--set",
@@ -113,13 +127,28 @@ def main() -> None:
         ]
         with private_pulseaudio(Path(data)) as pulse:
             ata = measure(adapter, args.seconds, pulse)
+        # The web page as its own process, joined to a phone by the control socket.
+        sock = Path(data) / "split" / "control.sock"
+        phone_proc = subprocess.Popen(
+            [str(APPLIANCE), "run", "--data", str(Path(data) / "split"), "--no-web", "--control", str(sock)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            web_cmd = [str(APPLIANCE), "web", "--data", str(Path(data) / "web"), "--control", str(sock)]
+            web = measure([*web_cmd, "--listen", f"127.0.0.1:{free_port()}"], args.seconds)
+        finally:
+            phone_proc.terminate()
+            phone_proc.wait(10)
     print(f"Idle over {args.seconds:g} s (targets: <= 0.5% of a core, <= 45 MB RSS)")
     print(f"  {'baseline: bare python asyncio':<44} CPU {bare[0]:5.2f}%   RSS {bare[1]:5.1f} MB")
-    print(f"  {'appliance run --board desktop (fakes)':<44} CPU {phone[0]:5.2f}%   RSS {phone[1]:5.1f} MB")
+    print(
+        f"  {'appliance run --board desktop (fakes, web)':<44} CPU {phone[0]:5.2f}%   RSS {phone[1]:5.1f} MB"
+    )
     print(
         f"  {'appliance run --board deskphone-v1 (drivers)':<44} CPU {desk[0]:5.2f}%   RSS {desk[1]:5.1f} MB"
     )
     print(f"  {'appliance run --board adapter-v1 (DTMF on)':<44} CPU {ata[0]:5.2f}%   RSS {ata[1]:5.1f} MB")
+    print(f"  {'appliance web (its own service)':<44} CPU {web[0]:5.2f}%   RSS {web[1]:5.1f} MB")
 
 
 if __name__ == "__main__":

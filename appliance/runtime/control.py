@@ -10,17 +10,19 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 import secrets
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from appliance.config.load import ConfigError, Layer, Loaded, contacts_of, load_layers, settings_of, to_table
 from appliance.config.store import DataConfig, atomic_write
 from appliance.phone import effects as fx
+from appliance.phone.dialplan import DigitMap, DigitMapError
 from appliance.phone.events import ContactsChanged, SettingsChanged
 from appliance.phone.machine import ringer_of, tone_of
 from appliance.ports import TelephonyError
@@ -37,6 +39,7 @@ HOOK_EDITABLE = {"flash_min_ms", "flash_max_ms", "pulse_dialing", "pulse_min_ms"
 RINGER_EDITABLE = {"volume"}
 CONTACT_FIELDS = ("name", "uri", "speed_dial", "number", "account")
 CALL_LOG_FILE = "calls.jsonl"
+SETTLE_S = 0.03  # past the hook debouncer (10 ms) and a queue hop
 
 
 class ChangeRejectedError(ValueError):
@@ -49,6 +52,28 @@ class ChangeRejectedError(ValueError):
 
 class NotFoundError(LookupError):
     pass
+
+
+class ControlAPI(Protocol):
+    """What a front end may ask of the phone: :class:`Control` in-process, or its socket client."""
+
+    async def status(self) -> Table: ...
+    async def info(self) -> Table: ...
+    async def contacts(self) -> list[Table]: ...
+    async def contact(self, contact_id: str) -> Table: ...
+    async def add_contact(self, fields: Table) -> Table: ...
+    async def update_contact(self, contact_id: str, fields: Table) -> Table: ...
+    async def delete_contact(self, contact_id: str) -> None: ...
+    async def settings(self) -> Table: ...
+    async def save_settings(self, changes: Table) -> Table: ...
+    async def dial_test(self, digit_map: str | None, digits: str) -> Table: ...
+    async def trust_requests(self) -> list[Table]: ...
+    async def answer_trust_request(self, uri: str, accept: bool) -> None: ...
+    async def call_log(self) -> list[Table]: ...
+    async def logs(self) -> list[str]: ...
+    async def sim_hook(self, off_hook: bool) -> Table: ...
+    async def sim_flash(self, seconds: float = 0.5) -> Table: ...
+    async def sim_keys(self, keys: str) -> Table: ...
 
 
 @dataclass
@@ -117,6 +142,7 @@ class Control:
         self.started_at = time.time()
         self.loaded: Loaded = load_layers([*self.layers, Layer("data", self.data.read())])
         self.calls = CallLog(data_dir / CALL_LOG_FILE)
+        self.log_lines: deque[str] = deque(maxlen=500)
         self._lock = asyncio.Lock()
         supervisor.on_effect(self._on_effect)
 
@@ -126,7 +152,18 @@ class Control:
 
     # --- snapshot -------------------------------------------------------------------------------
 
-    def status(self) -> Table:
+    async def status(self) -> Table:
+        return self._status()
+
+    async def info(self) -> Table:
+        """What does not change while the phone runs."""
+        return {
+            "board": self.loaded.config.board.name,
+            "simulated": self.sim is not None,
+            "version": self.version,
+        }
+
+    def _status(self) -> Table:
         phone = self.supervisor.phone
         tone = tone_of(phone)
         screen = self.supervisor.screen
@@ -168,7 +205,10 @@ class Control:
 
     # --- configuration -------------------------------------------------------------------------
 
-    def settings(self) -> Table:
+    async def settings(self) -> Table:
+        return self._settings()
+
+    def _settings(self) -> Table:
         table = to_table(self.loaded.config, mask=True)
         out: Table = {name: table[name] for name in EDITABLE}
         out["audio"] = {k: v for k, v in table["audio"].items() if k in AUDIO_EDITABLE}
@@ -176,8 +216,8 @@ class Control:
         out["ringer"] = {k: v for k, v in table["ringer"].items() if k in RINGER_EDITABLE}
         return out
 
-    async def save_settings(self, changes: Table) -> list[str]:
-        """Validate and save; return the sections that take effect after a restart."""
+    async def save_settings(self, changes: Table) -> Table:
+        """Validate and save; answer the new settings and the sections that need a restart."""
         allowed = {"audio": AUDIO_EDITABLE, "hook": HOOK_EDITABLE, "ringer": RINGER_EDITABLE}
         problems = []
         for section, values in changes.items():
@@ -191,10 +231,28 @@ class Control:
                 ]
         if problems:
             raise ChangeRejectedError(problems)
-        before = self.settings()
+        before = self._settings()
         await self._save(changes)
-        after = self.settings()
-        return sorted(s for s in set(changes) - LIVE if before[s] != after[s])
+        after = self._settings()
+        restart = sorted(s for s in set(changes) - LIVE if before[s] != after[s])
+        return {"settings": after, "restart_required": restart}
+
+    async def dial_test(self, digit_map: str | None, digits: str) -> Table:
+        """What a digit map (by default the saved one) makes of some keys."""
+        source = self.loaded.config.dialplan.map if digit_map is None else digit_map
+        try:
+            result = DigitMap.parse(source).match(digits)
+        except DigitMapError as exc:
+            raise ChangeRejectedError([("map", str(exc))]) from exc
+        return {"result": result.kind.value, "number": result.number, "pattern": result.pattern,
+                "dialable": result.dialable}  # fmt: skip
+
+    async def call_log(self) -> list[Table]:
+        """Newest first."""
+        return list(reversed(self.calls.entries))
+
+    async def logs(self) -> list[str]:
+        return list(self.log_lines)
 
     async def _save(self, changes: Table | Callable[[], Table]) -> None:
         """Save under the lock; ``changes`` may be a function of the current configuration, so a
@@ -217,7 +275,7 @@ class Control:
 
     # --- contacts ----------------------------------------------------------------------------
 
-    def contacts(self) -> list[Table]:
+    async def contacts(self) -> list[Table]:
         return [self._contact(entry) for entry in self._contact_table()]
 
     @staticmethod
@@ -232,7 +290,7 @@ class Control:
                 entry["id"] = "c" + hashlib.sha256(key).hexdigest()[:8]
         return list(table)
 
-    def contact(self, contact_id: str) -> Table:
+    async def contact(self, contact_id: str) -> Table:
         for entry in self._contact_table():
             if entry["id"] == contact_id:
                 return self._contact(entry)
@@ -271,7 +329,7 @@ class Control:
 
     # --- trust requests ----------------------------------------------------------------------
 
-    def trust_requests(self) -> list[Table]:
+    async def trust_requests(self) -> list[Table]:
         return [
             {
                 "uri": r.uri,
@@ -300,18 +358,39 @@ class Control:
             raise NotFoundError("the virtual phone exists on the desktop board only")
         return self.sim
 
-    def sim_hook(self, off_hook: bool) -> None:
+    async def sim_hook(self, off_hook: bool) -> Table:
         hook = self._handles().hook
         if off_hook:
             hook.lift()
         else:
             hook.replace()
+        return await self._settled()
 
-    async def sim_flash(self, seconds: float = 0.5) -> None:
+    async def sim_flash(self, seconds: float = 0.5) -> Table:
         await self._handles().hook.flash(seconds)
+        return await self._settled()
 
-    def sim_keys(self, keys: str) -> None:
+    async def sim_keys(self, keys: str) -> Table:
         self._handles().keypad.press(keys)
+        return await self._settled()
+
+    async def _settled(self) -> Table:
+        """The phone as it is once the press has gone through the debouncer and the machine."""
+        await asyncio.sleep(SETTLE_S)
+        await self.supervisor.idle()
+        return self._status()
+
+
+class LogLines(logging.Handler):
+    """Keeps the recent log lines for the web page's System page."""
+
+    def __init__(self, lines: deque[str]) -> None:
+        super().__init__(logging.INFO)
+        self.lines = lines
+        self.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
 
 
 def _contact_fields(fields: Table, *, partial: bool = False) -> Table:

@@ -7,6 +7,8 @@ as a scrypt hash (memory-hard: 16 MiB per guess), in a file only the service can
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import hashlib
 import hmac
 import secrets
@@ -34,6 +36,17 @@ def check_new_password(password: object) -> str:
     if len(password) > MAX_PASSWORD:
         raise PasswordError(f"password: at most {MAX_PASSWORD} characters")
     return password
+
+
+def return_large_buffers_to_the_system() -> None:
+    """Each verification allocates scrypt's 16 MiB. glibc raises its mmap threshold after the first
+    such free, so the next one stays in the heap for good (measured: +16.5 MB RSS for the rest of
+    the process's life). A fixed threshold keeps big buffers in mmap, returned on free."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.mallopt(-3, 1024 * 1024)  # M_MMAP_THRESHOLD: 1 MiB
+    except (OSError, AttributeError):
+        pass  # not glibc: nothing to tune
 
 
 def _scrypt(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:

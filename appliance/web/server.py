@@ -10,23 +10,31 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import hmac
 import json
 import logging
 import re
+import secrets
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import segno
 from aiohttp import web
 
-from appliance.phone.dialplan import DigitMap, DigitMapError
-from appliance.runtime.control import ChangeRejectedError, Control, NotFoundError
+from appliance.runtime.control import ChangeRejectedError, ControlAPI, NotFoundError
+from appliance.runtime.control_socket import ControlUnavailableError
 
-from .auth import AdminPassword, LoginLimiter, PasswordError, Session, Sessions, check_new_password
+from .auth import (
+    AdminPassword,
+    LoginLimiter,
+    PasswordError,
+    Session,
+    Sessions,
+    check_new_password,
+    return_large_buffers_to_the_system,
+)
 from .schema import Schema, problems
 
 log = logging.getLogger(__name__)
@@ -34,6 +42,7 @@ log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
 COOKIE = "session"
 MAX_BODY = 64 * 1024
+BASIC_REMEMBER_S = 300
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 BODY = web.RequestKey("body", dict[str, Any])  # the request's JSON object, checked against its schema
 SESSION = web.RequestKey("session", Session)
@@ -150,7 +159,7 @@ class Operation:
 class WebApp:
     def __init__(
         self,
-        control: Control,
+        control: ControlAPI,
         data_dir: Path,
         *,
         password_file: Path | None = None,
@@ -159,13 +168,17 @@ class WebApp:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.control = control
+        return_large_buffers_to_the_system()
         self.password = AdminPassword(data_dir / "web" / "admin.scrypt")
         if password_file is not None and self.password.preset_from(password_file):
             log.info("web: admin password preset from %s", password_file)
+        self.clock = clock
+        self._basic_key = secrets.token_bytes(32)
+        self._basic_ok = (b"", 0.0)  # the HMAC of the last Basic password verified, and until when
         self.sessions = Sessions(idle_s=session_idle_s, clock=clock)
         self.limiter = LoginLimiter(clock=clock)
         self.secure_cookie = secure_cookie
-        self.logs: deque[str] = deque(maxlen=500)
+        self._static_info: dict[str, Any] | None = None
         self.operations = self._operations()
         self.app = web.Application(
             middlewares=[self._errors, self._headers, self._auth], client_max_size=MAX_BODY
@@ -222,7 +235,7 @@ class WebApp:
 
     def _wrap(self, op: Operation) -> Handler:
         async def handler(request: web.Request) -> web.StreamResponse:
-            if op.desktop_only and self.control.sim is None:
+            if op.desktop_only and not (await self._info())["simulated"]:
                 raise NotFoundError("the virtual phone exists on the desktop board only")
             if op.body is not None:
                 request[BODY] = await _json_body(request, op.body)
@@ -239,6 +252,8 @@ class WebApp:
             return _problems(400, "invalid input", exc.problems)
         except NotFoundError as exc:
             return web.json_response({"error": f"not found: {exc.args[0] if exc.args else ''}"}, status=404)
+        except ControlUnavailableError as exc:
+            return web.json_response({"error": str(exc)}, status=503, headers={"Retry-After": "2"})
         except web.HTTPException as exc:
             if exc.status >= 400 and request.path.startswith("/api/"):
                 return web.json_response({"error": exc.reason}, status=exc.status, headers=_allow(exc))
@@ -294,7 +309,7 @@ class WebApp:
             user, _, password = base64.b64decode(encoded, validate=True).decode().partition(":")
         except (binascii.Error, UnicodeDecodeError):
             user = password = ""
-        if scheme.lower() != "basic" or user != "admin" or not await self._verify(password):
+        if scheme.lower() != "basic" or user != "admin" or not await self._verify_basic(password):
             self.limiter.failed(client)
             return web.json_response(
                 {"error": "wrong user or password"},
@@ -306,6 +321,19 @@ class WebApp:
 
     async def _verify(self, password: str) -> bool:
         return await asyncio.to_thread(self.password.verify, password)  # scrypt: off the event loop
+
+    async def _verify_basic(self, password: str) -> bool:
+        """Basic sends the password with every request; scrypt each time would cost ~50 ms a call
+        (more on a Pi). A password verified in the last minutes is remembered as an HMAC under a
+        key that lives only in this process, and forgotten when the password changes."""
+        mark = hmac.new(self._basic_key, password.encode(), "sha256").digest()
+        now = self.clock()
+        if hmac.compare_digest(mark, self._basic_ok[0]) and now < self._basic_ok[1]:
+            return True
+        if not await self._verify(password):
+            return False
+        self._basic_ok = (mark, now + BASIC_REMEMBER_S)
+        return True
 
     def _login_response(self, status: int = 200) -> web.Response:
         session = self.sessions.create()
@@ -322,11 +350,13 @@ class WebApp:
         return web.FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
 
     async def openapi(self, request: web.Request) -> web.Response:
-        return web.json_response(openapi_document(self.operations, with_sim=self.control.sim is not None))
+        return web.json_response(
+            openapi_document(self.operations, with_sim=(await self._info())["simulated"])
+        )
 
     async def setup_state(self, request: web.Request) -> web.Response:
         return web.json_response(
-            {"password_set": self.password.is_set(), "board": self.control.status()["board"]}
+            {"password_set": self.password.is_set(), "board": (await self._info())["board"]}
         )
 
     async def setup(self, request: web.Request) -> web.Response:
@@ -373,19 +403,20 @@ class WebApp:
         except PasswordError as exc:
             raise ChangeRejectedError([("new", str(exc).partition(": ")[2])]) from exc
         self.sessions.drop_all()
+        self._basic_ok = (b"", 0.0)
         return self._login_response() if SESSION in request else web.json_response({})
 
     async def status(self, request: web.Request) -> web.Response:
-        return web.json_response(self.control.status())
+        return web.json_response(await self.control.status())
 
     async def list_contacts(self, request: web.Request) -> web.Response:
-        return web.json_response(self.control.contacts())
+        return web.json_response(await self.control.contacts())
 
     async def add_contact(self, request: web.Request) -> web.Response:
         return web.json_response(await self.control.add_contact(request[BODY]), status=201)
 
     async def get_contact(self, request: web.Request) -> web.Response:
-        return web.json_response(self.control.contact(request.match_info["id"]))
+        return web.json_response(await self.control.contact(request.match_info["id"]))
 
     async def update_contact(self, request: web.Request) -> web.Response:
         return web.json_response(await self.control.update_contact(request.match_info["id"], request[BODY]))
@@ -395,30 +426,17 @@ class WebApp:
         return web.Response(status=204)
 
     async def get_settings(self, request: web.Request) -> web.Response:
-        return web.json_response(self.control.settings())
+        return web.json_response(await self.control.settings())
 
     async def put_settings(self, request: web.Request) -> web.Response:
-        restart = await self.control.save_settings(request[BODY])
-        return web.json_response({"settings": self.control.settings(), "restart_required": restart})
+        return web.json_response(await self.control.save_settings(request[BODY]))
 
     async def test_dialplan(self, request: web.Request) -> web.Response:
         body = request[BODY]
-        source = body.get("map", self.control.loaded.config.dialplan.map)
-        try:
-            result = DigitMap.parse(source).match(body["digits"])
-        except DigitMapError as exc:
-            raise ChangeRejectedError([("map", str(exc))]) from exc
-        return web.json_response(
-            {
-                "result": result.kind.value,
-                "number": result.number,
-                "pattern": result.pattern,
-                "dialable": result.dialable,
-            }
-        )
+        return web.json_response(await self.control.dial_test(body.get("map"), body["digits"]))
 
     async def trust_requests(self, request: web.Request) -> web.Response:
-        return web.json_response(self.control.trust_requests())
+        return web.json_response(await self.control.trust_requests())
 
     async def accept_request(self, request: web.Request) -> web.Response:
         await self.control.answer_trust_request(request.match_info["uri"], accept=True)
@@ -429,47 +447,34 @@ class WebApp:
         return web.json_response({})
 
     async def call_log(self, request: web.Request) -> web.Response:
-        return web.json_response(list(reversed(self.control.calls.entries)))
+        return web.json_response(await self.control.call_log())
 
     async def qr(self, request: web.Request) -> web.Response:
-        jami = next((a for a in self.control.status()["accounts"] if a["type"] == "jami" and a["uri"]), None)
+        accounts = (await self.control.status())["accounts"]
+        jami = next((a for a in accounts if a["type"] == "jami" and a["uri"]), None)
         if jami is None:
             raise NotFoundError("no Jami account yet")
+        import segno  # noqa: PLC0415 - 8 MB of RSS imported; drawn a few times in the phone's life
+
         svg = segno.make(jami["uri"], error="m").svg_inline(scale=4)
         return web.Response(text=svg, content_type="image/svg+xml")
 
     async def get_logs(self, request: web.Request) -> web.Response:
-        return web.json_response(list(self.logs))
+        return web.json_response(await self.control.logs())
 
     async def sim_hook(self, request: web.Request) -> web.Response:
-        self.control.sim_hook(request[BODY]["off_hook"])
-        return await self._settled()
+        return web.json_response(await self.control.sim_hook(request[BODY]["off_hook"]))
 
     async def sim_flash(self, request: web.Request) -> web.Response:
-        await self.control.sim_flash()
-        return await self._settled()
+        return web.json_response(await self.control.sim_flash())
 
     async def sim_keys(self, request: web.Request) -> web.Response:
-        self.control.sim_keys(request[BODY]["keys"])
-        return await self._settled()
+        return web.json_response(await self.control.sim_keys(request[BODY]["keys"]))
 
-    async def _settled(self) -> web.Response:
-        """Answer with the phone as it is once the press has gone through the debouncer and machine."""
-        await asyncio.sleep(0.03)
-        await self.control.supervisor.idle()
-        return web.json_response(self.control.status())
-
-
-class LogBuffer(logging.Handler):
-    """Keeps recent log lines for the System page."""
-
-    def __init__(self, lines: deque[str]) -> None:
-        super().__init__(logging.INFO)
-        self.lines = lines
-        self.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(self.format(record))
+    async def _info(self) -> dict[str, Any]:
+        if self._static_info is None:
+            self._static_info = await self.control.info()
+        return self._static_info
 
 
 async def _json_body(request: web.Request, schema: Schema) -> Any:  # noqa: ANN401 - JSON

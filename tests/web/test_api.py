@@ -372,3 +372,13 @@ async def test_concurrent_saves_all_land(stack):
         async with c.get("/api/v1/contacts") as r:
             assert sorted(x["speed_dial"] for x in await r.json()) == [str(i) for i in range(10)]
     assert (stack.data / "config.toml").stat().st_mode & 0o077 == 0
+
+
+async def test_a_remembered_basic_password_is_forgotten_when_the_password_changes(stack):
+    async with stack.admin() as basic:
+        async with basic.get("/api/v1/status") as r:
+            assert r.status == 200  # verified once, then remembered
+        async with basic.put("/api/v1/password", json={"old": PASSWORD, "new": "another one"}) as r:
+            assert r.status == 200
+        async with basic.get("/api/v1/status") as r:
+            assert r.status == 401
