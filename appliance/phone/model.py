@@ -62,6 +62,7 @@ class AccountInfo:
     registration: Registration = Registration.UNREGISTERED
     name: str = ""  # registered Jami name or SIP display name
     host: str = ""  # SIP registrar (empty for IP-to-IP and Jami)
+    device: str = ""  # Jami: this device's certificate fingerprint
 
 
 @dataclass(frozen=True, slots=True)

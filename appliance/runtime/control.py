@@ -194,6 +194,7 @@ class Control:
                     "uri": a.uri,
                     "registration": a.registration.value,
                     "name": a.name,
+                    "device": a.device,
                 }
                 for a in phone.accounts
             ],

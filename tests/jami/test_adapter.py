@@ -1,5 +1,7 @@
 """The adapter on real daemons: a Jami call between two of them, events mapped one to one."""
 
+import re
+
 from appliance.phone.events import CallIncoming, CallState, CallStateChanged
 from appliance.phone.model import CallId
 
@@ -18,6 +20,9 @@ async def test_call_between_two_daemons(netns, dht, tmp_path):
         jami(netns, dht, tmp_path / "b", "Bob") as (b, b_events),
     ):
         assert len(a.jami_id) == 40
+        assert (
+            re.fullmatch("[0-9a-f]{64}", a.device_id) and a.device_id != b.device_id
+        )  # each device's own cert
         await a.place_call(CallId("out-1"), a.account_id, b.jami_id)
         incoming = await b_events.wait_for(lambda e: isinstance(e, CallIncoming))
         assert incoming.caller_uri == a.jami_id

@@ -44,3 +44,40 @@ async def test_a_reply_older_than_a_signal_does_not_undo_the_announcement(tmp_pa
 
     states = [e.account.registration for e in events if isinstance(e, AccountChanged)]
     assert states[-1] is Registration.REGISTERED, states
+
+
+class Discarding:
+    def __init__(self) -> None:
+        self.discarded: list[str] = []
+
+    async def call_discard_trust_request(self, account: str, uri: str) -> None:
+        self.discarded.append(uri)
+
+
+async def test_a_flood_of_trust_requests_is_bounded_oldest_first(tmp_path: Path) -> None:
+    from appliance.drivers.jami.client import MAX_TRUST_REQUESTS
+    from appliance.phone.events import TrustRequestsChanged
+
+    client = JamiTelephony(tmp_path, display_name="Desk")
+    events: list[Event] = []
+    client._sink = events.append
+    client.account_id = "acc1"
+    client._config = daemon = Discarding()
+    for i in range(MAX_TRUST_REQUESTS + 8):
+        client._on_trust_request("acc1", "", f"{i:040x}", b"BEGIN:VCARD\r\nFN:Spam\r\nEND:VCARD", 1000 + i)
+    client._on_trust_request("other-account", "", "f" * 40, b"", 5000)  # not ours: ignored
+    await asyncio.sleep(0)
+    kept = client.trust_requests()
+    assert len(kept) == MAX_TRUST_REQUESTS
+    assert min(r.received_at for r in kept) == 1008  # the 8 oldest went
+    assert daemon.discarded == [f"{i:040x}" for i in range(8)]  # in the daemon too
+    assert events[-1] == TrustRequestsChanged(MAX_TRUST_REQUESTS)
+
+
+def test_a_vcard_keeps_its_words_not_its_photo() -> None:
+    from appliance.drivers.jami.client import _bounded_vcard
+
+    photo = b"PHOTO;ENCODING=BASE64;TYPE=JPEG:" + b"A" * 500_000 + b"\r\n " + b"B" * 70
+    card = b"BEGIN:VCARD\r\nVERSION:2.1\r\nFN:Carol\r\n" + photo + b"\r\nEND:VCARD\r\n"
+    bounded = _bounded_vcard(card)
+    assert bounded == b"BEGIN:VCARD\r\nVERSION:2.1\r\nFN:Carol\r\nEND:VCARD"

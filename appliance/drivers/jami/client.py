@@ -97,6 +97,8 @@ class JamiTelephony:
         self.announce_timeout_s = announce_timeout_s
         self.account_id = ""
         self.jami_id = ""
+        self.registered_name = ""  # a name on the Jami name server, when the account has one
+        self.device_id = ""  # this device's certificate fingerprint (one account, many devices)
         self._sink: EventSink | None = None
         self._bus: MessageBus | None = None
         self._calls: Any = None
@@ -259,6 +261,8 @@ class JamiTelephony:
         # in right behind the reply is newer than it and must not be overwritten by it (that left a
         # just-announced account stuck at TRYING, once in ~20 starts).
         if self._account_signals == seen:
+            self.registered_name = volatile.get(defs.ACCOUNT_REGISTERED_NAME, "")
+            self.device_id = volatile.get(defs.ACCOUNT_DEVICE_ID, "")
             self._announced = volatile.get(defs.DEVICE_ANNOUNCED) == "true"
             self._last_state = volatile.get("Account.registrationStatus", "TRYING")
             self._report_account(self._last_state)
@@ -269,8 +273,13 @@ class JamiTelephony:
             self._report_sip(account, volatile.get("Account.registrationStatus", "TRYING"))
         requests = await self._config.call_get_trust_requests(self.account_id)
         self._requests = {
-            r["from"]: TrustRequest(r["from"], float(r.get("received", 0))) for r in requests if "from" in r
+            r["from"]: TrustRequest(
+                r["from"], float(r.get("received", 0)), _bounded_vcard(r.get("payload", "").encode())
+            )
+            for r in requests
+            if "from" in r
         }
+        self._bound_requests()
         self._send(TrustRequestsChanged(len(self._requests)))
 
     def _report_account(self, daemon_state: str) -> None:
@@ -279,10 +288,17 @@ class JamiTelephony:
             registration = Registration.TRYING  # on the DHT, but calls to it would hang until announced
         if registration is Registration.REGISTERED:
             log.info("Jami account %s ready: %s", self.account_id, self.jami_id)
-        details_name = self.display_name
+        details_name = self.registered_name or self.display_name
         self._send(
             AccountChanged(
-                AccountInfo(self.account_id, AccountKind.JAMI, self.jami_id, registration, details_name)
+                AccountInfo(
+                    self.account_id,
+                    AccountKind.JAMI,
+                    self.jami_id,
+                    registration,
+                    details_name,
+                    device=self.device_id,
+                )
             )
         )
 
@@ -335,8 +351,10 @@ class JamiTelephony:
             return
         self._account_signals += 1
         announced = details.get(defs.DEVICE_ANNOUNCED) == "true"
-        if announced != self._announced:
-            self._announced = announced
+        name = details.get(defs.ACCOUNT_REGISTERED_NAME, self.registered_name)
+        device = details.get(defs.ACCOUNT_DEVICE_ID, self.device_id)
+        if (announced, name, device) != (self._announced, self.registered_name, self.device_id):
+            self._announced, self.registered_name, self.device_id = announced, name, device
             self._report_account(details.get("Account.registrationStatus", self._last_state))
 
     def _on_call_state(self, account: str, call: str, state: str, code: int) -> None:
@@ -370,8 +388,26 @@ class JamiTelephony:
     def _on_trust_request(
         self, account: str, conversation: str, sender: str, payload: bytes, when: int
     ) -> None:
-        self._requests[sender] = TrustRequest(sender, float(when), bytes(payload))
+        if account != self.account_id:
+            return
+        self._requests[sender] = TrustRequest(sender, float(when), _bounded_vcard(bytes(payload)))
+        self._bound_requests()
         self._send(TrustRequestsChanged(len(self._requests)))
+
+    def _bound_requests(self) -> None:
+        """Anyone may send a request, so a flood must not grow without end (the daemon keeps them on
+        disk too): past MAX_TRUST_REQUESTS the oldest are discarded, in the daemon as well."""
+        while len(self._requests) > MAX_TRUST_REQUESTS:
+            oldest = min(self._requests.values(), key=lambda r: r.received_at)
+            del self._requests[oldest.uri]
+            log.warning(
+                "trust request from %s discarded: more than %d pending", oldest.uri, MAX_TRUST_REQUESTS
+            )
+            if self._config is not None:
+                task = asyncio.get_running_loop().create_task(
+                    self._config.call_discard_trust_request(self.account_id, oldest.uri)
+                )
+                task.add_done_callback(_log_failure)
 
     def _on_contact_added(self, account: str, uri: str, confirmed: bool) -> None:
         self._refresh_contacts()
@@ -526,3 +562,18 @@ class JamiTelephony:
     def _send(self, event: Event) -> None:
         if self._sink is not None:
             self._sink(event)
+
+
+MAX_TRUST_REQUESTS = 32
+MAX_VCARD = 8 * 1024
+
+
+def _bounded_vcard(payload: bytes) -> bytes:
+    """The vCard's text lines, without the photo (which may be megabytes), at most MAX_VCARD bytes."""
+    lines = [line for line in payload.splitlines() if not line.upper().startswith((b"PHOTO", b" "))]
+    return b"\r\n".join(lines)[:MAX_VCARD]
+
+
+def _log_failure(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("discarding a trust request in the daemon failed: %s", task.exception())

@@ -68,6 +68,7 @@ ACCOUNT_USERNAME = "Account.username"  # the 40-hex Jami ID of a RING account
 ACCOUNT_DISPLAY_NAME = "Account.displayName"
 ACCOUNT_HOSTNAME = "Account.hostname"  # DHT bootstrap HOST:PORT[;HOST:PORT], or the SIP registrar
 ACCOUNT_REGISTERED_NAME = "Account.registeredName"
+ACCOUNT_DEVICE_ID = "Account.deviceID"  # volatile: this device certificate's SHA-256 fingerprint (hex)
 DEVICE_ANNOUNCED = "Account.deviceAnnounced"  # volatile: only then can the account be called
 
 AUDIO_ONLY = [

@@ -150,6 +150,8 @@ async function refreshStatus() {
     "Telephony": phone.telephony ? "running" : "restarting",
     "Up for": Math.round(status.uptime_s / 60) + " min",
   };
+  const jamiAccount = status.accounts.find((a) => a.type === "jami" && a.device);
+  if (jamiAccount) facts["This device's certificate"] = jamiAccount.device.match(/.{1,4}/g).join(" ");
   const dl = $("status-phone");
   dl.replaceChildren();
   for (const [k, v] of Object.entries(facts)) {
