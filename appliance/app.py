@@ -41,6 +41,7 @@ from .fakes.ringer import FakeRinger
 from .fakes.telephony import FakeSipAccount, FakeTelephony
 from .fakes.tones import FakeTones
 from .phone.model import Phone
+from .runtime import sdnotify
 from .runtime.supervisor import Ports, Supervisor
 from .runtime.virtual import run_virtual
 from .sim import ScriptError, Simulation, parse_script, run_script
@@ -374,6 +375,16 @@ async def _run(args: argparse.Namespace) -> None:
     control_server, web_runner = await _start_control(
         args, config, layers, data_dir, ports=ports, supervisor=supervisor
     )
+    ready = loop.create_task(supervisor.started())
+    await asyncio.wait({ready, task}, return_when=asyncio.FIRST_COMPLETED)  # a failed start ends below
+    if ready.done():
+        sdnotify.notify(
+            "READY=1\nSTATUS=dial tone ready"
+        )  # the ports are up: a lifted handset gets dial tone
+        log.info("ready")
+    else:
+        ready.cancel()
+    watchdog = loop.create_task(sdnotify.watchdog())
     console = None
     if isinstance(ports.hook, FakeHookSwitch) and (args.console or sys.stdin.isatty()):
         await supervisor.started()
@@ -384,6 +395,7 @@ async def _run(args: argparse.Namespace) -> None:
     except asyncio.CancelledError:
         log.info("stopped")
     finally:
+        watchdog.cancel()
         if console:
             console.cancel()
         if web_runner is not None:
@@ -445,6 +457,7 @@ async def _web(args: argparse.Namespace) -> None:
     state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     client = ControlClient(Path(args.control))
     runner = await _serve_web(client, config, state_dir)
+    sdnotify.notify("READY=1")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):

@@ -18,7 +18,9 @@ pytestmark = pytest.mark.skipif(ANALYZE is None, reason="systemd-analyze is not 
 def test_unit_verifies(unit, tmp_path):
     # The image installs the venv under /opt/appliance; here the unit points at this checkout's venv,
     # so systemd checks every directive and that the command exists.
+    repo = Path(__file__).parents[2]
     text = unit.read_text().replace("/opt/appliance/venv/bin/", f"{Path(sys.executable).parent}/")
+    text = text.replace("/usr/local/sbin/", f"{repo}/image/rootfs/usr/local/sbin/")
     copy = tmp_path / unit.name
     copy.write_text(text)
     result = subprocess.run([ANALYZE, "verify", str(copy)], capture_output=True, text=True)
