@@ -433,8 +433,15 @@ async def _serve_web(control: Any, config: Config, state_dir: Path) -> Any:  # n
     from .web.server import WebApp, serve  # noqa: PLC0415 - aiohttp only where the page is served
 
     password_file = Path(config.web.admin_password_file) if config.web.admin_password_file else None
-    webapp = WebApp(control, state_dir, password_file=password_file)
-    return await serve(webapp, config.web.listen)
+    webapp = WebApp(control, state_dir, password_file=password_file, secure_cookie=config.web.https)
+    context = None
+    if config.web.https:
+        from .web.tls import ensure_certificate, fingerprint, server_context  # noqa: PLC0415
+
+        cert, key = ensure_certificate(state_dir / "web")
+        context = server_context(cert, key)
+        log.info("web: HTTPS certificate fingerprint (SHA-256) %s", fingerprint(cert))
+    return await serve(webapp, config.web.listen, ssl_context=context)
 
 
 def cmd_web(args: argparse.Namespace) -> int:

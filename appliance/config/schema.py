@@ -171,6 +171,7 @@ class DisplaySection:
 class WebSection:
     listen: str = opt("127.0.0.1:8080", v.host_port, doc="where the web page listens")
     admin_password_file: str = opt("", doc="preset admin password (headless installs)")
+    https: bool = opt(False, doc="serve HTTPS with a certificate the device makes on first start")
 
 
 DEFAULT_STAR_CODES = {

@@ -11,6 +11,7 @@ import asyncio
 import hashlib
 import json
 import logging
+import os
 import secrets
 import time
 from collections import deque
@@ -160,6 +161,7 @@ class Control:
         return {
             "board": self.loaded.config.board.name,
             "simulated": self.sim is not None,
+            "system": _system(),
             "version": self.version,
         }
 
@@ -200,6 +202,7 @@ class Control:
             ],
             "board": self.loaded.config.board.name,
             "simulated": self.sim is not None,
+            "system": _system(),
             "uptime_s": round(time.time() - self.started_at),
             "version": self.version,
         }
@@ -412,3 +415,15 @@ def _vcard_name(vcard: bytes) -> str:
         if key.split(";")[0].upper() == "FN":
             return value.strip()
     return ""
+
+
+def _system() -> Table:
+    """The device as an installer checks it: the root read-only, memory left, load."""
+    facts: Table = {"root_read_only": bool(os.statvfs("/").f_flag & os.ST_RDONLY)}
+    try:
+        meminfo = dict(line.split(":", 1) for line in Path("/proc/meminfo").read_text().splitlines())
+        facts["memory_available_mb"] = int(meminfo["MemAvailable"].split()[0]) // 1024
+        facts["load"] = float(Path("/proc/loadavg").read_text().split()[0])
+    except (OSError, KeyError, ValueError):
+        pass
+    return facts

@@ -356,7 +356,11 @@ async function loadSystem() {
   status = await api("GET", "/status");
   const dl = $("system-facts");
   dl.replaceChildren();
-  for (const [k, v] of Object.entries({ "Board": status.board, "Firmware": status.version, "Up for": Math.round(status.uptime_s / 60) + " min" })) {
+  const sys = status.system || {};
+  const facts = { "Board": status.board, "Firmware": status.version, "Up for": Math.round(status.uptime_s / 60) + " min",
+    "System files": sys.root_read_only ? "read-only (safe from power cuts)" : "writable",
+    "Memory free": sys.memory_available_mb === undefined ? "—" : sys.memory_available_mb + " MB" };
+  for (const [k, v] of Object.entries(facts)) {
     const dt = document.createElement("dt"); dt.textContent = k;
     const dd = document.createElement("dd"); dd.textContent = v;
     dl.append(dt, dd);

@@ -1,0 +1,133 @@
+#!/usr/bin/env python3
+"""Boot a built image in QEMU and check it is a phone: image/boot_test.py [build/image/appliance-BOARD]
+
+`qemu-system-aarch64 -M virt` boots the image's own kernel and initramfs with the image as a virtio
+disk, on the desktop board (appliance.board=desktop: fake hardware, so no Pi is needed). The test
+waits for the web page through a forwarded port (its service starts only once the phone is ready),
+sets the admin password, lifts the virtual handset and expects dial tone, and checks the root is
+read-only. It prints the figures; the exit status says whether every check held. QEMU is stopped
+by its PID, also on failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import lzma
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+PASSWORD = "boot test password"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def call(url: str, method: str = "GET", body: dict | None = None) -> tuple[int, dict]:
+    headers = {"Authorization": "Basic " + base64.b64encode(f"admin:{PASSWORD}".encode()).decode()}
+    data = None
+    if body is not None:
+        data, headers["Content-Type"] = json.dumps(body).encode(), "application/json"
+    try:
+        with urllib.request.urlopen(
+            urllib.request.Request(url, data, headers, method=method), timeout=10
+        ) as r:
+            return r.status, json.loads(r.read() or b"null")
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"null")
+
+
+def boot(base: Path, timeout_s: float = 240.0) -> dict[str, object]:
+    sig = base.with_name(base.name + ".disk-signature").read_text().strip()
+    with tempfile.TemporaryDirectory() as tmp:
+        disk = Path(tmp) / "disk.img"
+        with lzma.open(base.with_name(base.name + ".img.xz")) as src, disk.open("wb") as dst:
+            shutil.copyfileobj(src, dst, 1 << 20)
+        with disk.open("r+b") as f:  # an 8 GB card: first boot grows the data partition into it
+            f.truncate(8 * 1024**3)
+        port = free_port()
+        console = Path(tmp) / "console.log"
+        cmd = [
+            "qemu-system-aarch64", "-M", "virt", "-cpu", "cortex-a53", "-smp", "2", "-m", "1024",
+            "-kernel", str(base.with_name(base.name + ".vmlinuz")),
+            "-initrd", str(base.with_name(base.name + ".initrd.img")),
+            "-append", f"root=PARTUUID={sig}-02 rootfstype=squashfs ro console=ttyAMA0 appliance.board=desktop",
+            "-drive", f"file={disk},if=none,format=raw,id=hd", "-device", "virtio-blk-pci,drive=hd",
+            "-netdev", f"user,id=net,hostfwd=tcp:127.0.0.1:{port}-:80", "-device", "virtio-net-pci,netdev=net",
+            "-display", "none", "-monitor", "none", "-serial", f"file:{console}", "-no-reboot",
+        ]  # fmt: skip
+        started = time.monotonic()
+        qemu = subprocess.Popen(
+            cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        try:
+            url = f"http://127.0.0.1:{port}/api/v1"
+            ready = None
+            while time.monotonic() - started < timeout_s:
+                if qemu.poll() is not None:
+                    raise RuntimeError(f"QEMU exited: {qemu.stderr.read().decode() if qemu.stderr else ''}")
+                try:
+                    status, setup = call(f"{url}/setup")
+                    if status == 200:
+                        ready = time.monotonic() - started
+                        break
+                except (OSError, ValueError):
+                    pass
+                time.sleep(0.5)
+            if ready is None:
+                raise RuntimeError(
+                    "the web page never answered:\n" + console.read_text(errors="replace")[-4000:]
+                )
+            results: dict[str, object] = {
+                "web_page_answers_s": round(ready, 1),
+                "first_run": not setup["password_set"],
+            }
+            results["setup"] = call(f"{url}/setup", "POST", {"password": PASSWORD})[0]
+            _, status = call(f"{url}/status")
+            results["system"] = status["system"]
+            _, lifted = call(f"{url}/sim/hook", "POST", {"off_hook": True})
+            results["tone_after_lift"] = lifted["phone"]["tone"]
+            log = console.read_text(errors="replace")
+            results["console_tail"] = log[-600:]
+            return results
+        finally:
+            qemu.terminate()
+            try:
+                qemu.wait(10)
+            except subprocess.TimeoutExpired:
+                qemu.kill()
+                qemu.wait()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("base", nargs="?", default="build/image/appliance-deskphone-v1",
+                        help="the built image's path without .img.xz")  # fmt: skip
+    args = parser.parse_args()
+    results = boot(Path(args.base))
+    tail = results.pop("console_tail")
+    print(json.dumps(results, indent=2))
+    ok = (
+        results["first_run"] is True
+        and results["setup"] == 201
+        and results["tone_after_lift"] == "dial"
+        and results["system"].get("root_read_only") is True  # type: ignore[union-attr]
+    )
+    if not ok:
+        print(tail, file=sys.stderr)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

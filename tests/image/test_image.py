@@ -1,0 +1,41 @@
+"""The built SD card image: its units verify against its own root, and it boots in QEMU to a phone.
+
+Building takes ~10 minutes on 2 cores (`sudo image/build`), so these tests run on an image that
+exists (build/image, or $IMAGE_BASE) and skip otherwise; `IMAGE_BUILD=1 bash .ci/run` builds first.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).parents[2]
+BASE = Path(os.environ.get("IMAGE_BASE", REPO / "build" / "image" / "appliance-deskphone-v1"))
+ROOTFS = BASE.parent / f"work-{BASE.name.removeprefix('appliance-')}" / "rootfs"
+
+pytestmark = pytest.mark.skipif(
+    not BASE.with_name(BASE.name + ".img.xz").exists(), reason=f"no built image at {BASE} (sudo image/build)"
+)
+
+
+@pytest.mark.skipif(not ROOTFS.is_dir(), reason="the build's root file system is gone")
+@pytest.mark.parametrize("unit", sorted(p.name for p in (REPO / "systemd").glob("*.service")))
+def test_units_verify_against_the_built_root(unit):
+    result = subprocess.run(
+        ["systemd-analyze", "verify", f"--root={ROOTFS}", f"/etc/systemd/system/{unit}"],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.skipif(not shutil.which("qemu-system-aarch64"), reason="needs qemu-system-arm")
+@pytest.mark.timeout(600)
+def test_the_image_boots_in_qemu_to_a_phone():
+    result = subprocess.run(
+        [sys.executable, str(REPO / "image" / "boot_test.py"), str(BASE)], capture_output=True, text=True
+    )
+    print(result.stdout)
+    assert result.returncode == 0, result.stdout + result.stderr
