@@ -48,7 +48,7 @@ def call(url: str, method: str = "GET", body: dict | None = None) -> tuple[int, 
         return e.code, json.loads(e.read() or b"null")
 
 
-def boot(base: Path, timeout_s: float = 240.0) -> dict[str, object]:
+def boot(base: Path, timeout_s: float = 150.0) -> dict[str, object]:
     sig = base.with_name(base.name + ".disk-signature").read_text().strip()
     with tempfile.TemporaryDirectory() as tmp:
         disk = Path(tmp) / "disk.img"
@@ -57,14 +57,14 @@ def boot(base: Path, timeout_s: float = 240.0) -> dict[str, object]:
         with disk.open("r+b") as f:  # an 8 GB card: first boot grows the data partition into it
             f.truncate(8 * 1024**3)
         port = free_port()
-        console = Path(tmp) / "console.log"
+        console = base.with_name(base.name + ".console.log")  # kept for a look after a failure
         cmd = [
             "qemu-system-aarch64", "-M", "virt", "-cpu", "cortex-a53", "-smp", "2", "-m", "1024",
             "-kernel", str(base.with_name(base.name + ".vmlinuz")),
             "-initrd", str(base.with_name(base.name + ".initrd.img")),
-            "-append", f"root=PARTUUID={sig}-02 rootfstype=squashfs ro console=ttyAMA0 appliance.board=desktop",
+            "-append", f"root=PARTUUID={sig}-02 rootfstype=squashfs ro console=ttyAMA0 appliance.board=desktop systemd.journald.forward_to_console=1",
             "-drive", f"file={disk},if=none,format=raw,id=hd", "-device", "virtio-blk-pci,drive=hd",
-            "-netdev", f"user,id=net,hostfwd=tcp:127.0.0.1:{port}-:80", "-device", "virtio-net-pci,netdev=net",
+            "-netdev", f"user,id=net,hostfwd=tcp:127.0.0.1:{port}-:80", "-device", "virtio-net-pci,netdev=net,romfile=",
             "-display", "none", "-monitor", "none", "-serial", f"file:{console}", "-no-reboot",
         ]  # fmt: skip
         started = time.monotonic()
