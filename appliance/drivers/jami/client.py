@@ -570,8 +570,10 @@ MAX_VCARD = 8 * 1024
 
 def _bounded_vcard(payload: bytes) -> bytes:
     """The vCard's text lines, without the photo (which may be megabytes), at most MAX_VCARD bytes."""
-    lines = [line for line in payload.splitlines() if not line.upper().startswith((b"PHOTO", b" "))]
-    return b"\r\n".join(lines)[:MAX_VCARD]
+    lines = [
+        line for line in payload.splitlines(keepends=True) if not line.upper().startswith((b"PHOTO", b" "))
+    ]
+    return b"".join(lines)[:MAX_VCARD]
 
 
 def _log_failure(task: asyncio.Task[Any]) -> None:
