@@ -56,6 +56,22 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_listening(port: int, proc=None, timeout: float = 10.0) -> None:
+    """Until something accepts on ``port``; fails early if ``proc`` (the server) has exited."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
+        except OSError:
+            assert proc is None or proc.poll() is None, f"the server exited with {proc.returncode}"
+            assert time.monotonic() < deadline, f"nothing listens on {port}"
+            time.sleep(0.05)
+        else:
+            return
+
+
 @contextlib.asynccontextmanager
 async def running(
     data: Path, *, password: bool = True, desktop: bool = True, table: dict | None = None

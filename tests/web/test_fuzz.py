@@ -7,15 +7,15 @@ credentials; a request the API rejects changes nothing on disk.
 import base64
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+
+from .conftest import free_port, wait_listening
 
 BIN = Path(sys.executable).with_name("appliance")
 PASSWORD = "fuzzing is fun"
@@ -24,12 +24,6 @@ PUBLIC = {"/api/v1/openapi.json", "/api/v1/setup", "/api/v1/login", "/api/v1/log
 # Logins and password changes are left to test_api: random passwords would (rightly) lock the
 # fuzzing client out for everything, Basic included.
 NOT_FUZZED_WITH_AUTH = {"/api/v1/login", "/api/v1/setup", "/api/v1/password", "/api/v1/logout"}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -47,13 +41,7 @@ def server(tmp_path):
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(200):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
-                break
-            except OSError:
-                assert proc.poll() is None, (root / "appliance.log").read_text()
-                time.sleep(0.05)
+        wait_listening(port, proc)
         yield url, root / "data"
     finally:
         proc.send_signal(signal.SIGTERM)

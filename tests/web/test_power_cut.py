@@ -10,7 +10,6 @@ import base64
 import json
 import random
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -20,7 +19,7 @@ from pathlib import Path
 
 from appliance.config.load import Layer, load_layers, read_toml
 
-from .test_fuzz import free_port
+from .conftest import free_port, wait_listening
 
 BIN = Path(sys.executable).with_name("appliance")
 PASSWORD = "pull the plug"
@@ -73,12 +72,7 @@ def test_power_cuts_during_web_saves_leave_a_valid_config(tmp_path):
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         try:
-            for _ in range(200):
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
-                    break
-                except OSError:
-                    time.sleep(0.02)
+            wait_listening(port, proc)
             stop = threading.Event()
 
             worker = threading.Thread(target=hammer, args=(port, f"R{round_}", stop, rng, saved))

@@ -3,7 +3,6 @@ two processes joined by the control socket; the page survives the phone restarti
 
 import json
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -11,7 +10,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from .test_fuzz import free_port
+from .conftest import free_port, wait_listening
 
 BIN = Path(sys.executable).with_name("appliance")
 PASSWORD = "two processes"
@@ -41,14 +40,6 @@ def wait_for(predicate, timeout=10.0):
         time.sleep(0.05)
 
 
-def listening(port: int) -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
-    except OSError:
-        return False
-    return True
-
-
 def test_web_page_as_its_own_process(tmp_path):
     sock = tmp_path / "run" / "control.sock"
     (tmp_path / "pw").write_text(PASSWORD)
@@ -63,7 +54,7 @@ def test_web_page_as_its_own_process(tmp_path):
         wait_for(sock.exists)
         assert sock.stat().st_mode & 0o777 == 0o660
         procs.append(subprocess.Popen(web_cmd, stdin=subprocess.DEVNULL))
-        wait_for(lambda: listening(port))
+        wait_listening(port, procs[-1])
         status, answer = call(f"{url}/status")
         assert status == 200 and answer["board"] == "desktop" and answer["simulated"]
         status, bob = call(
