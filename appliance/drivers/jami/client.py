@@ -111,6 +111,8 @@ class JamiTelephony:
         self._announced = False
         self._last_state = "TRYING"
         self._account_signals = 0  # signals seen about our account, to tell a stale read from a fresh one
+        self._reported = Registration.UNREGISTERED  # what the phone was last told of the account
+        self._settler: asyncio.Task[None] | None = None
         self._watcher: asyncio.Task[None] | None = None
         self._stopping = False
         self.restarts = 0
@@ -146,6 +148,7 @@ class JamiTelephony:
         await self._ensure_account()
         await self._ensure_sip_accounts()
         await self._read_state()
+        self._settler = asyncio.get_running_loop().create_task(self._settle_registration())
 
     async def _wait_for_daemon(self) -> None:
         assert self._bus is not None
@@ -166,6 +169,10 @@ class JamiTelephony:
         return proxy.get_interface(name)
 
     async def _disconnect(self) -> None:
+        if self._settler is not None:
+            self._settler.cancel()
+            self._settler = None
+        self._reported = Registration.UNREGISTERED
         if self._bus is not None:
             self._bus.disconnect()
             with contextlib.suppress(Exception):
@@ -286,6 +293,7 @@ class JamiTelephony:
         registration = _REGISTRATION.get(daemon_state, Registration.ERROR)
         if registration is Registration.REGISTERED and not self._announced:
             registration = Registration.TRYING  # on the DHT, but calls to it would hang until announced
+        self._reported = registration
         if registration is Registration.REGISTERED:
             log.info("Jami account %s ready: %s", self.account_id, self.jami_id)
         details_name = self.registered_name or self.display_name
@@ -301,6 +309,25 @@ class JamiTelephony:
                 )
             )
         )
+
+    async def _settle_registration(self) -> None:
+        """Until the account is reported ready, re-read its state now and then. Signals carry it, but
+        a new account's first signals race its creation and the first read (seen: an announced
+        account left at TRYING, about 1 start in 20); the daemon's own state is the truth."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.announce_timeout_s
+        while self._reported is not Registration.REGISTERED and loop.time() < deadline:
+            await asyncio.sleep(1.0)
+            with contextlib.suppress(DBusError, AttributeError):
+                volatile = await self._config.call_get_volatile_account_details(self.account_id)
+                if not self.jami_id:
+                    details = await self._config.call_get_account_details(self.account_id)
+                    self.jami_id = details.get(defs.ACCOUNT_USERNAME, "").removeprefix("ring:")
+                self._announced = volatile.get(defs.DEVICE_ANNOUNCED) == "true"
+                self.device_id = volatile.get(defs.ACCOUNT_DEVICE_ID, self.device_id)
+                self._last_state = volatile.get("Account.registrationStatus", self._last_state)
+                if self._announced and self.jami_id:
+                    self._report_account(self._last_state)
 
     def _report_sip(self, account: str, daemon_state: str) -> None:
         spec = self._sip[account]
