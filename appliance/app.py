@@ -13,7 +13,7 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -446,13 +446,7 @@ async def _serve_web(control: Any, config: Config, state_dir: Path) -> Any:  # n
 
 def cmd_web(args: argparse.Namespace) -> int:
     """The web page alone, talking to a running phone over its control socket."""
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_web(args))
-    return 0
+    return _serve_until_stopped(_web, args)
 
 
 async def _web(args: argparse.Namespace) -> None:
@@ -546,12 +540,19 @@ def cmd_dtmf_decode(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    return _serve_until_stopped(_run, args)
+
+
+def _serve_until_stopped(
+    main: Callable[[argparse.Namespace], Coroutine[Any, Any, None]], args: argparse.Namespace
+) -> int:
+    """A long-running command: log to stderr (the journal on a device), run until stopped."""
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_run(args))
+        asyncio.run(main(args))
     return 0
 
 

@@ -268,10 +268,7 @@ class JamiTelephony:
         # in right behind the reply is newer than it and must not be overwritten by it (that left a
         # just-announced account stuck at TRYING, once in ~20 starts).
         if self._account_signals == seen:
-            self.registered_name = volatile.get(defs.ACCOUNT_REGISTERED_NAME, "")
-            self.device_id = volatile.get(defs.ACCOUNT_DEVICE_ID, "")
-            self._announced = volatile.get(defs.DEVICE_ANNOUNCED) == "true"
-            self._last_state = volatile.get("Account.registrationStatus", "TRYING")
+            self._take_volatile(volatile)
             self._report_account(self._last_state)
         contacts = await self._config.call_get_contacts(self.account_id)
         self._send(TrustedContactsChanged(tuple(Contact("", c["id"]) for c in contacts if "id" in c)))
@@ -323,9 +320,7 @@ class JamiTelephony:
                 if not self.jami_id:
                     details = await self._config.call_get_account_details(self.account_id)
                     self.jami_id = details.get(defs.ACCOUNT_USERNAME, "").removeprefix("ring:")
-                self._announced = volatile.get(defs.DEVICE_ANNOUNCED) == "true"
-                self.device_id = volatile.get(defs.ACCOUNT_DEVICE_ID, self.device_id)
-                self._last_state = volatile.get("Account.registrationStatus", self._last_state)
+                self._take_volatile(volatile)
                 if self._announced and self.jami_id:
                     self._report_account(self._last_state)
 
@@ -377,12 +372,18 @@ class JamiTelephony:
         if account != self.account_id:
             return
         self._account_signals += 1
-        announced = details.get(defs.DEVICE_ANNOUNCED) == "true"
-        name = details.get(defs.ACCOUNT_REGISTERED_NAME, self.registered_name)
-        device = details.get(defs.ACCOUNT_DEVICE_ID, self.device_id)
-        if (announced, name, device) != (self._announced, self.registered_name, self.device_id):
-            self._announced, self.registered_name, self.device_id = announced, name, device
-            self._report_account(details.get("Account.registrationStatus", self._last_state))
+        if self._take_volatile(details):
+            self._report_account(self._last_state)
+
+    def _take_volatile(self, details: dict[str, str]) -> bool:
+        """Take the account's volatile details (a read or a signal); True when the announcement,
+        the registered name or the device certificate changed."""
+        shown = (self._announced, self.registered_name, self.device_id)
+        self._announced = details.get(defs.DEVICE_ANNOUNCED) == "true"
+        self.registered_name = details.get(defs.ACCOUNT_REGISTERED_NAME, self.registered_name)
+        self.device_id = details.get(defs.ACCOUNT_DEVICE_ID, self.device_id)
+        self._last_state = details.get("Account.registrationStatus", self._last_state)
+        return shown != (self._announced, self.registered_name, self.device_id)
 
     def _on_call_state(self, account: str, call: str, state: str, code: int) -> None:
         known = _STATES.get(state)
