@@ -105,6 +105,21 @@ class TrustRequest:
     vcard: bytes = b""
 
 
+@dataclass(frozen=True, slots=True)
+class PeerIdentity:
+    """A peer's certificate fingerprint as pinned at first contact; ``seen`` is a different one it
+    presented later (flagged until a person accepts it), empty while nothing changed."""
+
+    uri: str
+    fingerprint: str
+    pinned_at: float
+    seen: str = ""
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.seen)
+
+
 class Telephony(Protocol):
     """The telephony core (the Jami daemon, or its fake).
 
@@ -146,6 +161,22 @@ class Telephony(Protocol):
     async def discard_trust_request(self, uri: str) -> None: ...
 
     async def send_trust_request(self, uri: str, vcard: bytes) -> None: ...
+
+    async def block(self, uri: str) -> None:
+        """Refuse everything from ``uri`` from now on (calls, requests); it is no longer a contact."""
+        ...
+
+    async def unblock(self, uri: str) -> None: ...
+
+    def blocked(self) -> list[str]: ...
+
+    def identities(self) -> dict[str, PeerIdentity]:
+        """Peers' certificates pinned at first contact, by URI."""
+        ...
+
+    async def accept_identity(self, uri: str) -> PeerIdentity:
+        """Take the changed certificate ``uri`` presented as its pin from now on."""
+        ...
 
 
 class TelephonyError(RuntimeError):

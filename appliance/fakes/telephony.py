@@ -19,7 +19,7 @@ from appliance.phone.events import (
     VoicemailChanged,
 )
 from appliance.phone.model import AccountInfo, AccountKind, CallId, Contact, Registration
-from appliance.ports import EventSink, TelephonyError, TrustRequest
+from appliance.ports import EventSink, PeerIdentity, TelephonyError, TrustRequest
 
 from ._watch import Watchable
 
@@ -82,6 +82,8 @@ class FakeTelephony(Watchable):
         self.contacts: list[Contact] = []
         self._requests: dict[str, TrustRequest] = {}
         self.sent_requests: list[tuple[str, bytes]] = []
+        self._blocked: set[str] = set()
+        self._identities: dict[str, PeerIdentity] = {}
         self._sink: EventSink | None = None
         self._latest: CallId | None = None
         self._incoming = 0
@@ -168,18 +170,53 @@ class FakeTelephony(Watchable):
     async def send_trust_request(self, uri: str, vcard: bytes) -> None:
         self.sent_requests.append((uri, vcard))
 
+    async def block(self, uri: str) -> None:
+        self._requests.pop(uri, None)
+        self.contacts = [c for c in self.contacts if c.uri != uri]
+        self._blocked.add(uri)
+        self._send(TrustRequestsChanged(len(self._requests)))
+        self._send(TrustedContactsChanged(tuple(self.contacts)))
+
+    async def unblock(self, uri: str) -> None:
+        self._blocked.discard(uri)
+
+    def blocked(self) -> list[str]:
+        return sorted(self._blocked)
+
+    def identities(self) -> dict[str, PeerIdentity]:
+        return dict(self._identities)
+
+    async def accept_identity(self, uri: str) -> PeerIdentity:
+        pinned = self._identities.get(uri)
+        if pinned is None or not pinned.seen:
+            raise TelephonyError(f"no changed certificate for {uri}")
+        self._identities[uri] = PeerIdentity(uri, pinned.seen, time.time())
+        return self._identities[uri]
+
     # --- the far end and the world -------------------------------------------------------------
 
     @property
     def latest(self) -> CallId | None:
         return self._latest if self._latest in self.calls else None
 
-    def ring_in(self, uri: str, name: str = "", account: str = "jami") -> CallId:
+    def ring_in(self, uri: str, name: str = "", account: str = "jami", certificate: str = "") -> CallId:
+        """A call arrives; a Jami caller's ``certificate`` fingerprint is pinned at first contact
+        (made up from the URI when not given) and a different one later flags the call."""
+        if uri in self._blocked:
+            self._record("refuse-blocked", uri=uri)
+            return CallId("")
         self._incoming += 1
         call = CallId(f"in-{self._incoming}")
         self.calls[call] = _Call(call, account, uri, outgoing=False, state=CallState.INCOMING)
         self._latest = call
-        self._send(CallIncoming(call, account, uri, name))
+        changed = False
+        if account == "jami":
+            fingerprint = certificate or fake_jami_id("certificate " + uri)
+            pinned = self._identities.setdefault(uri, PeerIdentity(uri, fingerprint, time.time()))
+            if pinned.fingerprint != fingerprint:
+                self._identities[uri] = PeerIdentity(uri, pinned.fingerprint, pinned.pinned_at, fingerprint)
+                changed = True
+        self._send(CallIncoming(call, account, uri, name, identity_changed=changed))
         return call
 
     def remote_answer(self, call: CallId | None = None) -> None:

@@ -58,6 +58,7 @@ class CallIncoming:
     account: str
     caller_uri: str
     caller_name: str = ""
+    identity_changed: bool = False  # a known peer presented another certificate than the pinned one
 
 
 @dataclass(frozen=True, slots=True)

@@ -404,6 +404,8 @@ def _on_incoming(ctx: _Step, event: CallIncoming) -> None:
     reason = ""
     if phone.private_mode and find_contact(phone.directory, event.caller_uri) is None:
         reason = "private mode"
+    elif phone.private_mode and event.identity_changed:  # may not be the contact we know
+        reason = "certificate changed"
     elif phone.dnd:
         reason = "do not disturb"
     elif phone.off_hook:
@@ -415,7 +417,10 @@ def _on_incoming(ctx: _Step, event: CallIncoming) -> None:
     if reason:
         ctx.emit(fx.Refuse(event.call, reason), fx.LogCall("refused", event.caller_uri, name, reason))
         return
-    call = Call(event.call, Direction.IN, event.caller_uri, name, event.account, CallStatus.RINGING_IN)
+    call = Call(
+        event.call, Direction.IN, event.caller_uri, name, event.account, CallStatus.RINGING_IN,
+        identity_changed=event.identity_changed,
+    )  # fmt: skip
     ctx.set(calls=(*phone.calls, call), last_caller=Target(event.account, event.caller_uri, name))
     if not phone.off_hook:
         ctx.set(mode=Mode.RINGING)

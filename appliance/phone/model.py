@@ -99,6 +99,7 @@ class Call:
     status: CallStatus
     held: bool = False
     connected_at: float | None = None
+    identity_changed: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -103,6 +103,8 @@ def _body(phone: Phone, now: float) -> tuple[str, ...]:
             if ringing is None:
                 return ("Ready",)
             headline = "Incoming call" if phone.waiting else "Held call"
+            if ringing.identity_changed:  # said before the answer, in plain words
+                return (headline, ringing.peer_name, "Certificate changed!")
             return (headline, ringing.peer_name, "Lift to answer")
         case Mode.DIALING:
             second = phone.held or phone.waiting

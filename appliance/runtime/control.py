@@ -24,9 +24,10 @@ from appliance.config.load import ConfigError, Layer, Loaded, contacts_of, load_
 from appliance.config.store import DataConfig, atomic_write
 from appliance.phone import effects as fx
 from appliance.phone.dialplan import DigitMap, DigitMapError
+from appliance.phone.directory import normalize_uri
 from appliance.phone.events import ContactsChanged, SettingsChanged
 from appliance.phone.machine import ringer_of, tone_of
-from appliance.ports import TelephonyError
+from appliance.ports import PeerIdentity, TelephonyError
 
 from .supervisor import Supervisor
 
@@ -69,7 +70,10 @@ class ControlAPI(Protocol):
     async def save_settings(self, changes: Table) -> Table: ...
     async def dial_test(self, digit_map: str | None, digits: str) -> Table: ...
     async def trust_requests(self) -> list[Table]: ...
-    async def answer_trust_request(self, uri: str, accept: bool) -> None: ...
+    async def answer_trust_request(self, uri: str, answer: str) -> None: ...
+    async def blocked(self) -> list[str]: ...
+    async def unblock(self, uri: str) -> None: ...
+    async def accept_identity(self, uri: str) -> Table: ...
     async def call_log(self) -> list[Table]: ...
     async def logs(self) -> list[str]: ...
     async def sim_hook(self, off_hook: bool) -> Table: ...
@@ -282,9 +286,11 @@ class Control:
     async def contacts(self) -> list[Table]:
         return [self._contact(entry) for entry in self._contact_table()]
 
-    @staticmethod
-    def _contact(entry: Table) -> Table:
-        return {"id": entry["id"], **{k: entry.get(k, "") for k in CONTACT_FIELDS}}
+    def _contact(self, entry: Table) -> Table:
+        contact = {"id": entry["id"], **{k: entry.get(k, "") for k in CONTACT_FIELDS}}
+        pinned = self.supervisor.ports.telephony.identities().get(normalize_uri(contact["uri"]))
+        contact["identity"] = _identity(pinned) if pinned else None
+        return contact
 
     def _contact_table(self) -> list[Table]:
         table = to_table(self.loaded.config)["contacts"]
@@ -339,19 +345,44 @@ class Control:
                 "uri": r.uri,
                 "received": r.received_at,
                 "name": _vcard_name(r.vcard),
+                "vcard": r.vcard.decode(errors="replace"),
             }
             for r in self.supervisor.ports.telephony.trust_requests()
         ]
 
-    async def answer_trust_request(self, uri: str, accept: bool) -> None:
+    async def answer_trust_request(self, uri: str, answer: str) -> None:
+        """``answer``: accept (the sender becomes a contact), discard, or block (never again)."""
         telephony = self.supervisor.ports.telephony
         if uri not in {r.uri for r in telephony.trust_requests()}:
             raise NotFoundError(uri)
+        actions = {
+            "accept": telephony.accept_trust_request,
+            "discard": telephony.discard_trust_request,
+            "block": telephony.block,
+        }
+        if answer not in actions:
+            raise ChangeRejectedError([("answer", "accept, discard or block")])
         try:
-            if accept:
-                await telephony.accept_trust_request(uri)
-            else:
-                await telephony.discard_trust_request(uri)
+            await actions[answer](uri)
+        except TelephonyError as exc:
+            raise NotFoundError(str(exc)) from exc
+
+    async def blocked(self) -> list[str]:
+        return self.supervisor.ports.telephony.blocked()
+
+    async def unblock(self, uri: str) -> None:
+        telephony = self.supervisor.ports.telephony
+        if uri not in telephony.blocked():
+            raise NotFoundError(uri)
+        try:
+            await telephony.unblock(uri)
+        except TelephonyError as exc:
+            raise NotFoundError(str(exc)) from exc
+
+    async def accept_identity(self, uri: str) -> Table:
+        """A person checked a contact's new certificate (with them, out of band) and accepts it."""
+        try:
+            return _identity(await self.supervisor.ports.telephony.accept_identity(uri))
         except TelephonyError as exc:
             raise NotFoundError(str(exc)) from exc
 
@@ -395,6 +426,15 @@ class LogLines(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         self.lines.append(self.format(record))
+
+
+def _identity(pinned: PeerIdentity) -> Table:
+    return {
+        "fingerprint": pinned.fingerprint,
+        "pinned_at": pinned.pinned_at,
+        "changed": pinned.changed,
+        "presented": pinned.seen,
+    }
 
 
 def _contact_fields(fields: Table, *, partial: bool = False) -> Table:

@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 OPS = {
     "status", "info", "contacts", "contact", "add_contact", "update_contact", "delete_contact", "settings",
     "save_settings", "dial_test", "trust_requests", "answer_trust_request", "call_log", "logs", "sim_hook",
-    "sim_flash", "sim_keys",
+    "sim_flash", "sim_keys", "blocked", "unblock", "accept_identity",
 }  # fmt: skip
 LIMIT = 1024 * 1024  # one request or answer
 
@@ -156,7 +156,9 @@ _POSITIONAL = {
     "delete_contact": ("contact_id",),
     "save_settings": ("changes",),
     "dial_test": ("digit_map", "digits"),
-    "answer_trust_request": ("uri", "accept"),
+    "answer_trust_request": ("uri", "answer"),
+    "unblock": ("uri",),
+    "accept_identity": ("uri",),
     "sim_hook": ("off_hook",),
     "sim_flash": ("seconds",),
     "sim_keys": ("keys",),

@@ -69,9 +69,20 @@ CONTACT_IN: Schema = {
     "additionalProperties": False,
 }
 CONTACT_PATCH: Schema = {"type": "object", "properties": CONTACT_PROPS, "additionalProperties": False}
+IDENTITY: Schema = {
+    "type": "object",
+    "nullable": True,
+    "description": "the contact's certificate as pinned at first contact; changed: it presented another",
+    "properties": {
+        "fingerprint": {"type": "string"},
+        "pinned_at": {"type": "number"},
+        "changed": {"type": "boolean"},
+        "presented": {"type": "string"},
+    },
+}
 CONTACT_OUT: Schema = {
     "type": "object",
-    "properties": {"id": {"type": "string"}, **CONTACT_PROPS},
+    "properties": {"id": {"type": "string"}, **CONTACT_PROPS, "identity": IDENTITY},
     "required": ["id", "name", "uri", "speed_dial", "number", "account"],
 }
 SETTINGS_IN: Schema = {
@@ -219,6 +230,13 @@ class WebApp:
             op("POST", "/api/v1/trust-requests/{uri}/accept", self.accept_request,
                "Accept: the sender becomes a contact"),
             op("POST", "/api/v1/trust-requests/{uri}/discard", self.discard_request, "Discard a request"),
+            op("POST", "/api/v1/trust-requests/{uri}/block", self.block_request,
+               "Block the sender: no more requests or calls from it"),
+            op("GET", "/api/v1/blocked", self.blocked, "Blocked peers",
+               result={"type": "array", "items": {"type": "string"}}),
+            op("DELETE", "/api/v1/blocked/{uri}", self.unblock, "Unblock a peer", ok=204),
+            op("POST", "/api/v1/identities/{uri}/accept", self.accept_identity,
+               "Accept the new certificate a contact presented (after checking it with them)"),
             op("GET", "/api/v1/calls", self.call_log, "The call log, newest first",
                result={"type": "array", "items": {"type": "object"}}),
             op("GET", "/api/v1/account/qr.svg", self.qr, "The Jami ID as a QR code (SVG)"),
@@ -439,12 +457,26 @@ class WebApp:
         return web.json_response(await self.control.trust_requests())
 
     async def accept_request(self, request: web.Request) -> web.Response:
-        await self.control.answer_trust_request(request.match_info["uri"], accept=True)
+        await self.control.answer_trust_request(request.match_info["uri"], "accept")
         return web.json_response({})
 
     async def discard_request(self, request: web.Request) -> web.Response:
-        await self.control.answer_trust_request(request.match_info["uri"], accept=False)
+        await self.control.answer_trust_request(request.match_info["uri"], "discard")
         return web.json_response({})
+
+    async def block_request(self, request: web.Request) -> web.Response:
+        await self.control.answer_trust_request(request.match_info["uri"], "block")
+        return web.json_response({})
+
+    async def blocked(self, request: web.Request) -> web.Response:
+        return web.json_response(await self.control.blocked())
+
+    async def unblock(self, request: web.Request) -> web.Response:
+        await self.control.unblock(request.match_info["uri"])
+        return web.Response(status=204)
+
+    async def accept_identity(self, request: web.Request) -> web.Response:
+        return web.json_response(await self.control.accept_identity(request.match_info["uri"]))
 
     async def call_log(self, request: web.Request) -> web.Response:
         return web.json_response(await self.control.call_log())

@@ -8,6 +8,7 @@ from appliance.phone import effects as fx
 from appliance.phone.dialplan import DigitMap
 from appliance.phone.events import (
     AccountChanged,
+    CallIncoming,
     CallState,
     ContactsChanged,
     TelephonyLost,
@@ -203,6 +204,19 @@ def test_private_mode_admits_contacts_of_the_core():
     bench = PhoneBench(with_settings(private_mode=True))
     bench.send(TrustedContactsChanged((Contact("", STRANGER),)))
     assert bench.ring_in("in-1", STRANGER)[0] == fx.StartRinger()
+
+
+def test_a_changed_certificate_is_refused_in_private_mode_and_said_otherwise():
+    bench = PhoneBench(with_settings(private_mode=True))
+    out = bench.send(CallIncoming(CallId("in-1"), "jami", ALICE, "", identity_changed=True))
+    assert out == [
+        fx.Refuse(CallId("in-1"), "certificate changed"),
+        fx.LogCall("refused", ALICE, "Alice", "certificate changed"),
+    ]
+    bench = PhoneBench()
+    out = bench.send(CallIncoming(CallId("in-1"), "jami", ALICE, "", identity_changed=True))
+    assert out[0] == fx.StartRinger()
+    assert bench.phone.waiting.identity_changed
 
 
 def test_do_not_disturb_refuses_everyone():

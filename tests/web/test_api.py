@@ -411,3 +411,46 @@ async def test_https_with_a_certificate_made_on_first_start(tmp_path):
                 assert r.status == 200
         finally:
             await runner.cleanup()
+
+
+async def test_block_a_sender_then_unblock(stack):
+    stack.fakes.telephony.receive_trust_request(JAMI_ID)
+    async with stack.admin() as c:
+        async with c.post(f"/api/v1/trust-requests/{JAMI_ID}/block") as r:
+            assert r.status == 200
+        async with c.get("/api/v1/blocked") as r:
+            assert await r.json() == [JAMI_ID]
+        assert stack.fakes.telephony.ring_in(JAMI_ID) == ""  # refused, no call
+        assert not stack.fakes.ringer.ringing
+        async with c.delete(f"/api/v1/blocked/{JAMI_ID}") as r:
+            assert r.status == 204
+        async with c.delete(f"/api/v1/blocked/{JAMI_ID}") as r:
+            assert r.status == 404
+        async with c.get("/api/v1/blocked") as r:
+            assert await r.json() == []
+
+
+async def test_a_contacts_certificate_shown_flagged_when_changed_and_accepted(stack):
+    telephony = stack.fakes.telephony
+    async with stack.admin() as c:
+        async with c.post("/api/v1/contacts", json={"name": "Alice", "uri": JAMI_ID}) as r:
+            contact = await r.json()
+            assert contact["identity"] is None  # no contact yet: nothing pinned
+        telephony.ring_in(JAMI_ID, certificate="ab" * 20)
+        telephony.remote_hangup()
+        async with c.get(f"/api/v1/contacts/{contact['id']}") as r:
+            identity = (await r.json())["identity"]
+        assert identity["fingerprint"] == "ab" * 20 and not identity["changed"]
+        async with c.post(f"/api/v1/identities/{JAMI_ID}/accept") as r:
+            assert r.status == 404  # nothing changed: nothing to accept
+        telephony.ring_in(JAMI_ID, certificate="cd" * 20)
+        await stack.supervisor.idle()
+        assert stack.supervisor.screen.lines[-1] == "Certificate changed!"
+        telephony.remote_hangup()
+        async with c.get(f"/api/v1/contacts/{contact['id']}") as r:
+            identity = (await r.json())["identity"]
+        assert identity == {**identity, "fingerprint": "ab" * 20, "changed": True, "presented": "cd" * 20}
+        async with c.post(f"/api/v1/identities/{JAMI_ID}/accept") as r:
+            assert (await r.json())["fingerprint"] == "cd" * 20
+        async with c.get("/api/v1/contacts") as r:
+            assert (await r.json())[0]["identity"]["changed"] is False

@@ -15,6 +15,7 @@ from dbus_fast import BusType, DBusError
 from dbus_fast.aio import MessageBus
 from dbus_fast.introspection import Node
 
+from appliance.phone.directory import JAMI_ID
 from appliance.phone.events import (
     AccountChanged,
     CallIncoming,
@@ -29,11 +30,12 @@ from appliance.phone.events import (
     VoicemailChanged,
 )
 from appliance.phone.model import AccountInfo, AccountKind, CallId, Contact, Registration
-from appliance.ports import EventSink, TelephonyError, TrustRequest
+from appliance.ports import EventSink, PeerIdentity, TelephonyError, TrustRequest
 
 from . import defs
 from .audio import PrivatePulseAudio
 from .daemon import JamiDaemon
+from .pins import CertificatePins, Verdict
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +110,10 @@ class JamiTelephony:
         self._early: dict[str, list[Event]] = {}  # states of calls not named yet
         self._call_account: dict[CallId, str] = {}  # our call id -> the daemon account it is on
         self._requests: dict[str, TrustRequest] = {}
+        self._blocked: set[str] = set()
+        self.pins = CertificatePins(root / "pins.json")
+        self._tasks: set[asyncio.Task[Any]] = set()  # background reads, kept referenced until done
+        self._admitting: set[str] = set()  # incoming calls whose caller's certificate is being checked
         self._announced = False
         self._last_state = "TRYING"
         self._account_signals = 0  # signals seen about our account, to tell a stale read from a fresh one
@@ -132,6 +138,8 @@ class JamiTelephony:
             self._watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watcher
+        for task in list(self._tasks):
+            task.cancel()
         await self._disconnect()
         await self.daemon.stop()
         if self.pulse is not None:
@@ -189,6 +197,7 @@ class JamiTelephony:
             self._local.clear()
             self._daemon_id.clear()
             self._early.clear()
+            self._admitting.clear()
             self._send(TelephonyLost(f"jamid exited with {code}"))
             await self._disconnect()
             await self.daemon.stop()
@@ -270,8 +279,7 @@ class JamiTelephony:
         if self._account_signals == seen:
             self._take_volatile(volatile)
             self._report_account(self._last_state)
-        contacts = await self._config.call_get_contacts(self.account_id)
-        self._send(TrustedContactsChanged(tuple(Contact("", c["id"]) for c in contacts if "id" in c)))
+        self._take_contacts(await self._config.call_get_contacts(self.account_id))
         for account in self._sip:
             volatile = await self._config.call_get_volatile_account_details(account)
             self._report_sip(account, volatile.get("Account.registrationStatus", "TRYING"))
@@ -391,21 +399,66 @@ class JamiTelephony:
             return
         local = self._local.get(call)
         if local is None:
-            if known is CallState.OVER:  # a call we were never told of (another client's): forget it
+            if (
+                known is CallState.OVER and call not in self._admitting
+            ):  # a call we were never told of (another client's): forget it
                 self._early.pop(call, None)
             else:
                 self._early.setdefault(call, []).append(CallStateChanged(CallId(call), known, code))
             return
         self._send(CallStateChanged(local, known, code))
+        if known is CallState.CURRENT and self._call_account.get(local) == self.account_id:
+            self._spawn(self._pin_call_peer(call))  # first contact by calling them pins them too
         if known is CallState.OVER:
             self._forget(call)
 
     def _on_incoming(self, account: str, call: str, caller: str, media: list[dict[str, str]]) -> None:
+        uri = peer_uri(caller)
+        if uri in self._blocked:  # the daemon keeps the ban for requests; calls are refused here
+            log.info("call from blocked %s refused", uri)
+            self._spawn(self._calls.call_refuse(account, call))
+            return
+        if account == self.account_id and JAMI_ID.fullmatch(uri):
+            # The caller's certificate is checked against its pin before the phone hears of the
+            # call, so a changed one is known before any ring (one local D-Bus round trip).
+            self._admitting.add(call)
+            self._spawn(self._admit(account, call, uri))
+        else:
+            self._announce_incoming(account, call, uri, identity_changed=False)
+
+    async def _admit(self, account: str, call: str, uri: str) -> None:
+        try:
+            verdict = await self._check_certificate(uri)
+        finally:
+            self._admitting.discard(call)
+        self._announce_incoming(account, call, uri, identity_changed=verdict is Verdict.CHANGED)
+
+    def _announce_incoming(self, account: str, call: str, uri: str, *, identity_changed: bool) -> None:
         local = CallId(call)
         self._call_account[local] = account
         self._name(call, local)
-        self._send(CallIncoming(local, account, peer_uri(caller), ""))
+        self._send(CallIncoming(local, account, uri, "", identity_changed=identity_changed))
         self._flush(call)
+
+    async def _check_certificate(self, uri: str) -> Verdict | None:
+        """Pin ``uri``'s account certificate at first contact; report whether it changed since."""
+        try:
+            async with asyncio.timeout(1.0):
+                details = await self._do(self._config.call_get_certificate_details, uri)
+        except (TelephonyError, TimeoutError) as exc:
+            log.warning("certificate of %s not readable: %s", uri, exc)
+            return None
+        fingerprint = details.get(defs.CERT_SHA1_FINGERPRINT, "")
+        if not fingerprint or details.get(defs.CERT_PUBLIC_KEY_ID) != uri:
+            return None  # not known to the daemon (yet), or not this peer's account certificate
+        return self.pins.check(uri, fingerprint)
+
+    async def _pin_call_peer(self, daemon_call: str) -> None:
+        with contextlib.suppress(TelephonyError):
+            details = await self._do(self._calls.call_get_call_details, self.account_id, daemon_call)
+            uri = peer_uri(details.get("PEER_NUMBER", ""))
+            if JAMI_ID.fullmatch(uri):
+                await self._check_certificate(uri)
 
     def _on_conference(self, account: str, conference: str) -> None:
         del account, conference  # the phone learns of it from joinParticipant's success
@@ -446,10 +499,15 @@ class JamiTelephony:
     def _refresh_contacts(self) -> None:
         async def read() -> None:
             with contextlib.suppress(DBusError, AttributeError):
-                contacts = await self._config.call_get_contacts(self.account_id)
-                self._send(TrustedContactsChanged(tuple(Contact("", c["id"]) for c in contacts if "id" in c)))
+                self._take_contacts(await self._config.call_get_contacts(self.account_id))
 
-        asyncio.get_running_loop().create_task(read())
+        self._spawn(read())
+
+    def _take_contacts(self, contacts: list[dict[str, str]]) -> None:
+        # A banned contact stays in the daemon's list, marked: it must never count as trusted.
+        self._blocked = {c["id"] for c in contacts if "id" in c and c.get("banned") == "true"}
+        trusted = (c["id"] for c in contacts if "id" in c and c.get("banned") != "true")
+        self._send(TrustedContactsChanged(tuple(Contact("", uri) for uri in trusted)))
 
     # --- commands ------------------------------------------------------------------------------
 
@@ -533,10 +591,42 @@ class JamiTelephony:
     def trust_requests(self) -> list[TrustRequest]:
         return list(self._requests.values())
 
+    def _spawn(self, work: Any) -> None:  # noqa: ANN401 - a coroutine
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(_log_failure)
+
+    async def block(self, uri: str) -> None:
+        if uri in self._requests:
+            await self.discard_trust_request(uri)
+        await self._do(self._config.call_remove_contact, self.account_id, uri, True)
+        self._blocked.add(uri)
+        self._refresh_contacts()
+
+    async def unblock(self, uri: str) -> None:
+        # A ban is lifted by removing the contact again without one.
+        await self._do(self._config.call_remove_contact, self.account_id, uri, False)
+        self._blocked.discard(uri)
+        self._refresh_contacts()
+
+    def blocked(self) -> list[str]:
+        return sorted(self._blocked)
+
+    def identities(self) -> dict[str, PeerIdentity]:
+        return self.pins.all()
+
+    async def accept_identity(self, uri: str) -> PeerIdentity:
+        try:
+            return self.pins.accept(uri)
+        except KeyError:
+            raise TelephonyError(f"no changed certificate for {uri}") from None
+
     async def accept_trust_request(self, uri: str) -> None:
         await self._ok(self._config.call_accept_trust_request, self.account_id, uri)
         self._requests.pop(uri, None)
         self._send(TrustRequestsChanged(len(self._requests)))
+        self._spawn(self._check_certificate(uri))  # the request was signed: its sender is known
 
     async def discard_trust_request(self, uri: str) -> None:
         await self._ok(self._config.call_discard_trust_request, self.account_id, uri)
@@ -606,4 +696,4 @@ def _bounded_vcard(payload: bytes) -> bytes:
 
 def _log_failure(task: asyncio.Task[Any]) -> None:
     if not task.cancelled() and task.exception() is not None:
-        log.warning("discarding a trust request in the daemon failed: %s", task.exception())
+        log.warning("%s failed: %s", task.get_name(), task.exception())

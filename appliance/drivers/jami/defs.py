@@ -40,6 +40,8 @@ METHODS: dict[str, dict[str, tuple[str, str]]] = {
         "discardTrustRequest": ("ss", "b"),
         "sendTrustRequest": ("ssay", ""),
         "removeContact": ("ssb", ""),
+        "addContact": ("ss", ""),
+        "getCertificateDetails": ("s", "a{ss}"),
         "setAccountDetails": ("sa{ss}", ""),
         "removeAccount": ("s", ""),
         "exportToFile": ("sss", "b"),
@@ -68,6 +70,8 @@ ACCOUNT_USERNAME = "Account.username"  # the 40-hex Jami ID of a RING account
 ACCOUNT_DISPLAY_NAME = "Account.displayName"
 ACCOUNT_HOSTNAME = "Account.hostname"  # DHT bootstrap HOST:PORT[;HOST:PORT], or the SIP registrar
 ACCOUNT_REGISTERED_NAME = "Account.registeredName"
+CERT_SHA1_FINGERPRINT = "SHA1_FINGERPRINT"  # getCertificateDetails: the certificate's fingerprint
+CERT_PUBLIC_KEY_ID = "PUBLIC_KEY_ID"  # ... and its key's hash: the Jami ID for an account certificate
 ACCOUNT_DEVICE_ID = "Account.deviceID"  # volatile: this device certificate's SHA-256 fingerprint (hex)
 DEVICE_ANNOUNCED = "Account.deviceAnnounced"  # volatile: only then can the account be called
 

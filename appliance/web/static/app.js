@@ -220,7 +220,15 @@ async function loadContacts() {
     cell(tr, c.uri).className = "mono";
     cell(tr, c.speed_dial);
     cell(tr, c.number);
+    const id = c.identity;
+    const cert = cell(tr, id ? (id.changed ? "CHANGED: was " + id.fingerprint + ", now " + id.presented : id.fingerprint) : "not met yet");
+    cert.className = "mono" + (id && id.changed ? " bad" : "");
     const actions = cell(tr, "");
+    if (id && id.changed) actions.append(button("Accept new certificate", async () => {
+      if (!confirm("Only accept after checking the new fingerprint with " + c.name + " in person or by another channel. Accept?")) return;
+      try { await api("POST", "/identities/" + encodeURIComponent(normalized(c.uri)) + "/accept"); say("New certificate accepted."); await loadContacts(); }
+      catch (e) { handle(e); }
+    }));
     actions.append(
       button("Edit", () => editContact(c)),
       button("Delete", async () => {
@@ -231,6 +239,10 @@ async function loadContacts() {
     );
     rows.appendChild(tr);
   }
+}
+
+function normalized(uri) {
+  return uri.replace(/^(ring:|jami:)/, "").replace(/@ring\.dht$/, "").toLowerCase();
 }
 
 function editContact(c) {
@@ -275,9 +287,25 @@ async function loadRequests() {
     cell(tr, "").append(
       button("Accept", async () => { try { await api("POST", path + "/accept"); say("Accepted " + (r.name || r.uri) + "."); await loadRequests(); } catch (e) { handle(e); } }),
       button("Discard", async () => { try { await api("POST", path + "/discard"); say("Discarded."); await loadRequests(); } catch (e) { handle(e); } }),
+      button("Block", async () => {
+        if (!confirm("Block " + (r.name || r.uri) + "? No more requests or calls from them.")) return;
+        try { await api("POST", path + "/block"); say("Blocked."); await loadRequests(); } catch (e) { handle(e); }
+      }),
     );
     rows.appendChild(tr);
   }
+  const blocked = await api("GET", "/blocked");
+  const list = $("blocked");
+  list.replaceChildren();
+  for (const uri of blocked) {
+    const tr = document.createElement("tr");
+    cell(tr, uri).className = "mono";
+    cell(tr, "").append(button("Unblock", async () => {
+      try { await api("DELETE", "/blocked/" + encodeURIComponent(uri)); say("Unblocked."); await loadRequests(); } catch (e) { handle(e); }
+    }));
+    list.appendChild(tr);
+  }
+  $("blocked-none").hidden = blocked.length > 0;
 }
 
 // --- settings -------------------------------------------------------------------------------------

@@ -1,0 +1,83 @@
+"""Contacts' certificates, pinned at first contact (trust on first use).
+
+A Jami ID is the hash of the contact's account key, so a call from that ID is signed by that key;
+what can still change under the same ID is the account certificate (re-issued, or forged by a
+stolen key). The first certificate seen for a peer is pinned; a different one later is flagged and
+kept aside until a person accepts it, never taken silently.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from enum import Enum
+from pathlib import Path
+
+from appliance.config.store import atomic_write
+from appliance.ports import PeerIdentity
+
+log = logging.getLogger(__name__)
+
+
+class Verdict(Enum):
+    NEW = "new"  # first contact: pinned now
+    SAME = "same"
+    CHANGED = "changed"  # differs from the pin: flagged
+
+
+class CertificatePins:
+    """``{uri: PeerIdentity}`` in a JSON file, written atomically."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._pins: dict[str, PeerIdentity] = {}
+        try:
+            raw = json.loads(path.read_text())
+            self._pins = {
+                uri: PeerIdentity(uri, str(p["fingerprint"]), float(p["pinned_at"]), str(p.get("seen", "")))
+                for uri, p in raw.items()
+            }
+        except FileNotFoundError:
+            pass
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            # Never start trusting everyone again silently: keep the damaged file for a person.
+            path.replace(path.with_suffix(".damaged"))
+            log.error("certificate pins unreadable (%s); kept as %s", exc, path.with_suffix(".damaged"))  # noqa: TRY400 - the reason is in the message
+
+    def all(self) -> dict[str, PeerIdentity]:
+        return dict(self._pins)
+
+    def check(self, uri: str, fingerprint: str) -> Verdict:
+        """Compare what a peer presents with its pin; pin it if it is the first time."""
+        fingerprint = fingerprint.lower()
+        pinned = self._pins.get(uri)
+        if pinned is None:
+            self._pins[uri] = PeerIdentity(uri, fingerprint, time.time())
+            self._save()
+            return Verdict.NEW
+        if pinned.fingerprint == fingerprint:
+            return Verdict.SAME
+        if pinned.seen != fingerprint:
+            self._pins[uri] = PeerIdentity(uri, pinned.fingerprint, pinned.pinned_at, fingerprint)
+            self._save()
+        log.warning(
+            "certificate of %s changed: pinned %s, presented %s", uri, pinned.fingerprint, fingerprint
+        )
+        return Verdict.CHANGED
+
+    def accept(self, uri: str) -> PeerIdentity:
+        """A person accepted the new certificate: it becomes the pin."""
+        pinned = self._pins.get(uri)
+        if pinned is None or not pinned.seen:
+            raise KeyError(uri)
+        self._pins[uri] = PeerIdentity(uri, pinned.seen, time.time())
+        self._save()
+        return self._pins[uri]
+
+    def _save(self) -> None:
+        table = {
+            uri: {"fingerprint": p.fingerprint, "pinned_at": p.pinned_at, "seen": p.seen}
+            for uri, p in self._pins.items()
+        }
+        atomic_write(self.path, json.dumps(table, indent=1, sort_keys=True).encode())
