@@ -187,6 +187,15 @@ def _jami(b: Board) -> Any:  # noqa: ANN401
     elif not _host_sound_server():
         pulse = PrivatePulseAudio(b.data_dir / "jami" / "pulse")
     wrapper = ["ip", "netns", "exec", jami.netns] if jami.netns else None
+    node = None
+    if jami.dht_node:
+        from .drivers.jami.dhtnode import DhtNodeProcess  # noqa: PLC0415
+
+        # On the image the node is a systemd unit of its own (appliance-dht.service).
+        external = os.environ.get("APPLIANCE_DHT_NODE") == "unit"
+        node = DhtNodeProcess(
+            b.data_dir / "jami", jami.dht_port, jami.bootstrap, wrapper=wrapper, external=external
+        )
     sip = tuple(
         SipAccountSpec(a.id, a.username, a.password, a.registrar, a.local_port) for a in b.config.sip_accounts
     )
@@ -197,6 +206,7 @@ def _jami(b: Board) -> Any:  # noqa: ANN401
         wrapper=wrapper,
         sip_accounts=sip,
         pulse=pulse,
+        dht_node=node,
     )
 
 
@@ -539,6 +549,24 @@ def cmd_dtmf_decode(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_dht_node(args: argparse.Namespace) -> int:
+    """The device's own DHT node: from explicit options (as the supervisor starts it), else from
+    the configuration (as its systemd unit does); ``--check`` only says whether it is enabled."""
+    from .drivers.jami.dhtnode import serve  # noqa: PLC0415
+
+    _log_to_stderr(args.verbose)
+    if args.port is not None:
+        bootstrap = [b.strip() for b in (args.bootstrap or "").split(",") if b.strip()]
+        status = Path(args.status) if args.status else None
+        return serve(args.port, bootstrap, discovery=not args.no_discovery, status=status)
+    jami = load_layers(layers_for(args)).config.jami
+    if args.check:
+        return 0 if jami.enabled and jami.dht_node else 1
+    data_dir = Path(args.data) if args.data else default_data_dir()
+    return serve(jami.dht_port, jami.bootstrap, discovery=not args.no_discovery,
+                 status=data_dir / "jami" / "dhtnode.json")  # fmt: skip
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     return _serve_until_stopped(_run, args)
 
@@ -547,13 +575,17 @@ def _serve_until_stopped(
     main: Callable[[argparse.Namespace], Coroutine[Any, Any, None]], args: argparse.Namespace
 ) -> int:
     """A long-running command: log to stderr (the journal on a device), run until stopped."""
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    _log_to_stderr(args.verbose)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(main(args))
     return 0
+
+
+def _log_to_stderr(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
 
 
 # --- the command line --------------------------------------------------------------------------
@@ -593,6 +625,16 @@ def parser() -> argparse.ArgumentParser:
     web_cmd.add_argument("--admin-password-file", help="preset the admin password from this file")
     web_cmd.add_argument("-v", "--verbose", action="store_true")
     web_cmd.set_defaults(func=cmd_web)
+
+    node = sub.add_parser("dht-node", help="the device's own DHT node (LAN discovery)")
+    _common(node)
+    node.add_argument("--port", type=int, help="UDP port (default: jami.dht_port from the config)")
+    node.add_argument("--bootstrap", metavar="HOST:PORT[,HOST:PORT]", help="nodes to join (default: public)")
+    node.add_argument("--status", help="where to report the node's state")
+    node.add_argument("--no-discovery", action="store_true", help="no multicast LAN discovery")
+    node.add_argument("--check", action="store_true", help="exit 0 if the config enables the node, else 1")
+    node.add_argument("-v", "--verbose", action="store_true")
+    node.set_defaults(func=cmd_dht_node)
 
     config = sub.add_parser("config", help="check or show configuration")
     config_sub = config.add_subparsers(dest="config_command", required=True)

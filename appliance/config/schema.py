@@ -122,6 +122,10 @@ class SipAccountEntry:
 class JamiSection:
     enabled: bool = opt(True, doc="create and use a Jami account")
     bootstrap: list[str] = opt([], v.host_port_list, doc="DHT bootstrap nodes; empty: public")
+    dht_node: bool = opt(
+        False, doc="run the device's own DHT node: phones on one LAN find each other offline"
+    )
+    dht_port: int = opt(4222, v.between(1024, 65535), doc="UDP port of the device's own DHT node")
     archive_password: str = opt("", secret=True, doc="password of the account archive backup")
     netns: str = opt("", doc="run the daemon in this network namespace (test rigs; IPv6 must be off)")
 

@@ -230,3 +230,8 @@ def test_dht_bootstrap_option_is_validated(tmp_path):
     )  # fmt: skip
     assert proc.returncode == 2
     assert "jami.bootstrap: 'nowhere' must be HOST:PORT" in proc.stderr
+
+
+def test_dht_node_check_follows_the_config(tmp_path):
+    assert run("dht-node", "--check", "--data", str(tmp_path)).returncode == 1  # off by default
+    assert run("dht-node", "--check", "--data", str(tmp_path), "--set", "jami.dht_node=true").returncode == 0

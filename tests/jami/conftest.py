@@ -53,6 +53,42 @@ def network_namespace(name: str) -> Iterator[str]:
 
 
 @contextlib.contextmanager
+def lan(prefix: str) -> Iterator[tuple[str, str]]:
+    """Two hosts on one LAN and nothing else: a namespace each, joined by a veth pair
+    (10.98.0.1, 10.98.0.2), IPv6 off, a multicast route as any LAN has (no default route here)."""
+    names = (f"{prefix}-a", f"{prefix}-b")
+    for name in names:
+        sh("ip", "netns", "add", name)
+    try:
+        sh(
+            "ip",
+            "link",
+            "add",
+            "lana",
+            "netns",
+            names[0],
+            "type",
+            "veth",
+            "peer",
+            "name",
+            "lanb",
+            "netns",
+            names[1],
+        )
+        for name, dev, address in ((names[0], "lana", "10.98.0.1/24"), (names[1], "lanb", "10.98.0.2/24")):
+            sh("ip", "-n", name, "link", "set", "lo", "up")
+            for knob in ("all", "default", "lo", dev):
+                sh("ip", "netns", "exec", name, "sysctl", "-qw", f"net.ipv6.conf.{knob}.disable_ipv6=1")
+            sh("ip", "-n", name, "addr", "add", address, "dev", dev)
+            sh("ip", "-n", name, "link", "set", dev, "up")
+            sh("ip", "-n", name, "route", "add", "224.0.0.0/4", "dev", dev)
+        yield names
+    finally:
+        for name in names:
+            subprocess.run(["ip", "netns", "del", name], check=False)
+
+
+@contextlib.contextmanager
 def dht_node(netns: str, log_path: Path, port: int = 4222) -> Iterator[str]:
     """Debian's dhtnode in the namespace, stopped by PID."""
     with log_path.open("wb") as log:
@@ -153,6 +189,7 @@ async def appliance(
     audio: bool = False,
     pulse: Any = None,
     daemon_env: dict[str, str] | None = None,
+    own_dht_node: bool = False,
 ) -> AsyncIterator[Appliance]:
     """An appliance on the desktop board driving a real daemon; ``audio`` gives the daemon null
     sinks, ``pulse`` a PulseAudio of the test's making (for instance in front of an ALSA device)."""
@@ -174,10 +211,16 @@ async def appliance(
         SipAccountSpec(a.id, a.username, a.password, a.registrar, a.local_port)
         for a in loaded.config.sip_accounts
     )
+    node = None
+    if own_dht_node:
+        from appliance.drivers.jami.dhtnode import DhtNodeProcess
+
+        node = DhtNodeProcess(root, 4222, [dht] if dht else [], wrapper=["ip", "netns", "exec", netns])
     core = JamiTelephony(
         root,
         display_name=name,
-        bootstrap=[dht],
+        bootstrap=[dht] if dht else [],
+        dht_node=node,
         wrapper=["ip", "netns", "exec", netns],
         pulse=pulse,
         sip_accounts=sip,
@@ -200,6 +243,7 @@ async def appliance(
         with contextlib.suppress(asyncio.CancelledError):
             await task
         assert core.daemon.pids() == []
+        assert node is None or node.pids() == []
 
 
 async def dial(caller: Appliance, done, keys: str = "2#", attempts: int = 3) -> None:

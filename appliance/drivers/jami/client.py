@@ -35,6 +35,7 @@ from appliance.ports import EventSink, PeerIdentity, TelephonyError, TrustReques
 from . import defs
 from .audio import PrivatePulseAudio
 from .daemon import JamiDaemon
+from .dhtnode import DhtNodeProcess
 from .pins import CertificatePins, Verdict
 
 log = logging.getLogger(__name__)
@@ -84,12 +85,15 @@ class JamiTelephony:
         pulse: PrivatePulseAudio | None = None,
         sip_accounts: tuple[SipAccountSpec, ...] = (),
         daemon_env: dict[str, str] | None = None,
+        dht_node: DhtNodeProcess | None = None,
         restart_delay_s: float = 1.0,
         announce_timeout_s: float = 60.0,
     ) -> None:
         self.root = root
         self.display_name = display_name
-        self.bootstrap = bootstrap or []
+        self.dht_node = dht_node
+        # With a node of its own, the daemon joins the DHT through it (the node joins the rest).
+        self.bootstrap = [dht_node.address] if dht_node else (bootstrap or [])
         self.pulse = pulse
         self.sip_accounts = sip_accounts
         self._sip: dict[str, SipAccountSpec] = {}  # daemon account id -> its spec
@@ -129,6 +133,8 @@ class JamiTelephony:
         self._sink = sink
         if self.pulse is not None:
             await self.pulse.start()
+        if self.dht_node is not None:
+            await self.dht_node.start()
         await self._bring_up()
         self._watcher = asyncio.get_running_loop().create_task(self._watch(), name="jamid-watch")
 
@@ -142,6 +148,8 @@ class JamiTelephony:
             task.cancel()
         await self._disconnect()
         await self.daemon.stop()
+        if self.dht_node is not None:
+            await self.dht_node.stop()
         if self.pulse is not None:
             await self.pulse.stop()
 
@@ -231,6 +239,12 @@ class JamiTelephony:
             log.info("created Jami account %s", self.account_id)
         details = await self._config.call_get_account_details(self.account_id)
         self.jami_id = details.get(defs.ACCOUNT_USERNAME, "").removeprefix("ring:")
+        wanted_hosts = ";".join(self.bootstrap) if self.bootstrap else defs.PUBLIC_BOOTSTRAP
+        if details.get(defs.ACCOUNT_HOSTNAME) != wanted_hosts:  # the bootstrap setting changed since
+            log.info("DHT bootstrap of the account: %s", wanted_hosts)
+            await self._config.call_set_account_details(
+                self.account_id, {**details, defs.ACCOUNT_HOSTNAME: wanted_hosts}
+            )
 
     async def _ensure_sip_accounts(self) -> None:
         """One daemon account per configured SIP account, found again by its config id."""

@@ -81,6 +81,8 @@ AUDIO_ONLY = [
 
 # What a new Jami account on a phone is: audio only, the appliance rings (the daemon's ringtone
 # would play into the call when answered fast: a measured race), no LAN discovery by default.
+PUBLIC_BOOTSTRAP = "bootstrap.jami.net"  # the daemon's own default Account.hostname
+
 JAMI_ACCOUNT = {
     "Account.type": "RING",
     "Account.ringtoneEnabled": "false",
