@@ -21,11 +21,18 @@ pytestmark = [
 
 async def send_tone(phone, hz: float, seconds: float) -> asyncio.subprocess.Process:
     """Play a sine into the phone's microphone (the micsink null sink), in real time."""
+    return await send_tone_to(phone.core.pulse.env, phone.core.root, hz, seconds)
+
+
+async def send_tone_to(
+    pulse_env: dict[str, str], where, hz: float, seconds: float
+) -> asyncio.subprocess.Process:
+    """Play a sine into a PulseAudio's ``micsink``, in real time."""
     rate = 48000
     t = np.arange(int(rate * seconds)) / rate
-    source = phone.core.root / f"tone-{hz}.raw"
+    source = where / f"tone-{hz}.raw"
     source.write_bytes((0.3 * 32767 * np.sin(2 * np.pi * hz * t)).astype("<i2").tobytes())
-    env = {**os.environ, **phone.core.pulse.env}
+    env = {**os.environ, **pulse_env}
     with source.open("rb") as pcm:  # from a file: pacat may be stopped before it has read it all
         return await asyncio.create_subprocess_exec(
             "pacat", "--playback", "--device=micsink", f"--rate={rate}", "--channels=1", "--format=s16le",
