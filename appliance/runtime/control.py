@@ -24,12 +24,14 @@ from appliance.config.load import ConfigError, Layer, Loaded, contacts_of, load_
 from appliance.config.store import DataConfig, atomic_write
 from appliance.phone import effects as fx
 from appliance.phone.dialplan import DigitMap, DigitMapError
-from appliance.phone.directory import normalize_uri
+from appliance.phone.directory import JAMI_ID, normalize_uri
 from appliance.phone.events import ContactsChanged, SettingsChanged
 from appliance.phone.machine import ringer_of, tone_of
 from appliance.ports import PeerIdentity, TelephonyError
 
 from .supervisor import Supervisor
+
+log = logging.getLogger(__name__)
 
 Table = dict[str, Any]
 
@@ -66,6 +68,7 @@ class ControlAPI(Protocol):
     async def add_contact(self, fields: Table) -> Table: ...
     async def update_contact(self, contact_id: str, fields: Table) -> Table: ...
     async def delete_contact(self, contact_id: str) -> None: ...
+    async def send_contact_request(self, contact_id: str) -> None: ...
     async def settings(self) -> Table: ...
     async def save_settings(self, changes: Table) -> Table: ...
     async def dial_test(self, digit_map: str | None, digits: str) -> Table: ...
@@ -309,7 +312,29 @@ class Control:
     async def add_contact(self, fields: Table) -> Table:
         entry = {"id": secrets.token_hex(4), **_contact_fields(fields)}
         await self._save(lambda: {"contacts": [*self._contact_table(), entry]})
+        # As a Jami client does: a new Jami contact gets a request with this phone's card, so they
+        # can add it back (and a private-mode phone there lets it ring).
+        if JAMI_ID.fullmatch(normalize_uri(entry["uri"])):
+            try:
+                await self._send_request(entry["uri"])
+            except NotFoundError as exc:
+                log.warning("contact request to %s not sent: %s", entry["uri"], exc)
         return self._contact(entry)
+
+    async def send_contact_request(self, contact_id: str) -> None:
+        """Send the contact a request carrying this phone's vCard (its display name)."""
+        await self._send_request((await self.contact(contact_id))["uri"])
+
+    async def _send_request(self, uri: str) -> None:
+        jami_id = normalize_uri(uri)
+        if not JAMI_ID.fullmatch(jami_id):
+            raise ChangeRejectedError([("uri", "contact requests go to Jami IDs only")])
+        name = self.loaded.config.phone.display_name.replace("\r", " ").replace("\n", " ")
+        card = f"BEGIN:VCARD\r\nVERSION:2.1\r\nFN:{name}\r\nEND:VCARD\r\n".encode()
+        try:
+            await self.supervisor.ports.telephony.send_trust_request(jami_id, card)
+        except TelephonyError as exc:
+            raise NotFoundError(str(exc)) from exc
 
     async def update_contact(self, contact_id: str, fields: Table) -> Table:
         changes = _contact_fields(fields, partial=True)

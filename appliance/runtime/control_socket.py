@@ -27,6 +27,7 @@ OPS = {
     "status", "info", "contacts", "contact", "add_contact", "update_contact", "delete_contact", "settings",
     "save_settings", "dial_test", "trust_requests", "answer_trust_request", "call_log", "logs", "sim_hook",
     "sim_flash", "sim_keys", "blocked", "unblock", "accept_identity",
+    "send_contact_request",
 }  # fmt: skip
 LIMIT = 1024 * 1024  # one request or answer
 
@@ -158,6 +159,7 @@ _POSITIONAL = {
     "dial_test": ("digit_map", "digits"),
     "answer_trust_request": ("uri", "answer"),
     "unblock": ("uri",),
+    "send_contact_request": ("contact_id",),
     "accept_identity": ("uri",),
     "sim_hook": ("off_hook",),
     "sim_flash": ("seconds",),

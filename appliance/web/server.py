@@ -221,6 +221,8 @@ class WebApp:
             op("GET", contact_id, self.get_contact, "One contact", result=CONTACT_OUT),
             op("PUT", contact_id, self.update_contact, "Change a contact", CONTACT_PATCH, result=CONTACT_OUT),
             op("DELETE", contact_id, self.delete_contact, "Delete a contact", ok=204),
+            op("POST", contact_id + "/request", self.send_contact_request,
+               "Send the contact a request with this phone's vCard (done on add for Jami IDs)"),
             op("GET", "/api/v1/settings", self.get_settings, "The phone's settings"),
             op("PUT", "/api/v1/settings", self.put_settings, "Change settings (all or nothing)", SETTINGS_IN),
             op("POST", "/api/v1/dialplan/test", self.test_dialplan, "What a digit map makes of some keys",
@@ -442,6 +444,10 @@ class WebApp:
     async def delete_contact(self, request: web.Request) -> web.Response:
         await self.control.delete_contact(request.match_info["id"])
         return web.Response(status=204)
+
+    async def send_contact_request(self, request: web.Request) -> web.Response:
+        await self.control.send_contact_request(request.match_info["id"])
+        return web.json_response({})
 
     async def get_settings(self, request: web.Request) -> web.Response:
         return web.json_response(await self.control.settings())

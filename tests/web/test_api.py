@@ -454,3 +454,21 @@ async def test_a_contacts_certificate_shown_flagged_when_changed_and_accepted(st
             assert (await r.json())["fingerprint"] == "cd" * 20
         async with c.get("/api/v1/contacts") as r:
             assert (await r.json())[0]["identity"]["changed"] is False
+
+
+async def test_a_new_jami_contact_gets_a_request_with_this_phones_card(stack):
+    telephony = stack.fakes.telephony
+    async with stack.admin() as c:
+        async with c.post("/api/v1/contacts", json={"name": "Alice", "uri": JAMI_ID}) as r:
+            contact = await r.json()
+        assert telephony.sent_requests == [
+            (JAMI_ID, b"BEGIN:VCARD\r\nVERSION:2.1\r\nFN:Jami phone\r\nEND:VCARD\r\n")
+        ]
+        async with c.post(f"/api/v1/contacts/{contact['id']}/request") as r:
+            assert r.status == 200
+        assert len(telephony.sent_requests) == 2
+        async with c.post("/api/v1/contacts", json={"name": "Desk", "uri": "sip:desk@pbx.lan"}) as r:
+            sip = await r.json()
+        assert len(telephony.sent_requests) == 2  # SIP contacts get none
+        async with c.post(f"/api/v1/contacts/{sip['id']}/request") as r:
+            assert r.status == 400

@@ -229,6 +229,10 @@ async function loadContacts() {
       try { await api("POST", "/identities/" + encodeURIComponent(normalized(c.uri)) + "/accept"); say("New certificate accepted."); await loadContacts(); }
       catch (e) { handle(e); }
     }));
+    if (/^[0-9a-f]{40}$/.test(normalized(c.uri))) actions.append(button("Send request", async () => {
+      try { await api("POST", "/contacts/" + encodeURIComponent(c.id) + "/request"); say("Request sent to " + c.name + " with this phone's card."); }
+      catch (e) { handle(e); }
+    }));
     actions.append(
       button("Edit", () => editContact(c)),
       button("Delete", async () => {
