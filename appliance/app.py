@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import shutil
 import signal
 import sys
 from collections.abc import Callable, Coroutine
@@ -33,7 +34,7 @@ from .config.load import (
     to_table,
 )
 from .config.schema import Config
-from .config.store import DataConfig
+from .config.store import DataConfig, atomic_write
 from .fakes.display import FakeDisplay
 from .fakes.hook import FakeHookSwitch
 from .fakes.keypad import FakeKeypad
@@ -163,7 +164,7 @@ def _fake_telephony(b: Board) -> Any:  # noqa: ANN401
     return FakeTelephony(
         config.phone.display_name if config.jami.enabled else None,
         tuple(FakeSipAccount(a.id, a.username, a.registrar) for a in config.sip_accounts),
-        seed=str(b.data_dir),
+        account_file=b.data_dir / "simulated-account",
     )
 
 
@@ -382,8 +383,10 @@ async def _run(args: argparse.Namespace) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, task.cancel)
     log.info("board %s, data in %s, country %s", config.board.name, data_dir, config.phone.country)
+    power = ProcessPower(task.cancel, os.environ.get("APPLIANCE_REBOOT_REQUEST"))
+    args.power = power
     control_server, web_runner = await _start_control(
-        args, config, layers, data_dir, ports=ports, supervisor=supervisor
+        args, config, layers, data_dir, ports=ports, supervisor=supervisor, power=power
     )
     ready = loop.create_task(supervisor.started())
     await asyncio.wait({ready, task}, return_when=asyncio.FIRST_COMPLETED)  # a failed start ends below
@@ -421,6 +424,7 @@ async def _start_control(
     *,
     ports: Ports,
     supervisor: Supervisor,
+    power: ProcessPower,
 ) -> tuple[Any, Any]:
     """The runtime's control interface on its socket (for a separate web process), and the web page
     in this process unless ``--no-web``."""
@@ -430,7 +434,7 @@ async def _start_control(
     sim = None
     if isinstance(ports.hook, FakeHookSwitch) and isinstance(ports.keypad, FakeKeypad):
         sim = SimHandles(ports.hook, ports.keypad)
-    control = Control(supervisor, layers, data_dir, sim=sim, version=__version__)
+    control = Control(supervisor, layers, data_dir, sim=sim, version=__version__, power=power)
     logging.getLogger().addHandler(LogLines(control.log_lines))
     server = ControlServer(control, Path(args.control) if args.control else data_dir / "control.sock")
     await server.start()
@@ -568,7 +572,50 @@ def cmd_dht_node(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    return _serve_until_stopped(_run, args)
+    code = _serve_until_stopped(_run, args)
+    power: ProcessPower | None = getattr(args, "power", None)
+    if power is not None and power.requested:
+        _start_over(args, wipe=power.requested == "wipe")
+    return code
+
+
+class ProcessPower:
+    """Restart and reboot for the System page. A restart stops the supervisor once the answer has
+    gone out, then the process starts again; a reboot on the image is asked of systemd through a
+    file its path unit watches (``APPLIANCE_REBOOT_REQUEST``), elsewhere it is a restart."""
+
+    def __init__(self, stop: Callable[[], object], reboot_request: str | None) -> None:
+        self._stop = stop
+        self._reboot_request = Path(reboot_request) if reboot_request else None
+        self.requested = ""  # "", "restart" or "wipe"
+
+    def restart(self, *, wipe: bool = False) -> None:
+        log.warning("%s requested", "factory reset" if wipe else "restart")
+        self.requested = "wipe" if wipe or self.requested == "wipe" else "restart"
+        asyncio.get_running_loop().call_later(0.3, self._stop)  # the answer first
+
+    def reboot(self) -> None:
+        if self._reboot_request is None:
+            self.restart()
+            return
+        log.warning("reboot requested")
+        atomic_write(self._reboot_request, b"reboot\n", mode=0o644)
+
+
+def _start_over(args: argparse.Namespace, *, wipe: bool) -> None:
+    """After a clean stop: empty the data directory (factory reset), then run again. Under systemd
+    the unit's Restart= does that; elsewhere the process replaces itself with a fresh one."""
+    data_dir = Path(args.data)
+    if wipe:
+        for entry in data_dir.iterdir():
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+        log.warning("factory reset: %s emptied", data_dir)
+    if os.environ.get("INVOCATION_ID"):  # started by systemd
+        return
+    os.execv(sys.executable, [sys.executable, "-m", "appliance", *args.argv])  # noqa: S606 - ourselves again
 
 
 def _serve_until_stopped(
@@ -662,6 +709,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> None:
     args = parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     try:
         code = args.func(args)
     except ConfigError as exc:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 from appliance.phone.events import Event
@@ -169,6 +170,14 @@ class Telephony(Protocol):
     async def unblock(self, uri: str) -> None: ...
 
     def blocked(self) -> list[str]: ...
+
+    async def export_account(self, path: Path, password: str) -> None:
+        """Write the Jami account (keys, contacts) to ``path``, encrypted with ``password``."""
+        ...
+
+    async def import_account(self, path: Path, password: str) -> None:
+        """Make the account archived in ``path`` this phone's Jami account (the old one goes)."""
+        ...
 
     def identities(self) -> dict[str, PeerIdentity]:
         """Peers' certificates pinned at first contact, by URI."""

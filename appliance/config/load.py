@@ -44,6 +44,14 @@ def read_toml(path: Path) -> Table:
         raise ConfigError([f"{path}: {exc.strerror or exc}"]) from exc
 
 
+def read_toml_text(text: str, where: str) -> Table:
+    """Parse TOML text from elsewhere than a file (a backup); errors name ``where``."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"{where}: {exc}"]) from exc
+
+
 def merge(base: Table, override: Table) -> Table:
     """Deep-merge tables; lists and values in ``override`` replace those in ``base``."""
     out = dict(base)

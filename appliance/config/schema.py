@@ -126,7 +126,6 @@ class JamiSection:
         False, doc="run the device's own DHT node: phones on one LAN find each other offline"
     )
     dht_port: int = opt(4222, v.between(1024, 65535), doc="UDP port of the device's own DHT node")
-    archive_password: str = opt("", secret=True, doc="password of the account archive backup")
     netns: str = opt("", doc="run the daemon in this network namespace (test rigs; IPv6 must be off)")
 
 

@@ -2,8 +2,11 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
+import secrets
 import time
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from appliance.phone.events import (
     AccountChanged,
@@ -61,6 +64,7 @@ class FakeTelephony(Watchable):
         sip_accounts: tuple[FakeSipAccount, ...] = (),
         *,
         seed: str = "desktop",
+        account_file: Path | None = None,
         register_delay_s: float = 0.8,
         ring_delay_s: float = 0.35,
         answer_delay_s: float = 0.045,
@@ -68,8 +72,10 @@ class FakeTelephony(Watchable):
     ) -> None:
         super().__init__()
         self.accounts: dict[str, AccountInfo] = {}
+        self.account_file = account_file
         if jami_name is not None:
-            self.accounts["jami"] = AccountInfo("jami", AccountKind.JAMI, fake_jami_id(seed), name=jami_name)
+            uri = self._remembered_account() or fake_jami_id(seed)
+            self.accounts["jami"] = AccountInfo("jami", AccountKind.JAMI, uri, name=jami_name)
         for sip in sip_accounts:
             uri = f"{sip.username}@{sip.registrar}" if sip.registrar else sip.username
             self.accounts[sip.id] = AccountInfo(sip.id, AccountKind.SIP, uri, host=sip.registrar)
@@ -182,6 +188,38 @@ class FakeTelephony(Watchable):
 
     def blocked(self) -> list[str]:
         return sorted(self._blocked)
+
+    async def export_account(self, path: Path, password: str) -> None:
+        """The fake's archive: the account's ID, sealed with a hash of the password."""
+        account = self.accounts.get("jami")
+        if account is None:
+            raise TelephonyError("no Jami account")
+        key = hashlib.sha256(password.encode()).hexdigest()
+        path.write_text(json.dumps({"fake-jami-archive": account.uri, "key": key}))  # noqa: ASYNC240 - tiny
+
+    async def import_account(self, path: Path, password: str) -> None:
+        try:
+            archive = json.loads(path.read_text())  # noqa: ASYNC240 - tiny
+            uri = archive["fake-jami-archive"]
+        except (OSError, ValueError, KeyError, TypeError):
+            raise TelephonyError("not an account archive") from None
+        if archive.get("key") != hashlib.sha256(password.encode()).hexdigest():
+            raise TelephonyError("wrong archive password")
+        self._record("import-account", uri=uri)
+        if self.account_file is not None:
+            self.account_file.write_text(uri + "\n")
+        account = self.accounts.get("jami") or AccountInfo("jami", AccountKind.JAMI, uri)
+        self._set_account(replace(account, uri=uri))
+
+    def _remembered_account(self) -> str:
+        """With an ``account_file``, the account is made once (a random ID) and remembered, like a
+        real one: a factory reset that empties the data makes a new one, an import replaces it."""
+        if self.account_file is None:
+            return ""
+        if not self.account_file.exists():
+            self.account_file.parent.mkdir(parents=True, exist_ok=True)
+            self.account_file.write_text(fake_jami_id(secrets.token_hex(16)) + "\n")
+        return self.account_file.read_text().strip()
 
     def identities(self) -> dict[str, PeerIdentity]:
         return dict(self._identities)

@@ -8,6 +8,7 @@ checked against the whole layered configuration first; a rejected change writes 
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import json
 import logging
@@ -27,8 +28,10 @@ from appliance.phone.dialplan import DigitMap, DigitMapError
 from appliance.phone.directory import JAMI_ID, normalize_uri
 from appliance.phone.events import ContactsChanged, SettingsChanged
 from appliance.phone.machine import ringer_of, tone_of
+from appliance.phone.model import AccountKind
 from appliance.ports import PeerIdentity, TelephonyError
 
+from .maintenance import CALL_LOG_FILE, Maintenance, MaintenanceError, Power
 from .supervisor import Supervisor
 
 log = logging.getLogger(__name__)
@@ -42,7 +45,6 @@ AUDIO_EDITABLE = {"handset_volume", "tone_level"}
 HOOK_EDITABLE = {"flash_min_ms", "flash_max_ms", "pulse_dialing", "pulse_min_ms", "pulse_digit_gap_ms"}
 RINGER_EDITABLE = {"volume"}
 CONTACT_FIELDS = ("name", "uri", "speed_dial", "number", "account")
-CALL_LOG_FILE = "calls.jsonl"
 SETTLE_S = 0.03  # past the hook debouncer (10 ms) and a queue hop
 
 
@@ -69,6 +71,11 @@ class ControlAPI(Protocol):
     async def update_contact(self, contact_id: str, fields: Table) -> Table: ...
     async def delete_contact(self, contact_id: str) -> None: ...
     async def send_contact_request(self, contact_id: str) -> None: ...
+    async def backup(self, password: str) -> Table: ...
+    async def restore(self, data: str, password: str) -> Table: ...
+    async def factory_reset(self, confirm: str) -> None: ...
+    async def restart(self) -> None: ...
+    async def reboot(self) -> None: ...
     async def settings(self) -> Table: ...
     async def save_settings(self, changes: Table) -> Table: ...
     async def dial_test(self, digit_map: str | None, digits: str) -> Table: ...
@@ -140,6 +147,7 @@ class Control:
         *,
         sim: SimHandles | None = None,
         version: str = "",
+        power: Power | None = None,
     ) -> None:
         self.supervisor = supervisor
         self.layers = [layer for layer in layers if layer.name != "data"]
@@ -152,6 +160,7 @@ class Control:
         self.calls = CallLog(data_dir / CALL_LOG_FILE)
         self.log_lines: deque[str] = deque(maxlen=500)
         self._lock = asyncio.Lock()
+        self.maintenance = Maintenance(data_dir, self.layers, supervisor.ports.telephony, power, version)
         supervisor.on_effect(self._on_effect)
 
     def _on_effect(self, effect: fx.Effect, _now: float) -> None:
@@ -410,6 +419,49 @@ class Control:
             return _identity(await self.supervisor.ports.telephony.accept_identity(uri))
         except TelephonyError as exc:
             raise NotFoundError(str(exc)) from exc
+
+    # --- system ----------------------------------------------------------------------------------
+
+    async def backup(self, password: str) -> Table:
+        """The whole phone (configuration, Jami account, pins, call log), sealed with ``password``."""
+        jami = next((a for a in self.supervisor.phone.accounts if a.kind is AccountKind.JAMI and a.uri), None)
+        async with self._lock:  # no save half-way through the copy
+            try:
+                blob = await self.maintenance.backup(password, jami.uri if jami else "")
+            except MaintenanceError as exc:
+                raise ChangeRejectedError([(exc.field, exc.reason)]) from exc
+        stamp = time.strftime("%Y%m%d-%H%M", time.localtime())
+        name = f"jami-phone-{self.loaded.config.board.name}-{stamp}.backup"
+        return {"filename": name, "data": base64.b64encode(blob).decode()}
+
+    async def restore(self, data: str, password: str) -> Table:
+        try:
+            blob = base64.b64decode(data, validate=True)
+        except ValueError:
+            raise ChangeRejectedError([("data", "not base64")]) from None
+        async with self._lock:
+            try:
+                return await self.maintenance.restore(blob, password)
+            except MaintenanceError as exc:
+                raise ChangeRejectedError([(exc.field, exc.reason)]) from exc
+
+    async def factory_reset(self, confirm: str) -> None:
+        try:
+            self.maintenance.factory_reset(confirm)
+        except MaintenanceError as exc:
+            raise ChangeRejectedError([(exc.field, exc.reason)]) from exc
+
+    async def restart(self) -> None:
+        try:
+            self.maintenance.restart()
+        except MaintenanceError as exc:
+            raise ChangeRejectedError([(exc.field, exc.reason)]) from exc
+
+    async def reboot(self) -> None:
+        try:
+            self.maintenance.reboot()
+        except MaintenanceError as exc:
+            raise ChangeRejectedError([(exc.field, exc.reason)]) from exc
 
     # --- virtual phone (desktop board) --------------------------------------------------------
 

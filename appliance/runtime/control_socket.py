@@ -27,9 +27,9 @@ OPS = {
     "status", "info", "contacts", "contact", "add_contact", "update_contact", "delete_contact", "settings",
     "save_settings", "dial_test", "trust_requests", "answer_trust_request", "call_log", "logs", "sim_hook",
     "sim_flash", "sim_keys", "blocked", "unblock", "accept_identity",
-    "send_contact_request",
+    "send_contact_request", "backup", "restore", "factory_reset", "restart", "reboot",
 }  # fmt: skip
-LIMIT = 1024 * 1024  # one request or answer
+LIMIT = 16 * 1024 * 1024  # one request or answer (a backup, base64, is the largest)
 
 
 class ControlServer:
@@ -160,6 +160,9 @@ _POSITIONAL = {
     "answer_trust_request": ("uri", "answer"),
     "unblock": ("uri",),
     "send_contact_request": ("contact_id",),
+    "backup": ("password",),
+    "restore": ("data", "password"),
+    "factory_reset": ("confirm",),
     "accept_identity": ("uri",),
     "sim_hook": ("off_hook",),
     "sim_flash": ("seconds",),

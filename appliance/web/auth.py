@@ -7,6 +7,7 @@ as a scrypt hash (memory-hard: 16 MiB per guess), in a file only the service can
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import hashlib
@@ -68,6 +69,11 @@ class AdminPassword:
         digest = _scrypt(password, salt, _N, _R, _P)
         line = f"scrypt${_N}${_R}${_P}${salt.hex()}${digest.hex()}\n"
         atomic_write(self.path, line.encode(), mode=0o600)
+
+    def clear(self) -> None:
+        """Forget the password (factory reset): the next visit is a first run."""
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
 
     def verify(self, password: str) -> bool:
         if not self.path.exists() or not isinstance(password, str) or len(password) > MAX_PASSWORD:

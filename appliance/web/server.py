@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
 COOKIE = "session"
 MAX_BODY = 64 * 1024
+RESTORE_MAX = 12 * 1024 * 1024  # base64 of the largest backup (8 MiB)
 BASIC_REMEMBER_S = 300
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 BODY = web.RequestKey("body", dict[str, Any])  # the request's JSON object, checked against its schema
@@ -51,6 +52,7 @@ SESSION = web.RequestKey("session", Session)
 # --- schemas (published in the OpenAPI document and checked on every request) ------------------
 
 PASSWORD: Schema = {"type": "string", "minLength": 8, "maxLength": 1024}
+BACKUP_PASSWORD: Schema = {**PASSWORD, "description": "encrypts the backup; needed to restore it"}
 CONTACT_PROPS: dict[str, Schema] = {
     "name": {"type": "string", "maxLength": 64, "description": "shown on the display"},
     "uri": {
@@ -162,6 +164,8 @@ class Operation:
     result: Schema = field(default_factory=lambda: {"type": "object"})
     public: bool = False  # reachable without logging in
     desktop_only: bool = False
+    max_body: int = MAX_BODY
+    produces: str = "application/json"
 
 
 # --- the application ---------------------------------------------------------------------------
@@ -192,7 +196,8 @@ class WebApp:
         self._static_info: dict[str, Any] | None = None
         self.operations = self._operations()
         self.app = web.Application(
-            middlewares=[self._errors, self._headers, self._auth], client_max_size=MAX_BODY
+            middlewares=[self._errors, self._headers, self._auth],
+            client_max_size=max(op.max_body for op in self.operations),
         )
         for op in self.operations:
             self.app.router.add_route(op.method, op.path, self._wrap(op))
@@ -241,9 +246,24 @@ class WebApp:
                "Accept the new certificate a contact presented (after checking it with them)"),
             op("GET", "/api/v1/calls", self.call_log, "The call log, newest first",
                result={"type": "array", "items": {"type": "object"}}),
-            op("GET", "/api/v1/account/qr.svg", self.qr, "The Jami ID as a QR code (SVG)"),
+            op("GET", "/api/v1/account/qr.svg", self.qr, "The Jami ID as a QR code (SVG)",
+               produces="image/svg+xml", result={"type": "string"}),
             op("GET", "/api/v1/logs", self.get_logs, "Recent log lines",
                result={"type": "array", "items": {"type": "string"}}),
+            op("POST", "/api/v1/system/backup", self.backup,
+               "A backup of the whole phone (configuration, Jami account, pins, call log), encrypted with "
+               "the password given", _object({"password": BACKUP_PASSWORD}),
+               produces="application/octet-stream", result={"type": "string", "format": "binary"}),
+            op("POST", "/api/v1/system/restore", self.restore,
+               "Restore a backup (base64 of the file), then restart",
+               _object({"password": BACKUP_PASSWORD, "data": {"type": "string", "maxLength": RESTORE_MAX}}),
+               max_body=RESTORE_MAX + 4096),
+            op("POST", "/api/v1/system/factory-reset", self.factory_reset,
+               "Erase configuration, account and password, then start as new",
+               _object({"confirm": {"type": "string", "maxLength": 64,
+                                    "description": "the words 'factory reset'"}})),
+            op("POST", "/api/v1/system/restart", self.restart, "Restart the phone's software"),
+            op("POST", "/api/v1/system/reboot", self.reboot, "Reboot the device"),
             op("POST", "/api/v1/sim/hook", self.sim_hook, "Virtual phone: lift or replace the handset",
                _object({"off_hook": {"type": "boolean"}}), desktop_only=True),
             op("POST", "/api/v1/sim/flash", self.sim_flash, "Virtual phone: hook flash", desktop_only=True),
@@ -258,7 +278,7 @@ class WebApp:
             if op.desktop_only and not (await self._info())["simulated"]:
                 raise NotFoundError("the virtual phone exists on the desktop board only")
             if op.body is not None:
-                request[BODY] = await _json_body(request, op.body)
+                request[BODY] = await _json_body(request, op.body, op.max_body)
             return await op.handler(request)
 
         handler.operation = op  # type: ignore[attr-defined]
@@ -497,6 +517,36 @@ class WebApp:
         svg = segno.make(jami["uri"], error="m").svg_inline(scale=4)
         return web.Response(text=svg, content_type="image/svg+xml")
 
+    async def backup(self, request: web.Request) -> web.Response:
+        made = await self.control.backup(request[BODY]["password"])
+        return web.Response(
+            body=base64.b64decode(made["data"]),
+            content_type="application/octet-stream",
+            headers={"Content-Disposition": f'attachment; filename="{made["filename"]}"'},
+        )
+
+    async def restore(self, request: web.Request) -> web.Response:
+        body = request[BODY]
+        return web.json_response(await self.control.restore(body["data"], body["password"]))
+
+    async def factory_reset(self, request: web.Request) -> web.Response:
+        await self.control.factory_reset(request[BODY]["confirm"])
+        # This page's own state goes too: the next visit is a first run again.
+        self.password.clear()
+        self.sessions.drop_all()
+        self._basic_ok = (b"", 0.0)
+        response = web.json_response({"restarting": True})
+        response.del_cookie(COOKIE, path="/")
+        return response
+
+    async def restart(self, request: web.Request) -> web.Response:
+        await self.control.restart()
+        return web.json_response({"restarting": True})
+
+    async def reboot(self, request: web.Request) -> web.Response:
+        await self.control.reboot()
+        return web.json_response({"rebooting": True})
+
     async def get_logs(self, request: web.Request) -> web.Response:
         return web.json_response(await self.control.logs())
 
@@ -515,11 +565,14 @@ class WebApp:
         return self._static_info
 
 
-async def _json_body(request: web.Request, schema: Schema) -> Any:  # noqa: ANN401 - JSON
+async def _json_body(request: web.Request, schema: Schema, limit: int) -> Any:  # noqa: ANN401 - JSON
     if request.content_type != "application/json":
         raise ChangeRejectedError([("body", "must be JSON (Content-Type: application/json)")])
+    raw = await request.content.read(limit + 1)  # each operation's own bound, not the largest one's
+    if len(raw) > limit:
+        raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=len(raw))
     try:
-        body = json.loads(await request.text())
+        body = json.loads(raw.decode(request.charset or "utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise ChangeRejectedError([("body", f"not valid JSON: {exc}")]) from exc
     found = problems(schema, body)
@@ -559,7 +612,7 @@ def openapi_document(operations: list[Operation], *, with_sim: bool) -> dict[str
         responses: dict[str, Any] = {
             str(op.ok): {"description": "done"}
             if op.ok == 204
-            else {"description": "done", "content": {"application/json": {"schema": op.result}}},
+            else {"description": "done", "content": {op.produces: {"schema": op.result}}},
             "400": {"description": "invalid input", "content": {"application/json": {"schema": PROBLEMS}}},
         }
         if not op.public:
@@ -572,8 +625,6 @@ def openapi_document(operations: list[Operation], *, with_sim: bool) -> dict[str
             "operationId": op.method.lower() + re.sub(r"[^a-z0-9]+", "_", op.path.removeprefix("/api/v1")),
             "responses": responses,
         }
-        if op.path.endswith("qr.svg"):
-            entry["responses"][str(op.ok)] = {"description": "done", "content": {"image/svg+xml": {}}}
         if op.body is not None:
             entry["requestBody"] = {"required": True, "content": {"application/json": {"schema": op.body}}}
         params = [part[1:-1] for part in op.path.split("/") if part.startswith("{")]

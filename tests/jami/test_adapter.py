@@ -41,14 +41,18 @@ async def test_account_archive_export_and_import(netns, dht, tmp_path):
 
     archive = tmp_path / "backup.gz"
     async with jami(netns, dht, tmp_path / "a", "Alice") as (a, _):
-        await a.export_archive(archive, "correct horse")
+        await a.export_account(archive, "correct horse")
         original = a.jami_id
+        # A second export with another password: the account's password is changed from the
+        # one the first export set (the adapter keeps it).
+        await a.export_account(tmp_path / "again.gz", "battery staple")
+        assert (tmp_path / "again.gz").stat().st_size > 1000
     assert archive.stat().st_size > 1000
 
     # A new phone (fresh data directory) takes the account from the archive: same Jami ID.
     async with jami(netns, dht, tmp_path / "c", "Carol") as (c, events):
         fresh = c.jami_id
-        await c.import_archive(archive, "correct horse")
+        await c.import_account(archive, "correct horse")
         await events.wait_for(
             lambda e: (
                 isinstance(e, AccountChanged)

@@ -32,6 +32,20 @@ class Clock:
         return self.now
 
 
+class RecordedPower:
+    """The in-process stack has no process to restart: what was asked is recorded. The real one
+    (``appliance.app.ProcessPower``) is exercised by test_system.py on real processes."""
+
+    def __init__(self) -> None:
+        self.requests: list[str] = []
+
+    def restart(self, *, wipe: bool = False) -> None:
+        self.requests.append("wipe" if wipe else "restart")
+
+    def reboot(self) -> None:
+        self.requests.append("reboot")
+
+
 @dataclass
 class Stack:
     url: str
@@ -85,7 +99,8 @@ async def running(
     task = asyncio.get_running_loop().create_task(supervisor.run())
     await supervisor.started()
     sim = SimHandles(fakes.hook, fakes.keypad) if desktop else None
-    control = Control(supervisor, layers, data, sim=sim, version="test")
+    power = RecordedPower()
+    control = Control(supervisor, layers, data, sim=sim, version="test", power=power)
     clock = Clock()
     web = WebApp(control, data, clock=clock)
     if password:

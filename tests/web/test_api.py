@@ -1,6 +1,7 @@
 """The JSON API: first run, sessions, CSRF, the login brake, and what each endpoint does to the phone."""
 
 import asyncio
+import base64
 import json
 import stat
 
@@ -259,8 +260,11 @@ async def test_settings_change_the_running_phone(stack):
 
 
 async def test_secrets_are_never_returned(tmp_path):
-    table = {"sip_accounts": [{"id": "office", "username": "desk", "password": "s3cret-digest", "registrar": "pbx.lan"}],
-             "jami": {"archive_password": "archive-s3cret"}}  # fmt: skip
+    table = {
+        "sip_accounts": [
+            {"id": "office", "username": "desk", "password": "s3cret-digest", "registrar": "pbx.lan"}
+        ]
+    }
     async with running(tmp_path, table=table) as stack, stack.admin() as c:
         for path in ("/api/v1/settings", "/api/v1/status", "/api/v1/openapi.json", "/api/v1/contacts"):
             async with c.get(path) as r:
@@ -472,3 +476,61 @@ async def test_a_new_jami_contact_gets_a_request_with_this_phones_card(stack):
         assert len(telephony.sent_requests) == 2  # SIP contacts get none
         async with c.post(f"/api/v1/contacts/{sip['id']}/request") as r:
             assert r.status == 400
+
+
+async def test_backup_and_restore_through_the_api(stack):
+    power = stack.control.maintenance.power
+    async with stack.admin() as c:
+        async with c.post("/api/v1/contacts", json={"name": "Alice", "uri": JAMI_ID}) as r:
+            assert r.status == 201
+        async with c.post("/api/v1/system/backup", json={"password": "backup secret"}) as r:
+            assert r.status == 200 and r.content_type == "application/octet-stream"
+            assert r.headers["Content-Disposition"].startswith('attachment; filename="jami-phone-desktop-')
+            blob = await r.read()
+        async with c.delete("/api/v1/contacts/" + (await (await c.get("/api/v1/contacts")).json())[0]["id"]):
+            pass
+        data = base64.b64encode(blob).decode()
+        async with c.post("/api/v1/system/restore", json={"password": "wrong password", "data": data}) as r:
+            assert r.status == 400 and power.requests == []
+        async with c.post("/api/v1/system/restore", json={"password": "backup secret", "data": "%%"}) as r:
+            assert r.status == 400
+        async with c.post("/api/v1/system/restore", json={"password": "backup secret", "data": data}) as r:
+            answer = await r.json()
+        assert answer["restarting"] and "account.gz" in answer["restored"] and power.requests == ["restart"]
+        assert "Alice" in (stack.data / "config.toml").read_text()  # written, read at the restart
+
+
+async def test_a_backup_whose_config_does_not_fit_this_board_is_refused_whole(stack):
+    from appliance.runtime import backup
+
+    bad = backup.seal(
+        backup.pack({"manifest.json": b'{"format": 1}', "config.toml": b'[phone]\ncountry = "XX"\n'}),
+        "backup secret",
+    )
+    before = (stack.data / "config.toml").read_bytes() if (stack.data / "config.toml").exists() else None
+    async with stack.admin() as c:
+        body = {"password": "backup secret", "data": base64.b64encode(bad).decode()}
+        async with c.post("/api/v1/system/restore", json=body) as r:
+            assert r.status == 400
+            assert "phone.country" in json.dumps(await r.json())
+    after = (stack.data / "config.toml").read_bytes() if (stack.data / "config.toml").exists() else None
+    assert before == after and stack.control.maintenance.power.requests == []
+
+
+async def test_factory_reset_needs_the_words_and_forgets_the_password(stack):
+    power = stack.control.maintenance.power
+    async with stack.admin() as c:
+        async with c.post("/api/v1/system/factory-reset", json={"confirm": "yes please"}) as r:
+            assert r.status == 400 and power.requests == []
+        async with c.post("/api/v1/system/factory-reset", json={"confirm": "Factory reset"}) as r:
+            assert r.status == 200
+    assert power.requests == ["wipe"]
+    async with stack.session() as c, c.get("/api/v1/setup") as r:
+        assert (await r.json())["password_set"] is False
+
+
+async def test_restart_and_reboot_are_asked_of_the_power(stack):
+    async with stack.admin() as c:
+        assert (await c.post("/api/v1/system/restart")).status == 200
+        assert (await c.post("/api/v1/system/reboot")).status == 200
+    assert stack.control.maintenance.power.requests == ["restart", "reboot"]

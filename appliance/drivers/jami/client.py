@@ -15,6 +15,7 @@ from dbus_fast import BusType, DBusError
 from dbus_fast.aio import MessageBus
 from dbus_fast.introspection import Node
 
+from appliance.config.store import atomic_write
 from appliance.phone.directory import JAMI_ID
 from appliance.phone.events import (
     AccountChanged,
@@ -567,19 +568,20 @@ class JamiTelephony:
         del call  # jamid's playDTMF acts on the current call
         await self._do(self._calls.call_play_dtmf, key)
 
-    async def export_archive(self, path: Path, password: str, current_password: str = "") -> None:
+    async def export_account(self, path: Path, password: str) -> None:
         """Write the Jami account's archive (its keys and contacts), encrypted with ``password``.
 
         jamid encrypts the archive with the account's own password, so that password becomes
-        ``password`` first (``current_password`` is the one the account has: none for a new one).
+        ``password`` first; the one the account has is kept (0600) beside the daemon's data.
         """
-        if password != current_password:
-            await self._ok(
-                self._config.call_change_account_password, self.account_id, current_password, password
-            )
+        kept = self.root / "account-password"
+        current = kept.read_text() if kept.exists() else ""  # a new account has none
+        if password != current:
+            await self._ok(self._config.call_change_account_password, self.account_id, current, password)
+            atomic_write(kept, password.encode())
         await self._ok(self._config.call_export_to_file, self.account_id, str(path), password)
 
-    async def import_archive(self, path: Path, password: str) -> None:
+    async def import_account(self, path: Path, password: str) -> None:
         """Make the account in ``path`` this phone's Jami account (the one it had is removed).
 
         The account is reported like a new one: TRYING, then REGISTERED once announced, or ERROR
@@ -598,6 +600,7 @@ class JamiTelephony:
         tmp = (self.root / "account-id").with_suffix(".tmp")
         tmp.write_text(new + "\n")
         tmp.replace(self.root / "account-id")
+        atomic_write(self.root / "account-password", password.encode())  # the imported one's
         if old:
             await self._do(self._config.call_remove_account, old)
         self._report_account("TRYING")

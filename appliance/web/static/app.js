@@ -410,4 +410,61 @@ $("form-password").addEventListener("submit", async (event) => {
   } catch (e) { handle(e); }
 });
 
+$("form-backup").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const response = await fetch("/api/v1/system/backup", {
+    method: "POST", credentials: "same-origin",
+    headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+    body: JSON.stringify({ password: event.target.password.value }),
+  });
+  if (!response.ok) {
+    const data = await response.json().catch(() => ({}));
+    const error = new Error(data.error || response.statusText);
+    error.status = response.status; error.problems = data.problems || [];
+    handle(error);
+    return;
+  }
+  const name = (response.headers.get("Content-Disposition") || "").match(/filename="([^"]+)"/);
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(await response.blob());
+  link.download = name ? name[1] : "jami-phone.backup";
+  link.click();
+  URL.revokeObjectURL(link.href);
+  event.target.reset();
+  say("Backup downloaded. Keep its password: it cannot be recovered.");
+});
+
+$("form-restore").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = event.target;
+  const bytes = new Uint8Array(await form.file.files[0].arrayBuffer());
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  try {
+    await api("POST", "/system/restore", { password: form.password.value, data: btoa(binary) });
+    form.reset();
+    say("Restored. The phone restarts; this page comes back in a few seconds.");
+  } catch (e) { handle(e); }
+});
+
+$("btn-restart").addEventListener("click", async () => {
+  try { await api("POST", "/system/restart"); say("The phone restarts; this page comes back in a few seconds."); } catch (e) { handle(e); }
+});
+
+$("btn-reboot").addEventListener("click", async () => {
+  if (!confirm("Reboot the device? Calls in progress end.")) return;
+  try { await api("POST", "/system/reboot"); say("Rebooting: this page comes back when the phone has started."); } catch (e) { handle(e); }
+});
+
+$("form-reset").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  if (!confirm("Erase everything on this phone? This cannot be undone.")) return;
+  try {
+    await api("POST", "/system/factory-reset", { confirm: event.target.confirm.value });
+    csrf = null; $("nav").hidden = true; clearInterval(timer);
+    say("Erased. The phone starts as new; set a password again.");
+    setTimeout(() => start().catch(handle), 3000);
+  } catch (e) { handle(e); }
+});
+
 start().catch((e) => say(describe(e), true));

@@ -1,0 +1,150 @@
+"""The System page's tools: backup and restore, factory reset, restart and reboot, firmware hand-off.
+
+The phone's process cannot reboot the machine or start over by itself from inside a request: it
+asks its :class:`Power`, which the application provides (after the answer has gone out, the
+supervisor stops cleanly, then the process starts again, on a device through systemd).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Protocol
+
+from appliance.config.load import ConfigError, Layer, load_layers, read_toml_text
+from appliance.config.store import DATA_FILE, atomic_write
+from appliance.ports import Telephony, TelephonyError
+
+from . import backup as sealed
+
+Table = dict[str, Any]
+CALL_LOG_FILE = "calls.jsonl"
+PINS_FILE = Path("jami") / "pins.json"
+RESET_PHRASE = "factory reset"
+
+
+class Power(Protocol):
+    """What the application does when asked to start over."""
+
+    def restart(self, *, wipe: bool = False) -> None:
+        """Stop the phone and start it again (``wipe``: with the data directory emptied first)."""
+        ...
+
+    def reboot(self) -> None: ...
+
+
+class MaintenanceError(ValueError):
+    """A request the tools refuse: ``field`` and a reason, for a 400 answer."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field, self.reason = field, reason
+
+
+class Maintenance:
+    def __init__(
+        self, data_dir: Path, layers: list[Layer], telephony: Telephony, power: Power | None, version: str
+    ) -> None:
+        self.data_dir = data_dir
+        self.layers = layers  # without the data layer: a restored config is checked against them
+        self.telephony = telephony
+        self.power = power
+        self.version = version
+
+    def _power(self) -> Power:
+        if self.power is None:
+            raise MaintenanceError("power", "this phone cannot restart itself here")
+        return self.power
+
+    async def backup(self, password: str, jami_id: str) -> bytes:
+        _check_password(password)
+        files: dict[str, bytes] = {
+            "manifest.json": json.dumps(
+                {"format": 1, "version": self.version, "created": time.time(), "jami_id": jami_id}
+            ).encode()
+        }
+        for name, path in (
+            ("config.toml", self.data_dir / DATA_FILE),
+            ("pins.json", self.data_dir / PINS_FILE),
+            ("calls.jsonl", self.data_dir / CALL_LOG_FILE),
+        ):
+            if path.exists():
+                files[name] = path.read_bytes()
+        if jami_id:
+            with tempfile.TemporaryDirectory(dir=self.data_dir) as tmp:
+                archive = Path(tmp) / "account.gz"
+                try:
+                    await self.telephony.export_account(archive, password)
+                except TelephonyError as exc:
+                    raise MaintenanceError("account", f"not exported: {exc}") from exc
+                files["account.gz"] = archive.read_bytes()
+        return await asyncio.to_thread(lambda: sealed.seal(sealed.pack(files), password))
+
+    async def restore(self, blob: bytes, password: str) -> Table:
+        """Check the backup whole, take its account, write its files, then restart the phone."""
+        try:
+            files = await asyncio.to_thread(lambda: sealed.unpack(sealed.unseal(blob, password)))
+        except sealed.BackupError as exc:
+            raise MaintenanceError("backup", str(exc)) from exc
+        manifest = _manifest(files["manifest.json"])
+        if "config.toml" in files:
+            self._check_config(files["config.toml"])
+        power = self._power()
+        if "account.gz" in files:
+            with tempfile.TemporaryDirectory(dir=self.data_dir) as tmp:
+                archive = Path(tmp) / "account.gz"
+                archive.write_bytes(files["account.gz"])
+                try:
+                    await self.telephony.import_account(archive, password)
+                except TelephonyError as exc:
+                    raise MaintenanceError("account", f"not imported: {exc}") from exc
+        for name, path in (
+            ("config.toml", self.data_dir / DATA_FILE),
+            ("pins.json", self.data_dir / PINS_FILE),
+            ("calls.jsonl", self.data_dir / CALL_LOG_FILE),
+        ):
+            if name in files:
+                atomic_write(path, files[name])
+        power.restart()
+        return {"restored": sorted(files), "jami_id": manifest.get("jami_id", ""), "restarting": True}
+
+    def _check_config(self, data: bytes) -> None:
+        """The backup's configuration must load here, on this board, before anything is written."""
+        try:
+            table = read_toml_text(data.decode(), "the backup's config.toml")
+            load_layers([*self.layers, Layer("data", table)])
+        except ConfigError as exc:
+            raise MaintenanceError(
+                "backup", "configuration not valid here: " + "; ".join(exc.problems)
+            ) from exc
+        except UnicodeDecodeError as exc:
+            raise MaintenanceError("backup", f"configuration not text: {exc}") from exc
+
+    def factory_reset(self, confirm: str) -> None:
+        if confirm.strip().lower() != RESET_PHRASE:
+            raise MaintenanceError("confirm", f"type {RESET_PHRASE!r} to erase everything")
+        self._power().restart(wipe=True)
+
+    def restart(self) -> None:
+        self._power().restart()
+
+    def reboot(self) -> None:
+        self._power().reboot()
+
+
+def _manifest(data: bytes) -> Table:
+    try:
+        manifest = json.loads(data)
+    except ValueError:
+        manifest = None
+    if not isinstance(manifest, dict) or manifest.get("format") != 1:
+        raise MaintenanceError("backup", "a backup format this firmware does not know")
+    return manifest
+
+
+def _check_password(password: str) -> None:
+    if len(password) < sealed.MIN_PASSWORD:
+        raise MaintenanceError("password", f"at least {sealed.MIN_PASSWORD} characters")
