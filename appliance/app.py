@@ -9,11 +9,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import shutil
 import signal
+import subprocess
 import sys
+import time
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
@@ -447,7 +450,13 @@ async def _serve_web(control: Any, config: Config, state_dir: Path) -> Any:  # n
     from .web.server import WebApp, serve  # noqa: PLC0415 - aiohttp only where the page is served
 
     password_file = Path(config.web.admin_password_file) if config.web.admin_password_file else None
-    webapp = WebApp(control, state_dir, password_file=password_file, secure_cookie=config.web.https)
+    from .web.firmware import FirmwareHandoff  # noqa: PLC0415
+
+    # On the image the updater (appliance-update.path) picks up what the page hands over here.
+    handoff = os.environ.get("APPLIANCE_UPDATE_DIR")
+    firmware = FirmwareHandoff(Path(handoff) if handoff else None)
+    webapp = WebApp(control, state_dir, password_file=password_file, secure_cookie=config.web.https,
+                    firmware=firmware)  # fmt: skip
     context = None
     if config.web.https:
         from .web.tls import ensure_certificate, fingerprint, server_context  # noqa: PLC0415
@@ -571,6 +580,82 @@ def cmd_dht_node(args: argparse.Namespace) -> int:
                  status=data_dir / "jami" / "dhtnode.json")  # fmt: skip
 
 
+def cmd_update(args: argparse.Namespace) -> int:
+    """Signed A/B updates (see appliance/update.py): make keys and bundles on a build machine;
+    verify, apply and commit them on a device (as root, from the update units)."""
+    from . import update  # noqa: PLC0415
+
+    keys_dir = Path(args.keys) if args.keys else update.KEYS_DIR
+    try:
+        match args.update_command:
+            case "keygen":
+                update.generate_key(Path(args.private), Path(args.public))
+            case "bundle":
+                header = update.make_bundle(Path(args.payload), Path(args.out), key=Path(args.key),
+                                            board=args.board, version=args.version)  # fmt: skip
+                print(f"{args.out}: {header.board} {header.version}, {header.payload_size} bytes")
+            case "verify":
+                header = update.verify(Path(args.bundle), update.trusted_keys(keys_dir), args.board)
+                print(f"{args.bundle}: good, {header.board} {header.version}")
+            case "apply":
+                return _apply_handed_over(update, Path(args.bundle), keys_dir, args.board)
+            case "commit":
+                return _commit_when_up(update, args.within)
+    except update.UpdateError as exc:
+        print(f"appliance update: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    return 0
+
+
+def _apply_handed_over(update: Any, handoff: Path, keys_dir: Path, board: str) -> int:  # noqa: ANN401
+    """Apply the bundle the web page left in ``handoff`` (or a bundle file given directly), report
+    in its status.json, clear the hand-off, and reboot into the new slot when it is written."""
+    bundle = handoff / "upload.bundle" if handoff.is_dir() else handoff
+    status = handoff / "status.json" if handoff.is_dir() else None
+    try:
+        device = update.Device.this_one()
+        header = update.apply(bundle, device, update.trusted_keys(keys_dir), board)
+    except (update.UpdateError, OSError, KeyError) as exc:
+        if status is not None:
+            atomic_write(status, json.dumps({"state": "failed", "message": str(exc)}).encode(), mode=0o644)
+        print(f"appliance update: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    finally:
+        if handoff.is_dir():
+            for name in ("upload.bundle", "ready"):
+                (handoff / name).unlink(missing_ok=True)
+    message = f"{header.version} written to slot {device.inactive()}: rebooting into it"
+    print(message)
+    if status is not None:
+        done = {"state": "rebooting", "message": message, "version": header.version}
+        atomic_write(status, json.dumps(done).encode(), mode=0o644)
+        subprocess.run(["/bin/systemctl", "--no-block", "reboot"], check=False)
+    return 0
+
+
+def _commit_when_up(update: Any, within_s: float) -> int:  # noqa: ANN401 - the module
+    """On a slot on trial: once the phone is up (its unit active: it was ready), keep this slot;
+    if it is not up in time, reboot, and the boot after falls back to the slot that worked."""
+    device = update.Device.this_one()
+    state = update.SlotState.read(device.state_path)
+    if state.trying != device.booted:
+        return 0
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        up = subprocess.run(["/bin/systemctl", "is-active", "--quiet", "appliance.service"], check=False)
+        if up.returncode == 0:
+            update.commit(device)
+            print(f"slot {device.booted} works: kept")
+            return 0
+        time.sleep(2)
+    print(
+        f"slot {device.booted} did not bring the phone up in {within_s:.0f} s: back to the other",
+        file=sys.stderr,
+    )
+    subprocess.run(["/bin/systemctl", "reboot"], check=False)
+    return 1
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     code = _serve_until_stopped(_run, args)
     power: ProcessPower | None = getattr(args, "power", None)
@@ -647,6 +732,31 @@ def _common(parser: argparse.ArgumentParser, *, data: bool = True) -> None:
     parser.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a config value")
 
 
+def _update_parser(sub: Any) -> None:  # noqa: ANN401 - argparse's subparsers action
+    upd = sub.add_parser("update", help="signed A/B updates of the system")
+    upd.add_argument("--keys", help=f"trusted public keys (default: {'/usr/share/appliance/update-keys'})")
+    upd_sub = upd.add_subparsers(dest="update_command", required=True)
+    keygen = upd_sub.add_parser("keygen", help="make a signing key pair (keep the private one offline)")
+    keygen.add_argument("private")
+    keygen.add_argument("public")
+    bundle = upd_sub.add_parser("bundle", help="sign a root image into an update bundle")
+    bundle.add_argument("payload", help="the root file system image (squashfs)")
+    bundle.add_argument("out")
+    bundle.add_argument("--key", required=True, help="the private signing key")
+    bundle.add_argument("--board", required=True)
+    bundle.add_argument("--version", required=True)
+    for name, text in (
+        ("verify", "check a bundle for this board"),
+        ("apply", "write a bundle to the other slot"),
+    ):
+        cmd = upd_sub.add_parser(name, help=text)
+        cmd.add_argument("bundle")
+        cmd.add_argument("--board", default=os.environ.get("APPLIANCE_BOARD", "desktop"))
+    commit = upd_sub.add_parser("commit", help="keep the slot on trial once the phone is up, else fall back")
+    commit.add_argument("--within", type=float, default=180.0, help="seconds the phone has to come up")
+    upd.set_defaults(func=cmd_update)
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="appliance", description="Jami phone firmware")
     top.add_argument("--version", action="version", version=f"appliance {__version__}")
@@ -682,6 +792,8 @@ def parser() -> argparse.ArgumentParser:
     node.add_argument("--check", action="store_true", help="exit 0 if the config enables the node, else 1")
     node.add_argument("-v", "--verbose", action="store_true")
     node.set_defaults(func=cmd_dht_node)
+
+    _update_parser(sub)
 
     config = sub.add_parser("config", help="check or show configuration")
     config_sub = config.add_subparsers(dest="config_command", required=True)

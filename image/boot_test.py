@@ -123,6 +123,7 @@ def main() -> int:
         and results["setup"] == 201
         and results["tone_after_lift"] == "dial"
         and results["system"].get("root_read_only") is True  # type: ignore[union-attr]
+        and results["system"].get("slot") == "A"  # type: ignore[union-attr] # chosen by the initramfs
     )
     if not ok:
         print(tail, file=sys.stderr)

@@ -543,4 +543,9 @@ def _system() -> Table:
         facts["load"] = float(Path("/proc/loadavg").read_text().split()[0])
     except (OSError, KeyError, ValueError):
         pass
+    try:  # the system slot the initramfs booted (A/B updates), on the image
+        ab = dict(line.split("=", 1) for line in Path("/run/appliance-ab").read_text().split() if "=" in line)
+        facts["slot"] = {"2": "A", "3": "B"}.get(ab.get("BOOTED", ""), "?")
+    except OSError:
+        pass
     return facts

@@ -25,6 +25,7 @@ from aiohttp import web
 
 from appliance.runtime.control import ChangeRejectedError, ControlAPI, NotFoundError
 from appliance.runtime.control_socket import ControlUnavailableError
+from appliance.update import UpdateError
 
 from .auth import (
     AdminPassword,
@@ -35,6 +36,7 @@ from .auth import (
     check_new_password,
     return_large_buffers_to_the_system,
 )
+from .firmware import FirmwareHandoff, NoUpdaterError
 from .schema import Schema, problems
 
 log = logging.getLogger(__name__)
@@ -166,6 +168,7 @@ class Operation:
     desktop_only: bool = False
     max_body: int = MAX_BODY
     produces: str = "application/json"
+    consumes: str = ""  # a raw body of this type (the handler streams it), instead of JSON
 
 
 # --- the application ---------------------------------------------------------------------------
@@ -181,8 +184,10 @@ class WebApp:
         session_idle_s: float = 30 * 60,
         secure_cookie: bool = False,
         clock: Callable[[], float] = time.monotonic,
+        firmware: FirmwareHandoff | None = None,
     ) -> None:
         self.control = control
+        self.firmware = firmware or FirmwareHandoff(None)
         return_large_buffers_to_the_system()
         self.password = AdminPassword(data_dir / "web" / "admin.scrypt")
         if password_file is not None and self.password.preset_from(password_file):
@@ -262,6 +267,11 @@ class WebApp:
                "Erase configuration, account and password, then start as new",
                _object({"confirm": {"type": "string", "maxLength": 64,
                                     "description": "the words 'factory reset'"}})),
+            op("GET", "/api/v1/system/firmware", self.firmware_status, "Where a firmware update stands"),
+            op("POST", "/api/v1/system/firmware", self.upload_firmware,
+               "Upload a signed update bundle: checked, then written to the other system slot; the "
+               "phone reboots into it and goes back if it does not come up", ok=202,
+               consumes="application/octet-stream"),
             op("POST", "/api/v1/system/restart", self.restart, "Restart the phone's software"),
             op("POST", "/api/v1/system/reboot", self.reboot, "Reboot the device"),
             op("POST", "/api/v1/sim/hook", self.sim_hook, "Virtual phone: lift or replace the handset",
@@ -539,6 +549,22 @@ class WebApp:
         response.del_cookie(COOKIE, path="/")
         return response
 
+    async def firmware_status(self, request: web.Request) -> web.Response:
+        return web.json_response(self.firmware.status())
+
+    async def upload_firmware(self, request: web.Request) -> web.Response:
+        if request.content_type != "application/octet-stream":
+            raise ChangeRejectedError(
+                [("body", "must be the bundle file (Content-Type: application/octet-stream)")]
+            )
+        try:
+            answer = await self.firmware.receive(request, (await self._info())["board"])
+        except NoUpdaterError as exc:
+            return web.json_response({"error": str(exc)}, status=409)
+        except UpdateError as exc:
+            raise ChangeRejectedError([("bundle", str(exc))]) from exc
+        return web.json_response(answer, status=202)
+
     async def restart(self, request: web.Request) -> web.Response:
         await self.control.restart()
         return web.json_response({"restarting": True})
@@ -627,6 +653,9 @@ def openapi_document(operations: list[Operation], *, with_sim: bool) -> dict[str
         }
         if op.body is not None:
             entry["requestBody"] = {"required": True, "content": {"application/json": {"schema": op.body}}}
+        elif op.consumes:
+            raw = {"schema": {"type": "string", "format": "binary"}}
+            entry["requestBody"] = {"required": True, "content": {op.consumes: raw}}
         params = [part[1:-1] for part in op.path.split("/") if part.startswith("{")]
         if params:
             entry["parameters"] = [

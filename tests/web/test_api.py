@@ -534,3 +534,43 @@ async def test_restart_and_reboot_are_asked_of_the_power(stack):
         assert (await c.post("/api/v1/system/restart")).status == 200
         assert (await c.post("/api/v1/system/reboot")).status == 200
     assert stack.control.maintenance.power.requests == ["restart", "reboot"]
+
+
+async def test_firmware_upload_checked_then_handed_to_the_updater(tmp_path):
+    from appliance import update
+    from appliance.web.firmware import FirmwareHandoff
+
+    update.generate_key(tmp_path / "release.key", tmp_path / "keys" / "release.pem")
+    payload = tmp_path / "root.squashfs"
+    payload.write_bytes(b"hsqs" + b"\1" * 300_000)
+    good = tmp_path / "good.bundle"
+    update.make_bundle(payload, good, key=tmp_path / "release.key", board="desktop", version="2.0")
+    other = tmp_path / "other.bundle"
+    update.make_bundle(payload, other, key=tmp_path / "release.key", board="adapter-v1", version="2.0")
+    handoff = tmp_path / "update"
+    async with running(tmp_path / "data") as stack:
+        stack.web.firmware = FirmwareHandoff(handoff, tmp_path / "keys")
+        raw = {"Content-Type": "application/octet-stream"}
+        async with stack.admin() as c:
+            for bad, why in ((other.read_bytes(), "adapter-v1"), (good.read_bytes()[:-7], "cut short"),
+                             (b"hello", "not an update bundle")):  # fmt: skip
+                async with c.post("/api/v1/system/firmware", data=bad, headers=raw) as r:
+                    assert r.status == 400 and why in json.dumps(await r.json())
+                assert not (handoff / "ready").exists() and not list(handoff.glob("*.bundle*"))
+            async with c.post("/api/v1/system/firmware", data=good.read_bytes(), headers=raw) as r:
+                assert r.status == 202 and (await r.json())["version"] == "2.0"
+            assert (handoff / "upload.bundle").read_bytes() == good.read_bytes()
+            assert (handoff / "ready").exists()  # appliance-update.path starts the updater now
+            async with c.get("/api/v1/system/firmware") as r:
+                assert (await r.json())["state"] == "applying"
+            async with c.post("/api/v1/system/firmware", data=good.read_bytes(), headers=raw) as r:
+                assert r.status == 409  # one at a time
+
+
+async def test_the_desktop_board_has_no_slots_to_update(stack):
+    async with stack.admin() as c:
+        async with c.get("/api/v1/system/firmware") as r:
+            assert (await r.json())["state"] == "unavailable"
+        headers = {"Content-Type": "application/octet-stream"}
+        async with c.post("/api/v1/system/firmware", data=b"x", headers=headers) as r:
+            assert r.status == 409

@@ -391,12 +391,16 @@ async function loadSystem() {
   const sys = status.system || {};
   const facts = { "Board": status.board, "Firmware": status.version, "Up for": Math.round(status.uptime_s / 60) + " min",
     "System files": sys.root_read_only ? "read-only (safe from power cuts)" : "writable",
-    "Memory free": sys.memory_available_mb === undefined ? "—" : sys.memory_available_mb + " MB" };
+    "Memory free": sys.memory_available_mb === undefined ? "—" : sys.memory_available_mb + " MB",
+    "System slot": sys.slot || "— (not an SD card image)" };
   for (const [k, v] of Object.entries(facts)) {
     const dt = document.createElement("dt"); dt.textContent = k;
     const dd = document.createElement("dd"); dd.textContent = v;
     dl.append(dt, dd);
   }
+  const firmware = await api("GET", "/system/firmware");
+  $("firmware-status").textContent = firmware.message ? "Update: " + firmware.message : "";
+  $("form-firmware").hidden = firmware.state === "unavailable";
   await loadLogs();
 }
 
@@ -445,6 +449,25 @@ $("form-restore").addEventListener("submit", async (event) => {
     form.reset();
     say("Restored. The phone restarts; this page comes back in a few seconds.");
   } catch (e) { handle(e); }
+});
+
+$("form-firmware").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const file = event.target.file.files[0];
+  say("Uploading " + file.name + " (" + Math.round(file.size / 1048576) + " MB) and checking its signature…");
+  const response = await fetch("/api/v1/system/firmware", {
+    method: "POST", credentials: "same-origin", body: file,
+    headers: { "Content-Type": "application/octet-stream", "X-CSRF-Token": csrf },
+  });
+  const data = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    const error = new Error(data.error || response.statusText);
+    error.status = response.status; error.problems = data.problems || [];
+    handle(error);
+    return;
+  }
+  event.target.reset();
+  say("Version " + data.version + " checked and handed over: the phone installs it and reboots.");
 });
 
 $("btn-restart").addEventListener("click", async () => {

@@ -1,0 +1,117 @@
+"""Signed A/B updates: bundles checked before use, the other slot written, a trial boot that is
+kept once the phone comes up and undone when it does not (the initramfs's own script decides)."""
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from appliance import update
+
+REPO = Path(__file__).parents[2]
+AB_SCRIPT = REPO / "image/rootfs/etc/initramfs-tools/scripts/local-top/appliance-ab"
+
+
+@pytest.fixture
+def keys(tmp_path):
+    update.generate_key(tmp_path / "release.key", tmp_path / "keys" / "release.pem")
+    return tmp_path / "release.key", update.trusted_keys(tmp_path / "keys")
+
+
+@pytest.fixture
+def bundle(tmp_path, keys):
+    payload = tmp_path / "root.squashfs"
+    payload.write_bytes(b"hsqs" + bytes(range(256)) * 5000)  # ~1.3 MB standing in for a root image
+    out = tmp_path / "new.bundle"
+    update.make_bundle(payload, out, key=keys[0], board="deskphone-v1", version="2.0")
+    return out, payload
+
+
+def device(tmp_path, booted=2):
+    boot = tmp_path / "boot"
+    boot.mkdir(exist_ok=True)
+    slots = {n: tmp_path / f"slot{n}" for n in update.SLOTS}
+    for path in slots.values():
+        if not path.exists():
+            path.write_bytes(b"\0" * 16)
+    return update.Device(boot, slots, booted)
+
+
+def boot(dev) -> int:
+    """What the initramfs picks at the next boot (the real script, on the same state file)."""
+    result = subprocess.run(["sh", str(AB_SCRIPT), "decide", str(dev.state_path)], capture_output=True,
+                            text=True, check=True)  # fmt: skip
+    return int(result.stdout.strip())
+
+
+def test_a_good_bundle_verifies_and_names_itself(bundle, keys):
+    header = update.verify(bundle[0], keys[1], "deskphone-v1")
+    assert (header.board, header.version, header.payload_size) == (
+        "deskphone-v1",
+        "2.0",
+        bundle[1].stat().st_size,
+    )
+
+
+@pytest.mark.parametrize(
+    ("spoil", "message"),
+    [
+        (lambda b: b[:-10] + b"x" * 10, "does not match its signed checksum"),
+        (lambda b: b[:-1000], "cut short"),
+        (lambda b: b + b"extra", "longer than its header"),
+        (lambda b: b.replace(b'"2.0"', b'"9.9"', 1), "signature is not from a trusted key"),
+        (lambda b: b"PK\x03\x04" + b[4:], "not an update bundle"),
+    ],
+)
+def test_a_spoiled_bundle_is_refused_and_no_slot_goes_on_trial(tmp_path, bundle, keys, spoil, message):
+    bad = tmp_path / "bad.bundle"
+    bad.write_bytes(spoil(bundle[0].read_bytes()))
+    with pytest.raises(update.UpdateError, match=message):
+        update.verify(bad, keys[1], "deskphone-v1")
+    dev = device(tmp_path)
+    with pytest.raises(update.UpdateError, match=message):
+        update.apply(bad, dev, keys[1], "deskphone-v1")
+    assert update.SlotState.read(dev.state_path).trying is None
+    assert boot(dev) == 2
+
+
+def test_another_key_or_board_is_refused(tmp_path, bundle):
+    update.generate_key(tmp_path / "other.key", tmp_path / "other" / "other.pem")
+    with pytest.raises(update.UpdateError, match="not from a trusted key"):
+        update.verify(bundle[0], update.trusted_keys(tmp_path / "other"), "deskphone-v1")
+    with pytest.raises(update.UpdateError, match="no update key"):
+        update.verify(bundle[0], [], "deskphone-v1")
+
+
+def test_wrong_board(bundle, keys):
+    with pytest.raises(update.UpdateError, match="for board 'deskphone-v1', this phone is 'adapter-v1'"):
+        update.verify(bundle[0], keys[1], "adapter-v1")
+
+
+def test_applied_then_kept_once_the_phone_comes_up(tmp_path, bundle, keys):
+    dev = device(tmp_path, booted=2)
+    update.apply(bundle[0], dev, keys[1], "deskphone-v1")
+    assert dev.slot_path[3].read_bytes() == bundle[1].read_bytes()  # the other slot, never the running one
+    assert dev.slot_path[2].read_bytes() == b"\0" * 16
+    assert boot(dev) == 3  # the trial boot
+    assert update.commit(update.Device(dev.boot_dir, dev.slot_path, booted=3))
+    assert boot(dev) == 3 and boot(dev) == 3  # kept
+    assert update.SlotState.read(dev.state_path).active == 3
+
+
+def test_a_trial_that_never_comes_up_falls_back(tmp_path, bundle, keys):
+    dev = device(tmp_path, booted=2)
+    update.apply(bundle[0], dev, keys[1], "deskphone-v1")
+    assert boot(dev) == 3  # ... and the phone does not come up: no commit
+    assert boot(dev) == 2  # the next boot goes back to what worked
+    state = update.SlotState.read(dev.state_path)
+    assert (state.active, state.trying, state.failed) == (2, None, 3)
+    assert not update.commit(dev)  # nothing on trial any more
+
+
+def test_the_initramfs_survives_a_damaged_state_file(tmp_path):
+    dev = device(tmp_path)
+    marker = tmp_path / "ran"
+    dev.state_path.write_text(f"ACTIVE=7\nTRY=$(touch {marker})\nTRIES=x\n")
+    assert boot(dev) == 2
+    assert not marker.exists()  # read as data, never run
