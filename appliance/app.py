@@ -431,13 +431,17 @@ async def _start_control(
 ) -> tuple[Any, Any]:
     """The runtime's control interface on its socket (for a separate web process), and the web page
     in this process unless ``--no-web``."""
-    from .runtime.control import Control, LogLines, SimHandles  # noqa: PLC0415
+    from .runtime.control import Control, LogLines, Probes, SimHandles  # noqa: PLC0415
     from .runtime.control_socket import ControlServer  # noqa: PLC0415
 
     sim = None
     if isinstance(ports.hook, FakeHookSwitch) and isinstance(ports.keypad, FakeKeypad):
         sim = SimHandles(ports.hook, ports.keypad)
-    control = Control(supervisor, layers, data_dir, sim=sim, version=__version__, power=power)
+    from .drivers.jami.dhtnode import read_status  # noqa: PLC0415
+    from .drivers.network import survey  # noqa: PLC0415
+
+    probes = Probes(network=survey, dht_node=lambda: read_status(data_dir / "jami" / "dhtnode.json"))
+    control = Control(supervisor, layers, data_dir, sim=sim, version=__version__, power=power, probes=probes)
     logging.getLogger().addHandler(LogLines(control.log_lines))
     server = ControlServer(control, Path(args.control) if args.control else data_dir / "control.sock")
     await server.start()

@@ -28,7 +28,7 @@ from appliance.phone.dialplan import DigitMap, DigitMapError
 from appliance.phone.directory import JAMI_ID, normalize_uri
 from appliance.phone.events import ContactsChanged, SettingsChanged
 from appliance.phone.machine import ringer_of, tone_of
-from appliance.phone.model import AccountKind
+from appliance.phone.model import AccountKind, Registration
 from appliance.ports import PeerIdentity, TelephonyError
 
 from .maintenance import CALL_LOG_FILE, Maintenance, MaintenanceError, Power
@@ -45,6 +45,7 @@ AUDIO_EDITABLE = {"handset_volume", "tone_level"}
 HOOK_EDITABLE = {"flash_min_ms", "flash_max_ms", "pulse_dialing", "pulse_min_ms", "pulse_digit_gap_ms"}
 RINGER_EDITABLE = {"volume"}
 CONTACT_FIELDS = ("name", "uri", "speed_dial", "number", "account")
+NETWORK_CACHE_S = 30.0
 SETTLE_S = 0.03  # past the hook debouncer (10 ms) and a queue hop
 
 
@@ -60,11 +61,29 @@ class NotFoundError(LookupError):
     pass
 
 
+def _nothing() -> Table:
+    return {}
+
+
+def _no_node() -> Table | None:
+    return None
+
+
+@dataclass
+class Probes:
+    """Readings the application wires in from drivers (the control interface imports none):
+    the network survey (blocking: run in a thread) and the device's own DHT node's report."""
+
+    network: Callable[[], Table] = _nothing
+    dht_node: Callable[[], Table | None] = _no_node
+
+
 class ControlAPI(Protocol):
     """What a front end may ask of the phone: :class:`Control` in-process, or its socket client."""
 
     async def status(self) -> Table: ...
     async def info(self) -> Table: ...
+    async def network(self) -> Table: ...
     async def contacts(self) -> list[Table]: ...
     async def contact(self, contact_id: str) -> Table: ...
     async def add_contact(self, fields: Table) -> Table: ...
@@ -148,8 +167,10 @@ class Control:
         sim: SimHandles | None = None,
         version: str = "",
         power: Power | None = None,
+        probes: Probes | None = None,
     ) -> None:
         self.supervisor = supervisor
+        self.probes = probes or Probes()
         self.layers = [layer for layer in layers if layer.name != "data"]
         self.data = DataConfig(data_dir)
         self.data_dir = data_dir
@@ -160,6 +181,7 @@ class Control:
         self.calls = CallLog(data_dir / CALL_LOG_FILE)
         self.log_lines: deque[str] = deque(maxlen=500)
         self._lock = asyncio.Lock()
+        self._network: tuple[float, Table] | None = None
         self.maintenance = Maintenance(data_dir, self.layers, supervisor.ports.telephony, power, version)
         supervisor.on_effect(self._on_effect)
 
@@ -171,6 +193,24 @@ class Control:
 
     async def status(self) -> Table:
         return self._status()
+
+    async def network(self) -> Table:
+        """Addresses, the router's UPnP gateway and outside address, a NAT hint, the DHT. UPnP
+        discovery waits ~1.5 s for answers: the survey is kept for 30 s."""
+        now = time.monotonic()
+        if self._network is None or now - self._network[0] > NETWORK_CACHE_S:
+            self._network = (now, await asyncio.to_thread(self.probes.network))
+        return {**self._network[1], "dht": self._dht()}
+
+    def _dht(self) -> Table:
+        jami = next((a for a in self.supervisor.phone.accounts if a.kind is AccountKind.JAMI), None)
+        node = self.probes.dht_node()
+        return {
+            # The adapter reports the Jami account registered only once the device is announced.
+            "announced": bool(jami and jami.registration is Registration.REGISTERED),
+            "bootstrap": self.loaded.config.jami.bootstrap or ["bootstrap.jami.net:4222 (public)"],
+            "own_node": {"port": node["port"], "nodes_known": node["nodes"]} if node else None,
+        }
 
     async def info(self) -> Table:
         """What does not change while the phone runs."""

@@ -24,7 +24,8 @@ from .control import ChangeRejectedError, Control, NotFoundError
 log = logging.getLogger(__name__)
 
 OPS = {
-    "status", "info", "contacts", "contact", "add_contact", "update_contact", "delete_contact", "settings",
+    "status", "info", "network", "contacts", "contact", "add_contact", "update_contact", "delete_contact",
+    "settings",
     "save_settings", "dial_test", "trust_requests", "answer_trust_request", "call_log", "logs", "sim_hook",
     "sim_flash", "sim_keys", "blocked", "unblock", "accept_identity",
     "send_contact_request", "backup", "restore", "factory_reset", "restart", "reboot",

@@ -224,6 +224,8 @@ class WebApp:
             op("PUT", "/api/v1/password", self.change_password, "New admin password (ends other sessions)",
                _object({"old": {"type": "string", "maxLength": 1024}, "new": PASSWORD})),
             op("GET", "/api/v1/status", self.status, "The phone, its accounts, uptime", result=STATUS),
+            op("GET", "/api/v1/network", self.network,
+               "Addresses, the router's UPnP gateway and outside address, a NAT hint, DHT connectivity"),
             op("GET", "/api/v1/contacts", self.list_contacts, "The directory",
                result={"type": "array", "items": CONTACT_OUT}),
             op("POST", "/api/v1/contacts", self.add_contact, "Add a contact", CONTACT_IN, ok=201,
@@ -458,6 +460,9 @@ class WebApp:
 
     async def status(self, request: web.Request) -> web.Response:
         return web.json_response(await self.control.status())
+
+    async def network(self, request: web.Request) -> web.Response:
+        return web.json_response(await self.control.network())
 
     async def list_contacts(self, request: web.Request) -> web.Response:
         return web.json_response(await self.control.contacts())

@@ -108,8 +108,32 @@ $("btn-logout").addEventListener("click", async () => {
 
 // --- routing and refresh ----------------------------------------------------------------------
 
+async function loadStatus() {
+  await refreshStatus();
+  loadNetwork().catch(handle);  // UPnP discovery takes a moment: the rest is shown meanwhile
+}
+
+async function loadNetwork() {
+  const net = await api("GET", "/network");
+  const facts = {
+    "Addresses": Object.entries(net.addresses || {}).map(([k, v]) => v + " (" + k + ")").join(", ") || "none",
+    "Router": net.default_gateway || "none",
+    "UPnP": net.upnp && net.upnp.found ? "yes, outside address " + (net.upnp.external_address || "unknown") : "no UPnP router found",
+    "NAT": net.nat || "—",
+    "Jami network (DHT)": (net.dht.announced ? "this device is announced" : "not announced yet") +
+      (net.dht.own_node ? "; own node on port " + net.dht.own_node.port + ", " + net.dht.own_node.nodes_known + " nodes known" : "; via " + net.dht.bootstrap.join(", ")),
+  };
+  const dl = $("status-network");
+  dl.replaceChildren();
+  for (const [k, v] of Object.entries(facts)) {
+    const dt = document.createElement("dt"); dt.textContent = k;
+    const dd = document.createElement("dd"); dd.textContent = v;
+    dl.append(dt, dd);
+  }
+}
+
 const loaders = {
-  status: refreshStatus, phone: refreshStatus, contacts: loadContacts, requests: loadRequests,
+  status: loadStatus, phone: refreshStatus, contacts: loadContacts, requests: loadRequests,
   settings: loadSettings, calls: loadCalls, system: loadSystem,
 };
 
