@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import secrets
+import tempfile
 import time
 from collections import deque
 from collections.abc import Callable
@@ -31,6 +32,7 @@ from appliance.phone.machine import ringer_of, tone_of
 from appliance.phone.model import AccountKind, Registration
 from appliance.ports import PeerIdentity, TelephonyError
 
+from . import vcard
 from .maintenance import CALL_LOG_FILE, Maintenance, MaintenanceError, Power
 from .supervisor import Supervisor
 
@@ -90,6 +92,14 @@ class ControlAPI(Protocol):
     async def update_contact(self, contact_id: str, fields: Table) -> Table: ...
     async def delete_contact(self, contact_id: str) -> None: ...
     async def send_contact_request(self, contact_id: str) -> None: ...
+    async def export_contacts(self) -> str: ...
+    async def import_contacts(self, vcf: str) -> Table: ...
+    async def sip_accounts(self) -> list[Table]: ...
+    async def add_sip_account(self, fields: Table) -> Table: ...
+    async def update_sip_account(self, account_id: str, fields: Table) -> Table: ...
+    async def delete_sip_account(self, account_id: str) -> None: ...
+    async def export_account(self, password: str) -> Table: ...
+    async def import_account(self, data: str, password: str) -> Table: ...
     async def backup(self, password: str) -> Table: ...
     async def restore(self, data: str, password: str) -> Table: ...
     async def factory_reset(self, confirm: str) -> None: ...
@@ -411,6 +421,91 @@ class Control:
 
         await self._save(delete)
 
+    async def export_contacts(self) -> str:
+        return vcard.export([self._contact(entry) for entry in self._contact_table()])
+
+    async def import_contacts(self, vcf: str) -> Table:
+        """Add the cards' contacts (all or none: the whole directory is validated at once)."""
+        found, skipped = vcard.parse(vcf)
+        known = {normalize_uri(c["uri"]) for c in self._contact_table() if c["uri"]}
+        new = [c for c in found if not c["uri"] or normalize_uri(c["uri"]) not in known]
+        skipped += [f"{c['name']}: already a contact" for c in found if c not in new]
+        entries = [{"id": secrets.token_hex(4), **_contact_fields(c)} for c in new]
+        if entries:
+            await self._save(lambda: {"contacts": [*self._contact_table(), *entries]})
+        return {"added": len(entries), "skipped": skipped}
+
+    # --- SIP accounts: the daemon takes them at its start, so a change asks for a restart -------
+
+    async def sip_accounts(self) -> list[Table]:
+        states = {a.id: a.registration.value for a in self.supervisor.phone.accounts}
+        return [_sip_out(entry, states) for entry in to_table(self.loaded.config)["sip_accounts"]]
+
+    async def add_sip_account(self, fields: Table) -> Table:
+        entry = _sip_fields(fields)
+        if any(a["id"] == entry.get("id") for a in to_table(self.loaded.config)["sip_accounts"]):
+            raise ChangeRejectedError([("id", "an account with this name exists")])
+        await self._save(lambda: {"sip_accounts": [*to_table(self.loaded.config)["sip_accounts"], entry]})
+        return {"account": _sip_out(entry, {}), "restart_required": True}
+
+    async def update_sip_account(self, account_id: str, fields: Table) -> Table:
+        changes = _sip_fields(fields, partial=True)
+        updated: list[Table] = []
+
+        def edit() -> Table:
+            table = to_table(self.loaded.config)["sip_accounts"]
+            for i, entry in enumerate(table):
+                if entry["id"] == account_id:
+                    # An empty password in an edit keeps the one saved (the page never sees it).
+                    keep = {k: v for k, v in changes.items() if not (k == "password" and v == "")}
+                    table[i] = {**entry, **keep}
+                    updated.append(table[i])
+                    return {"sip_accounts": table}
+            raise NotFoundError(account_id)
+
+        await self._save(edit)
+        return {"account": _sip_out(updated[0], {}), "restart_required": True}
+
+    async def delete_sip_account(self, account_id: str) -> None:
+        def delete() -> Table:
+            table = to_table(self.loaded.config)["sip_accounts"]
+            kept = [entry for entry in table if entry["id"] != account_id]
+            if len(kept) == len(table):
+                raise NotFoundError(account_id)
+            return {"sip_accounts": kept}
+
+        await self._save(delete)
+
+    # --- the Jami account's archive ----------------------------------------------------------
+
+    async def export_account(self, password: str) -> Table:
+        """The Jami account (keys, contacts) encrypted with ``password``, as Jami's own archive."""
+        if len(password) < MIN_ARCHIVE_PASSWORD:
+            raise ChangeRejectedError([("password", f"at least {MIN_ARCHIVE_PASSWORD} characters")])
+        with tempfile.TemporaryDirectory(dir=self.data_dir) as tmp:
+            archive = Path(tmp) / "account.gz"
+            try:
+                await self.supervisor.ports.telephony.export_account(archive, password)
+            except TelephonyError as exc:
+                raise ChangeRejectedError([("account", str(exc))]) from exc
+            data = archive.read_bytes()
+        return {"filename": "jami-account.gz", "data": base64.b64encode(data).decode()}
+
+    async def import_account(self, data: str, password: str) -> Table:
+        """This phone takes the account in the archive (its own is removed)."""
+        try:
+            raw = base64.b64decode(data, validate=True)
+        except ValueError:
+            raise ChangeRejectedError([("data", "not base64")]) from None
+        with tempfile.TemporaryDirectory(dir=self.data_dir) as tmp:
+            archive = Path(tmp) / "account.gz"
+            archive.write_bytes(raw)
+            try:
+                await self.supervisor.ports.telephony.import_account(archive, password)
+            except TelephonyError as exc:
+                raise ChangeRejectedError([("archive", str(exc))]) from exc
+        return {"imported": True}
+
     # --- trust requests ----------------------------------------------------------------------
 
     async def trust_requests(self) -> list[Table]:
@@ -552,6 +647,25 @@ def _identity(pinned: PeerIdentity) -> Table:
         "changed": pinned.changed,
         "presented": pinned.seen,
     }
+
+
+SIP_FIELDS = ("id", "username", "password", "registrar", "local_port")
+MIN_ARCHIVE_PASSWORD = 8
+
+
+def _sip_fields(fields: Table, *, partial: bool = False) -> Table:
+    unknown = set(fields) - set(SIP_FIELDS)
+    if unknown:
+        raise ChangeRejectedError([(f"sip_account.{name}", "unknown field") for name in sorted(unknown)])
+    if partial and "id" in fields:
+        raise ChangeRejectedError([("sip_account.id", "an account's name cannot change")])
+    return dict(fields)
+
+
+def _sip_out(entry: Table, states: dict[str, str]) -> Table:
+    """An account as the page sees it: never its password, only whether it has one."""
+    shown = {k: entry.get(k) for k in SIP_FIELDS if k != "password"}
+    return {**shown, "password_set": bool(entry.get("password")), "registration": states.get(entry["id"], "")}
 
 
 def _contact_fields(fields: Table, *, partial: bool = False) -> Table:

@@ -24,11 +24,12 @@ from .control import ChangeRejectedError, Control, NotFoundError
 log = logging.getLogger(__name__)
 
 OPS = {
-    "status", "info", "network", "contacts", "contact", "add_contact", "update_contact", "delete_contact",
-    "settings",
-    "save_settings", "dial_test", "trust_requests", "answer_trust_request", "call_log", "logs", "sim_hook",
-    "sim_flash", "sim_keys", "blocked", "unblock", "accept_identity",
-    "send_contact_request", "backup", "restore", "factory_reset", "restart", "reboot",
+    "status", "info", "network", "contacts", "contact", "add_contact", "update_contact",
+    "delete_contact", "settings", "save_settings", "dial_test", "trust_requests", "answer_trust_request",
+    "call_log", "logs", "sim_hook", "sim_flash", "sim_keys", "blocked", "unblock", "accept_identity",
+    "send_contact_request", "export_contacts", "import_contacts", "sip_accounts", "add_sip_account",
+    "update_sip_account", "delete_sip_account", "export_account", "import_account", "backup", "restore",
+    "factory_reset", "restart", "reboot",
 }  # fmt: skip
 LIMIT = 16 * 1024 * 1024  # one request or answer (a backup, base64, is the largest)
 
@@ -162,6 +163,12 @@ _POSITIONAL = {
     "unblock": ("uri",),
     "send_contact_request": ("contact_id",),
     "backup": ("password",),
+    "import_contacts": ("vcf",),
+    "add_sip_account": ("fields",),
+    "update_sip_account": ("account_id", "fields"),
+    "delete_sip_account": ("account_id",),
+    "export_account": ("password",),
+    "import_account": ("data", "password"),
     "restore": ("data", "password"),
     "factory_reset": ("confirm",),
     "accept_identity": ("uri",),

@@ -45,6 +45,7 @@ STATIC = Path(__file__).parent / "static"
 COOKIE = "session"
 MAX_BODY = 64 * 1024
 RESTORE_MAX = 12 * 1024 * 1024  # base64 of the largest backup (8 MiB)
+VCF_MAX = 1024 * 1024
 BASIC_REMEMBER_S = 300
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 BODY = web.RequestKey("body", dict[str, Any])  # the request's JSON object, checked against its schema
@@ -88,6 +89,30 @@ CONTACT_OUT: Schema = {
     "type": "object",
     "properties": {"id": {"type": "string"}, **CONTACT_PROPS, "identity": IDENTITY},
     "required": ["id", "name", "uri", "speed_dial", "number", "account"],
+}
+SIP_PROPS: Schema = {
+    "username": {"type": "string", "maxLength": 64, "description": "user part of the SIP URI"},
+    "password": {"type": "string", "maxLength": 256, "description": "digest password (never shown again)"},
+    "registrar": {"type": "string", "maxLength": 128, "description": "host[:port]; empty for IP-to-IP"},
+    "local_port": {"type": "integer", "minimum": 1024, "maximum": 65535},
+}
+SIP_IN: Schema = {
+    "type": "object",
+    "properties": {"id": {"type": "string", "minLength": 1, "maxLength": 32}, **SIP_PROPS},
+    "required": ["id", "username"],
+    "additionalProperties": False,
+}
+SIP_PATCH: Schema = {"type": "object", "properties": SIP_PROPS, "additionalProperties": False}
+SIP_OUT: Schema = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string"},
+        "username": {"type": "string"},
+        "registrar": {"type": "string"},
+        "local_port": {"type": "integer"},
+        "password_set": {"type": "boolean"},
+        "registration": {"type": "string"},
+    },
 }
 SETTINGS_IN: Schema = {
     "type": "object",
@@ -230,11 +255,32 @@ class WebApp:
                result={"type": "array", "items": CONTACT_OUT}),
             op("POST", "/api/v1/contacts", self.add_contact, "Add a contact", CONTACT_IN, ok=201,
                 result=CONTACT_OUT),
+            op("GET", "/api/v1/contacts.vcf", self.export_contacts, "The directory as a vCard file",
+               produces="text/vcard", result={"type": "string"}),
+            op("POST", "/api/v1/contacts/import", self.import_contacts,
+               "Add the contacts of a vCard file (Jami, SIP and number entries); known ones are skipped",
+               _object({"vcf": {"type": "string", "maxLength": VCF_MAX}}), max_body=VCF_MAX + 4096),
             op("GET", contact_id, self.get_contact, "One contact", result=CONTACT_OUT),
             op("PUT", contact_id, self.update_contact, "Change a contact", CONTACT_PATCH, result=CONTACT_OUT),
             op("DELETE", contact_id, self.delete_contact, "Delete a contact", ok=204),
             op("POST", contact_id + "/request", self.send_contact_request,
                "Send the contact a request with this phone's vCard (done on add for Jami IDs)"),
+            op("GET", "/api/v1/sip-accounts", self.sip_accounts, "SIP accounts, with their registration",
+               result={"type": "array", "items": SIP_OUT}),
+            op("POST", "/api/v1/sip-accounts", self.add_sip_account, "Add a SIP account (applied at restart)",
+               SIP_IN, ok=201),
+            op("PUT", "/api/v1/sip-accounts/{id}", self.update_sip_account,
+               "Change a SIP account (an empty password keeps the saved one)", SIP_PATCH),
+            op("DELETE", "/api/v1/sip-accounts/{id}", self.delete_sip_account, "Remove a SIP account",
+               ok=204),
+            op("POST", "/api/v1/account/export", self.export_account,
+               "The Jami account's archive (its keys), encrypted with the password given",
+               _object({"password": BACKUP_PASSWORD}), produces="application/octet-stream",
+               result={"type": "string", "format": "binary"}),
+            op("POST", "/api/v1/account/import", self.import_account,
+               "Make the account in an archive (base64) this phone's Jami account",
+               _object({"password": {"type": "string", "maxLength": 1024},
+                        "data": {"type": "string", "maxLength": RESTORE_MAX}}), max_body=RESTORE_MAX + 4096),
             op("GET", "/api/v1/settings", self.get_settings, "The phone's settings"),
             op("PUT", "/api/v1/settings", self.put_settings, "Change settings (all or nothing)", SETTINGS_IN),
             op("POST", "/api/v1/dialplan/test", self.test_dialplan, "What a digit map makes of some keys",
@@ -483,6 +529,40 @@ class WebApp:
     async def send_contact_request(self, request: web.Request) -> web.Response:
         await self.control.send_contact_request(request.match_info["id"])
         return web.json_response({})
+
+    async def export_contacts(self, request: web.Request) -> web.Response:
+        return web.Response(
+            text=await self.control.export_contacts(), content_type="text/vcard",
+            headers={"Content-Disposition": 'attachment; filename="contacts.vcf"'},
+        )  # fmt: skip
+
+    async def import_contacts(self, request: web.Request) -> web.Response:
+        return web.json_response(await self.control.import_contacts(request[BODY]["vcf"]))
+
+    async def sip_accounts(self, request: web.Request) -> web.Response:
+        return web.json_response(await self.control.sip_accounts())
+
+    async def add_sip_account(self, request: web.Request) -> web.Response:
+        return web.json_response(await self.control.add_sip_account(request[BODY]), status=201)
+
+    async def update_sip_account(self, request: web.Request) -> web.Response:
+        answer = await self.control.update_sip_account(request.match_info["id"], request[BODY])
+        return web.json_response(answer)
+
+    async def delete_sip_account(self, request: web.Request) -> web.Response:
+        await self.control.delete_sip_account(request.match_info["id"])
+        return web.Response(status=204)
+
+    async def export_account(self, request: web.Request) -> web.Response:
+        made = await self.control.export_account(request[BODY]["password"])
+        return web.Response(
+            body=base64.b64decode(made["data"]), content_type="application/octet-stream",
+            headers={"Content-Disposition": f'attachment; filename="{made["filename"]}"'},
+        )  # fmt: skip
+
+    async def import_account(self, request: web.Request) -> web.Response:
+        body = request[BODY]
+        return web.json_response(await self.control.import_account(body["data"], body["password"]))
 
     async def get_settings(self, request: web.Request) -> web.Response:
         return web.json_response(await self.control.settings())

@@ -574,3 +574,72 @@ async def test_the_desktop_board_has_no_slots_to_update(stack):
         headers = {"Content-Type": "application/octet-stream"}
         async with c.post("/api/v1/system/firmware", data=b"x", headers=headers) as r:
             assert r.status == 409
+
+
+async def test_contacts_as_vcard_files_both_ways(stack):
+    vcf = (
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Alice\r\nIMPP:jami:"
+        + JAMI_ID
+        + "\r\nX-SPEED-DIAL:2\r\nEND:VCARD\r\n"
+        "BEGIN:VCARD\nVERSION:2.1\nFN:Front\n desk\nTEL;CELL:ring:"
+        + "b"
+        * 40
+        + "\nEND:VCARD\n"  # folded, Jami's own
+        "BEGIN:VCARD\nVERSION:4.0\nFN:Pizza\nTEL;TYPE=voice:5551234\nEND:VCARD\n"
+        "BEGIN:VCARD\nVERSION:4.0\nFN:Office\nIMPP:sip:office@pbx.lan\nEND:VCARD\n"
+        "BEGIN:VCARD\nFN:Nobody\nEMAIL:n@example.org\nEND:VCARD\n"
+    )
+    async with stack.admin() as c:
+        async with c.post("/api/v1/contacts/import", json={"vcf": vcf}) as r:
+            answer = await r.json()
+        assert r.status == 200, answer
+        assert answer["added"] == 3 and [s.split(" (")[0] for s in answer["skipped"]] == ["Pizza", "Nobody"]
+        async with c.post("/api/v1/contacts/import", json={"vcf": vcf}) as r:
+            assert (await r.json())["added"] == 0  # known ones are skipped
+        async with c.get("/api/v1/contacts") as r:
+            contacts = {x["name"]: x for x in await r.json()}
+        assert contacts["Alice"]["uri"] == JAMI_ID and contacts["Alice"]["speed_dial"] == "2"
+        assert contacts["Frontdesk"]["uri"] == "b" * 40
+        assert contacts["Office"]["uri"] == "sip:office@pbx.lan"
+        async with c.get("/api/v1/contacts.vcf") as r:
+            assert r.content_type == "text/vcard"
+            exported = await r.text()
+        assert f"IMPP:jami:{JAMI_ID}" in exported and "X-SPEED-DIAL:2" in exported
+        bad = "BEGIN:VCARD\nFN:Two\nIMPP:jami:" + "c" * 40 + "\nX-SPEED-DIAL:2\nEND:VCARD\n"
+        async with c.post("/api/v1/contacts/import", json={"vcf": bad}) as r:
+            assert r.status == 400  # speed dial 2 is Alice's: the directory stays valid, nothing added
+
+
+async def test_sip_accounts_never_show_their_password(stack):
+    async with stack.admin() as c:
+        body = {"id": "office", "username": "desk", "password": "digest-s3cret", "registrar": "pbx.lan"}
+        async with c.post("/api/v1/sip-accounts", json=body) as r:
+            answer = await r.json()
+        assert r.status == 201 and answer["restart_required"] and answer["account"]["password_set"]
+        async with c.post("/api/v1/sip-accounts", json=body) as r:
+            assert r.status == 400  # the name is taken
+        async with c.put("/api/v1/sip-accounts/office", json={"password": "", "registrar": "pbx2.lan"}) as r:
+            assert r.status == 200
+        async with c.get("/api/v1/sip-accounts") as r:
+            text = await r.text()
+        assert "s3cret" not in text and json.loads(text)[0]["registrar"] == "pbx2.lan"
+        assert "digest-s3cret" in (stack.data / "config.toml").read_text()  # kept (0600 file)
+        async with c.put("/api/v1/sip-accounts/office", json={"local_port": 80}) as r:
+            assert r.status == 400
+        async with c.delete("/api/v1/sip-accounts/office") as r:
+            assert r.status == 204
+        async with c.delete("/api/v1/sip-accounts/office") as r:
+            assert r.status == 404
+
+
+async def test_the_jami_account_archive_out_and_in(stack):
+    async with stack.admin() as c:
+        async with c.post("/api/v1/account/export", json={"password": "archive secret"}) as r:
+            assert r.status == 200
+            archive = await r.read()
+        data = base64.b64encode(archive).decode()
+        async with c.post("/api/v1/account/import", json={"password": "wrong one", "data": data}) as r:
+            assert r.status == 400
+        async with c.post("/api/v1/account/import", json={"password": "archive secret", "data": data}) as r:
+            assert r.status == 200
+    assert stack.fakes.telephony.commands[-1][0] == "import-account"

@@ -137,6 +137,21 @@ async def test_an_installer_sets_up_the_phone_from_the_browser(tmp_path, browser
         await page.get_by_role("link", name="Calls").click()
         await expect(page.locator("#calls")).to_contain_text("Bob")
         await shot(page, "7-calls")
+
+        # A SIP account: saved (its password never comes back), applied at the next start.
+        await page.get_by_role("link", name="Accounts").click()
+        await expect(page.locator("#jami-facts")).to_contain_text("registered")
+        await page.get_by_label("Account name").fill("office")
+        await page.get_by_label("User", exact=True).fill("desk")
+        await page.get_by_label("Password", exact=True).fill("digest-secret")
+        await page.get_by_label("Registrar (empty: calls by IP address)").fill("pbx.lan")
+        await page.get_by_role("button", name="Save account").click()
+        await expect(page.locator("#sip-accounts")).to_contain_text("pbx.lan")
+        await expect(page.locator("#sip-restart")).to_be_visible()
+        await shot(page, "9-accounts")
+        await page.get_by_role("link", name="System").click()
+        await expect(page.locator("#form-backup")).to_be_visible()
+        await shot(page, "10-system")
         assert errors == []
 
 
@@ -148,7 +163,7 @@ async def test_the_page_fits_a_phone_screen(tmp_path, browser):
         await page.goto(stack.url)
         await page.get_by_label("Admin password", exact=True).fill("correct horse battery")
         await page.keyboard.press("Enter")
-        for view in ("status", "phone", "contacts", "requests", "settings", "calls", "system"):
+        for view in ("status", "phone", "accounts", "contacts", "requests", "settings", "calls", "system"):
             await page.goto(f"{stack.url}/#{view}")
             await expect(page.locator(f"#view-{view}")).to_be_visible()
             overflow = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth")

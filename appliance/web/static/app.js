@@ -134,7 +134,7 @@ async function loadNetwork() {
 
 const loaders = {
   status: loadStatus, phone: refreshStatus, contacts: loadContacts, requests: loadRequests,
-  settings: loadSettings, calls: loadCalls, system: loadSystem,
+  settings: loadSettings, calls: loadCalls, system: loadSystem, accounts: loadAccounts,
 };
 
 async function route() {
@@ -295,6 +295,118 @@ $("form-contact").addEventListener("submit", async (event) => {
   } catch (e) { handle(e); }
 });
 
+$("form-vcf").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  try {
+    const result = await api("POST", "/contacts/import", { vcf: await event.target.file.files[0].text() });
+    event.target.reset();
+    say("Added " + result.added + " contact(s)." + (result.skipped.length ? " Skipped: " + result.skipped.join("; ") : ""));
+    await loadContacts();
+  } catch (e) { handle(e); }
+});
+
+// --- accounts -------------------------------------------------------------------------------------
+
+async function download(path, body, fallbackName) {
+  const response = await fetch("/api/v1" + path, {
+    method: "POST", credentials: "same-origin", body: JSON.stringify(body),
+    headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+  });
+  if (!response.ok) {
+    const data = await response.json().catch(() => ({}));
+    const error = new Error(data.error || response.statusText);
+    error.status = response.status; error.problems = data.problems || [];
+    throw error;
+  }
+  const name = (response.headers.get("Content-Disposition") || "").match(/filename="([^"]+)"/);
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(await response.blob());
+  link.download = name ? name[1] : fallbackName;
+  link.click();
+  URL.revokeObjectURL(link.href);
+}
+
+async function base64Of(file) {
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
+}
+
+async function loadAccounts() {
+  status = await api("GET", "/status");
+  const jami = status.accounts.find((a) => a.type === "jami");
+  const dl = $("jami-facts");
+  dl.replaceChildren();
+  const facts = jami ? {
+    "Jami ID": jami.uri || "(being created)", "Registered name": jami.name || "none",
+    "Registration": jami.registration, "This device's certificate": jami.device || "—",
+  } : { "Jami": "turned off in the configuration" };
+  for (const [k, v] of Object.entries(facts)) {
+    const dt = document.createElement("dt"); dt.textContent = k;
+    const dd = document.createElement("dd"); dd.textContent = v; dd.className = k === "Jami ID" ? "mono" : "";
+    dl.append(dt, dd);
+  }
+  const rows = $("sip-accounts");
+  rows.replaceChildren();
+  for (const a of await api("GET", "/sip-accounts")) {
+    const tr = document.createElement("tr");
+    cell(tr, a.id); cell(tr, a.username); cell(tr, a.registrar || "(IP-to-IP)"); cell(tr, a.local_port);
+    cell(tr, a.registration || "not started: restart");
+    cell(tr, "").append(
+      button("Edit", () => {
+        const form = $("form-sip");
+        form.editing.value = a.id; form.id.value = a.id; form.id.readOnly = true;
+        form.username.value = a.username; form.password.value = ""; form.registrar.value = a.registrar || "";
+        form.local_port.value = a.local_port; $("sip-form-title").textContent = "Edit " + a.id; form.username.focus();
+      }),
+      button("Remove", async () => {
+        if (!confirm("Remove the SIP account " + a.id + "?")) return;
+        try { await api("DELETE", "/sip-accounts/" + encodeURIComponent(a.id)); $("sip-restart").hidden = false; await loadAccounts(); }
+        catch (e) { handle(e); }
+      }),
+    );
+    rows.appendChild(tr);
+  }
+}
+
+$("form-sip").addEventListener("reset", () => { $("form-sip").id.readOnly = false; $("sip-form-title").textContent = "Add a SIP account"; });
+
+$("form-sip").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = event.target;
+  const body = { username: form.username.value, password: form.password.value, registrar: form.registrar.value.trim(), local_port: Number(form.local_port.value) };
+  try {
+    if (form.editing.value) await api("PUT", "/sip-accounts/" + encodeURIComponent(form.editing.value), body);
+    else await api("POST", "/sip-accounts", { id: form.id.value.trim(), ...body });
+    form.reset(); form.editing.value = "";
+    $("sip-restart").hidden = false;
+    await loadAccounts();
+  } catch (e) { handle(e); }
+});
+
+$("btn-sip-restart").addEventListener("click", async () => {
+  try { await api("POST", "/system/restart"); $("sip-restart").hidden = true; say("Restarting: the registration shows here in a few seconds."); } catch (e) { handle(e); }
+});
+
+$("form-account-export").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  try { await download("/account/export", { password: event.target.password.value }, "jami-account.gz"); event.target.reset(); say("Account exported."); }
+  catch (e) { handle(e); }
+});
+
+$("form-account-import").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = event.target;
+  if (!confirm("This phone's own Jami account is replaced by the one in the archive. Go on?")) return;
+  try {
+    await api("POST", "/account/import", { password: form.password.value, data: await base64Of(form.file.files[0]) });
+    form.reset();
+    say("Account imported: it registers in a moment.");
+    await loadAccounts();
+  } catch (e) { handle(e); }
+});
+
 // --- trust requests ---------------------------------------------------------------------------
 
 async function loadRequests() {
@@ -440,36 +552,18 @@ $("form-password").addEventListener("submit", async (event) => {
 
 $("form-backup").addEventListener("submit", async (event) => {
   event.preventDefault();
-  const response = await fetch("/api/v1/system/backup", {
-    method: "POST", credentials: "same-origin",
-    headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
-    body: JSON.stringify({ password: event.target.password.value }),
-  });
-  if (!response.ok) {
-    const data = await response.json().catch(() => ({}));
-    const error = new Error(data.error || response.statusText);
-    error.status = response.status; error.problems = data.problems || [];
-    handle(error);
-    return;
-  }
-  const name = (response.headers.get("Content-Disposition") || "").match(/filename="([^"]+)"/);
-  const link = document.createElement("a");
-  link.href = URL.createObjectURL(await response.blob());
-  link.download = name ? name[1] : "jami-phone.backup";
-  link.click();
-  URL.revokeObjectURL(link.href);
-  event.target.reset();
-  say("Backup downloaded. Keep its password: it cannot be recovered.");
+  try {
+    await download("/system/backup", { password: event.target.password.value }, "jami-phone.backup");
+    event.target.reset();
+    say("Backup downloaded. Keep its password: it cannot be recovered.");
+  } catch (e) { handle(e); }
 });
 
 $("form-restore").addEventListener("submit", async (event) => {
   event.preventDefault();
   const form = event.target;
-  const bytes = new Uint8Array(await form.file.files[0].arrayBuffer());
-  let binary = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
   try {
-    await api("POST", "/system/restore", { password: form.password.value, data: btoa(binary) });
+    await api("POST", "/system/restore", { password: form.password.value, data: await base64Of(form.file.files[0]) });
     form.reset();
     say("Restored. The phone restarts; this page comes back in a few seconds.");
   } catch (e) { handle(e); }
