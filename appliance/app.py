@@ -441,6 +441,11 @@ async def _start_control(
     from .drivers.network import survey  # noqa: PLC0415
 
     probes = Probes(network=survey, dht_node=lambda: read_status(data_dir / "jami" / "dhtnode.json"))
+    if config.audio.card:  # a board with a sound card has a handset microphone to measure
+        from .drivers.alsa import capture_device, capture_level  # noqa: PLC0415
+
+        mic = capture_device(config.audio.card, config.audio.capture)
+        probes.mic_level = lambda seconds: capture_level(mic, seconds)
     control = Control(supervisor, layers, data_dir, sim=sim, version=__version__, power=power, probes=probes)
     logging.getLogger().addHandler(LogLines(control.log_lines))
     server = ControlServer(control, Path(args.control) if args.control else data_dir / "control.sock")

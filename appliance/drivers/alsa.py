@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -41,6 +42,27 @@ def open_pcm(factory: PcmFactory, device: str, *, capture: bool, period: int) ->
         periods=4,
         device=device,
     )
+
+
+def capture_level(device: str, seconds: float = 1.0, *, pcm_factory: PcmFactory = alsaaudio.PCM) -> float:
+    """The microphone's level over ``seconds``, in dB below full scale (blocking: a thread's job).
+
+    The handset test on the web page: speak into the handset and see the level move.
+    """
+    pcm = open_pcm(pcm_factory, device, capture=True, period=160)
+    total, count = 0.0, 0
+    try:
+        while count < RATE * seconds:
+            frames, data = pcm.read()
+            if frames <= 0:
+                continue
+            samples = memoryview(data).cast("h")
+            total += sum(x * x for x in samples)
+            count += len(samples)
+    finally:
+        pcm.close()
+    rms = math.sqrt(total / count) / 32768 if count else 0.0
+    return round(20 * math.log10(rms), 1) if rms > 0 else -120.0
 
 
 def card_names() -> list[str]:

@@ -29,6 +29,7 @@ class Tone(Enum):
     CALL_WAITING = "call_waiting"
     HOWLER = "howler"  # receiver off hook too long
     CONFIRM = "confirm"  # a feature code was accepted
+    TEST = "test"  # the handset test: 1004 Hz steady, the telephone test tone
 
 
 class ToneError(ValueError):
@@ -139,6 +140,7 @@ _ROH = "1400+2060+2450+2600/100,0/100"
 def _plan(country: str, description: str, ring: str, **tones: str) -> TonePlan:
     patterns = {Tone(name): TonePattern.parse(text) for name, text in tones.items()}
     patterns.setdefault(Tone.HOWLER, TonePattern.parse(_ROH))
+    patterns.setdefault(Tone.TEST, TonePattern.parse("1004"))
     if Tone.CONFIRM not in patterns:
         dial = patterns[Tone.DIAL].segments[0].freqs
         burst = "+".join(str(f) for f in dial)

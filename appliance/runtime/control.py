@@ -78,6 +78,7 @@ class Probes:
 
     network: Callable[[], Table] = _nothing
     dht_node: Callable[[], Table | None] = _no_node
+    mic_level: Callable[[float], float] | None = None  # dBFS over some seconds; None: no microphone
 
 
 class ControlAPI(Protocol):
@@ -92,6 +93,7 @@ class ControlAPI(Protocol):
     async def update_contact(self, contact_id: str, fields: Table) -> Table: ...
     async def delete_contact(self, contact_id: str) -> None: ...
     async def send_contact_request(self, contact_id: str) -> None: ...
+    async def handset_test(self, tone: bool, listen_s: float) -> Table: ...
     async def export_contacts(self) -> str: ...
     async def import_contacts(self, vcf: str) -> Table: ...
     async def sip_accounts(self) -> list[Table]: ...
@@ -554,6 +556,20 @@ class Control:
             return _identity(await self.supervisor.ports.telephony.accept_identity(uri))
         except TelephonyError as exc:
             raise NotFoundError(str(exc)) from exc
+
+    # --- the handset test ---------------------------------------------------------------------
+
+    async def handset_test(self, tone: bool, listen_s: float) -> Table:
+        """Play the test tone in the handset, and/or measure the microphone for ``listen_s``."""
+        if tone:
+            self.supervisor.play_test_tone()
+        level = None
+        if listen_s > 0 and self.probes.mic_level is not None:
+            try:
+                level = await asyncio.to_thread(self.probes.mic_level, min(listen_s, 5.0))
+            except Exception as exc:
+                raise ChangeRejectedError([("microphone", f"cannot be read: {exc}")]) from exc
+        return {"tone": tone, "microphone": self.probes.mic_level is not None, "level_dbfs": level}
 
     # --- system ----------------------------------------------------------------------------------
 

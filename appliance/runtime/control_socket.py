@@ -29,7 +29,7 @@ OPS = {
     "call_log", "logs", "sim_hook", "sim_flash", "sim_keys", "blocked", "unblock", "accept_identity",
     "send_contact_request", "export_contacts", "import_contacts", "sip_accounts", "add_sip_account",
     "update_sip_account", "delete_sip_account", "export_account", "import_account", "backup", "restore",
-    "factory_reset", "restart", "reboot",
+    "factory_reset", "restart", "reboot", "handset_test",
 }  # fmt: skip
 LIMIT = 16 * 1024 * 1024  # one request or answer (a backup, base64, is the largest)
 
@@ -171,6 +171,7 @@ _POSITIONAL = {
     "import_account": ("data", "password"),
     "restore": ("data", "password"),
     "factory_reset": ("confirm",),
+    "handset_test": ("tone", "listen_s"),
     "accept_identity": ("uri",),
     "sim_hook": ("off_hook",),
     "sim_flash": ("seconds",),

@@ -17,10 +17,10 @@ from typing import Protocol
 
 from appliance.phone import effects as fx
 from appliance.phone.events import CallState, CallStateChanged, Event, HookChanged, KeyPressed, TimerExpired
-from appliance.phone.machine import step
+from appliance.phone.machine import step, tone_of
 from appliance.phone.model import CallStatus, Mode, Phone
 from appliance.phone.screens import ScreenModel, screen
-from appliance.phone.tones import PLANS, TonePlan
+from appliance.phone.tones import PLANS, Tone, TonePlan
 from appliance.ports import Display, HookSwitch, Keypad, Ringer, Telephony, TelephonyError, Tones
 
 from .debounce import HookDebouncer
@@ -198,6 +198,20 @@ class Supervisor:
         self._refresh_display()
         for listener in self._phone_listeners:
             listener(self.phone)
+
+    def play_test_tone(self, seconds: float = 3.0) -> None:
+        """The handset test: the telephone test tone for a while, then what the phone should play."""
+        self.ports.tones.play(Tone.TEST, self.plan.pattern(Tone.TEST))
+        asyncio.get_running_loop().call_later(seconds, self._after_test_tone)
+
+    def _after_test_tone(self) -> None:
+        if self.ports.tones.playing is not Tone.TEST:
+            return  # the phone played something else meanwhile: it stands
+        tone = tone_of(self.phone)
+        if tone is None:
+            self.ports.tones.stop_tone()
+        else:
+            self.ports.tones.play(tone, self.plan.pattern(tone))
 
     def _dispatch(self, effect: fx.Effect, now: float) -> None:
         match effect:

@@ -281,6 +281,10 @@ class WebApp:
                "Make the account in an archive (base64) this phone's Jami account",
                _object({"password": {"type": "string", "maxLength": 1024},
                         "data": {"type": "string", "maxLength": RESTORE_MAX}}), max_body=RESTORE_MAX + 4096),
+            op("POST", "/api/v1/handset/test", self.handset_test,
+               "Handset test: the test tone (1004 Hz, 3 s) in the earpiece, and/or the microphone's level",
+               _object({"tone": {"type": "boolean"},
+                        "listen_s": {"type": "number", "minimum": 0, "maximum": 5}})),
             op("GET", "/api/v1/settings", self.get_settings, "The phone's settings"),
             op("PUT", "/api/v1/settings", self.put_settings, "Change settings (all or nothing)", SETTINGS_IN),
             op("POST", "/api/v1/dialplan/test", self.test_dialplan, "What a digit map makes of some keys",
@@ -563,6 +567,13 @@ class WebApp:
     async def import_account(self, request: web.Request) -> web.Response:
         body = request[BODY]
         return web.json_response(await self.control.import_account(body["data"], body["password"]))
+
+    async def handset_test(self, request: web.Request) -> web.Response:
+        body = request[BODY]
+        answer = await self.control.handset_test(
+            bool(body.get("tone", False)), float(body.get("listen_s", 0))
+        )
+        return web.json_response(answer)
 
     async def get_settings(self, request: web.Request) -> web.Response:
         return web.json_response(await self.control.settings())

@@ -181,3 +181,28 @@ def test_handset_volume_without_a_mixer_scales_the_samples():
     from appliance.drivers.alsa import handset_level
 
     assert handset_level("", "", 50, 0.3) == pytest.approx(0.15)
+
+
+LEVEL = textwrap.dedent(
+    """
+    from appliance.drivers.alsa import capture_level
+    print(capture_level("line_in", 1.0))
+    """
+)
+
+
+def test_the_handset_test_measures_the_microphone_through_alsa(tmp_path):
+    """A sine at half of full scale is -9.0 dBFS (RMS); the web page's handset test reads that."""
+    import numpy as np
+
+    t = np.arange(8000 * 3) / 8000
+    raw = tmp_path / "mic.raw"
+    raw.write_bytes((0.5 * 32767 * np.sin(2 * np.pi * 440 * t)).astype("<i2").tobytes())
+    conf = tmp_path / "asound.conf"
+    conf.write_text(
+        f'pcm.line_in {{ type file slave.pcm "null" file "/dev/null" infile "{raw}" format "raw" }}\n'
+    )
+    env = {**os.environ, "ALSA_CONFIG_PATH": f"/usr/share/alsa/alsa.conf:{conf}"}
+    result = subprocess.run([sys.executable, "-c", LEVEL], capture_output=True, text=True, env=env, timeout=60,
+                            check=True)  # fmt: skip
+    assert abs(float(result.stdout) - (-9.0)) < 0.3, result.stdout

@@ -643,3 +643,17 @@ async def test_the_jami_account_archive_out_and_in(stack):
         async with c.post("/api/v1/account/import", json={"password": "archive secret", "data": data}) as r:
             assert r.status == 200
     assert stack.fakes.telephony.commands[-1][0] == "import-account"
+
+
+async def test_handset_test_tone_then_back_to_dial_tone(stack):
+    from appliance.phone.tones import Tone
+
+    stack.fakes.hook.lift()
+    await asyncio.sleep(0.1)
+    assert stack.fakes.tones.current is Tone.DIAL
+    async with stack.admin() as c, c.post("/api/v1/handset/test", json={"tone": True, "listen_s": 1}) as r:
+        answer = await r.json()
+    assert answer == {"tone": True, "microphone": False, "level_dbfs": None}  # the desktop has no microphone
+    assert stack.fakes.tones.current is Tone.TEST
+    await asyncio.sleep(3.2)
+    assert stack.fakes.tones.current is Tone.DIAL  # the test tone gives way to what the phone plays

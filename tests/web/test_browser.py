@@ -118,7 +118,7 @@ async def test_an_installer_sets_up_the_phone_from_the_browser(tmp_path, browser
         await expect(page.locator("#flash")).to_have_text("Saved.")
         await until(lambda: stack.supervisor.plan.country == "DE")
         await page.get_by_label("Digits", exact=True).fill("5551234")
-        await page.get_by_role("button", name="Test").click()
+        await page.get_by_role("button", name="Test", exact=True).click()
         await expect(page.locator("#dialtest-result")).not_to_be_empty()
         await shot(page, "5-settings")
 

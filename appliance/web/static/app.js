@@ -305,6 +305,20 @@ $("form-vcf").addEventListener("submit", async (event) => {
   } catch (e) { handle(e); }
 });
 
+$("btn-test-tone").addEventListener("click", async () => {
+  try { await api("POST", "/handset/test", { tone: true }); say("Test tone (1004 Hz) in the handset for 3 seconds."); } catch (e) { handle(e); }
+});
+
+$("btn-test-mic").addEventListener("click", async () => {
+  $("mic-level").textContent = "listening…";
+  try {
+    const result = await api("POST", "/handset/test", { listen_s: 3 });
+    if (!result.microphone) { $("mic-level").textContent = "this board has no handset microphone"; return; }
+    $("mic-meter").value = Math.max(-60, result.level_dbfs);
+    $("mic-level").textContent = result.level_dbfs + " dBFS" + (result.level_dbfs < -50 ? " — nothing heard: check the handset cable" : "");
+  } catch (e) { $("mic-level").textContent = ""; handle(e); }
+});
+
 // --- accounts -------------------------------------------------------------------------------------
 
 async function download(path, body, fallbackName) {
