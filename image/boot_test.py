@@ -48,47 +48,71 @@ def call(url: str, method: str = "GET", body: dict | None = None) -> tuple[int, 
         return e.code, json.loads(e.read() or b"null")
 
 
-def boot(base: Path, timeout_s: float = 150.0) -> dict[str, object]:
+def unpack(base: Path, disk: Path) -> None:
+    """The compressed image as an 8 GB card (first boot grows the data partition into it)."""
+    with lzma.open(base.with_name(base.name + ".img.xz")) as src, disk.open("wb") as dst:
+        shutil.copyfileobj(src, dst, 1 << 20)
+    with disk.open("r+b") as f:
+        f.truncate(8 * 1024**3)
+
+
+def start(base: Path, disk: Path, port: int) -> subprocess.Popen[bytes]:
+    """QEMU on ``disk``, the web page forwarded to ``port``. -no-reboot: a reboot ends QEMU, and a
+    test that wants the next boot starts it again, as the power would."""
     sig = base.with_name(base.name + ".disk-signature").read_text().strip()
+    console = base.with_name(base.name + ".console.log")  # kept for a look after a failure
+    cmd = [
+        "qemu-system-aarch64", "-M", "virt", "-cpu", "cortex-a53", "-smp", "2", "-m", "1024",
+        "-kernel", str(base.with_name(base.name + ".vmlinuz")),
+        "-initrd", str(base.with_name(base.name + ".initrd.img")),
+        "-append", f"root=PARTUUID={sig}-02 rootfstype=squashfs ro panic=10 console=ttyAMA0 appliance.board=desktop systemd.journald.forward_to_console=1",
+        "-drive", f"file={disk},if=none,format=raw,id=hd", "-device", "virtio-blk-pci,drive=hd",
+        "-netdev", f"user,id=net,hostfwd=tcp:127.0.0.1:{port}-:80", "-device", "virtio-net-pci,netdev=net,romfile=",
+        "-display", "none", "-monitor", "none", "-serial", f"file:{console}", "-no-reboot",
+    ]  # fmt: skip
+    with console.open("ab") as log:
+        log.write(f"\n===== boot at {time.strftime('%H:%M:%S')} =====\n".encode())
+    return subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def wait_for_page(
+    base: Path, qemu: subprocess.Popen[bytes], url: str, timeout_s: float
+) -> tuple[float, dict]:
+    """Seconds until the web page answers (its service starts once the phone is ready)."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout_s:
+        if qemu.poll() is not None:
+            raise RuntimeError(f"QEMU exited: {qemu.stderr.read().decode() if qemu.stderr else ''}")
+        try:
+            status, setup = call(f"{url}/setup")
+            if status == 200:
+                return time.monotonic() - started, setup
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.5)
+    console = base.with_name(base.name + ".console.log")
+    raise RuntimeError("the web page never answered:\n" + console.read_text(errors="replace")[-4000:])
+
+
+def stop(qemu: subprocess.Popen[bytes]) -> None:
+    qemu.terminate()
+    try:
+        qemu.wait(10)
+    except subprocess.TimeoutExpired:
+        qemu.kill()
+        qemu.wait()
+
+
+def boot(base: Path, timeout_s: float = 150.0) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as tmp:
         disk = Path(tmp) / "disk.img"
-        with lzma.open(base.with_name(base.name + ".img.xz")) as src, disk.open("wb") as dst:
-            shutil.copyfileobj(src, dst, 1 << 20)
-        with disk.open("r+b") as f:  # an 8 GB card: first boot grows the data partition into it
-            f.truncate(8 * 1024**3)
+        unpack(base, disk)
         port = free_port()
-        console = base.with_name(base.name + ".console.log")  # kept for a look after a failure
-        cmd = [
-            "qemu-system-aarch64", "-M", "virt", "-cpu", "cortex-a53", "-smp", "2", "-m", "1024",
-            "-kernel", str(base.with_name(base.name + ".vmlinuz")),
-            "-initrd", str(base.with_name(base.name + ".initrd.img")),
-            "-append", f"root=PARTUUID={sig}-02 rootfstype=squashfs ro console=ttyAMA0 appliance.board=desktop systemd.journald.forward_to_console=1",
-            "-drive", f"file={disk},if=none,format=raw,id=hd", "-device", "virtio-blk-pci,drive=hd",
-            "-netdev", f"user,id=net,hostfwd=tcp:127.0.0.1:{port}-:80", "-device", "virtio-net-pci,netdev=net,romfile=",
-            "-display", "none", "-monitor", "none", "-serial", f"file:{console}", "-no-reboot",
-        ]  # fmt: skip
-        started = time.monotonic()
-        qemu = subprocess.Popen(
-            cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-        )
+        base.with_name(base.name + ".console.log").write_bytes(b"")
+        qemu = start(base, disk, port)
         try:
             url = f"http://127.0.0.1:{port}/api/v1"
-            ready = None
-            while time.monotonic() - started < timeout_s:
-                if qemu.poll() is not None:
-                    raise RuntimeError(f"QEMU exited: {qemu.stderr.read().decode() if qemu.stderr else ''}")
-                try:
-                    status, setup = call(f"{url}/setup")
-                    if status == 200:
-                        ready = time.monotonic() - started
-                        break
-                except (OSError, ValueError):
-                    pass
-                time.sleep(0.5)
-            if ready is None:
-                raise RuntimeError(
-                    "the web page never answered:\n" + console.read_text(errors="replace")[-4000:]
-                )
+            ready, setup = wait_for_page(base, qemu, url, timeout_s)
             results: dict[str, object] = {
                 "web_page_answers_s": round(ready, 1),
                 "first_run": not setup["password_set"],
@@ -98,16 +122,11 @@ def boot(base: Path, timeout_s: float = 150.0) -> dict[str, object]:
             results["system"] = status["system"]
             _, lifted = call(f"{url}/sim/hook", "POST", {"off_hook": True})
             results["tone_after_lift"] = lifted["phone"]["tone"]
-            log = console.read_text(errors="replace")
+            log = base.with_name(base.name + ".console.log").read_text(errors="replace")
             results["console_tail"] = log[-600:]
             return results
         finally:
-            qemu.terminate()
-            try:
-                qemu.wait(10)
-            except subprocess.TimeoutExpired:
-                qemu.kill()
-                qemu.wait()
+            stop(qemu)
 
 
 def main() -> int:
@@ -123,7 +142,7 @@ def main() -> int:
         and results["setup"] == 201
         and results["tone_after_lift"] == "dial"
         and results["system"].get("root_read_only") is True  # type: ignore[union-attr]
-        and results["system"].get("slot") == "A"  # type: ignore[union-attr] # chosen by the initramfs
+        and results["system"].get("slot") == "A"  # type: ignore[attr-defined] # the initramfs chose A
     )
     if not ok:
         print(tail, file=sys.stderr)

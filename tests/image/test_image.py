@@ -39,3 +39,17 @@ def test_the_image_boots_in_qemu_to_a_phone():
     )
     print(result.stdout)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.skipif(not shutil.which("qemu-system-aarch64"), reason="needs qemu-system-arm")
+@pytest.mark.skipif(
+    not (REPO / "build" / "keys" / "update-signing.key").exists(), reason="no build signing key"
+)
+@pytest.mark.timeout(2400)
+def test_a_signed_update_is_kept_and_a_broken_one_falls_back():
+    result = subprocess.run(
+        [sys.executable, str(REPO / "image" / "update_test.py"), str(BASE)], capture_output=True, text=True,
+        cwd=REPO,
+    )  # fmt: skip
+    print(result.stdout)
+    assert result.returncode == 0, result.stdout + result.stderr
