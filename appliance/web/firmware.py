@@ -17,7 +17,6 @@ from typing import Any
 
 from aiohttp import web
 
-from appliance import update
 from appliance.config.store import atomic_write
 
 log = logging.getLogger(__name__)
@@ -26,12 +25,21 @@ MAX_BUNDLE = 1024 * 1024 * 1024
 BUNDLE, READY, STATUS = "upload.bundle", "ready", "status.json"
 
 
+KEYS_DIR = Path("/usr/share/appliance/update-keys")  # as appliance.update.KEYS_DIR
+
+
 class NoUpdaterError(RuntimeError):
     """This board (the desktop one) has no slots to write."""
 
 
+class BundleRefusedError(ValueError):
+    """The upload is not a bundle this phone accepts (signature, board, checksum)."""
+
+
 class FirmwareHandoff:
-    def __init__(self, directory: Path | None, keys_dir: Path = update.KEYS_DIR) -> None:
+    """The bundle checks need cryptography (~7 MB of RSS): imported at the first upload."""
+
+    def __init__(self, directory: Path | None, keys_dir: Path = KEYS_DIR) -> None:
         self.directory = directory
         self.keys_dir = keys_dir
         self._busy = asyncio.Lock()
@@ -56,10 +64,16 @@ class FirmwareHandoff:
         async with self._busy:
             self.directory.mkdir(parents=True, exist_ok=True, mode=0o750)
             part = self.directory / (BUNDLE + ".part")
+            from appliance import update  # noqa: PLC0415
+
             try:
                 await _save(request, part)
                 keys = update.trusted_keys(self.keys_dir)
                 header = await asyncio.to_thread(update.verify, part, keys, board)
+            except update.UpdateError as exc:
+                with contextlib.suppress(FileNotFoundError):
+                    part.unlink()
+                raise BundleRefusedError(str(exc)) from exc
             except BaseException:
                 with contextlib.suppress(FileNotFoundError):
                     part.unlink()
