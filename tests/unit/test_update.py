@@ -39,9 +39,13 @@ def device(tmp_path, booted=2):
 
 def boot(dev) -> int:
     """What the initramfs picks at the next boot (the real script, on the same state file)."""
+    return int(boot_choice(dev).split()[0])
+
+
+def boot_choice(dev) -> str:
     result = subprocess.run(["sh", str(AB_SCRIPT), "decide", str(dev.state_path)], capture_output=True,
                             text=True, check=True)  # fmt: skip
-    return int(result.stdout.strip())
+    return result.stdout.strip()
 
 
 def test_a_good_bundle_verifies_and_names_itself(bundle, keys):
@@ -93,9 +97,9 @@ def test_applied_then_kept_once_the_phone_comes_up(tmp_path, bundle, keys):
     update.apply(bundle[0], dev, keys[1], "deskphone-v1")
     assert dev.slot_path[3].read_bytes() == bundle[1].read_bytes()  # the other slot, never the running one
     assert dev.slot_path[2].read_bytes() == b"\0" * 16
-    assert boot(dev) == 3  # the trial boot
+    assert boot_choice(dev) == "3 trial"  # the trial boot (the commit unit runs only then)
     assert update.commit(update.Device(dev.boot_dir, dev.slot_path, booted=3))
-    assert boot(dev) == 3 and boot(dev) == 3  # kept
+    assert boot_choice(dev) == "3" and boot(dev) == 3  # kept, no longer a trial
     assert update.SlotState.read(dev.state_path).active == 3
 
 
