@@ -37,6 +37,7 @@ MAX_HEADER = 4096
 CHUNK = 1024 * 1024
 SLOTS = (2, 3)  # partition numbers of root A and root B
 STATE_FILE = "appliance-ab.txt"
+TRIAL_MARK = Path("/run/appliance-trial")  # left by the initramfs on a trial boot, until kept
 KEYS_DIR = Path("/usr/share/appliance/update-keys")
 MOUNT = "/bin/mount"
 
@@ -219,6 +220,9 @@ def apply(bundle: Path, device: Device, keys: list[Ed25519PublicKey], board: str
     """Write a checked bundle to the slot not in use and put that slot on trial for the next boot."""
     target = device.inactive()
     path = device.slot_path[target]
+    if SlotState.read(device.state_path).trying == device.booted:
+        # Writing the other slot now would leave nothing known to work to fall back to.
+        raise UpdateError("the running system is itself on trial: try again once it is kept (minutes)")
     with bundle.open("rb") as src:
         header = read_header(src, keys)
         _check_board(header, board)

@@ -56,11 +56,11 @@ def unpack(base: Path, disk: Path) -> None:
         f.truncate(8 * 1024**3)
 
 
-def start(base: Path, disk: Path, port: int) -> subprocess.Popen[bytes]:
+def start(base: Path, disk: Path, port: int, boot: int = 1) -> subprocess.Popen[bytes]:
     """QEMU on ``disk``, the web page forwarded to ``port``. -no-reboot: a reboot ends QEMU, and a
-    test that wants the next boot starts it again, as the power would."""
+    test that wants the next boot starts it again, as the power would (``boot`` numbers its log)."""
     sig = base.with_name(base.name + ".disk-signature").read_text().strip()
-    console = base.with_name(base.name + ".console.log")  # kept for a look after a failure
+    console = console_log(base, boot)  # kept for a look after a failure
     cmd = [
         "qemu-system-aarch64", "-M", "virt", "-cpu", "cortex-a53", "-smp", "2", "-m", "1024",
         "-kernel", str(base.with_name(base.name + ".vmlinuz")),
@@ -70,9 +70,11 @@ def start(base: Path, disk: Path, port: int) -> subprocess.Popen[bytes]:
         "-netdev", f"user,id=net,hostfwd=tcp:127.0.0.1:{port}-:80", "-device", "virtio-net-pci,netdev=net,romfile=",
         "-display", "none", "-monitor", "none", "-serial", f"file:{console}", "-no-reboot",
     ]  # fmt: skip
-    with console.open("ab") as log:
-        log.write(f"\n===== boot at {time.strftime('%H:%M:%S')} =====\n".encode())
     return subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def console_log(base: Path, boot: int = 1) -> Path:
+    return base.with_name(base.name + (".console.log" if boot == 1 else f".console-{boot}.log"))
 
 
 def wait_for_page(
@@ -90,7 +92,7 @@ def wait_for_page(
         except (OSError, ValueError):
             pass
         time.sleep(0.5)
-    console = base.with_name(base.name + ".console.log")
+    console = console_log(base, boot)
     raise RuntimeError("the web page never answered:\n" + console.read_text(errors="replace")[-4000:])
 
 
@@ -108,7 +110,6 @@ def boot(base: Path, timeout_s: float = 150.0) -> dict[str, object]:
         disk = Path(tmp) / "disk.img"
         unpack(base, disk)
         port = free_port()
-        base.with_name(base.name + ".console.log").write_bytes(b"")
         qemu = start(base, disk, port)
         try:
             url = f"http://127.0.0.1:{port}/api/v1"

@@ -54,6 +54,16 @@ def upload(url: str, bundle: Path) -> tuple[int, dict]:
             return e.code, json.loads(e.read() or b"null")
 
 
+def until_kept(url: str, timeout_s: float = 300) -> float:
+    """Seconds until the trial slot is kept (appliance-update-commit.service, once the phone is up)."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout_s:
+        if call(f"{url}/status")[1]["system"].get("slot_on_trial") is False:
+            return time.monotonic() - started
+        time.sleep(2)
+    raise RuntimeError("the updated slot was never kept")
+
+
 def until_exit(qemu: subprocess.Popen[bytes], timeout_s: float) -> float:
     """Seconds until the machine reboots (QEMU ends)."""
     started = time.monotonic()
@@ -82,7 +92,6 @@ def run(base: Path, key: Path) -> dict[str, object]:
         good, broken = bundles(work, Path(tmp), key)
         disk = Path(tmp) / "disk.img"
         unpack(base, disk)
-        base.with_name(base.name + ".console.log").write_bytes(b"")
         port = free_port()
         url = f"http://127.0.0.1:{port}/api/v1"
 
@@ -98,27 +107,29 @@ def run(base: Path, key: Path) -> dict[str, object]:
         finally:
             stop(qemu)
 
-        qemu = start(base, disk, port)  # 3. the trial boot of B
+        qemu = start(base, disk, port, boot=2)  # 3. the trial boot of B
         try:
-            results["trial_web_s"] = round(wait_for_page(base, qemu, url, 240)[0], 1)
+            results["trial_web_s"] = round(wait_for_page(base, qemu, url, 240, boot=2)[0], 1)
             status, answer = call(f"{url}/status")  # the password of step 1: data kept
             results["password_kept"] = status == 200
             results["slot_after_update"] = answer["system"].get("slot") if status == 200 else None
-            time.sleep(10)  # the commit runs once the phone is up
+            results["on_trial_at_first"] = answer["system"].get("slot_on_trial") if status == 200 else None
+            results["upload_while_on_trial"] = upload(url, broken)[0]  # refused: nothing kept yet
+            results["kept_after_s"] = round(until_kept(url), 1)
             results["upload_broken"] = upload(url, broken)  # 4.
             results["broken_trial_s"] = round(until_exit(qemu, 900), 1)
         finally:
             stop(qemu)
 
-        qemu = start(base, disk, port)  # the broken trial: panics, panic=10 reboots
+        qemu = start(base, disk, port, boot=3)  # the broken trial: panics, panic=10 reboots
         try:
             results["broken_boot_ended_s"] = round(until_exit(qemu, 300), 1)
         finally:
             stop(qemu)
 
-        qemu = start(base, disk, port)  # and back to B
+        qemu = start(base, disk, port, boot=4)  # and back to B
         try:
-            wait_for_page(base, qemu, url, 240)
+            wait_for_page(base, qemu, url, 240, boot=4)
             results["slot_after_fallback"] = call(f"{url}/status")[1]["system"].get("slot")
         finally:
             stop(qemu)
@@ -136,6 +147,8 @@ def main() -> int:
         results["slot_first"] == "A"
         and results["slot_after_update"] == "B"
         and results["password_kept"] is True
+        and results["on_trial_at_first"] is True
+        and results["upload_while_on_trial"] == 409
         and results["slot_after_fallback"] == "B"
     )
     return 0 if ok else 1

@@ -716,6 +716,7 @@ def _system() -> Table:
     try:  # the system slot the initramfs booted (A/B updates), on the image
         ab = dict(line.split("=", 1) for line in Path("/run/appliance-ab").read_text().split() if "=" in line)
         facts["slot"] = {"2": "A", "3": "B"}.get(ab.get("BOOTED", ""), "?")
+        facts["slot_on_trial"] = Path("/run/appliance-trial").exists()  # an update not yet kept
     except OSError:
         pass
     return facts

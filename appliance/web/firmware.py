@@ -26,6 +26,7 @@ BUNDLE, READY, STATUS = "upload.bundle", "ready", "status.json"
 
 
 KEYS_DIR = Path("/usr/share/appliance/update-keys")  # as appliance.update.KEYS_DIR
+TRIAL_MARK = Path("/run/appliance-trial")  # as appliance.update.TRIAL_MARK
 
 
 class NoUpdaterError(RuntimeError):
@@ -61,6 +62,8 @@ class FirmwareHandoff:
             raise NoUpdaterError("this board has no update slots (the desktop board)")
         if self._busy.locked() or (self.directory / READY).exists():
             raise web.HTTPConflict(reason="an update is already under way")
+        if TRIAL_MARK.exists():  # noqa: ASYNC240 - one stat on a tmpfs
+            raise web.HTTPConflict(reason="the running system is itself on trial: try again once it is kept")
         async with self._busy:
             self.directory.mkdir(parents=True, exist_ok=True, mode=0o750)
             part = self.directory / (BUNDLE + ".part")

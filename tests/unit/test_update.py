@@ -103,6 +103,18 @@ def test_applied_then_kept_once_the_phone_comes_up(tmp_path, bundle, keys):
     assert update.SlotState.read(dev.state_path).active == 3
 
 
+def test_no_update_while_the_running_system_is_still_on_trial(tmp_path, bundle, keys):
+    dev = device(tmp_path, booted=2)
+    update.apply(bundle[0], dev, keys[1], "deskphone-v1")
+    assert boot(dev) == 3
+    on_trial = update.Device(dev.boot_dir, dev.slot_path, booted=3)
+    with pytest.raises(update.UpdateError, match="itself on trial"):
+        update.apply(bundle[0], on_trial, keys[1], "deskphone-v1")  # slot 2 is all that is known to work
+    assert update.commit(on_trial)
+    update.apply(bundle[0], on_trial, keys[1], "deskphone-v1")  # kept: now slot 2 may be written
+    assert update.SlotState.read(dev.state_path).trying == 2
+
+
 def test_a_trial_that_never_comes_up_falls_back(tmp_path, bundle, keys):
     dev = device(tmp_path, booted=2)
     update.apply(bundle[0], dev, keys[1], "deskphone-v1")

@@ -542,7 +542,7 @@ async function loadSystem() {
   const facts = { "Board": status.board, "Firmware": status.version, "Up for": Math.round(status.uptime_s / 60) + " min",
     "System files": sys.root_read_only ? "read-only (safe from power cuts)" : "writable",
     "Memory free": sys.memory_available_mb === undefined ? "—" : sys.memory_available_mb + " MB",
-    "System slot": sys.slot || "— (not an SD card image)" };
+    "System slot": sys.slot ? sys.slot + (sys.slot_on_trial ? " (updated: on trial until the phone is up)" : "") : "— (not an SD card image)" };
   for (const [k, v] of Object.entries(facts)) {
     const dt = document.createElement("dt"); dt.textContent = k;
     const dd = document.createElement("dd"); dd.textContent = v;
