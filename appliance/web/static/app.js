@@ -474,6 +474,7 @@ async function loadSettings() {
     if (element.type === "checkbox") element.checked = !!value;
     else element.value = value === undefined ? "" : value;
   }
+  $("star-codes").value = Object.entries(settings.star_codes || {}).map(([code, f]) => code + " " + f).join("\n");
   $("settings-problems").replaceChildren();
   $("form-settings").setAttribute("aria-busy", "false");
 }
@@ -488,6 +489,11 @@ $("form-settings").addEventListener("submit", async (event) => {
     if (element.type === "checkbox") value = element.checked;
     else if (element.type === "number") value = Number(element.value);
     (changes[section] = changes[section] || {})[key] = value;
+  }
+  changes.star_codes = {};
+  for (const line of $("star-codes").value.split("\n")) {
+    const [code, feature] = line.trim().split(/\s+/);
+    if (code) changes.star_codes[code] = feature || "";
   }
   const list = $("settings-problems");
   list.replaceChildren();
