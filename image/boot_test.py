@@ -78,7 +78,7 @@ def console_log(base: Path, boot: int = 1) -> Path:
 
 
 def wait_for_page(
-    base: Path, qemu: subprocess.Popen[bytes], url: str, timeout_s: float
+    base: Path, qemu: subprocess.Popen[bytes], url: str, timeout_s: float, boot: int = 1
 ) -> tuple[float, dict]:
     """Seconds until the web page answers (its service starts once the phone is ready)."""
     started = time.monotonic()
