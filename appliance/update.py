@@ -24,13 +24,15 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
-
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from typing import TYPE_CHECKING, BinaryIO
 
 from appliance.config.store import atomic_write
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+# cryptography (~7 MB of RSS) is imported by the functions that sign or verify, so the web page
+# can use this module's names and checks without carrying it from its start.
 
 MAGIC = b"JAMIPHONE-UPDATE-1\n"
 SIGNATURE = 64
@@ -63,6 +65,9 @@ class Header:
 
 
 def generate_key(private: Path, public: Path) -> None:
+    from cryptography.hazmat.primitives import serialization  # noqa: PLC0415
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: PLC0415
+
     key = Ed25519PrivateKey.generate()
     raw = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                             serialization.NoEncryption())  # fmt: skip
@@ -71,10 +76,15 @@ def generate_key(private: Path, public: Path) -> None:
 
 
 def _public_pem(key: Ed25519PublicKey) -> bytes:
+    from cryptography.hazmat.primitives import serialization  # noqa: PLC0415
+
     return key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
 def make_bundle(payload: Path, out: Path, *, key: Path, board: str, version: str) -> Header:
+    from cryptography.hazmat.primitives import serialization  # noqa: PLC0415
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: PLC0415
+
     private = serialization.load_pem_private_key(key.read_bytes(), password=None)
     if not isinstance(private, Ed25519PrivateKey):
         raise UpdateError(f"{key}: not an Ed25519 private key")
@@ -93,6 +103,9 @@ def make_bundle(payload: Path, out: Path, *, key: Path, board: str, version: str
 
 
 def trusted_keys(directory: Path = KEYS_DIR) -> list[Ed25519PublicKey]:
+    from cryptography.hazmat.primitives import serialization  # noqa: PLC0415
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey  # noqa: PLC0415
+
     keys = []
     for path in sorted(directory.glob("*.pem")) if directory.is_dir() else []:
         key = serialization.load_pem_public_key(path.read_bytes())
@@ -111,6 +124,8 @@ def read_header(bundle: BinaryIO, keys: list[Ed25519PublicKey]) -> Header:
     if size > MAX_HEADER:
         raise UpdateError("not an update bundle (header too large)")
     head, signature = bundle.read(size), bundle.read(SIGNATURE)
+    from cryptography.exceptions import InvalidSignature  # noqa: PLC0415
+
     for key in keys:
         try:
             key.verify(signature, MAGIC + head)

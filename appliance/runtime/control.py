@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import json
 import logging
@@ -17,7 +18,7 @@ import secrets
 import tempfile
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -577,10 +578,8 @@ class Control:
         """The whole phone (configuration, Jami account, pins, call log), sealed with ``password``."""
         jami = next((a for a in self.supervisor.phone.accounts if a.kind is AccountKind.JAMI and a.uri), None)
         async with self._lock:  # no save half-way through the copy
-            try:
+            with _as_rejection():
                 blob = await self.maintenance.backup(password, jami.uri if jami else "")
-            except MaintenanceError as exc:
-                raise ChangeRejectedError([(exc.field, exc.reason)]) from exc
         stamp = time.strftime("%Y%m%d-%H%M", time.localtime())
         name = f"jami-phone-{self.loaded.config.board.name}-{stamp}.backup"
         return {"filename": name, "data": base64.b64encode(blob).decode()}
@@ -591,28 +590,20 @@ class Control:
         except ValueError:
             raise ChangeRejectedError([("data", "not base64")]) from None
         async with self._lock:
-            try:
+            with _as_rejection():
                 return await self.maintenance.restore(blob, password)
-            except MaintenanceError as exc:
-                raise ChangeRejectedError([(exc.field, exc.reason)]) from exc
 
     async def factory_reset(self, confirm: str) -> None:
-        try:
+        with _as_rejection():
             self.maintenance.factory_reset(confirm)
-        except MaintenanceError as exc:
-            raise ChangeRejectedError([(exc.field, exc.reason)]) from exc
 
     async def restart(self) -> None:
-        try:
+        with _as_rejection():
             self.maintenance.restart()
-        except MaintenanceError as exc:
-            raise ChangeRejectedError([(exc.field, exc.reason)]) from exc
 
     async def reboot(self) -> None:
-        try:
+        with _as_rejection():
             self.maintenance.reboot()
-        except MaintenanceError as exc:
-            raise ChangeRejectedError([(exc.field, exc.reason)]) from exc
 
     # --- virtual phone (desktop board) --------------------------------------------------------
 
@@ -654,6 +645,15 @@ class LogLines(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         self.lines.append(self.format(record))
+
+
+@contextlib.contextmanager
+def _as_rejection() -> Iterator[None]:
+    """The System tools' refusals, answered like any rejected change (400, field and reason)."""
+    try:
+        yield
+    except MaintenanceError as exc:
+        raise ChangeRejectedError([(exc.field, exc.reason)]) from exc
 
 
 def _identity(pinned: PeerIdentity) -> Table:

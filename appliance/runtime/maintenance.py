@@ -54,6 +54,14 @@ class Maintenance:
         self.power = power
         self.version = version
 
+    def _data_files(self) -> dict[str, Path]:
+        """The backup's members that are files of the data directory, and where they live."""
+        return {
+            "config.toml": self.data_dir / DATA_FILE,
+            "pins.json": self.data_dir / PINS_FILE,
+            "calls.jsonl": self.data_dir / CALL_LOG_FILE,
+        }
+
     def _power(self) -> Power:
         if self.power is None:
             raise MaintenanceError("power", "this phone cannot restart itself here")
@@ -66,11 +74,7 @@ class Maintenance:
                 {"format": 1, "version": self.version, "created": time.time(), "jami_id": jami_id}
             ).encode()
         }
-        for name, path in (
-            ("config.toml", self.data_dir / DATA_FILE),
-            ("pins.json", self.data_dir / PINS_FILE),
-            ("calls.jsonl", self.data_dir / CALL_LOG_FILE),
-        ):
+        for name, path in self._data_files().items():
             if path.exists():
                 files[name] = path.read_bytes()
         if jami_id:
@@ -101,11 +105,7 @@ class Maintenance:
                     await self.telephony.import_account(archive, password)
                 except TelephonyError as exc:
                     raise MaintenanceError("account", f"not imported: {exc}") from exc
-        for name, path in (
-            ("config.toml", self.data_dir / DATA_FILE),
-            ("pins.json", self.data_dir / PINS_FILE),
-            ("calls.jsonl", self.data_dir / CALL_LOG_FILE),
-        ):
+        for name, path in self._data_files().items():
             if name in files:
                 atomic_write(path, files[name])
         power.restart()

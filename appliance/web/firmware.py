@@ -17,6 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
+from appliance import update
 from appliance.config.store import atomic_write
 
 log = logging.getLogger(__name__)
@@ -25,22 +26,12 @@ MAX_BUNDLE = 1024 * 1024 * 1024
 BUNDLE, READY, STATUS = "upload.bundle", "ready", "status.json"
 
 
-KEYS_DIR = Path("/usr/share/appliance/update-keys")  # as appliance.update.KEYS_DIR
-TRIAL_MARK = Path("/run/appliance-trial")  # as appliance.update.TRIAL_MARK
-
-
 class NoUpdaterError(RuntimeError):
     """This board (the desktop one) has no slots to write."""
 
 
-class BundleRefusedError(ValueError):
-    """The upload is not a bundle this phone accepts (signature, board, checksum)."""
-
-
 class FirmwareHandoff:
-    """The bundle checks need cryptography (~7 MB of RSS): imported at the first upload."""
-
-    def __init__(self, directory: Path | None, keys_dir: Path = KEYS_DIR) -> None:
+    def __init__(self, directory: Path | None, keys_dir: Path = update.KEYS_DIR) -> None:
         self.directory = directory
         self.keys_dir = keys_dir
         self._busy = asyncio.Lock()
@@ -62,21 +53,15 @@ class FirmwareHandoff:
             raise NoUpdaterError("this board has no update slots (the desktop board)")
         if self._busy.locked() or (self.directory / READY).exists():
             raise web.HTTPConflict(reason="an update is already under way")
-        if TRIAL_MARK.exists():  # noqa: ASYNC240 - one stat on a tmpfs
+        if update.TRIAL_MARK.exists():
             raise web.HTTPConflict(reason="the running system is itself on trial: try again once it is kept")
         async with self._busy:
             self.directory.mkdir(parents=True, exist_ok=True, mode=0o750)
             part = self.directory / (BUNDLE + ".part")
-            from appliance import update  # noqa: PLC0415
-
             try:
                 await _save(request, part)
                 keys = update.trusted_keys(self.keys_dir)
                 header = await asyncio.to_thread(update.verify, part, keys, board)
-            except update.UpdateError as exc:
-                with contextlib.suppress(FileNotFoundError):
-                    part.unlink()
-                raise BundleRefusedError(str(exc)) from exc
             except BaseException:
                 with contextlib.suppress(FileNotFoundError):
                     part.unlink()

@@ -25,6 +25,7 @@ from aiohttp import web
 
 from appliance.runtime.control import ChangeRejectedError, ControlAPI, NotFoundError
 from appliance.runtime.control_socket import ControlUnavailableError
+from appliance.update import UpdateError
 
 from .auth import (
     AdminPassword,
@@ -35,7 +36,7 @@ from .auth import (
     check_new_password,
     return_large_buffers_to_the_system,
 )
-from .firmware import BundleRefusedError, FirmwareHandoff, NoUpdaterError
+from .firmware import FirmwareHandoff, NoUpdaterError
 from .schema import Schema, problems
 
 log = logging.getLogger(__name__)
@@ -656,7 +657,7 @@ class WebApp:
             answer = await self.firmware.receive(request, (await self._info())["board"])
         except NoUpdaterError as exc:
             return web.json_response({"error": str(exc)}, status=409)
-        except BundleRefusedError as exc:
+        except UpdateError as exc:
             raise ChangeRejectedError([("bundle", str(exc))]) from exc
         return web.json_response(answer, status=202)
 
