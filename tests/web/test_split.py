@@ -33,6 +33,17 @@ def call(url: str, method: str = "GET", body: dict | None = None) -> tuple[int, 
         return e.code, json.loads(e.read() or b"null")
 
 
+def stop_all(procs) -> None:
+    """Stop every process by its PID: SIGTERM, SIGKILL after 10 s (also when the test failed)."""
+    for proc in procs:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def wait_for(predicate, timeout=10.0):
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -80,10 +91,4 @@ def test_web_page_as_its_own_process(tmp_path):
         assert [c["name"] for c in contacts] == ["Bob"]  # saved by the phone, not lost with it
         assert call(f"{url}/contacts/{bob['id']}")[0] == 200
     finally:
-        for proc in procs:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop_all(procs)

@@ -11,7 +11,7 @@ import urllib.error
 import urllib.request
 
 from .conftest import free_port, wait_listening
-from .test_split import BIN, wait_for
+from .test_split import BIN, stop_all, wait_for
 
 JAMI_ID = "0123456789abcdef0123456789abcdef01234567"
 
@@ -102,10 +102,4 @@ def test_backup_factory_reset_restore(tmp_path):
         # The fake core's account came back too (a real daemon's: tests/jami/test_adapter.py).
         wait_for(lambda: page.call("GET", "/status")[1]["accounts"][0]["uri"] == jami_id, 20)
     finally:
-        for proc in procs:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop_all(procs)

@@ -21,6 +21,8 @@ import contextlib
 import logging
 from pathlib import Path
 
+from .daemon import stop_process
+
 log = logging.getLogger(__name__)
 
 _PROTOCOL = "load-module module-native-protocol-unix auth-anonymous=1 socket={socket}\n"
@@ -96,11 +98,4 @@ class PrivatePulseAudio:
         raise RuntimeError(f"PulseAudio did not start (see {self.root / 'pulseaudio.log'})")
 
     async def stop(self) -> None:
-        if self.process is None or self.process.returncode is not None:
-            return
-        self.process.terminate()
-        try:
-            await asyncio.wait_for(self.process.wait(), 5)
-        except TimeoutError:
-            self.process.kill()
-            await self.process.wait()
+        await stop_process(self.process, 5)

@@ -31,6 +31,20 @@ _BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Confi
 """
 
 
+async def stop_process(proc: asyncio.subprocess.Process | None, grace_s: float) -> None:
+    """SIGTERM, then SIGKILL after ``grace_s``; by PID, and quiet if it is already gone."""
+    if proc is None or proc.returncode is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        proc.terminate()
+    try:
+        await asyncio.wait_for(proc.wait(), grace_s)
+    except TimeoutError:
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
+        await proc.wait()
+
+
 class JamiDaemon:
     """jamid and its bus, under ``root`` (the device's data directory for Jami).
 
@@ -101,16 +115,7 @@ class JamiDaemon:
     async def stop(self) -> None:
         """Stop jamid (SIGTERM, then SIGKILL after 5 s) and its bus, by PID."""
         for proc in (self.jamid, self.bus):
-            if proc is None or proc.returncode is not None:
-                continue
-            with contextlib.suppress(ProcessLookupError):
-                proc.terminate()
-            try:
-                await asyncio.wait_for(proc.wait(), 5)
-            except TimeoutError:
-                with contextlib.suppress(ProcessLookupError):
-                    proc.kill()
-                await proc.wait()
+            await stop_process(proc, 5)
         self.jamid = self.bus = None
 
     def pids(self) -> list[int]:

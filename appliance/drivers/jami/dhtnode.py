@@ -22,6 +22,8 @@ from pathlib import Path
 
 from appliance.config.store import atomic_write
 
+from .daemon import stop_process
+
 log = logging.getLogger(__name__)
 
 PUBLIC_BOOTSTRAP = ["bootstrap.jami.net:4222"]
@@ -166,16 +168,7 @@ class DhtNodeProcess:
                 await self._watcher
             self._watcher = None
         proc, self._proc = self._proc, None
-        if proc is None or proc.returncode is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            proc.terminate()
-        try:
-            await asyncio.wait_for(proc.wait(), 8)
-        except TimeoutError:
-            with contextlib.suppress(ProcessLookupError):
-                proc.kill()
-            await proc.wait()
+        await stop_process(proc, 8)  # a connected node takes a moment to leave the DHT
 
     def pids(self) -> list[int]:
         return [self._proc.pid] if self._proc is not None and self._proc.returncode is None else []

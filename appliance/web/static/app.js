@@ -7,6 +7,13 @@ let status = null;
 let timer = null;
 const $ = (id) => document.getElementById(id);
 
+function apiError(response, data) {
+  const error = new Error((data && data.error) || response.statusText);
+  error.status = response.status;
+  error.problems = (data && data.problems) || [];
+  return error;
+}
+
 async function api(method, path, body) {
   const headers = {};
   if (body !== undefined) headers["Content-Type"] = "application/json";
@@ -18,12 +25,7 @@ async function api(method, path, body) {
   const text = await response.text();
   let data = null;
   try { data = text ? JSON.parse(text) : null; } catch (e) { data = text; }
-  if (!response.ok) {
-    const error = new Error((data && data.error) || response.statusText);
-    error.status = response.status;
-    error.problems = (data && data.problems) || [];
-    throw error;
-  }
+  if (!response.ok) throw apiError(response, data);
   return data;
 }
 
@@ -43,6 +45,16 @@ function cell(row, text) {
   td.textContent = text;
   row.appendChild(td);
   return td;
+}
+
+function showFacts(dl, facts, mono = []) {
+  dl.replaceChildren();
+  for (const [k, v] of Object.entries(facts)) {
+    const dt = document.createElement("dt"); dt.textContent = k;
+    const dd = document.createElement("dd"); dd.textContent = v;
+    if (mono.includes(k)) dd.className = "mono";
+    dl.append(dt, dd);
+  }
 }
 
 function button(label, onClick) {
@@ -123,13 +135,7 @@ async function loadNetwork() {
     "Jami network (DHT)": (net.dht.announced ? "this device is announced" : "not announced yet") +
       (net.dht.own_node ? "; own node on port " + net.dht.own_node.port + ", " + net.dht.own_node.nodes_known + " nodes known" : "; via " + net.dht.bootstrap.join(", ")),
   };
-  const dl = $("status-network");
-  dl.replaceChildren();
-  for (const [k, v] of Object.entries(facts)) {
-    const dt = document.createElement("dt"); dt.textContent = k;
-    const dd = document.createElement("dd"); dd.textContent = v;
-    dl.append(dt, dd);
-  }
+  showFacts($("status-network"), facts);
 }
 
 const loaders = {
@@ -176,13 +182,7 @@ async function refreshStatus() {
   };
   const jamiAccount = status.accounts.find((a) => a.type === "jami" && a.device);
   if (jamiAccount) facts["This device's certificate"] = jamiAccount.device.match(/.{1,4}/g).join(" ");
-  const dl = $("status-phone");
-  dl.replaceChildren();
-  for (const [k, v] of Object.entries(facts)) {
-    const dt = document.createElement("dt"); dt.textContent = k;
-    const dd = document.createElement("dd"); dd.textContent = v;
-    dl.append(dt, dd);
-  }
+  showFacts($("status-phone"), facts);
   const rows = $("status-accounts");
   rows.replaceChildren();
   let jami = false;
@@ -326,12 +326,7 @@ async function download(path, body, fallbackName) {
     method: "POST", credentials: "same-origin", body: JSON.stringify(body),
     headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
   });
-  if (!response.ok) {
-    const data = await response.json().catch(() => ({}));
-    const error = new Error(data.error || response.statusText);
-    error.status = response.status; error.problems = data.problems || [];
-    throw error;
-  }
+  if (!response.ok) throw apiError(response, await response.json().catch(() => ({})));
   const name = (response.headers.get("Content-Disposition") || "").match(/filename="([^"]+)"/);
   const link = document.createElement("a");
   link.href = URL.createObjectURL(await response.blob());
@@ -350,17 +345,11 @@ async function base64Of(file) {
 async function loadAccounts() {
   status = await api("GET", "/status");
   const jami = status.accounts.find((a) => a.type === "jami");
-  const dl = $("jami-facts");
-  dl.replaceChildren();
   const facts = jami ? {
     "Jami ID": jami.uri || "(being created)", "Registered name": jami.name || "none",
     "Registration": jami.registration, "This device's certificate": jami.device || "—",
   } : { "Jami": "turned off in the configuration" };
-  for (const [k, v] of Object.entries(facts)) {
-    const dt = document.createElement("dt"); dt.textContent = k;
-    const dd = document.createElement("dd"); dd.textContent = v; dd.className = k === "Jami ID" ? "mono" : "";
-    dl.append(dt, dd);
-  }
+  showFacts($("jami-facts"), facts, ["Jami ID"]);
   const rows = $("sip-accounts");
   rows.replaceChildren();
   for (const a of await api("GET", "/sip-accounts")) {
@@ -542,18 +531,12 @@ async function loadLogs() {
 
 async function loadSystem() {
   status = await api("GET", "/status");
-  const dl = $("system-facts");
-  dl.replaceChildren();
   const sys = status.system || {};
   const facts = { "Board": status.board, "Firmware": status.version, "Up for": Math.round(status.uptime_s / 60) + " min",
     "System files": sys.root_read_only ? "read-only (safe from power cuts)" : "writable",
     "Memory free": sys.memory_available_mb === undefined ? "—" : sys.memory_available_mb + " MB",
     "System slot": sys.slot ? sys.slot + (sys.slot_on_trial ? " (updated: on trial until the phone is up)" : "") : "— (not an SD card image)" };
-  for (const [k, v] of Object.entries(facts)) {
-    const dt = document.createElement("dt"); dt.textContent = k;
-    const dd = document.createElement("dd"); dd.textContent = v;
-    dl.append(dt, dd);
-  }
+  showFacts($("system-facts"), facts);
   const firmware = await api("GET", "/system/firmware");
   $("firmware-status").textContent = firmware.message ? "Update: " + firmware.message : "";
   $("form-firmware").hidden = firmware.state === "unavailable";
@@ -599,9 +582,7 @@ $("form-firmware").addEventListener("submit", async (event) => {
   });
   const data = await response.json().catch(() => ({}));
   if (!response.ok) {
-    const error = new Error(data.error || response.statusText);
-    error.status = response.status; error.problems = data.problems || [];
-    handle(error);
+    handle(apiError(response, data));
     return;
   }
   event.target.reset();
