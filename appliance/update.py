@@ -287,8 +287,24 @@ def _write_boot(device: Device, state: SlotState) -> None:
     subprocess.run([MOUNT, "-o", "remount,rw", str(device.boot_dir)], check=True)  # noqa: S603
     try:
         state.write(device.state_path)
+    except OSError as exc:
+        if exc.errno != errno.EROFS:
+            raise
+        raise UpdateError(
+            f"the boot partition stayed read-only after remount: {_mount_line(device.boot_dir)}"
+        ) from exc
     finally:
         subprocess.run([MOUNT, "-o", "remount,ro", str(device.boot_dir)], check=True)  # noqa: S603
+
+
+def _mount_line(path: Path) -> str:
+    """How ``path`` is mounted as this process sees it (its line in /proc/self/mountinfo)."""
+    try:
+        lines = Path("/proc/self/mountinfo").read_text().splitlines()
+    except OSError as exc:
+        return f"mountinfo unreadable: {exc}"
+    found = [line for line in lines if line.split()[4:5] == [str(path)]]
+    return " | ".join(found) or f"{path} is not a mount point here"
 
 
 def _size_of(path: Path) -> int:

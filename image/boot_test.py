@@ -24,6 +24,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 PASSWORD = "boot test password"
 
@@ -34,7 +35,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def call(url: str, method: str = "GET", body: dict | None = None) -> tuple[int, dict]:
+def call(url: str, method: str = "GET", body: dict[str, Any] | None = None) -> tuple[int, Any]:
     headers = {"Authorization": "Basic " + base64.b64encode(f"admin:{PASSWORD}".encode()).decode()}
     data = None
     if body is not None:
@@ -79,7 +80,7 @@ def console_log(base: Path, boot: int = 1) -> Path:
 
 def wait_for_page(
     base: Path, qemu: subprocess.Popen[bytes], url: str, timeout_s: float, boot: int = 1
-) -> tuple[float, dict]:
+) -> tuple[float, Any]:
     """Seconds until the web page answers (its service starts once the phone is ready)."""
     started = time.monotonic()
     while time.monotonic() - started < timeout_s:
@@ -123,7 +124,8 @@ def boot(base: Path, timeout_s: float = 150.0) -> dict[str, object]:
             results["system"] = status["system"]
             _, lifted = call(f"{url}/sim/hook", "POST", {"off_hook": True})
             results["tone_after_lift"] = lifted["phone"]["tone"]
-            log = base.with_name(base.name + ".console.log").read_text(errors="replace")
+            log = console_log(base).read_text(errors="replace")
+            results["data_grown_at_first_boot"] = "appliance-grow-data: " in log and "grown to the end" in log
             results["console_tail"] = log[-600:]
             return results
         finally:
@@ -138,12 +140,14 @@ def main() -> int:
     results = boot(Path(args.base))
     tail = results.pop("console_tail")
     print(json.dumps(results, indent=2))
+    system: dict[str, Any] = results["system"]  # type: ignore[assignment]
     ok = (
         results["first_run"] is True
         and results["setup"] == 201
         and results["tone_after_lift"] == "dial"
-        and results["system"].get("root_read_only") is True  # type: ignore[union-attr]
-        and results["system"].get("slot") == "A"  # type: ignore[attr-defined] # the initramfs chose A
+        and system.get("root_read_only") is True
+        and system.get("slot") == "A"  # the initramfs chose A
+        and results["data_grown_at_first_boot"] is True
     )
     if not ok:
         print(tail, file=sys.stderr)

