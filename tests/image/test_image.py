@@ -1,6 +1,6 @@
 """The built SD card image: its units verify against its own root, and it boots in QEMU to a phone.
 
-Building takes ~18 minutes on 2 cores (`sudo image/build`), so these tests run on an image that
+Building takes ~13 minutes on 2 cores (`sudo image/build`), so these tests run on an image that
 exists (build/image, or $IMAGE_BASE) and skip otherwise; `IMAGE_BUILD=1 bash .ci/run` builds first.
 """
 
