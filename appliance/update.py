@@ -277,24 +277,27 @@ def _write_boot(device: Device, state: SlotState) -> None:
     """The boot partition is mounted read-only in use: writable only for this one write. (Whether
     it is cannot be asked of access(2): in a unit with ReadWritePaths the mount says writable while
     the file system is not — the QEMU update test caught it. So: try, and remount on EROFS.)"""
-    try:
-        state.write(device.state_path)
-    except OSError as exc:
-        if exc.errno != errno.EROFS:
-            raise
-    else:
+    if _written(device, state):
         return
     subprocess.run([MOUNT, "-o", "remount,rw", str(device.boot_dir)], check=True)  # noqa: S603
     try:
+        if not _written(device, state):
+            raise UpdateError(
+                f"the boot partition stayed read-only after remount: {_mount_line(device.boot_dir)}"
+            )
+    finally:
+        subprocess.run([MOUNT, "-o", "remount,ro", str(device.boot_dir)], check=True)  # noqa: S603
+
+
+def _written(device: Device, state: SlotState) -> bool:
+    """Write the A/B state: False if the boot partition is read-only (EROFS); other errors raise."""
+    try:
         state.write(device.state_path)
     except OSError as exc:
         if exc.errno != errno.EROFS:
             raise
-        raise UpdateError(
-            f"the boot partition stayed read-only after remount: {_mount_line(device.boot_dir)}"
-        ) from exc
-    finally:
-        subprocess.run([MOUNT, "-o", "remount,ro", str(device.boot_dir)], check=True)  # noqa: S603
+        return False
+    return True
 
 
 def _mount_line(path: Path) -> str:

@@ -1,6 +1,7 @@
 """Signed A/B updates: bundles checked before use, the other slot written, a trial boot that is
 kept once the phone comes up and undone when it does not (the initramfs's own script decides)."""
 
+import errno
 import subprocess
 from pathlib import Path
 
@@ -131,3 +132,28 @@ def test_the_initramfs_survives_a_damaged_state_file(tmp_path):
     dev.state_path.write_text(f"ACTIVE=7\nTRY=$(touch {marker})\nTRIES=x\n")
     assert boot(dev) == 2
     assert not marker.exists()  # read as data, never run
+
+
+@pytest.mark.parametrize("read_only_after_remount", [False, True])
+def test_a_read_only_boot_partition_is_remounted_for_the_one_write(
+    tmp_path, monkeypatch, read_only_after_remount
+):
+    dev = device(tmp_path)
+    mounts: list[str] = []
+    real_write = update.SlotState.write
+
+    def write(state, path):
+        if not mounts or mounts[-1] != "remount,rw" or read_only_after_remount:
+            raise OSError(errno.EROFS, "Read-only file system", str(path))
+        real_write(state, path)
+
+    monkeypatch.setattr(update.SlotState, "write", write)
+    monkeypatch.setattr(update.subprocess, "run", lambda cmd, check: mounts.append(cmd[2]))
+    state = update.SlotState(active=2, trying=3, tries=0, failed=None)
+    if read_only_after_remount:
+        with pytest.raises(update.UpdateError, match="stayed read-only after remount"):
+            update._write_boot(dev, state)
+    else:
+        update._write_boot(dev, state)
+        assert update.SlotState.read(dev.state_path).trying == 3
+    assert mounts == ["remount,rw", "remount,ro"]  # read-only again either way
