@@ -27,6 +27,13 @@ from pathlib import Path
 from typing import Any
 
 PASSWORD = "boot test password"
+QEMU = "qemu-system-aarch64"
+
+
+def need_qemu() -> None:
+    """Stop with what to install when QEMU is missing (it is not in .ci/setup's default set)."""
+    if shutil.which(QEMU) is None:
+        sys.exit(f"{QEMU} not found: install Debian's qemu-system-arm (apt-get install qemu-system-arm)")
 
 
 def free_port() -> int:
@@ -63,7 +70,7 @@ def start(base: Path, disk: Path, port: int, boot: int = 1) -> subprocess.Popen[
     sig = base.with_name(base.name + ".disk-signature").read_text().strip()
     console = console_log(base, boot)  # kept for a look after a failure
     cmd = [
-        "qemu-system-aarch64", "-M", "virt", "-cpu", "cortex-a53", "-smp", "2", "-m", "1024",
+        QEMU, "-M", "virt", "-cpu", "cortex-a53", "-smp", "2", "-m", "1024",
         "-kernel", str(base.with_name(base.name + ".vmlinuz")),
         "-initrd", str(base.with_name(base.name + ".initrd.img")),
         "-append", f"root=PARTUUID={sig}-02 rootfstype=squashfs ro panic=10 console=ttyAMA0 appliance.board=desktop systemd.journald.forward_to_console=1",
@@ -137,6 +144,7 @@ def main() -> int:
     parser.add_argument("base", nargs="?", default="build/image/appliance-deskphone-v1",
                         help="the built image's path without .img.xz")  # fmt: skip
     args = parser.parse_args()
+    need_qemu()
     results = boot(Path(args.base))
     tail = results.pop("console_tail")
     print(json.dumps(results, indent=2))

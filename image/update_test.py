@@ -34,7 +34,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parents[1]))
 
-from boot_test import PASSWORD, call, console_log, free_port, start, stop, unpack, wait_for_page
+from boot_test import PASSWORD, call, console_log, free_port, need_qemu, start, stop, unpack, wait_for_page
 
 from appliance.update import make_bundle
 
@@ -142,6 +142,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("base", nargs="?", default="build/image/appliance-deskphone-v1")
     args = parser.parse_args()
+    need_qemu()
     key = Path(os.environ.get("UPDATE_KEY", "build/keys/update-signing.key"))
     results = run(Path(args.base), key)
     print(json.dumps(results, indent=2))

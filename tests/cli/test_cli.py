@@ -11,6 +11,8 @@ import pytest
 
 import appliance
 
+from ..net import free_port
+
 BIN = Path(sys.executable).with_name("appliance")
 
 
@@ -176,22 +178,28 @@ def test_bad_script_lines_name_the_line(script, message):
 
 def test_run_desktop_console_drives_the_phone(tmp_path):
     """The real-time appliance on the desktop board, driven from its console like a person would."""
-    proc = subprocess.Popen(
-        [str(BIN), "run", "--board", "desktop", "--data", str(tmp_path), "--console", "--set",
-         'contacts=[{name="Alice", uri="aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", speed_dial="2"}]'],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        time.sleep(1.5)
-        for line in ("lift", "press *78", "hang", "quit"):
-            proc.stdin.write(line + "\n")
-            proc.stdin.flush()
-            time.sleep(1.2 if line == "hang" else 0.4)
-        out, err = proc.communicate(timeout=20)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
+    command = [
+        str(BIN), "run", "--board", "desktop", "--data", str(tmp_path), "--console",
+        "--listen", f"127.0.0.1:{free_port()}",  # never the default 8080: a running phone may hold it
+        "--set", 'contacts=[{name="Alice", uri="aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", speed_dial="2"}]',
+    ]  # fmt: skip
+    # The with-block closes the pipes whatever happens, so nothing leaks into the next test.
+    with subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True) as proc:  # fmt: skip
+        try:
+            seen = ""
+            while not seen.startswith("Desktop phone."):  # the console speaks once the phone is up
+                seen = proc.stdout.readline()
+                assert seen, "the phone exited before its console was up: " + proc.stderr.read()
+            for line in ("lift", "press *78", "hang", "quit"):
+                proc.stdin.write(line + "\n")
+                proc.stdin.flush()
+                time.sleep(1.2 if line == "hang" else 0.4)
+            out, err = proc.communicate(timeout=20)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
     assert proc.returncode == 0, err
     assert "[tone] dial" in out
     assert "[tone] confirm" in out

@@ -17,7 +17,7 @@ SECTOR = 512
 
 pytestmark = [
     pytest.mark.skipif(os.geteuid() != 0, reason="loop devices need root"),
-    pytest.mark.skipif(not shutil.which("partx"), reason="needs util-linux's partx"),
+    pytest.mark.skipif(not all(shutil.which(t) for t in ("partx", "sfdisk", "mkfs.ext4")), reason="needs util-linux and fdisk (bash .ci/setup --dev)"),
 ]
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,8 @@ from appliance.runtime.control import Control, SimHandles
 from appliance.runtime.supervisor import Supervisor
 from appliance.sim import Fakes, make_fakes
 from appliance.web.server import WebApp, serve
+
+from ..net import free_port
 
 PASSWORD = "correct horse battery"
 
@@ -63,27 +64,6 @@ class Stack:
     def admin(self) -> aiohttp.ClientSession:
         return self.session(basic=("admin", PASSWORD))
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_listening(port: int, proc=None, timeout: float = 10.0) -> None:
-    """Until something accepts on ``port``; fails early if ``proc`` (the server) has exited."""
-    import time
-
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
-        except OSError:
-            assert proc is None or proc.poll() is None, f"the server exited with {proc.returncode}"
-            assert time.monotonic() < deadline, f"nothing listens on {port}"
-            time.sleep(0.05)
-        else:
-            return
 
 
 @contextlib.asynccontextmanager

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from appliance.config.load import Layer, load_layers, read_toml
 
-from .conftest import free_port, wait_listening
+from ..net import free_port, wait_listening
 
 BIN = Path(sys.executable).with_name("appliance")
 PASSWORD = "pull the plug"
