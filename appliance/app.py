@@ -37,7 +37,8 @@ from .config.load import (
     to_table,
 )
 from .config.schema import Config
-from .config.store import DataConfig, atomic_write
+from .config.store import DataConfig
+from .durable import atomic_write
 from .fakes.display import FakeDisplay
 from .fakes.hook import FakeHookSwitch
 from .fakes.keypad import FakeKeypad

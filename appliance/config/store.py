@@ -2,47 +2,17 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
 
 import tomli_w
 
+from appliance.durable import atomic_write
+
 from .load import ConfigError, Table, merge, read_toml
 
 DATA_FILE = "config.toml"
-
-
-def atomic_write(path: Path, data: bytes, mode: int = 0o600) -> None:
-    """Write ``data`` to ``path`` via a temporary file, fsync, rename, fsync of the directory.
-
-    rename(2) within one file system is atomic, so readers (and the next boot) see either the old
-    file or the new one; the fsyncs order the data before the rename on journaled file systems.
-    """
-    directory = path.parent
-    directory.mkdir(parents=True, exist_ok=True)
-    for stale in directory.glob(f".{path.name}.*.tmp"):  # left by a write cut short by a power loss
-        with contextlib.suppress(FileNotFoundError):
-            stale.unlink()
-    tmp = directory / f".{path.name}.{os.getpid()}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)  # noqa: PTH105 - the atomic rename(2), spelled as such
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        raise
-    dir_fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
 
 
 class DataConfig:

@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from appliance.config.load import ConfigError, Layer, Loaded, contacts_of, load_layers, settings_of, to_table
-from appliance.config.store import DataConfig, atomic_write
+from appliance.config.store import DataConfig
+from appliance.durable import atomic_write
 from appliance.phone import effects as fx
 from appliance.phone.dialplan import DigitMap, DigitMapError
 from appliance.phone.directory import JAMI_ID, normalize_uri

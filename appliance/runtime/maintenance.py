@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from appliance.config.load import ConfigError, Layer, load_layers, read_toml_text
-from appliance.config.store import DATA_FILE, atomic_write
+from appliance.config.store import DATA_FILE
+from appliance.durable import atomic_write
 from appliance.ports import Telephony, TelephonyError
 
 from . import backup as sealed

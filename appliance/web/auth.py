@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from appliance.config.store import atomic_write
+from appliance.durable import atomic_write
 
 MIN_PASSWORD = 8
 MAX_PASSWORD = 1024

@@ -18,7 +18,7 @@ from typing import Any
 from aiohttp import web
 
 from appliance import update
-from appliance.config.store import atomic_write
+from appliance.durable import atomic_write
 
 log = logging.getLogger(__name__)
 

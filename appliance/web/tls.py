@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from appliance.config.store import atomic_write
+from appliance.durable import atomic_write
 
 
 def ensure_certificate(folder: Path, hostname: str | None = None) -> tuple[Path, Path]:

@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 
 import appliance
-
-from ..net import free_port
+from tests.net import free_port
 
 BIN = Path(sys.executable).with_name("appliance")
 

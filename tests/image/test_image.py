@@ -31,7 +31,10 @@ def test_units_verify_against_the_built_root(unit):
     assert result.returncode == 0, result.stderr
 
 
-@pytest.mark.skipif(not shutil.which("qemu-system-aarch64"), reason="needs qemu-system-arm (IMAGE_BUILD=1 bash .ci/setup --dev installs it)")
+@pytest.mark.skipif(
+    not shutil.which("qemu-system-aarch64"),
+    reason="needs qemu-system-arm (IMAGE_BUILD=1 bash .ci/setup --dev installs it)",
+)
 @pytest.mark.timeout(600)
 def test_the_image_boots_in_qemu_to_a_phone():
     result = subprocess.run(
@@ -41,7 +44,10 @@ def test_the_image_boots_in_qemu_to_a_phone():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@pytest.mark.skipif(not shutil.which("qemu-system-aarch64"), reason="needs qemu-system-arm (IMAGE_BUILD=1 bash .ci/setup --dev installs it)")
+@pytest.mark.skipif(
+    not shutil.which("qemu-system-aarch64"),
+    reason="needs qemu-system-arm (IMAGE_BUILD=1 bash .ci/setup --dev installs it)",
+)
 @pytest.mark.skipif(
     not (REPO / "build" / "keys" / "update-signing.key").exists(), reason="no build signing key"
 )

@@ -17,7 +17,10 @@ SECTOR = 512
 
 pytestmark = [
     pytest.mark.skipif(os.geteuid() != 0, reason="loop devices need root"),
-    pytest.mark.skipif(not all(shutil.which(t) for t in ("partx", "sfdisk", "mkfs.ext4")), reason="needs util-linux and fdisk (bash .ci/setup --dev)"),
+    pytest.mark.skipif(
+        not all(shutil.which(t) for t in ("partx", "sfdisk", "mkfs.ext4")),
+        reason="needs util-linux and fdisk (bash .ci/setup --dev)",
+    ),
 ]
 
 

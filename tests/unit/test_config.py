@@ -21,7 +21,8 @@ from appliance.config.load import (
     settings_of,
     to_table,
 )
-from appliance.config.store import DataConfig, atomic_write
+from appliance.config.store import DataConfig
+from appliance.durable import atomic_write
 from appliance.phone.model import Feature
 
 

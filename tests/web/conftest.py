@@ -17,8 +17,7 @@ from appliance.runtime.control import Control, SimHandles
 from appliance.runtime.supervisor import Supervisor
 from appliance.sim import Fakes, make_fakes
 from appliance.web.server import WebApp, serve
-
-from ..net import free_port
+from tests.net import free_port
 
 PASSWORD = "correct horse battery"
 
@@ -63,7 +62,6 @@ class Stack:
 
     def admin(self) -> aiohttp.ClientSession:
         return self.session(basic=("admin", PASSWORD))
-
 
 
 @contextlib.asynccontextmanager

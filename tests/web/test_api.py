@@ -393,8 +393,7 @@ async def test_https_with_a_certificate_made_on_first_start(tmp_path):
 
     from appliance.web.server import serve
     from appliance.web.tls import ensure_certificate, fingerprint, server_context
-
-    from ..net import free_port
+    from tests.net import free_port
 
     cert, key = ensure_certificate(tmp_path / "web", "jami-phone-1234")
     assert key.stat().st_mode & 0o777 == 0o600

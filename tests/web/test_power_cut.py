@@ -18,8 +18,7 @@ import urllib.request
 from pathlib import Path
 
 from appliance.config.load import Layer, load_layers, read_toml
-
-from ..net import free_port, wait_listening
+from tests.net import free_port, wait_listening
 
 BIN = Path(sys.executable).with_name("appliance")
 PASSWORD = "pull the plug"

@@ -10,7 +10,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from ..net import free_port, wait_listening
+from tests.net import free_port, wait_listening
 
 BIN = Path(sys.executable).with_name("appliance")
 PASSWORD = "two processes"

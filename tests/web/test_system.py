@@ -10,7 +10,8 @@ import time
 import urllib.error
 import urllib.request
 
-from ..net import free_port, wait_listening
+from tests.net import free_port, wait_listening
+
 from .test_split import BIN, stop_all, wait_for
 
 JAMI_ID = "0123456789abcdef0123456789abcdef01234567"

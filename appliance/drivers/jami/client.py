@@ -15,7 +15,7 @@ from dbus_fast import BusType, DBusError
 from dbus_fast.aio import MessageBus
 from dbus_fast.introspection import Node
 
-from appliance.config.store import atomic_write
+from appliance.durable import atomic_write
 from appliance.phone.directory import JAMI_ID
 from appliance.phone.events import (
     AccountChanged,

@@ -20,7 +20,7 @@ import threading
 import time
 from pathlib import Path
 
-from appliance.config.store import atomic_write
+from appliance.durable import atomic_write
 
 from .daemon import stop_process
 

@@ -14,7 +14,7 @@ import time
 from enum import Enum
 from pathlib import Path
 
-from appliance.config.store import atomic_write
+from appliance.durable import atomic_write
 from appliance.ports import PeerIdentity
 
 log = logging.getLogger(__name__)
