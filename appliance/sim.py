@@ -22,15 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from appliance.config.load import (
-    ConfigError,
-    Layer,
-    Loaded,
-    contacts_of,
-    load_layers,
-    parse_assignment,
-    settings_of,
-)
+from appliance.assembly import Assembly, assemble
+from appliance.config.load import ConfigError, Layer, Loaded, parse_assignment
 from appliance.fakes._watch import Watchable
 from appliance.fakes.display import FakeDisplay
 from appliance.fakes.hook import FakeHookSwitch
@@ -39,10 +32,8 @@ from appliance.fakes.ringer import FakeRinger
 from appliance.fakes.telephony import FakeSipAccount, FakeTelephony, fake_jami_id
 from appliance.fakes.tones import FakeTones
 from appliance.phone.dialplan import KEYS
-from appliance.phone.events import ContactsChanged, SettingsChanged
-from appliance.phone.model import Phone
-from appliance.ports import TelephonyError
-from appliance.runtime.supervisor import FeatureStore, Ports, Supervisor
+from appliance.ports import Telephony, TelephonyError
+from appliance.runtime.supervisor import Ports
 
 TRACED = ("tone", "ringer", "call", "display")
 
@@ -122,10 +113,20 @@ class Fakes:
     ringer: FakeRinger
     tones: FakeTones
     display: FakeDisplay
-    telephony: FakeTelephony
+    telephony: FakeTelephony  # or, in the Jami tests, the real daemon's adapter
 
     def ports(self) -> Ports:
         return Ports(self.hook, self.keypad, self.ringer, self.tones, self.display, self.telephony)
+
+    @classmethod
+    def of(cls, ports: Ports) -> Fakes:
+        """The fakes of a simulated board's ports (the telephony core may be a real one)."""
+        parts = (ports.hook, ports.keypad, ports.ringer, ports.tones, ports.display)
+        kinds = (FakeHookSwitch, FakeKeypad, FakeRinger, FakeTones, FakeDisplay)
+        if not all(isinstance(part, kind) for part, kind in zip(parts, kinds, strict=True)):
+            raise ScriptError("the simulator drives fake hardware: use a simulated board (--board desktop)")
+        telephony: Telephony = ports.telephony
+        return cls(*parts, telephony)  # type: ignore[arg-type]
 
 
 def make_fakes(loaded: Loaded, *, seed: str = "desktop", bounce_ms: float = 0.0) -> Fakes:
@@ -143,27 +144,23 @@ def make_fakes(loaded: Loaded, *, seed: str = "desktop", bounce_ms: float = 0.0)
 
 
 class Simulation:
-    """Drives fakes from script commands around a running supervisor."""
+    """Drives the fakes of an assembled phone from script commands around its supervisor."""
 
-    def __init__(
-        self,
-        loaded: Loaded,
-        fakes: Fakes,
-        supervisor: Supervisor,
-    ) -> None:
-        self.loaded = loaded
-        self.fakes = fakes
-        self.supervisor = supervisor
+    def __init__(self, assembly: Assembly) -> None:
+        self.assembly = assembly
+        self.fakes = Fakes.of(assembly.ports)
+        self.supervisor = assembly.supervisor
+        self.store = assembly.store
+
+    @property
+    def loaded(self) -> Loaded:
+        return self.store.loaded
 
     @classmethod
-    def build(cls, loaded: Loaded, features: FeatureStore | None = None) -> Simulation:
-        fakes = make_fakes(loaded)
-        config = loaded.config
-        phone = Phone.initial(settings_of(config), contacts_of(config))
-        supervisor = Supervisor(
-            fakes.ports(), phone, debounce_s=config.hook.debounce_ms / 1000, features=features
-        )
-        return cls(loaded, fakes, supervisor)
+    def build(cls, loaded: Loaded | list[Layer]) -> Simulation:
+        """The phone of these layers on fakes, nothing saved (star codes stay in memory)."""
+        layers = list(loaded.layers) if isinstance(loaded, Loaded) else loaded
+        return cls(assemble(layers, None))
 
     def watch(self, sink: Callable[[dict[str, Any]], None]) -> None:
         for fake in (self.fakes.tones, self.fakes.ringer, self.fakes.telephony, self.fakes.display):
@@ -205,7 +202,7 @@ class Simulation:
                  "fail": far.remote_fail, "hangup": far.remote_hangup}[arg]()  # fmt: skip
             case "set":
                 key, value = arg.split(None, 1)
-                self._set(key, value)
+                await self.store.set_live(parse_assignment(f"{key}={value}"))
             case "trust":
                 fakes.telephony.receive_trust_request(arg, f"BEGIN:VCARD\nFN:{arg}\nEND:VCARD\n".encode())
             case "crash":
@@ -219,15 +216,10 @@ class Simulation:
             return caller, ""
         return fake_jami_id(f"stranger:{caller}"), caller
 
-    def _set(self, key: str, value: str) -> None:
-        layer = Layer("set", parse_assignment(f"{key}={value}"))
-        self.loaded = load_layers([*self.loaded.layers, layer])
-        config = self.loaded.config
-        self.supervisor.post(SettingsChanged(settings_of(config)))
-        self.supervisor.post(ContactsChanged(contacts_of(config)))
 
-
-async def run_script(commands: list[Command], loaded: Loaded, emit: Callable[[str], None]) -> None:
+async def run_script(
+    commands: list[Command], loaded: Loaded | list[Layer], emit: Callable[[str], None]
+) -> None:
     """Run a parsed script in the current (virtual-time) loop, emitting JSON lines."""
     sim = Simulation.build(loaded)
     loop = asyncio.get_running_loop()
@@ -254,7 +246,7 @@ async def run_script(commands: list[Command], loaded: Loaded, emit: Callable[[st
                 task.result()
         # Let a hang-up or a rotary digit still being timed complete, as the handset would: first the
         # debounce window (an edge inside it is reported when it ends), then the hook timers.
-        await asyncio.sleep(loaded.config.hook.debounce_ms / 1000 + 0.001)
+        await asyncio.sleep(sim.loaded.config.hook.debounce_ms / 1000 + 0.001)
         await sim.supervisor.idle()
         for name in ("hook", "pulse"):
             deadline = sim.supervisor.phone.deadline(name)

@@ -190,6 +190,9 @@ def _cross_check(config: Config, problems: list[str]) -> None:
             elif keys:
                 seen[keys] = contact.name
     _check_hardware(config, problems)
+    fake = ("hook", "keypad", "ringer", "tones", "display")
+    if config.board.simulated and any(getattr(config.drivers, port) != "fake" for port in fake):
+        problems.append("board.simulated: a simulated board drives fake hardware (drivers.hook ... = 'fake')")
     ids = [a.id for a in config.sip_accounts]
     for i, account_id in enumerate(ids):
         if account_id in ids[:i]:

@@ -11,20 +11,14 @@ from typing import Any
 
 from . import validators as v
 
-DRIVERS: dict[str, tuple[str, ...]] = {
-    # Driver names each port can use; the composition root maps them to classes.
-    "hook": ("fake", "gpio"),
-    "keypad": ("fake", "matrix", "evdev", "dtmf", "none"),
-    "ringer": ("fake", "bell", "slic", "speaker"),
-    "tones": ("fake", "alsa"),
-    "display": ("fake", "ssd1306", "sh1106", "none"),
-    "telephony": ("fake", "jami"),
-}
+LIVE = "live"  # the web page may change it, and the running phone takes it at once
+RESTART = "restart"  # the web page may change it; it takes effect at the next start
 
 
-def opt(default: Any, *checks: v.Check, doc: str = "", secret: bool = False) -> Any:  # noqa: ANN401
-    """A config field: default, checks run in order, one line of documentation, secrecy."""
-    meta = {"checks": checks, "doc": doc, "secret": secret}
+def opt(default: Any, *checks: v.Check, doc: str = "", secret: bool = False, page: str = "") -> Any:  # noqa: ANN401
+    """A config field: default, checks run in order, one line of documentation, secrecy, and
+    whether the web page may change it (``page``: LIVE, RESTART, or "" for not at all)."""
+    meta = {"checks": checks, "doc": doc, "secret": secret, "page": page}
     if isinstance(default, list | dict):
         return field(default_factory=lambda: type(default)(default), metadata=meta)
     return field(default=default, metadata=meta)
@@ -34,32 +28,41 @@ def opt(default: Any, *checks: v.Check, doc: str = "", secret: bool = False) -> 
 class BoardSection:
     name: str = opt("desktop", doc="board definition in board/<name>/board.toml")
     description: str = opt("", doc="what this hardware is")
+    simulated: bool = opt(
+        False, doc="no phone hardware: fakes you drive from the console or the page's virtual phone"
+    )
 
 
 @dataclass
 class DriversSection:
-    hook: str = opt("fake", v.one_of(*DRIVERS["hook"]), doc="hook switch driver")
-    keypad: str = opt("fake", v.one_of(*DRIVERS["keypad"]), doc="keypad driver")
-    ringer: str = opt("fake", v.one_of(*DRIVERS["ringer"]), doc="ringer driver")
-    tones: str = opt("fake", v.one_of(*DRIVERS["tones"]), doc="tone player driver")
-    display: str = opt("fake", v.one_of(*DRIVERS["display"]), doc="display driver")
-    telephony: str = opt("fake", v.one_of(*DRIVERS["telephony"]), doc="telephony core")
+    """Each port's driver by name; the names are checked against the assembly's registry."""
+
+    hook: str = opt("fake", v.not_empty, doc="hook switch driver")
+    keypad: str = opt("fake", v.not_empty, doc="keypad driver")
+    ringer: str = opt("fake", v.not_empty, doc="ringer driver")
+    tones: str = opt("fake", v.not_empty, doc="tone player driver")
+    display: str = opt("fake", v.not_empty, doc="display driver")
+    telephony: str = opt("fake", v.not_empty, doc="telephony core")
 
 
 @dataclass
 class PhoneSection:
-    country: str = opt("US", v.country, doc="tones and ringer cadence (ITU-T E.180)")
-    display_name: str = opt("Jami phone", v.not_empty, doc="the name callers see")
+    country: str = opt("US", v.country, doc="tones and ringer cadence (ITU-T E.180)", page=LIVE)
+    display_name: str = opt("Jami phone", v.not_empty, doc="the name callers see", page=LIVE)
 
 
 @dataclass
 class DialplanSection:
-    map: str = opt("*xx|xx.", v.digit_map, doc="digit map: x [2-9] . | <a:b> !")
-    interdigit_s: float = opt(5.0, v.between(0.5, 30), doc="long timer: number not complete yet")
-    interdigit_short_s: float = opt(2.0, v.between(0.2, 30), doc="short timer: complete, could go on")
-    first_digit_s: float = opt(15.0, v.between(1, 120), doc="dial tone this long without a digit: reorder")
-    pound_sends: bool = opt(True, doc="# dials what was dialed so far")
-    digits_account: str = opt("", doc="SIP account for numbers not in the directory")
+    map: str = opt("*xx|xx.", v.digit_map, doc="digit map: x [2-9] . | <a:b> !", page=LIVE)
+    interdigit_s: float = opt(5.0, v.between(0.5, 30), doc="long timer: number not complete yet", page=LIVE)
+    interdigit_short_s: float = opt(
+        2.0, v.between(0.2, 30), doc="short timer: complete, could go on", page=LIVE
+    )
+    first_digit_s: float = opt(
+        15.0, v.between(1, 120), doc="dial tone this long without a digit: reorder", page=LIVE
+    )
+    pound_sends: bool = opt(True, doc="# dials what was dialed so far", page=LIVE)
+    digits_account: str = opt("", doc="SIP account for numbers not in the directory", page=LIVE)
 
 
 @dataclass
@@ -77,26 +80,30 @@ class HookSection:
     )
     pull_up: bool = opt(True, doc="switch to ground with the internal pull-up (else to 3V3, pull-down)")
     debounce_ms: int = opt(10, v.between(0, 50), doc="edges closer than this are contact bounce")
-    flash_min_ms: int = opt(100, v.between(40, 2000), doc="shortest on-hook that is a hook flash")
-    flash_max_ms: int = opt(900, v.between(100, 3000), doc="longest on-hook that is a hook flash")
-    pulse_dialing: bool = opt(True, doc="decode rotary dial pulses")
-    pulse_min_ms: int = opt(20, v.between(5, 100), doc="shortest break that is a dial pulse")
-    pulse_digit_gap_ms: int = opt(250, v.between(100, 1500), doc="closed this long ends a rotary digit")
+    flash_min_ms: int = opt(100, v.between(40, 2000), doc="shortest on-hook that is a hook flash", page=LIVE)
+    flash_max_ms: int = opt(900, v.between(100, 3000), doc="longest on-hook that is a hook flash", page=LIVE)
+    pulse_dialing: bool = opt(True, doc="decode rotary dial pulses", page=LIVE)
+    pulse_min_ms: int = opt(20, v.between(5, 100), doc="shortest break that is a dial pulse", page=LIVE)
+    pulse_digit_gap_ms: int = opt(
+        250, v.between(100, 1500), doc="closed this long ends a rotary digit", page=LIVE
+    )
 
 
 @dataclass
 class TimersSection:
-    reorder_s: float = opt(20.0, v.between(1, 600), doc="busy or reorder this long, then the howler")
-    howler_s: float = opt(40.0, v.between(1, 600), doc="howler this long, then silence")
-    confirm_s: float = opt(1.2, v.between(0.2, 10), doc="confirmation tone after a star code")
+    reorder_s: float = opt(
+        20.0, v.between(1, 600), doc="busy or reorder this long, then the howler", page=LIVE
+    )
+    howler_s: float = opt(40.0, v.between(1, 600), doc="howler this long, then silence", page=LIVE)
+    confirm_s: float = opt(1.2, v.between(0.2, 10), doc="confirmation tone after a star code", page=LIVE)
 
 
 @dataclass
 class FeaturesSection:
-    dnd: bool = opt(False, doc="do not disturb: refuse every call")
-    private_mode: bool = opt(False, doc="only contacts may ring this phone")
-    call_waiting: bool = opt(True, doc="a second call gives a call-waiting tone")
-    conference_transfer: bool = opt(False, doc="hanging up a 3-way call leaves the others talking")
+    dnd: bool = opt(False, doc="do not disturb: refuse every call", page=LIVE)
+    private_mode: bool = opt(False, doc="only contacts may ring this phone", page=LIVE)
+    call_waiting: bool = opt(True, doc="a second call gives a call-waiting tone", page=LIVE)
+    conference_transfer: bool = opt(False, doc="hanging up a 3-way call leaves the others talking", page=LIVE)
 
 
 @dataclass
@@ -141,7 +148,7 @@ class KeypadSection:
 
 @dataclass
 class RingerSection:
-    volume: int = opt(80, v.between(0, 100), doc="ringer volume in percent")
+    volume: int = opt(80, v.between(0, 100), doc="ringer volume in percent", page=RESTART)
     pin: int = opt(-1, v.between(-1, 63), doc="bell: GPIO that drives the bell or ringer chip")
     active_high: bool = opt(True, doc="bell: the driver rings when the GPIO is high")
     rm_pin: int = opt(-1, v.between(-1, 63), doc="SLIC: ring-mode GPIO (high while ringing)")
@@ -151,8 +158,8 @@ class RingerSection:
 
 @dataclass
 class AudioSection:
-    handset_volume: int = opt(70, v.between(0, 100), doc="handset volume in percent")
-    tone_level: float = opt(0.3, v.between(0.01, 1.0), doc="tone amplitude, 1.0 = full scale")
+    handset_volume: int = opt(70, v.between(0, 100), doc="handset volume in percent", page=RESTART)
+    tone_level: float = opt(0.3, v.between(0.01, 1.0), doc="tone amplitude, 1.0 = full scale", page=RESTART)
     card: str = opt("", doc="ALSA card by name (as in /proc/asound/cards); empty: the default device")
     playback: str = opt("", doc="ALSA playback PCM; empty: derived from the card (shared with dmix)")
     capture: str = opt("", doc="ALSA capture PCM for DTMF detection; empty: derived from the card")
@@ -201,7 +208,7 @@ class Config:
     keypad: KeypadSection = field(default_factory=KeypadSection)
     timers: TimersSection = field(default_factory=TimersSection)
     features: FeaturesSection = field(default_factory=FeaturesSection)
-    star_codes: dict[str, str] = opt(DEFAULT_STAR_CODES, v.star_code_table, doc="code -> feature")
+    star_codes: dict[str, str] = opt(DEFAULT_STAR_CODES, v.star_code_table, doc="code -> feature", page=LIVE)
     contacts: list[ContactEntry] = opt([], doc="the directory")
     sip_accounts: list[SipAccountEntry] = opt([], doc="plain SIP accounts")
     jami: JamiSection = field(default_factory=JamiSection)

@@ -34,10 +34,14 @@ class DataConfig:
         """
         updated = merge(self.read(), changes)
         validate(updated)
+        self.replace(updated)
+        return updated
+
+    def replace(self, table: Table) -> None:
+        """Write ``table`` as the whole saved layer (already validated by the caller)."""
         try:
-            data = tomli_w.dumps(updated).encode()
+            data = tomli_w.dumps(table).encode()
             tomllib.loads(data.decode())  # never write what we could not read back
         except (TypeError, ValueError) as exc:
             raise ConfigError([f"{self.path}: cannot be written as TOML: {exc}"]) from exc
         atomic_write(self.path, data)
-        return updated

@@ -10,10 +10,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 from appliance.phone import effects as fx
 from appliance.phone.events import CallState, CallStateChanged, Event, HookChanged, KeyPressed, TimerExpired
@@ -23,6 +22,7 @@ from appliance.phone.screens import ScreenModel, screen
 from appliance.phone.tones import PLANS, Tone, TonePlan
 from appliance.ports import Display, HookSwitch, Keypad, Ringer, Telephony, TelephonyError, Tones
 
+from .call_log import CallLog
 from .debounce import HookDebouncer
 
 log = logging.getLogger(__name__)
@@ -39,22 +39,24 @@ class Ports:
 
 
 class FeatureStore(Protocol):
-    """Persists what star codes change (do not disturb, private mode, call waiting)."""
+    """Persists what star codes change (do not disturb, private mode, call waiting):
+    the :class:`~appliance.runtime.config_store.ConfigStore`."""
 
     async def save_feature(self, name: str, on: bool) -> None: ...
 
 
-class MemoryFeatureStore:
-    """Keeps star-code changes in memory (the simulator, tests)."""
-
-    def __init__(self) -> None:
-        self.saved: dict[str, bool] = {}
-
-    async def save_feature(self, name: str, on: bool) -> None:
-        self.saved[name] = on
-
-
 PhoneListener = Callable[[Phone], None]
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class _Request:
+    """A command from the page for the telephony core, queued behind the phone's own."""
+
+    work: Callable[[Telephony], Awaitable[Any]]
+    answer: asyncio.Future[Any]
+
+
 EffectListener = Callable[[fx.Effect, float], None]
 
 
@@ -71,16 +73,16 @@ class Supervisor:
         phone: Phone,
         *,
         debounce_s: float = 0.010,
-        features: FeatureStore | None = None,
-        call_log_size: int = 500,
+        features: FeatureStore,
+        call_log: CallLog,
     ) -> None:
         self.ports = ports
         self.phone = phone
-        self.features: FeatureStore = features or MemoryFeatureStore()
-        self.call_log: deque[fx.LogCall] = deque(maxlen=call_log_size)
+        self.features = features
+        self.call_log = call_log
         self._debouncer = HookDebouncer(debounce_s, self._hook_settled)
         self._events: asyncio.Queue[Event] = asyncio.Queue()
-        self._commands: asyncio.Queue[fx.Effect] = asyncio.Queue()
+        self._commands: asyncio.Queue[fx.Effect | _Request] = asyncio.Queue()
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._tick: asyncio.TimerHandle | None = None
         self._screen: ScreenModel | None = None
@@ -102,6 +104,13 @@ class Supervisor:
     def on_effect(self, listener: EffectListener) -> None:
         """Call ``listener`` with every effect as it is dispatched (benchmarks, traces)."""
         self._effect_listeners.append(listener)
+
+    async def ask_telephony(self, work: Callable[[Telephony], Awaitable[T]]) -> T:
+        """Run ``work`` on the telephony core in the same ordered worker as the phone's commands
+        (a contact request from the page never overtakes a hang-up); its result or error comes back."""
+        answer: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._commands.put_nowait(_Request(work, answer))
+        return await answer
 
     @property
     def plan(self) -> TonePlan:
@@ -229,11 +238,9 @@ class Supervisor:
                 self._timers[name] = loop.call_later(seconds, self.post, TimerExpired(name))
             case fx.CancelTimer(name):
                 self._cancel_timer(name)
-            case fx.SaveFeature():
-                self._commands.put_nowait(effect)
             case fx.LogCall():
-                self.call_log.append(effect)
-            case _:
+                self.call_log.add(effect)  # one appended line, no fsync
+            case _:  # telephony commands and feature saves, in order, off the handset's path
                 self._commands.put_nowait(effect)
         for listener in self._effect_listeners:
             listener(effect, now)
@@ -246,6 +253,10 @@ class Supervisor:
     async def _command_loop(self) -> None:
         while True:
             effect = await self._commands.get()
+            if isinstance(effect, _Request):
+                await self._answer(effect)
+                self._commands.task_done()
+                continue
             try:
                 await self._command(effect)
                 self._commands.task_done()
@@ -257,6 +268,16 @@ class Supervisor:
             except OSError:
                 log.exception("%s failed", type(effect).__name__)
                 self._commands.task_done()
+
+    async def _answer(self, request: _Request) -> None:
+        try:
+            result = await request.work(self.ports.telephony)
+        except Exception as exc:  # noqa: BLE001 - handed to the one who asked, whatever it is
+            if not request.answer.done():
+                request.answer.set_exception(exc)
+        else:
+            if not request.answer.done():
+                request.answer.set_result(result)
 
     def _command(self, effect: fx.Effect) -> Awaitable[None]:
         core = self.ports.telephony

@@ -13,17 +13,16 @@ import binascii
 import hmac
 import json
 import logging
-import re
 import secrets
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
 from appliance.runtime.control import ChangeRejectedError, ControlAPI, NotFoundError
+from appliance.runtime.control.api import FILE, OPERATIONS, PROBLEMS, TEXT, Operation
 from appliance.runtime.control_socket import ControlUnavailableError
 from appliance.update import UpdateError
 
@@ -43,157 +42,10 @@ log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).parent / "static"
 COOKIE = "session"
-MAX_BODY = 64 * 1024
-RESTORE_MAX = 12 * 1024 * 1024  # base64 of the largest backup (8 MiB)
-VCF_MAX = 1024 * 1024
 BASIC_REMEMBER_S = 300
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 BODY = web.RequestKey("body", dict[str, Any])  # the request's JSON object, checked against its schema
 SESSION = web.RequestKey("session", Session)
-
-
-# --- schemas (published in the OpenAPI document and checked on every request) ------------------
-
-PASSWORD: Schema = {"type": "string", "minLength": 8, "maxLength": 1024}
-BACKUP_PASSWORD: Schema = {**PASSWORD, "description": "encrypts the backup; needed to restore it"}
-CONTACT_PROPS: dict[str, Schema] = {
-    "name": {"type": "string", "maxLength": 64, "description": "shown on the display"},
-    "uri": {
-        "type": "string",
-        "maxLength": 256,
-        "description": "a 40-hex Jami ID, a registered name or a sip: URI",
-    },
-    "speed_dial": {"type": "string", "maxLength": 2, "description": "one or two keys"},
-    "number": {"type": "string", "maxLength": 12, "description": "a directory number dialed in full"},
-    "account": {"type": "string", "maxLength": 64, "description": "force this account"},
-}
-CONTACT_IN: Schema = {
-    "type": "object",
-    "properties": CONTACT_PROPS,
-    "required": ["name", "uri"],
-    "additionalProperties": False,
-}
-CONTACT_PATCH: Schema = {"type": "object", "properties": CONTACT_PROPS, "additionalProperties": False}
-IDENTITY: Schema = {
-    "type": "object",
-    "nullable": True,
-    "description": "the contact's certificate as pinned at first contact; changed: it presented another",
-    "properties": {
-        "fingerprint": {"type": "string"},
-        "pinned_at": {"type": "number"},
-        "changed": {"type": "boolean"},
-        "presented": {"type": "string"},
-    },
-}
-CONTACT_OUT: Schema = {
-    "type": "object",
-    "properties": {"id": {"type": "string"}, **CONTACT_PROPS, "identity": IDENTITY},
-    "required": ["id", "name", "uri", "speed_dial", "number", "account"],
-}
-SIP_PROPS: Schema = {
-    "username": {"type": "string", "maxLength": 64, "description": "user part of the SIP URI"},
-    "password": {"type": "string", "maxLength": 256, "description": "digest password (never shown again)"},
-    "registrar": {"type": "string", "maxLength": 128, "description": "host[:port]; empty for IP-to-IP"},
-    "local_port": {"type": "integer", "minimum": 1024, "maximum": 65535},
-}
-SIP_IN: Schema = {
-    "type": "object",
-    "properties": {"id": {"type": "string", "minLength": 1, "maxLength": 32}, **SIP_PROPS},
-    "required": ["id", "username"],
-    "additionalProperties": False,
-}
-SIP_PATCH: Schema = {"type": "object", "properties": SIP_PROPS, "additionalProperties": False}
-SIP_OUT: Schema = {
-    "type": "object",
-    "properties": {
-        "id": {"type": "string"},
-        "username": {"type": "string"},
-        "registrar": {"type": "string"},
-        "local_port": {"type": "integer"},
-        "password_set": {"type": "boolean"},
-        "registration": {"type": "string"},
-    },
-}
-SETTINGS_IN: Schema = {
-    "type": "object",
-    "description": "sections to change, each a table of keys; see GET /settings for what exists",
-    "properties": {
-        name: {"type": "object"}
-        for name in ("phone", "dialplan", "timers", "features", "hook", "ringer", "audio")
-    }
-    | {"star_codes": {"type": "object", "additionalProperties": {"type": "string", "maxLength": 32}}},
-    "additionalProperties": False,
-}
-PROBLEMS: Schema = {
-    "type": "object",
-    "properties": {
-        "error": {"type": "string"},
-        "problems": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {"field": {"type": "string"}, "reason": {"type": "string"}},
-            },
-        },
-    },
-    "required": ["error"],
-}
-STATUS: Schema = {
-    "type": "object",
-    "properties": {
-        "phone": {
-            "type": "object",
-            "properties": {
-                "state": {"type": "string"},
-                "tone": {"type": "string", "nullable": True},
-                "ringer": {"type": "boolean"},
-                "display": {"type": "array", "items": {"type": "string"}},
-            },
-            "required": ["state", "tone", "ringer", "display"],
-        },
-        "accounts": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "id": {"type": "string"},
-                    "type": {"type": "string"},
-                    "uri": {"type": "string"},
-                    "registration": {"type": "string"},
-                },
-                "required": ["id", "type", "uri", "registration"],
-            },
-        },
-    },
-    "required": ["phone", "accounts"],
-}
-DIGITS: Schema = {"type": "string", "pattern": "[0-9*#]{1,32}", "description": "1 to 32 keys of 0-9 * #"}
-
-
-def _object(properties: dict[str, Schema], required: list[str] | None = None) -> Schema:
-    """A JSON object with exactly these properties (all required unless ``required`` says)."""
-    return {
-        "type": "object",
-        "properties": properties,
-        "required": list(properties) if required is None else required,
-        "additionalProperties": False,
-    }
-
-
-@dataclass
-class Operation:
-    method: str
-    path: str
-    handler: Handler
-    summary: str
-    body: Schema | None = None
-    ok: int = 200
-    result: Schema = field(default_factory=lambda: {"type": "object"})
-    public: bool = False  # reachable without logging in
-    desktop_only: bool = False
-    max_body: int = MAX_BODY
-    produces: str = "application/json"
-    consumes: str = ""  # a raw body of this type (the handler streams it), instead of JSON
 
 
 # --- the application ---------------------------------------------------------------------------
@@ -224,124 +76,48 @@ class WebApp:
         self.limiter = LoginLimiter(clock=clock)
         self.secure_cookie = secure_cookie
         self._static_info: dict[str, Any] | None = None
-        self.operations = self._operations()
+        self._page_handlers: dict[str, Handler] = {
+            "system.factory_reset": self.factory_reset,  # the page forgets its password too
+        }
+        self.operations = list(OPERATIONS)
         self.app = web.Application(
             middlewares=[self._errors, self._headers, self._auth],
             client_max_size=max(op.max_body for op in self.operations),
         )
         for op in self.operations:
-            self.app.router.add_route(op.method, op.path, self._wrap(op))
+            self.app.router.add_route(op.method, op.path, self._wrap(op, self._handler(op)))
         self.app.router.add_get("/", self.page)
         self.app.router.add_static("/static/", STATIC, append_version=True)
 
-    def _operations(self) -> list[Operation]:
-        op = Operation
-        contact_id = "/api/v1/contacts/{id}"
-        return [
-            op("GET", "/api/v1/openapi.json", self.openapi, "This document", public=True),
-            op("GET", "/api/v1/setup", self.setup_state, "Whether the admin password is set", public=True),
-            op("POST", "/api/v1/setup", self.setup, "Set the admin password on first run (then log in)",
-               _object({"password": PASSWORD}), ok=201, public=True),
-            op("POST", "/api/v1/login", self.login, "Log in: a session cookie and its CSRF token",
-               _object({"password": {"type": "string", "maxLength": 1024}}), public=True),
-            op("POST", "/api/v1/logout", self.logout, "End this session", public=True),
-            op("GET", "/api/v1/session", self.session, "This session's CSRF token"),
-            op("PUT", "/api/v1/password", self.change_password, "New admin password (ends other sessions)",
-               _object({"old": {"type": "string", "maxLength": 1024}, "new": PASSWORD})),
-            op("GET", "/api/v1/status", self.status, "The phone, its accounts, uptime", result=STATUS),
-            op("GET", "/api/v1/network", self.network,
-               "Addresses, the router's UPnP gateway and outside address, a NAT hint, DHT connectivity"),
-            op("GET", "/api/v1/contacts", self.list_contacts, "The directory",
-               result={"type": "array", "items": CONTACT_OUT}),
-            op("POST", "/api/v1/contacts", self.add_contact, "Add a contact", CONTACT_IN, ok=201,
-                result=CONTACT_OUT),
-            op("GET", "/api/v1/contacts.vcf", self.export_contacts, "The directory as a vCard file",
-               produces="text/vcard", result={"type": "string"}),
-            op("POST", "/api/v1/contacts/import", self.import_contacts,
-               "Add the contacts of a vCard file (Jami, SIP and number entries); known ones are skipped",
-               _object({"vcf": {"type": "string", "maxLength": VCF_MAX}}), max_body=VCF_MAX + 4096),
-            op("GET", contact_id, self.get_contact, "One contact", result=CONTACT_OUT),
-            op("PUT", contact_id, self.update_contact, "Change a contact", CONTACT_PATCH, result=CONTACT_OUT),
-            op("DELETE", contact_id, self.delete_contact, "Delete a contact", ok=204),
-            op("POST", contact_id + "/request", self.send_contact_request,
-               "Send the contact a request with this phone's vCard (done on add for Jami IDs)"),
-            op("GET", "/api/v1/sip-accounts", self.sip_accounts, "SIP accounts, with their registration",
-               result={"type": "array", "items": SIP_OUT}),
-            op("POST", "/api/v1/sip-accounts", self.add_sip_account, "Add a SIP account (applied at restart)",
-               SIP_IN, ok=201),
-            op("PUT", "/api/v1/sip-accounts/{id}", self.update_sip_account,
-               "Change a SIP account (an empty password keeps the saved one)", SIP_PATCH),
-            op("DELETE", "/api/v1/sip-accounts/{id}", self.delete_sip_account, "Remove a SIP account",
-               ok=204),
-            op("POST", "/api/v1/account/export", self.export_account,
-               "The Jami account's archive (its keys), encrypted with the password given",
-               _object({"password": BACKUP_PASSWORD}), produces="application/octet-stream",
-               result={"type": "string", "format": "binary"}),
-            op("POST", "/api/v1/account/import", self.import_account,
-               "Make the account in an archive (base64) this phone's Jami account",
-               _object({"password": {"type": "string", "maxLength": 1024},
-                        "data": {"type": "string", "maxLength": RESTORE_MAX}}), max_body=RESTORE_MAX + 4096),
-            op("POST", "/api/v1/handset/test", self.handset_test,
-               "Handset test: the test tone (1004 Hz, 3 s) in the earpiece, and/or the microphone's level",
-               _object({"tone": {"type": "boolean"},
-                        "listen_s": {"type": "number", "minimum": 0, "maximum": 5}})),
-            op("GET", "/api/v1/settings", self.get_settings, "The phone's settings"),
-            op("PUT", "/api/v1/settings", self.put_settings, "Change settings (all or nothing)", SETTINGS_IN),
-            op("POST", "/api/v1/dialplan/test", self.test_dialplan, "What a digit map makes of some keys",
-               _object({"map": {"type": "string", "maxLength": 512}, "digits": DIGITS}, required=["digits"])),
-            op("GET", "/api/v1/trust-requests", self.trust_requests, "Pending contact requests",
-               result={"type": "array", "items": {"type": "object"}}),
-            op("POST", "/api/v1/trust-requests/{uri}/accept", self.accept_request,
-               "Accept: the sender becomes a contact"),
-            op("POST", "/api/v1/trust-requests/{uri}/discard", self.discard_request, "Discard a request"),
-            op("POST", "/api/v1/trust-requests/{uri}/block", self.block_request,
-               "Block the sender: no more requests or calls from it"),
-            op("GET", "/api/v1/blocked", self.blocked, "Blocked peers",
-               result={"type": "array", "items": {"type": "string"}}),
-            op("DELETE", "/api/v1/blocked/{uri}", self.unblock, "Unblock a peer", ok=204),
-            op("POST", "/api/v1/identities/{uri}/accept", self.accept_identity,
-               "Accept the new certificate a contact presented (after checking it with them)"),
-            op("GET", "/api/v1/calls", self.call_log, "The call log, newest first",
-               result={"type": "array", "items": {"type": "object"}}),
-            op("GET", "/api/v1/account/qr.svg", self.qr, "The Jami ID as a QR code (SVG)",
-               produces="image/svg+xml", result={"type": "string"}),
-            op("GET", "/api/v1/logs", self.get_logs, "Recent log lines",
-               result={"type": "array", "items": {"type": "string"}}),
-            op("POST", "/api/v1/system/backup", self.backup,
-               "A backup of the whole phone (configuration, Jami account, pins, call log), encrypted with "
-               "the password given", _object({"password": BACKUP_PASSWORD}),
-               produces="application/octet-stream", result={"type": "string", "format": "binary"}),
-            op("POST", "/api/v1/system/restore", self.restore,
-               "Restore a backup (base64 of the file), then restart",
-               _object({"password": BACKUP_PASSWORD, "data": {"type": "string", "maxLength": RESTORE_MAX}}),
-               max_body=RESTORE_MAX + 4096),
-            op("POST", "/api/v1/system/factory-reset", self.factory_reset,
-               "Erase configuration, account and password, then start as new",
-               _object({"confirm": {"type": "string", "maxLength": 64,
-                                    "description": "the words 'factory reset'"}})),
-            op("GET", "/api/v1/system/firmware", self.firmware_status, "Where a firmware update stands"),
-            op("POST", "/api/v1/system/firmware", self.upload_firmware,
-               "Upload a signed update bundle: checked, then written to the other system slot; the "
-               "phone reboots into it and goes back if it does not come up", ok=202,
-               consumes="application/octet-stream"),
-            op("POST", "/api/v1/system/restart", self.restart, "Restart the phone's software"),
-            op("POST", "/api/v1/system/reboot", self.reboot, "Reboot the device"),
-            op("POST", "/api/v1/sim/hook", self.sim_hook, "Virtual phone: lift or replace the handset",
-               _object({"off_hook": {"type": "boolean"}}), desktop_only=True),
-            op("POST", "/api/v1/sim/flash", self.sim_flash, "Virtual phone: hook flash", desktop_only=True),
-            op("POST", "/api/v1/sim/keys", self.sim_keys, "Virtual phone: press keys",
-               _object({"keys": DIGITS}), desktop_only=True),
-        ]  # fmt: skip
+    def _handler(self, op: Operation) -> Handler:
+        """The page's own handler for its operations (and for the phone's that need the page's
+        state too); every other operation is passed to the phone as it is declared."""
+        own = getattr(self, op.function, None) if op.web else self._page_handlers.get(op.name)
+        if own is not None:
+            return own
+        assert not op.web, op.name
+
+        async def ask_the_phone(request: web.Request) -> web.StreamResponse:
+            args: dict[str, Any] = dict(request.match_info)
+            if op.body is not None:
+                body = request[BODY]
+                if op.body_as:
+                    args[op.body_as] = body
+                else:
+                    args.update(body)
+            return _answer(op, await self.control.call(op.name, args))
+
+        return ask_the_phone
 
     # --- plumbing --------------------------------------------------------------------------------
 
-    def _wrap(self, op: Operation) -> Handler:
+    def _wrap(self, op: Operation, inner: Handler) -> Handler:
         async def handler(request: web.Request) -> web.StreamResponse:
             if op.desktop_only and not (await self._info())["simulated"]:
                 raise NotFoundError("the virtual phone exists on the desktop board only")
             if op.body is not None:
                 request[BODY] = await _json_body(request, op.body, op.max_body)
-            return await op.handler(request)
+            return await inner(request)
 
         handler.operation = op  # type: ignore[attr-defined]
         return handler
@@ -508,113 +284,8 @@ class WebApp:
         self._basic_ok = (b"", 0.0)
         return self._login_response() if SESSION in request else web.json_response({})
 
-    async def status(self, request: web.Request) -> web.Response:
-        return web.json_response(await self.control.status())
-
-    async def network(self, request: web.Request) -> web.Response:
-        return web.json_response(await self.control.network())
-
-    async def list_contacts(self, request: web.Request) -> web.Response:
-        return web.json_response(await self.control.contacts())
-
-    async def add_contact(self, request: web.Request) -> web.Response:
-        return web.json_response(await self.control.add_contact(request[BODY]), status=201)
-
-    async def get_contact(self, request: web.Request) -> web.Response:
-        return web.json_response(await self.control.contact(request.match_info["id"]))
-
-    async def update_contact(self, request: web.Request) -> web.Response:
-        return web.json_response(await self.control.update_contact(request.match_info["id"], request[BODY]))
-
-    async def delete_contact(self, request: web.Request) -> web.Response:
-        await self.control.delete_contact(request.match_info["id"])
-        return web.Response(status=204)
-
-    async def send_contact_request(self, request: web.Request) -> web.Response:
-        await self.control.send_contact_request(request.match_info["id"])
-        return web.json_response({})
-
-    async def export_contacts(self, request: web.Request) -> web.Response:
-        return web.Response(
-            text=await self.control.export_contacts(), content_type="text/vcard",
-            headers={"Content-Disposition": 'attachment; filename="contacts.vcf"'},
-        )  # fmt: skip
-
-    async def import_contacts(self, request: web.Request) -> web.Response:
-        return web.json_response(await self.control.import_contacts(request[BODY]["vcf"]))
-
-    async def sip_accounts(self, request: web.Request) -> web.Response:
-        return web.json_response(await self.control.sip_accounts())
-
-    async def add_sip_account(self, request: web.Request) -> web.Response:
-        return web.json_response(await self.control.add_sip_account(request[BODY]), status=201)
-
-    async def update_sip_account(self, request: web.Request) -> web.Response:
-        answer = await self.control.update_sip_account(request.match_info["id"], request[BODY])
-        return web.json_response(answer)
-
-    async def delete_sip_account(self, request: web.Request) -> web.Response:
-        await self.control.delete_sip_account(request.match_info["id"])
-        return web.Response(status=204)
-
-    async def export_account(self, request: web.Request) -> web.Response:
-        made = await self.control.export_account(request[BODY]["password"])
-        return web.Response(
-            body=base64.b64decode(made["data"]), content_type="application/octet-stream",
-            headers={"Content-Disposition": f'attachment; filename="{made["filename"]}"'},
-        )  # fmt: skip
-
-    async def import_account(self, request: web.Request) -> web.Response:
-        body = request[BODY]
-        return web.json_response(await self.control.import_account(body["data"], body["password"]))
-
-    async def handset_test(self, request: web.Request) -> web.Response:
-        body = request[BODY]
-        answer = await self.control.handset_test(
-            bool(body.get("tone", False)), float(body.get("listen_s", 0))
-        )
-        return web.json_response(answer)
-
-    async def get_settings(self, request: web.Request) -> web.Response:
-        return web.json_response(await self.control.settings())
-
-    async def put_settings(self, request: web.Request) -> web.Response:
-        return web.json_response(await self.control.save_settings(request[BODY]))
-
-    async def test_dialplan(self, request: web.Request) -> web.Response:
-        body = request[BODY]
-        return web.json_response(await self.control.dial_test(body.get("map"), body["digits"]))
-
-    async def trust_requests(self, request: web.Request) -> web.Response:
-        return web.json_response(await self.control.trust_requests())
-
-    async def accept_request(self, request: web.Request) -> web.Response:
-        await self.control.answer_trust_request(request.match_info["uri"], "accept")
-        return web.json_response({})
-
-    async def discard_request(self, request: web.Request) -> web.Response:
-        await self.control.answer_trust_request(request.match_info["uri"], "discard")
-        return web.json_response({})
-
-    async def block_request(self, request: web.Request) -> web.Response:
-        await self.control.answer_trust_request(request.match_info["uri"], "block")
-        return web.json_response({})
-
-    async def blocked(self, request: web.Request) -> web.Response:
-        return web.json_response(await self.control.blocked())
-
-    async def unblock(self, request: web.Request) -> web.Response:
-        await self.control.unblock(request.match_info["uri"])
-        return web.Response(status=204)
-
-    async def accept_identity(self, request: web.Request) -> web.Response:
-        return web.json_response(await self.control.accept_identity(request.match_info["uri"]))
-
-    async def call_log(self, request: web.Request) -> web.Response:
-        return web.json_response(await self.control.call_log())
-
     async def qr(self, request: web.Request) -> web.Response:
-        accounts = (await self.control.status())["accounts"]
+        accounts = (await self.control.call("status.status", {}))["accounts"]
         jami = next((a for a in accounts if a["type"] == "jami" and a["uri"]), None)
         if jami is None:
             raise NotFoundError("no Jami account yet")
@@ -623,20 +294,8 @@ class WebApp:
         svg = segno.make(jami["uri"], error="m").svg_inline(scale=4)
         return web.Response(text=svg, content_type="image/svg+xml")
 
-    async def backup(self, request: web.Request) -> web.Response:
-        made = await self.control.backup(request[BODY]["password"])
-        return web.Response(
-            body=base64.b64decode(made["data"]),
-            content_type="application/octet-stream",
-            headers={"Content-Disposition": f'attachment; filename="{made["filename"]}"'},
-        )
-
-    async def restore(self, request: web.Request) -> web.Response:
-        body = request[BODY]
-        return web.json_response(await self.control.restore(body["data"], body["password"]))
-
     async def factory_reset(self, request: web.Request) -> web.Response:
-        await self.control.factory_reset(request[BODY]["confirm"])
+        await self.control.call("system.factory_reset", {"confirm": request[BODY]["confirm"]})
         # This page's own state goes too: the next visit is a first run again.
         self.password.clear()
         self.sessions.drop_all()
@@ -661,29 +320,9 @@ class WebApp:
             raise ChangeRejectedError([("bundle", str(exc))]) from exc
         return web.json_response(answer, status=202)
 
-    async def restart(self, request: web.Request) -> web.Response:
-        await self.control.restart()
-        return web.json_response({"restarting": True})
-
-    async def reboot(self, request: web.Request) -> web.Response:
-        await self.control.reboot()
-        return web.json_response({"rebooting": True})
-
-    async def get_logs(self, request: web.Request) -> web.Response:
-        return web.json_response(await self.control.logs())
-
-    async def sim_hook(self, request: web.Request) -> web.Response:
-        return web.json_response(await self.control.sim_hook(request[BODY]["off_hook"]))
-
-    async def sim_flash(self, request: web.Request) -> web.Response:
-        return web.json_response(await self.control.sim_flash())
-
-    async def sim_keys(self, request: web.Request) -> web.Response:
-        return web.json_response(await self.control.sim_keys(request[BODY]["keys"]))
-
     async def _info(self) -> dict[str, Any]:
         if self._static_info is None:
-            self._static_info = await self.control.info()
+            self._static_info = await self.control.call("status.info", {})
         return self._static_info
 
 
@@ -701,6 +340,22 @@ async def _json_body(request: web.Request, schema: Schema, limit: int) -> Any:  
     if found:
         raise ChangeRejectedError(found)
     return body
+
+
+def _answer(op: Operation, result: Any) -> web.StreamResponse:  # noqa: ANN401 - JSON
+    """The phone's answer as the operation declares it: JSON, a download, or text."""
+    if op.ok == 204:
+        return web.Response(status=204)
+    if op.answer == FILE:
+        return web.Response(
+            body=base64.b64decode(result["data"]), content_type=op.produces,
+            headers={"Content-Disposition": f'attachment; filename="{result["filename"]}"'},
+        )  # fmt: skip
+    if op.answer == TEXT:
+        name = op.path.rpartition("/")[2]
+        return web.Response(text=result, content_type=op.produces,
+                            headers={"Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip
+    return web.json_response({} if result is None else result, status=op.ok)
 
 
 def _problems(status: int, error: str, found: list[tuple[str, str]]) -> web.Response:
@@ -744,7 +399,7 @@ def openapi_document(operations: list[Operation], *, with_sim: bool) -> dict[str
             responses["404"] = {"description": "no such item"}
         entry: dict[str, Any] = {
             "summary": op.summary,
-            "operationId": op.method.lower() + re.sub(r"[^a-z0-9]+", "_", op.path.removeprefix("/api/v1")),
+            "operationId": op.name.replace(".", "_"),
             "responses": responses,
         }
         if op.body is not None:

@@ -72,9 +72,8 @@ def test_lift_and_replace_report_edges_with_their_time(rig):
 
 def test_gpio_chatter_through_the_runtime_never_flashes_or_hangs_up(mock_factory):
     """Real chatter on the pin (mock pins ignore bounce_time): the appliance's debouncer handles it."""
-    from appliance.config.load import Layer, contacts_of, load_layers, settings_of
-    from appliance.phone.model import Phone
-    from appliance.runtime.supervisor import Supervisor
+    from appliance.assembly import assemble
+    from appliance.config.load import Layer, load_layers
     from appliance.sim import make_fakes
 
     async def main():
@@ -87,7 +86,7 @@ def test_gpio_chatter_through_the_runtime_never_flashes_or_hangs_up(mock_factory
         fakes = make_fakes(loaded)
         ports = fakes.ports()
         ports.hook = rig.hook
-        supervisor = Supervisor(ports, Phone.initial(settings_of(loaded.config), contacts_of(loaded.config)))
+        supervisor = assemble(list(loaded.layers), None, ports=ports).supervisor
         effects = []
         supervisor.on_effect(lambda e, now: effects.append(e))
         task = loop.create_task(supervisor.run())

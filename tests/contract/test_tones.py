@@ -9,7 +9,7 @@ import time
 import numpy as np
 import pytest
 
-from appliance.drivers.alsa import AlsaTones, playback_device
+from appliance.drivers.alsa import PERIOD, AlsaTones, playback_device
 from appliance.fakes.tones import FakeTones
 from appliance.phone.tones import PLANS, Tone
 from tests.dtmf_corpus import build
@@ -38,6 +38,15 @@ class AlsaRig:
     def heard(self):
         return np.frombuffer(self.out.read_bytes(), "<i2").astype(np.float64) / 32768
 
+    async def written(self, samples):
+        """Until the player has written ``samples`` (the file PCM is not clocked: on a loaded
+        machine its thread may have written little by the time a fixed sleep ends)."""
+        for _ in range(400):
+            if self.tones.periods_written * PERIOD >= samples:
+                return
+            await asyncio.sleep(0.01)
+        raise AssertionError(f"only {self.tones.periods_written} periods written")
+
 
 @pytest.fixture(params=["fake", "alsa"])
 def rig(request, tmp_path):
@@ -50,6 +59,8 @@ async def test_one_tone_at_a_time_and_silence(rig):
     rig.tones.play(Tone.DIAL, us.pattern(Tone.DIAL))
     assert rig.tones.playing is Tone.DIAL
     await asyncio.sleep(0.05)
+    if isinstance(rig, AlsaRig):
+        await rig.written(4000)  # the samples checked below are all dial tone
     rig.tones.play(Tone.BUSY, us.pattern(Tone.BUSY))
     assert rig.tones.playing is Tone.BUSY
     await asyncio.sleep(0.05)

@@ -8,7 +8,8 @@ import asyncio
 
 import pytest
 
-from appliance.app import board_layer, build_ports
+from appliance.apps.common import board_layer
+from appliance.assembly import build_ports
 from appliance.config.load import Layer, load_layers
 from appliance.phone.screens import ScreenModel
 from appliance.phone.tones import PLANS, Tone

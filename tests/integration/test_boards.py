@@ -8,14 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from appliance.app import board_layer, build_ports
-from appliance.config.load import Layer, contacts_of, load_layers, parse_assignment, settings_of
+from appliance.apps.common import board_layer
+from appliance.assembly import DRIVERS, DriverContext
+from appliance.assembly import assemble as assemble_phone
+from appliance.config.load import Layer, load_layers, parse_assignment
 from appliance.drivers.alsa import AlsaDtmfKeypad, AlsaTones
 from appliance.drivers.gpio import GpioBell, GpioHookSwitch, MatrixKeypad, SlicRinger
 from appliance.drivers.null import NoDisplay
 from appliance.drivers.oled import OledDisplay
-from appliance.phone.model import Mode, Phone
-from appliance.runtime.supervisor import Supervisor
+from appliance.phone.model import Mode
 
 BOARDS = Path(__file__).parents[2] / "board"
 NAMES = sorted(p.name for p in BOARDS.iterdir() if (p / "board.toml").exists())
@@ -62,18 +63,18 @@ def assemble(name, tmp_path):
     ]
     layers = [Layer("defaults", {}), board_layer(name, str(BOARDS))]
     layers += [Layer(o, parse_assignment(o)) for o in overrides]
-    config = load_layers(layers).config
-    return config, build_ports(config, tmp_path)
+    phone = assemble_phone(layers, tmp_path)
+    return phone.store.config, phone
 
 
 async def test_deskphone_assembles_and_gives_dial_tone(tmp_path):
-    config, ports = assemble("deskphone-v1", tmp_path)
+    _, phone = assemble("deskphone-v1", tmp_path)
+    ports, supervisor = phone.ports, phone.supervisor
     assert isinstance(ports.hook, GpioHookSwitch)
     assert isinstance(ports.keypad, MatrixKeypad)
     assert isinstance(ports.ringer, GpioBell)
     assert isinstance(ports.tones, AlsaTones)
     assert isinstance(ports.display, OledDisplay)  # no I2C bus here: it logs and the phone goes on
-    supervisor = Supervisor(ports, Phone.initial(settings_of(config), contacts_of(config)))
     task = asyncio.get_running_loop().create_task(supervisor.run())
     await supervisor.started()
     hook_pin = ports.hook._device.pin
@@ -91,7 +92,8 @@ async def test_deskphone_assembles_and_gives_dial_tone(tmp_path):
 
 
 async def test_adapter_assembles(tmp_path):
-    config, ports = assemble("adapter-v1", tmp_path)
+    config, phone = assemble("adapter-v1", tmp_path)
+    ports = phone.ports
     assert isinstance(ports.hook, GpioHookSwitch)
     assert isinstance(ports.keypad, AlsaDtmfKeypad)
     assert isinstance(ports.ringer, SlicRinger)
@@ -105,11 +107,9 @@ async def test_adapter_assembles(tmp_path):
 def test_the_daemon_gets_a_pulseaudio_in_front_of_the_boards_card(name, tmp_path):
     """This daemon's own ALSA layer drops call audio (tests/jami/test_audio.py measured it), so on a
     board its sound goes through a PulseAudio of its own that plays into the board's shared PCMs."""
-    from appliance.app import Board, _jami
-
     config = load_layers([Layer("defaults", {}), board_layer(name, str(BOARDS))]).config
     assert config.drivers.telephony == "jami"
-    telephony = _jami(Board(config, tmp_path))
+    telephony = DRIVERS["telephony"]["jami"](DriverContext(config, tmp_path))
     assert telephony.pulse is not None
     assert (telephony.pulse.playback, telephony.pulse.capture) == (
         config.audio.playback,

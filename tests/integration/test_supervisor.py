@@ -30,9 +30,9 @@ def test_call_round_trip_on_fakes(virtual):
             await asyncio.sleep(1)
             assert sim.fakes.telephony.commands[-1][0] == "hangup"
             assert sim.supervisor.phone.mode is Mode.IDLE
-            log = list(sim.supervisor.call_log)
-            assert log[-1].kind == "outgoing"
-            assert log[-1].duration_s == pytest.approx(61.9, abs=0.01)
+            newest = sim.supervisor.call_log.entries()[0]
+            assert newest["kind"] == "outgoing"
+            assert newest["duration_s"] == pytest.approx(61.9, abs=0.01)
 
     virtual(main())
 
@@ -154,7 +154,7 @@ def test_star_code_is_saved_through_the_feature_store(virtual):
             sim.fakes.hook.lift()
             sim.fakes.keypad.press("*78")
             await sim.supervisor.idle()
-            assert sim.supervisor.features.saved == {"dnd": True}
+            assert sim.supervisor.features.saved == {"features": {"dnd": True}}
             sim.fakes.telephony.ring_in("a" * 40)
             await sim.supervisor.idle()
             assert sim.fakes.telephony.commands[-1][0] == "refuse"

@@ -193,17 +193,17 @@ async def appliance(
 ) -> AsyncIterator[Appliance]:
     """An appliance on the desktop board driving a real daemon; ``audio`` gives the daemon null
     sinks, ``pulse`` a PulseAudio of the test's making (for instance in front of an ALSA device)."""
-    from appliance.config.load import Layer, contacts_of, load_layers, settings_of
+    from appliance.assembly import assemble
+    from appliance.config.load import Layer, load_layers
     from appliance.drivers.jami.audio import PrivatePulseAudio
-    from appliance.phone.model import Phone
-    from appliance.runtime.supervisor import Supervisor
-    from appliance.sim import Simulation, make_fakes
-
-    loaded = load_layers(
-        [Layer("defaults", {}), Layer("test", {"phone": {"display_name": name}, **(table or {})})]
-    )
-    fakes = make_fakes(loaded)
     from appliance.drivers.jami.client import SipAccountSpec
+    from appliance.sim import Simulation
+
+    layers = [
+        Layer("defaults", {}),
+        Layer("test", {"board": {"simulated": True}, "phone": {"display_name": name}, **(table or {})}),
+    ]
+    loaded = load_layers(layers)
 
     if audio and pulse is None:
         pulse = PrivatePulseAudio(root / "pulse")
@@ -226,10 +226,9 @@ async def appliance(
         sip_accounts=sip,
         daemon_env=daemon_env,
     )
-    fakes.telephony = core  # type: ignore[assignment]
-    config = loaded.config
-    supervisor = Supervisor(fakes.ports(), Phone.initial(settings_of(config), contacts_of(config)))
-    sim = Simulation(loaded, fakes, supervisor)
+    # The phone as `appliance run` assembles it, with this test's daemon (in its namespace) as the core.
+    sim = Simulation(assemble(layers, None, telephony=core))
+    supervisor = sim.supervisor
     task = asyncio.get_running_loop().create_task(supervisor.run())
     phone = Appliance(sim, core, task)
     try:

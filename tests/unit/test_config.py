@@ -11,6 +11,7 @@ import tomllib
 
 import pytest
 
+from appliance.assembly import check
 from appliance.config.load import (
     SECRET_MASK,
     ConfigError,
@@ -27,8 +28,9 @@ from appliance.phone.model import Feature
 
 
 def problems(table):
+    """Every problem the phone finds, as ``appliance config check`` does (with the driver registry)."""
     with pytest.raises(ConfigError) as info:
-        build(table)
+        check([Layer("t", table)])
     return info.value.problems
 
 

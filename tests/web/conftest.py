@@ -11,11 +11,13 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from appliance.config.load import Layer, contacts_of, load_layers, settings_of
-from appliance.phone.model import Phone
-from appliance.runtime.control import Control, SimHandles
+from appliance.assembly import assemble
+from appliance.config.load import Layer
+from appliance.config.store import DataConfig
+from appliance.runtime.config_store import ConfigStore
+from appliance.runtime.control import Controllers
 from appliance.runtime.supervisor import Supervisor
-from appliance.sim import Fakes, make_fakes
+from appliance.sim import Fakes
 from appliance.web.server import WebApp, serve
 from tests.net import free_port
 
@@ -34,7 +36,7 @@ class Clock:
 
 class RecordedPower:
     """The in-process stack has no process to restart: what was asked is recorded. The real one
-    (``appliance.app.ProcessPower``) is exercised by test_system.py on real processes."""
+    (``appliance.runtime.maintenance.ProcessPower``) is exercised by test_system.py on real processes."""
 
     def __init__(self) -> None:
         self.requests: list[str] = []
@@ -52,9 +54,10 @@ class Stack:
     data: Path
     fakes: Fakes
     supervisor: Supervisor
-    control: Control
+    control: Controllers
     web: WebApp
     clock: Clock
+    store: ConfigStore
 
     def session(self, basic: tuple[str, str] | None = None) -> aiohttp.ClientSession:
         headers = {"Authorization": aiohttp.encode_basic_auth(*basic)} if basic else None
@@ -68,25 +71,23 @@ class Stack:
 async def running(
     data: Path, *, password: bool = True, desktop: bool = True, table: dict | None = None
 ) -> AsyncIterator[Stack]:
-    layers = [Layer("defaults", {}), Layer("board", {"board": {"name": "desktop"}, **(table or {})})]
-    loaded = load_layers(layers)
-    fakes = make_fakes(loaded)
-    supervisor = Supervisor(
-        fakes.ports(), Phone.initial(settings_of(loaded.config), contacts_of(loaded.config))
-    )
-    task = asyncio.get_running_loop().create_task(supervisor.run())
-    await supervisor.started()
-    sim = SimHandles(fakes.hook, fakes.keypad) if desktop else None
+    """The phone as ``appliance run`` assembles it (the desktop board, data in ``data``), with
+    its page served in this process on a free port."""
+    board = {"board": {"name": "desktop", "simulated": desktop}, **(table or {})}
+    layers = [Layer("defaults", {}), Layer("board", board), Layer("data", DataConfig(data).read())]
     power = RecordedPower()
-    control = Control(supervisor, layers, data, sim=sim, version="test", power=power)
+    phone = assemble(layers, data, version="test", power=power)
+    task = asyncio.get_running_loop().create_task(phone.supervisor.run())
+    await phone.supervisor.started()
     clock = Clock()
-    web = WebApp(control, data, clock=clock)
+    web = WebApp(phone.control, data, clock=clock)
     if password:
         web.password.set(PASSWORD)
     port = free_port()
     runner = await serve(web, f"127.0.0.1:{port}")
     try:
-        yield Stack(f"http://127.0.0.1:{port}", data, fakes, supervisor, control, web, clock)
+        yield Stack(f"http://127.0.0.1:{port}", data, Fakes.of(phone.ports), phone.supervisor, phone.control,
+                    web, clock, phone.store)  # fmt: skip
     finally:
         await runner.cleanup()
         task.cancel()

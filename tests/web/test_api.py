@@ -351,9 +351,12 @@ async def test_page_and_headers(stack):
         async with c.get("/api/v1/openapi.json") as r:
             doc = await r.json()
         assert doc["openapi"].startswith("3.")
-        assert {"/api/v1/contacts", "/api/v1/contacts/{id}", "/api/v1/status", "/api/v1/sim/keys"} <= set(
-            doc["paths"]
-        )
+        assert {
+            "/api/v1/contacts",
+            "/api/v1/contacts/{contact_id}",
+            "/api/v1/status",
+            "/api/v1/sim/keys",
+        } <= set(doc["paths"])
 
 
 async def test_qr_code_of_the_jami_id(stack):
@@ -478,7 +481,7 @@ async def test_a_new_jami_contact_gets_a_request_with_this_phones_card(stack):
 
 
 async def test_backup_and_restore_through_the_api(stack):
-    power = stack.control.maintenance.power
+    power = stack.control.system.maintenance.power
     async with stack.admin() as c:
         async with c.post("/api/v1/contacts", json={"name": "Alice", "uri": JAMI_ID}) as r:
             assert r.status == 201
@@ -513,11 +516,11 @@ async def test_a_backup_whose_config_does_not_fit_this_board_is_refused_whole(st
             assert r.status == 400
             assert "phone.country" in json.dumps(await r.json())
     after = (stack.data / "config.toml").read_bytes() if (stack.data / "config.toml").exists() else None
-    assert before == after and stack.control.maintenance.power.requests == []
+    assert before == after and stack.control.system.maintenance.power.requests == []
 
 
 async def test_factory_reset_needs_the_words_and_forgets_the_password(stack):
-    power = stack.control.maintenance.power
+    power = stack.control.system.maintenance.power
     async with stack.admin() as c:
         async with c.post("/api/v1/system/factory-reset", json={"confirm": "yes please"}) as r:
             assert r.status == 400 and power.requests == []
@@ -532,7 +535,7 @@ async def test_restart_and_reboot_are_asked_of_the_power(stack):
     async with stack.admin() as c:
         assert (await c.post("/api/v1/system/restart")).status == 200
         assert (await c.post("/api/v1/system/reboot")).status == 200
-    assert stack.control.maintenance.power.requests == ["restart", "reboot"]
+    assert stack.control.system.maintenance.power.requests == ["restart", "reboot"]
 
 
 async def test_firmware_upload_checked_then_handed_to_the_updater(tmp_path):

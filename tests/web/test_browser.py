@@ -119,7 +119,7 @@ async def test_an_installer_sets_up_the_phone_from_the_browser(tmp_path, browser
         await page.get_by_role("button", name="Save settings").click()
         await expect(page.locator("#flash")).to_have_text("Saved.")
         await until(lambda: stack.supervisor.plan.country == "DE")
-        assert stack.control.loaded.config.star_codes["*88"] == "dnd_on"
+        assert stack.store.config.star_codes["*88"] == "dnd_on"
         await page.get_by_label("Digits", exact=True).fill("5551234")
         await page.get_by_role("button", name="Test", exact=True).click()
         await expect(page.locator("#dialtest-result")).not_to_be_empty()

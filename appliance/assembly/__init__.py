@@ -1,0 +1,118 @@
+"""Building a running phone from its configuration: the one place that does it.
+
+``appliance run``, ``appliance sim``, the web tests and the Jami tests all call :func:`assemble`:
+drivers by registry name (:mod:`.drivers`), the config store that owns the saved configuration,
+the call log, the supervisor, maintenance and the controllers the page talks to.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from appliance.config.load import ConfigError, Layer, Loaded, contacts_of, load_layers, settings_of
+from appliance.phone.events import ContactsChanged, SettingsChanged
+from appliance.phone.model import Phone
+from appliance.ports import Telephony
+from appliance.runtime.call_log import FILE as CALL_LOG_FILE
+from appliance.runtime.call_log import CallLog
+from appliance.runtime.config_store import ConfigChange, ConfigStore, Origin
+from appliance.runtime.control import (
+    AccountsController,
+    ContactsController,
+    Controllers,
+    LogLines,
+    Probes,
+    SettingsController,
+    SimHandles,
+    StatusController,
+    SystemController,
+    TrustController,
+    VirtualPhone,
+)
+from appliance.runtime.maintenance import Maintenance, Power
+from appliance.runtime.supervisor import Ports, Supervisor
+
+from .drivers import DRIVERS, DriverContext, build_ports, check_drivers
+
+__all__ = ["DRIVERS", "Assembly", "DriverContext", "assemble", "build_ports", "check", "check_drivers"]
+
+
+def check(layers: list[Layer]) -> Loaded:
+    """Load ``layers`` into a configuration, also checking the driver names against the registry."""
+    loaded = load_layers(layers)
+    problems = check_drivers(loaded.config)
+    if problems:
+        raise ConfigError(problems)
+    return loaded
+
+
+@dataclass
+class Assembly:
+    """A phone, built and not yet running: ``await assembly.supervisor.run()`` runs it."""
+
+    store: ConfigStore
+    ports: Ports
+    supervisor: Supervisor
+    call_log: CallLog
+    control: Controllers
+    sim: SimHandles | None  # the simulated board's hook and keypad, for the console and the page
+
+
+def assemble(
+    layers: list[Layer],
+    data_dir: Path | None,
+    *,
+    version: str = "",
+    power: Power | None = None,
+    probes: Probes | None = None,
+    log_lines: LogLines | None = None,
+    telephony: Telephony | None = None,
+    ports: Ports | None = None,
+) -> Assembly:
+    """The phone for ``layers`` with its data in ``data_dir`` (None: in memory, the simulator).
+
+    ``telephony`` replaces the configured core (the Jami tests bring a daemon in a namespace);
+    ``ports`` replaces every driver (tests that shape their fakes).
+    """
+    store = ConfigStore(layers, data_dir, check=check)
+    config = store.config
+    if ports is None:
+        ports = build_ports(config, data_dir)
+    if telephony is not None:
+        ports = Ports(ports.hook, ports.keypad, ports.ringer, ports.tones, ports.display, telephony)
+    call_log = CallLog(data_dir / CALL_LOG_FILE if data_dir is not None else None)
+    phone = Phone.initial(settings_of(config), contacts_of(config))
+    debounce_s = config.hook.debounce_ms / 1000
+    supervisor = Supervisor(ports, phone, debounce_s=debounce_s, features=store, call_log=call_log)
+    store.on_change(lambda change: _tell_the_phone(supervisor, change))
+    sim = SimHandles(ports.hook, ports.keypad) if config.board.simulated else None
+    status = StatusController(
+        store, supervisor, call_log, simulated=sim is not None, version=version,
+        probes=probes or Probes(), log_lines=log_lines or LogLines(),
+    )  # fmt: skip
+    maintenance = Maintenance(
+        data_dir or Path(), store, call_log, telephony=ports.telephony, power=power if data_dir else None,
+        version=version,
+    )  # fmt: skip
+    control = Controllers(
+        status=status,
+        settings=SettingsController(store),
+        contacts=ContactsController(store, supervisor),
+        accounts=AccountsController(store, supervisor, data_dir),
+        trust=TrustController(supervisor),
+        system=SystemController(store, supervisor, maintenance),
+        virtual_phone=VirtualPhone(supervisor, sim, status.status, debounce_s),
+    )
+    logging.getLogger(__name__).debug("assembled %s", config.board.name)
+    return Assembly(store, ports, supervisor, call_log, control, sim)
+
+
+def _tell_the_phone(supervisor: Supervisor, change: ConfigChange) -> None:
+    """The phone takes a saved change at once; its own star codes it already knows."""
+    if change.origin == Origin.PHONE:
+        return
+    supervisor.post(SettingsChanged(settings_of(change.config)))
+    if "contacts" in change.sections or change.origin == Origin.RESTORE:
+        supervisor.post(ContactsChanged(contacts_of(change.config)))

@@ -1,0 +1,178 @@
+"""The one owner of the running phone's configuration.
+
+It holds the loaded layers (defaults, board, system file, the data directory's ``config.toml``,
+command line), takes every change under one lock — star codes, the web page, the console's
+``set``, a restored backup and, later, provisioning — validates the whole layered result before
+anything is written, writes the data file atomically, and tells its listeners what changed.
+Nobody else writes ``config.toml``; nobody keeps a copy of the configuration that can go stale.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from appliance.config.load import ConfigError, Layer, Loaded, load_layers, merge
+from appliance.config.schema import Config
+from appliance.config.store import DataConfig
+
+log = logging.getLogger(__name__)
+
+Table = dict[str, Any]
+DATA = "data"  # the name of the layer this store saves
+LIVE = "live"  # changes made for this run only (the console's and the simulator's ``set``)
+
+
+class Origin:
+    """Who made a change; the phone does not need to hear back about its own star codes."""
+
+    PHONE = "phone"
+    PAGE = "page"
+    CONSOLE = "console"
+    RESTORE = "restore"
+
+
+@dataclass(frozen=True)
+class ConfigChange:
+    """The configuration after a change, the top-level sections it touched, and who made it."""
+
+    loaded: Loaded
+    sections: frozenset[str]
+    origin: str
+
+    @property
+    def config(self) -> Config:
+        return self.loaded.config
+
+
+ChangeListener = Callable[[ConfigChange], None]
+Check = Callable[[list[Layer]], Loaded]
+
+
+class ConfigStore:
+    """Layers in, one validated configuration out; saves to the data directory (or memory).
+
+    Args:
+        layers: the layers in their order of precedence. The one named ``data`` is the data
+            directory's file; it is added after the system file if missing.
+        data_dir: where ``config.toml`` lives; None keeps saves in memory (the simulator).
+        check: builds a configuration from layers or raises ConfigError; the application passes one
+            that also checks the driver names against its registry.
+    """
+
+    def __init__(self, layers: list[Layer], data_dir: Path | None, *, check: Check = load_layers) -> None:
+        self._file = DataConfig(data_dir) if data_dir is not None else None
+        self._check = check
+        self._lock = asyncio.Lock()
+        self._listeners: list[ChangeListener] = []
+        names = [layer.name for layer in layers]
+        if DATA not in names:
+            at = next(
+                (i for i, n in enumerate(names) if n == "command line" or n.startswith("--set")), len(names)
+            )
+            layers = [*layers[:at], Layer(DATA, self._file.read() if self._file else {}), *layers[at:]]
+        self._layers = layers
+        self._loaded = check(layers)
+
+    @property
+    def loaded(self) -> Loaded:
+        return self._loaded
+
+    @property
+    def config(self) -> Config:
+        return self._loaded.config
+
+    @property
+    def saved(self) -> Table:
+        """The data layer as it is on disk."""
+        return dict(self._layer(DATA).table)
+
+    def layers_except_data(self) -> list[Layer]:
+        """Every layer but the saved one: what a restored ``config.toml`` is checked against."""
+        return [layer for layer in self._layers if layer.name != DATA]
+
+    def on_change(self, listener: ChangeListener) -> None:
+        """Call ``listener`` after every change that took effect."""
+        self._listeners.append(listener)
+
+    def check_data(self, table: Table) -> Loaded:
+        """What the configuration would be with ``table`` as the data layer (ConfigError if invalid)."""
+        return self._check(self._with(DATA, table))
+
+    async def save(self, changes: Table | Callable[[Config], Table], origin: str = Origin.PAGE) -> Loaded:
+        """Merge ``changes`` into the saved layer, validate the whole, write it, tell the listeners.
+
+        ``changes`` may be a function of the current configuration, called under the lock, so a
+        read-modify-write (a contact added to the list) cannot lose a concurrent one.
+        """
+        async with self._lock:
+            table = changes(self.config) if callable(changes) else changes
+            saved = self._layer(DATA).table
+
+            def validate(updated: Table) -> None:
+                self.check_data(updated)
+
+            if self._file is not None:
+                updated = await asyncio.to_thread(self._file.save, table, validate)
+            else:
+                updated = merge(saved, table)
+                validate(updated)
+            self._replace(DATA, updated)
+        self._publish(frozenset(table), origin)
+        return self._loaded
+
+    async def replace_saved(self, table: Table, origin: str = Origin.RESTORE) -> Loaded:
+        """Make ``table`` the whole saved layer (a restored backup), validated first."""
+        async with self._lock:
+            self.check_data(table)
+            if self._file is not None:
+                await asyncio.to_thread(self._file.replace, table)
+            before = self._layer(DATA).table
+            self._replace(DATA, table)
+        self._publish(frozenset(set(before) | set(table)), origin)
+        return self._loaded
+
+    async def save_feature(self, name: str, on: bool) -> None:
+        """A star code switched a feature: saved like any change, so the page and a restart see it."""
+        await self.save({"features": {name: on}}, origin=Origin.PHONE)
+
+    async def set_live(self, changes: Table, origin: str = Origin.CONSOLE) -> Loaded:
+        """Change values for this run only (over every other layer); nothing is written."""
+        async with self._lock:
+            names = [layer.name for layer in self._layers]
+            current = self._layer(LIVE).table if LIVE in names else {}
+            layers = self._with(LIVE, merge(current, changes))
+            self._loaded = self._check(layers)
+            self._layers = layers
+        self._publish(frozenset(changes), origin)
+        return self._loaded
+
+    # --- internals ---------------------------------------------------------------------------
+
+    def _layer(self, name: str) -> Layer:
+        return next(layer for layer in self._layers if layer.name == name)
+
+    def _with(self, name: str, table: Table) -> list[Layer]:
+        if name not in (layer.name for layer in self._layers):
+            return [*self._layers, Layer(name, table)]
+        return [Layer(name, table) if layer.name == name else layer for layer in self._layers]
+
+    def _replace(self, name: str, table: Table) -> None:
+        layers = self._with(name, table)
+        self._loaded = self._check(layers)
+        self._layers = layers
+
+    def _publish(self, sections: frozenset[str], origin: str) -> None:
+        change = ConfigChange(self._loaded, sections, origin)
+        for listener in self._listeners:
+            try:
+                listener(change)
+            except Exception:
+                log.exception("a configuration listener failed")
+
+
+__all__ = ["ConfigChange", "ConfigError", "ConfigStore", "Origin"]

@@ -1,0 +1,173 @@
+"""What the page shows of the running phone: its state, the device, the network, calls, logs."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from appliance.phone.machine import ringer_of, tone_of
+from appliance.phone.model import AccountKind, Registration
+from appliance.runtime.call_log import CallLog
+from appliance.runtime.config_store import ConfigStore
+from appliance.runtime.supervisor import Supervisor
+
+from .errors import ChangeRejectedError
+
+Table = dict[str, Any]
+NETWORK_CACHE_S = 30.0
+
+
+def _nothing() -> Table:
+    return {}
+
+
+def _no_node() -> Table | None:
+    return None
+
+
+@dataclass
+class Probes:
+    """Readings the application wires in from drivers (the controllers import none): the network
+    survey (blocking: run in a thread), the device's own DHT node's report, the microphone level."""
+
+    network: Callable[[], Table] = _nothing
+    dht_node: Callable[[], Table | None] = _no_node
+    mic_level: Callable[[float], float] | None = None  # dBFS over some seconds; None: no microphone
+
+
+class LogLines(logging.Handler):
+    """Keeps the recent log lines for the web page's System page."""
+
+    def __init__(self, size: int = 500) -> None:
+        super().__init__(logging.INFO)
+        self.lines: deque[str] = deque(maxlen=size)
+        self.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+class StatusController:
+    """The phone as it is now (from the supervisor's snapshot), and facts about the device."""
+
+    def __init__(self, store: ConfigStore, supervisor: Supervisor, call_log: CallLog, *, simulated: bool,
+                 version: str, probes: Probes, log_lines: LogLines) -> None:  # fmt: skip
+        self.store = store
+        self.supervisor = supervisor
+        self.calls = call_log
+        self.simulated = simulated
+        self.version = version
+        self.probes = probes
+        self.log_lines = log_lines
+        self.started_at = time.time()
+        self._network: tuple[float, Table] | None = None
+
+    async def status(self) -> Table:
+        phone = self.supervisor.phone
+        tone = tone_of(phone)
+        screen = self.supervisor.screen
+        active = phone.active_call
+        return {
+            "phone": {
+                "state": phone.mode.value,
+                "off_hook": phone.off_hook,
+                "digits": phone.digits,
+                "tone": tone.value if tone else None,
+                "ringer": ringer_of(phone) is not None,
+                "display": list(screen.lines) if screen else [],
+                "call": None
+                if active is None
+                else {"peer": active.peer_name or active.peer_uri, "status": active.status.value},
+                "calls": len(phone.calls),
+                "dnd": phone.dnd,
+                "private_mode": phone.private_mode,
+                "call_waiting": phone.call_waiting,
+                "trust_requests": phone.trust_pending,
+                "missed": phone.missed,
+                "telephony": phone.telephony_up,
+            },
+            "accounts": [
+                {
+                    "id": a.id,
+                    "type": a.kind.value,
+                    "uri": a.uri,
+                    "registration": a.registration.value,
+                    "name": a.name,
+                    "device": a.device,
+                }
+                for a in phone.accounts
+            ],
+            **await self.info(),
+            "uptime_s": round(time.time() - self.started_at),
+        }
+
+    async def info(self) -> Table:
+        """What does not change while the phone runs."""
+        return {
+            "board": self.store.config.board.name,
+            "simulated": self.simulated,
+            "system": system_facts(),
+            "version": self.version,
+        }
+
+    async def network(self) -> Table:
+        """Addresses, the router's UPnP gateway and outside address, a NAT hint, the DHT. UPnP
+        discovery waits ~1.5 s for answers: the survey is kept for 30 s."""
+        now = time.monotonic()
+        if self._network is None or now - self._network[0] > NETWORK_CACHE_S:
+            self._network = (now, await asyncio.to_thread(self.probes.network))
+        return {**self._network[1], "dht": self._dht()}
+
+    def _dht(self) -> Table:
+        jami = next((a for a in self.supervisor.phone.accounts if a.kind is AccountKind.JAMI), None)
+        node = self.probes.dht_node()
+        return {
+            # The adapter reports the Jami account registered only once the device is announced.
+            "announced": bool(jami and jami.registration is Registration.REGISTERED),
+            "bootstrap": self.store.config.jami.bootstrap or ["bootstrap.jami.net:4222 (public)"],
+            "own_node": {"port": node["port"], "nodes_known": node["nodes"]} if node else None,
+        }
+
+    async def call_log(self) -> list[Table]:
+        """Newest first."""
+        return self.calls.entries()
+
+    async def logs(self) -> list[str]:
+        return list(self.log_lines.lines)
+
+    async def handset_test(self, tone: bool = False, listen_s: float = 0.0) -> Table:
+        """Play the test tone in the handset, and/or measure the microphone for ``listen_s``."""
+        if tone:
+            self.supervisor.play_test_tone()
+        level = None
+        if listen_s > 0 and self.probes.mic_level is not None:
+            try:
+                level = await asyncio.to_thread(self.probes.mic_level, min(listen_s, 5.0))
+            except Exception as exc:
+                raise ChangeRejectedError([("microphone", f"cannot be read: {exc}")]) from exc
+        return {"tone": tone, "microphone": self.probes.mic_level is not None, "level_dbfs": level}
+
+
+def system_facts() -> Table:
+    """The device as an installer checks it: the root read-only, memory left, load, the slot."""
+    facts: Table = {"root_read_only": bool(os.statvfs("/").f_flag & os.ST_RDONLY)}
+    try:
+        meminfo = dict(line.split(":", 1) for line in Path("/proc/meminfo").read_text().splitlines())
+        facts["memory_available_mb"] = int(meminfo["MemAvailable"].split()[0]) // 1024
+        facts["load"] = float(Path("/proc/loadavg").read_text().split()[0])
+    except (OSError, KeyError, ValueError):
+        pass
+    try:  # the system slot the initramfs booted (A/B updates), on the image
+        ab = dict(line.split("=", 1) for line in Path("/run/appliance-ab").read_text().split() if "=" in line)
+        facts["slot"] = {"2": "A", "3": "B"}.get(ab.get("BOOTED", ""), "?")
+        facts["slot_on_trial"] = Path("/run/appliance-trial").exists()  # an update not yet kept
+    except OSError:
+        pass
+    return facts

@@ -1,0 +1,81 @@
+"""Who may reach this phone: contact requests, blocked peers, contacts' certificates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from appliance.ports import TelephonyError
+from appliance.runtime.supervisor import Supervisor
+
+from .contacts import identity
+from .errors import ChangeRejectedError, NotFoundError
+
+Table = dict[str, Any]
+ANSWERS = ("accept", "discard", "block")
+
+
+class TrustController:
+    """Reads what the telephony core holds; every change goes through the supervisor's ordered
+    command worker, behind the phone's own commands."""
+
+    def __init__(self, supervisor: Supervisor) -> None:
+        self.supervisor = supervisor
+
+    async def requests(self) -> list[Table]:
+        return [
+            {
+                "uri": r.uri,
+                "received": r.received_at,
+                "name": _vcard_name(r.vcard),
+                "vcard": r.vcard.decode(errors="replace"),
+            }
+            for r in self.supervisor.ports.telephony.trust_requests()
+        ]
+
+    async def answer(self, uri: str, answer: str) -> None:
+        """``answer``: accept (the sender becomes a contact), discard, or block (never again)."""
+        if answer not in ANSWERS:
+            raise ChangeRejectedError([("answer", "accept, discard or block")])
+        if uri not in {r.uri for r in self.supervisor.ports.telephony.trust_requests()}:
+            raise NotFoundError(uri)
+        actions = {
+            "accept": lambda core: core.accept_trust_request(uri),
+            "discard": lambda core: core.discard_trust_request(uri),
+            "block": lambda core: core.block(uri),
+        }
+        await self._ask(actions[answer])
+
+    async def accept(self, uri: str) -> None:
+        await self.answer(uri, "accept")
+
+    async def discard(self, uri: str) -> None:
+        await self.answer(uri, "discard")
+
+    async def block(self, uri: str) -> None:
+        await self.answer(uri, "block")
+
+    async def blocked(self) -> list[str]:
+        return self.supervisor.ports.telephony.blocked()
+
+    async def unblock(self, uri: str) -> None:
+        if uri not in self.supervisor.ports.telephony.blocked():
+            raise NotFoundError(uri)
+        await self._ask(lambda core: core.unblock(uri))
+
+    async def accept_identity(self, uri: str) -> Table:
+        """A person checked a contact's new certificate (with them, out of band) and accepts it."""
+        return identity(await self._ask(lambda core: core.accept_identity(uri)))
+
+    async def _ask(self, work: Any) -> Any:  # noqa: ANN401 - what the core answers
+        try:
+            return await self.supervisor.ask_telephony(work)
+        except TelephonyError as exc:
+            raise NotFoundError(str(exc)) from exc
+
+
+def _vcard_name(vcard: bytes) -> str:
+    for line in vcard.decode(errors="replace").splitlines():
+        key, _, value = line.partition(":")
+        if key.split(";")[0].upper() == "FN":
+            return value.strip()
+    return ""
