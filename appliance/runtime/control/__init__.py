@@ -8,6 +8,7 @@ answers them in-process, :class:`~appliance.runtime.control_socket.ControlClient
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -52,11 +53,10 @@ class Controllers:
         controller, _, function = name.partition(".")
         method = getattr(getattr(self, controller), function)
         try:
-            return await method(**args)
+            inspect.signature(method).bind(**args)
         except TypeError as exc:
-            if exc.__traceback__ is not None and exc.__traceback__.tb_next is None:
-                raise BadCallError(f"{name}: {exc}") from None  # the call itself did not fit
-            raise
+            raise BadCallError(f"{name}: {exc}") from None
+        return await method(**args)
 
 
 __all__ = [
