@@ -9,7 +9,6 @@ work to a thread and comes back with ``loop.call_soon_threadsafe``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -17,6 +16,7 @@ from appliance.phone.events import Event
 from appliance.phone.model import CallId
 from appliance.phone.screens import ScreenModel
 from appliance.phone.tones import Cadence, Tone, TonePattern
+from appliance.phone.trust import PeerIdentity, TrustRequest
 
 HookEdge = Callable[[bool, float], None]
 """Receives a raw hook-switch edge: ``(off_hook, at)``, ``at`` in the loop's monotonic seconds."""
@@ -97,30 +97,6 @@ class Display(Protocol):
     async def stop(self) -> None: ...
 
 
-@dataclass(frozen=True, slots=True)
-class TrustRequest:
-    """A pending contact request: who sent it, when, and the vCard it carried."""
-
-    uri: str
-    received_at: float
-    vcard: bytes = b""
-
-
-@dataclass(frozen=True, slots=True)
-class PeerIdentity:
-    """A peer's certificate fingerprint as pinned at first contact; ``seen`` is a different one it
-    presented later (flagged until a person accepts it), empty while nothing changed."""
-
-    uri: str
-    fingerprint: str
-    pinned_at: float
-    seen: str = ""
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.seen)
-
-
 class Telephony(Protocol):
     """The telephony core (the Jami daemon, or its fake).
 
@@ -190,3 +166,19 @@ class Telephony(Protocol):
 
 class TelephonyError(RuntimeError):
     """The telephony core refused a command or is unreachable."""
+
+
+__all__ = [
+    "Display",
+    "EventSink",
+    "HookEdge",
+    "HookSwitch",
+    "KeyListener",
+    "Keypad",
+    "PeerIdentity",
+    "Ringer",
+    "Telephony",
+    "TelephonyError",
+    "Tones",
+    "TrustRequest",
+]

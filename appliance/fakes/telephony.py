@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from appliance.phone import trust
 from appliance.phone.events import (
     AccountChanged,
     CallIncoming,
@@ -225,10 +226,10 @@ class FakeTelephony(Watchable):
         return dict(self._identities)
 
     async def accept_identity(self, uri: str) -> PeerIdentity:
-        pinned = self._identities.get(uri)
-        if pinned is None or not pinned.seen:
-            raise TelephonyError(f"no changed certificate for {uri}")
-        self._identities[uri] = PeerIdentity(uri, pinned.seen, time.time())
+        try:
+            self._identities[uri] = trust.accept_identity(self._identities, uri, time.time())
+        except KeyError:
+            raise TelephonyError(f"no changed certificate for {uri}") from None
         return self._identities[uri]
 
     # --- the far end and the world -------------------------------------------------------------
@@ -240,7 +241,8 @@ class FakeTelephony(Watchable):
     def ring_in(self, uri: str, name: str = "", account: str = "jami", certificate: str = "") -> CallId:
         """A call arrives; a Jami caller's ``certificate`` fingerprint is pinned at first contact
         (made up from the URI when not given) and a different one later flags the call."""
-        if uri in self._blocked:
+        admission = trust.admit_call(uri, blocked=self._blocked, jami=account == "jami")
+        if admission is trust.Admission.REFUSE:
             self._record("refuse-blocked", uri=uri)
             return CallId("")
         self._incoming += 1
@@ -248,12 +250,12 @@ class FakeTelephony(Watchable):
         self.calls[call] = _Call(call, account, uri, outgoing=False, state=CallState.INCOMING)
         self._latest = call
         changed = False
-        if account == "jami":
+        if admission is trust.Admission.CHECK_CERTIFICATE:
             fingerprint = certificate or fake_jami_id("certificate " + uri)
-            pinned = self._identities.setdefault(uri, PeerIdentity(uri, fingerprint, time.time()))
-            if pinned.fingerprint != fingerprint:
-                self._identities[uri] = PeerIdentity(uri, pinned.fingerprint, pinned.pinned_at, fingerprint)
-                changed = True
+            verdict, stored = trust.pin(self._identities, uri, fingerprint, time.time())
+            if stored is not None:
+                self._identities[uri] = stored
+            changed = verdict is trust.Verdict.CHANGED
         self._send(CallIncoming(call, account, uri, name, identity_changed=changed))
         return call
 
@@ -274,7 +276,8 @@ class FakeTelephony(Watchable):
         self._end(self._pick(call))
 
     def receive_trust_request(self, uri: str, vcard: bytes = b"") -> None:
-        self._requests[uri] = TrustRequest(uri, time.time(), vcard)  # wall time, as the daemon reports it
+        request = TrustRequest(uri, time.time(), vcard)  # wall time, as the daemon reports it
+        self._requests, _ = trust.take_request(self._requests, request)  # bounded, as the adapter does
         self._send(TrustRequestsChanged(len(self._requests)))
 
     def voicemail(self, waiting: int, account: str = "jami") -> None:

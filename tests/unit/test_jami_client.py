@@ -55,8 +55,8 @@ class Discarding:
 
 
 async def test_a_flood_of_trust_requests_is_bounded_oldest_first(tmp_path: Path) -> None:
-    from appliance.drivers.jami.client import MAX_TRUST_REQUESTS
     from appliance.phone.events import TrustRequestsChanged
+    from appliance.phone.trust import MAX_TRUST_REQUESTS
 
     client = JamiTelephony(tmp_path, display_name="Desk")
     events: list[Event] = []
@@ -75,9 +75,9 @@ async def test_a_flood_of_trust_requests_is_bounded_oldest_first(tmp_path: Path)
 
 
 def test_a_vcard_keeps_its_words_not_its_photo() -> None:
-    from appliance.drivers.jami.client import _bounded_vcard
+    from appliance.phone.trust import bounded_vcard
 
     photo = b"PHOTO;ENCODING=BASE64;TYPE=JPEG:" + b"A" * 500_000 + b"\r\n " + b"B" * 70
     card = b"BEGIN:VCARD\r\nVERSION:2.1\r\nFN:Carol\r\n" + photo + b"\r\nEND:VCARD\r\n"
-    bounded = _bounded_vcard(card)
+    bounded = bounded_vcard(card)
     assert bounded == b"BEGIN:VCARD\r\nVERSION:2.1\r\nFN:Carol\r\nEND:VCARD\r\n"  # as sent, less the photo

@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from appliance.drivers.jami.pins import CertificatePins, Verdict
+from appliance.drivers.jami.pins import CertificatePins
+from appliance.phone.trust import Verdict
 
 ALICE = "a" * 40
 

@@ -16,6 +16,7 @@ from dbus_fast.aio import MessageBus
 from dbus_fast.introspection import Node
 
 from appliance.durable import atomic_write
+from appliance.phone import trust
 from appliance.phone.directory import JAMI_ID
 from appliance.phone.events import (
     AccountChanged,
@@ -31,13 +32,14 @@ from appliance.phone.events import (
     VoicemailChanged,
 )
 from appliance.phone.model import AccountInfo, AccountKind, CallId, Contact, Registration
+from appliance.phone.trust import Verdict
 from appliance.ports import EventSink, PeerIdentity, TelephonyError, TrustRequest
 
 from . import defs
 from .audio import PrivatePulseAudio
 from .daemon import JamiDaemon
 from .dhtnode import DhtNodeProcess
-from .pins import CertificatePins, Verdict
+from .pins import CertificatePins
 
 log = logging.getLogger(__name__)
 
@@ -298,15 +300,12 @@ class JamiTelephony:
         for account in self._sip:
             volatile = await self._config.call_get_volatile_account_details(account)
             self._report_sip(account, volatile.get("Account.registrationStatus", "TRYING"))
-        requests = await self._config.call_get_trust_requests(self.account_id)
-        self._requests = {
-            r["from"]: TrustRequest(
-                r["from"], float(r.get("received", 0)), _bounded_vcard(r.get("payload", "").encode())
-            )
-            for r in requests
-            if "from" in r
-        }
-        self._bound_requests()
+        self._requests = {}
+        for r in await self._config.call_get_trust_requests(self.account_id):
+            if "from" in r:
+                request = TrustRequest(r["from"], float(r.get("received", 0)), r.get("payload", "").encode())
+                self._requests, dropped = trust.take_request(self._requests, request)
+                self._discard_in_daemon(dropped)
         self._send(TrustRequestsChanged(len(self._requests)))
 
     def _report_account(self, daemon_state: str) -> None:
@@ -429,11 +428,13 @@ class JamiTelephony:
 
     def _on_incoming(self, account: str, call: str, caller: str, media: list[dict[str, str]]) -> None:
         uri = peer_uri(caller)
-        if uri in self._blocked:  # the daemon keeps the ban for requests; calls are refused here
+        jami = account == self.account_id and bool(JAMI_ID.fullmatch(uri))
+        admission = trust.admit_call(uri, blocked=self._blocked, jami=jami)
+        if admission is trust.Admission.REFUSE:  # the daemon keeps the ban for requests only
             log.info("call from blocked %s refused", uri)
             self._spawn(self._calls.call_refuse(account, call))
             return
-        if account == self.account_id and JAMI_ID.fullmatch(uri):
+        if admission is trust.Admission.CHECK_CERTIFICATE:
             # The caller's certificate is checked against its pin before the phone hears of the
             # call, so a changed one is known before any ring (one local D-Bus round trip).
             self._admitting.add(call)
@@ -486,24 +487,19 @@ class JamiTelephony:
     ) -> None:
         if account != self.account_id:
             return
-        self._requests[sender] = TrustRequest(sender, float(when), _bounded_vcard(bytes(payload)))
-        self._bound_requests()
+        # Anyone may send a request, so a flood must not grow without end (the daemon keeps them on
+        # disk too): past the bound the oldest are discarded, in the daemon as well.
+        request = TrustRequest(sender, float(when), bytes(payload))
+        self._requests, dropped = trust.take_request(self._requests, request)
+        self._discard_in_daemon(dropped)
         self._send(TrustRequestsChanged(len(self._requests)))
 
-    def _bound_requests(self) -> None:
-        """Anyone may send a request, so a flood must not grow without end (the daemon keeps them on
-        disk too): past MAX_TRUST_REQUESTS the oldest are discarded, in the daemon as well."""
-        while len(self._requests) > MAX_TRUST_REQUESTS:
-            oldest = min(self._requests.values(), key=lambda r: r.received_at)
-            del self._requests[oldest.uri]
-            log.warning(
-                "trust request from %s discarded: more than %d pending", oldest.uri, MAX_TRUST_REQUESTS
-            )
+    def _discard_in_daemon(self, dropped: list[TrustRequest]) -> None:
+        for oldest in dropped:
+            log.warning("trust request from %s discarded: more than %d pending", oldest.uri,
+                        trust.MAX_TRUST_REQUESTS)  # fmt: skip
             if self._config is not None:
-                task = asyncio.get_running_loop().create_task(
-                    self._config.call_discard_trust_request(self.account_id, oldest.uri)
-                )
-                task.add_done_callback(_log_failure)
+                self._spawn(self._config.call_discard_trust_request(self.account_id, oldest.uri))
 
     def _on_contact_added(self, account: str, uri: str, confirmed: bool) -> None:
         self._refresh_contacts()
@@ -697,18 +693,6 @@ class JamiTelephony:
     def _send(self, event: Event) -> None:
         if self._sink is not None:
             self._sink(event)
-
-
-MAX_TRUST_REQUESTS = 32
-MAX_VCARD = 8 * 1024
-
-
-def _bounded_vcard(payload: bytes) -> bytes:
-    """The vCard's text lines, without the photo (which may be megabytes), at most MAX_VCARD bytes."""
-    lines = [
-        line for line in payload.splitlines(keepends=True) if not line.upper().startswith((b"PHOTO", b" "))
-    ]
-    return b"".join(lines)[:MAX_VCARD]
 
 
 def _log_failure(task: asyncio.Task[Any]) -> None:

@@ -3,7 +3,8 @@
 A Jami ID is the hash of the contact's account key, so a call from that ID is signed by that key;
 what can still change under the same ID is the account certificate (re-issued, or forged by a
 stolen key). The first certificate seen for a peer is pinned; a different one later is flagged and
-kept aside until a person accepts it, never taken silently.
+kept aside until a person accepts it, never taken silently. The decisions are
+:mod:`appliance.phone.trust`'s (shared with the fake); this class keeps them in a file.
 """
 
 from __future__ import annotations
@@ -11,19 +12,14 @@ from __future__ import annotations
 import json
 import logging
 import time
-from enum import Enum
 from pathlib import Path
 
 from appliance.durable import atomic_write
+from appliance.phone import trust
+from appliance.phone.trust import Verdict
 from appliance.ports import PeerIdentity
 
 log = logging.getLogger(__name__)
-
-
-class Verdict(Enum):
-    NEW = "new"  # first contact: pinned now
-    SAME = "same"
-    CHANGED = "changed"  # differs from the pin: flagged
 
 
 class CertificatePins:
@@ -50,28 +46,20 @@ class CertificatePins:
 
     def check(self, uri: str, fingerprint: str) -> Verdict:
         """Compare what a peer presents with its pin; pin it if it is the first time."""
-        fingerprint = fingerprint.lower()
-        pinned = self._pins.get(uri)
-        if pinned is None:
-            self._pins[uri] = PeerIdentity(uri, fingerprint, time.time())
+        verdict, stored = trust.pin(self._pins, uri, fingerprint, time.time())
+        if stored is not None:
+            self._pins[uri] = stored
             self._save()
-            return Verdict.NEW
-        if pinned.fingerprint == fingerprint:
-            return Verdict.SAME
-        if pinned.seen != fingerprint:
-            self._pins[uri] = PeerIdentity(uri, pinned.fingerprint, pinned.pinned_at, fingerprint)
-            self._save()
-        log.warning(
-            "certificate of %s changed: pinned %s, presented %s", uri, pinned.fingerprint, fingerprint
-        )
-        return Verdict.CHANGED
+        if verdict is Verdict.CHANGED:
+            log.warning(
+                "certificate of %s changed: pinned %s, presented %s",
+                uri, self._pins[uri].fingerprint, fingerprint.lower(),
+            )  # fmt: skip
+        return verdict
 
     def accept(self, uri: str) -> PeerIdentity:
         """A person accepted the new certificate: it becomes the pin."""
-        pinned = self._pins.get(uri)
-        if pinned is None or not pinned.seen:
-            raise KeyError(uri)
-        self._pins[uri] = PeerIdentity(uri, pinned.seen, time.time())
+        self._pins[uri] = trust.accept_identity(self._pins, uri, time.time())
         self._save()
         return self._pins[uri]
 
