@@ -74,6 +74,8 @@ class PrivatePulseAudio:
     async def start(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
         script = self.root / "default.pa"
+        # A plain write, not durable.atomic_write: the script is made again before every start,
+        # so one cut short by a power loss is simply rewritten next time.
         script.write_text(self.script())
         with contextlib.suppress(FileNotFoundError):
             self.socket.unlink()

@@ -236,9 +236,7 @@ class JamiTelephony:
             if self.bootstrap:
                 details[defs.ACCOUNT_HOSTNAME] = ";".join(self.bootstrap)
             self.account_id = await self._config.call_add_account(details)
-            tmp = remembered.with_suffix(".tmp")
-            tmp.write_text(self.account_id + "\n")
-            tmp.replace(remembered)
+            self._remember_account(self.account_id)
             log.info("created Jami account %s", self.account_id)
         details = await self._config.call_get_account_details(self.account_id)
         self.jami_id = details.get(defs.ACCOUNT_USERNAME, "").removeprefix("ring:")
@@ -248,6 +246,11 @@ class JamiTelephony:
             await self._config.call_set_account_details(
                 self.account_id, {**details, defs.ACCOUNT_HOSTNAME: wanted_hosts}
             )
+
+    def _remember_account(self, account: str) -> None:
+        """``root/account-id``: which of the daemon's accounts is this phone's (durably: a power cut
+        leaves the old name or the new one, never an empty file)."""
+        atomic_write(self.root / "account-id", (account + "\n").encode())
 
     async def _ensure_sip_accounts(self) -> None:
         """One daemon account per configured SIP account, found again by its config id."""
@@ -283,9 +286,7 @@ class JamiTelephony:
         for stale in set(known.values()) - set(mapping.values()):
             if stale in existing:
                 await self._config.call_remove_account(stale)
-        tmp = remembered.with_suffix(".tmp")
-        tmp.write_text(json.dumps(mapping))
-        tmp.replace(remembered)
+        atomic_write(remembered, json.dumps(mapping).encode())
 
     async def _read_state(self) -> None:
         seen = self._account_signals
@@ -593,9 +594,7 @@ class JamiTelephony:
             details[defs.ACCOUNT_HOSTNAME] = ";".join(self.bootstrap)
         new = await self._do(self._config.call_add_account, details)
         old, self.account_id, self.jami_id, self._announced = self.account_id, new, "", False
-        tmp = (self.root / "account-id").with_suffix(".tmp")
-        tmp.write_text(new + "\n")
-        tmp.replace(self.root / "account-id")
+        self._remember_account(new)
         atomic_write(self.root / "account-password", password.encode())  # the imported one's
         if old:
             await self._do(self._config.call_remove_account, old)

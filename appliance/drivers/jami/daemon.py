@@ -69,6 +69,8 @@ class JamiDaemon:
         for sub in ("home", "config", "data", "cache", "run"):
             (self.root / sub).mkdir(parents=True, exist_ok=True, mode=0o700)
         config = self.root / "bus.conf"
+        # A plain write, not durable.atomic_write: the file is made again before every start from
+        # the text above, so one cut short by a power loss is simply rewritten next time.
         config.write_text(_BUS_CONFIG.format(socket=self.bus_socket))
         with contextlib.suppress(FileNotFoundError):
             self.bus_socket.unlink()
