@@ -42,3 +42,15 @@ def test_peer_uris():
     assert peer_uri(f"ring:{jami_id}@ring.dht") == jami_id
     assert peer_uri(f"{jami_id}@ring.dht") == jami_id
     assert peer_uri("sip:bob@pbx.lan") == "sip:bob@pbx.lan"
+
+
+def test_the_adapter_reaches_every_pinned_method_by_its_dbus_name():
+    """The adapter calls methods by their D-Bus names (``_call("hangUp", ...)``) and finds
+    dbus-fast's proxy method ``call_<snake case>``: spelled as dbus-fast spells it for every one."""
+    from dbus_fast.proxy_object import BaseProxyInterface
+
+    from appliance.drivers.jami.client import _snake
+
+    for name, members in defs.METHODS.items():
+        for member in members:
+            assert _snake(member) == BaseProxyInterface._to_snake_case(member), f"{name}.{member}"

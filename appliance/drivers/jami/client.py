@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Callable
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -453,15 +453,15 @@ class JamiTelephony:
     def _announce_incoming(self, account: str, call: str, uri: str, *, identity_changed: bool) -> None:
         local = CallId(call)
         self._call_account[local] = account
-        self._name(call, local)
+        self._bind_call_id(call, local)
         self._send(CallIncoming(local, account, uri, "", identity_changed=identity_changed))
-        self._flush(call)
+        self._replay_early_states(call)
 
     async def _check_certificate(self, uri: str) -> Verdict | None:
         """Pin ``uri``'s account certificate at first contact; report whether it changed since."""
         try:
             async with asyncio.timeout(1.0):
-                details = await self._do(self._config.call_get_certificate_details, uri)
+                details = await self._call("getCertificateDetails", uri)
         except (TelephonyError, TimeoutError) as exc:
             log.warning("certificate of %s not readable: %s", uri, exc)
             return None
@@ -472,7 +472,7 @@ class JamiTelephony:
 
     async def _pin_call_peer(self, daemon_call: str) -> None:
         with contextlib.suppress(TelephonyError):
-            details = await self._do(self._calls.call_get_call_details, self.account_id, daemon_call)
+            details = await self._call("getCallDetails", self.account_id, daemon_call)
             uri = peer_uri(details.get("PEER_NUMBER", ""))
             if JAMI_ID.fullmatch(uri):
                 await self._check_certificate(uri)
@@ -524,46 +524,49 @@ class JamiTelephony:
     # --- commands ------------------------------------------------------------------------------
 
     async def place_call(self, call: CallId, account: str, uri: str) -> None:
-        daemon_call = await self._do(self._calls.call_place_call_with_media, account, uri, defs.AUDIO_ONLY)
+        daemon_call = await self._call("placeCallWithMedia", account, uri, defs.AUDIO_ONLY)
         if not daemon_call:
             raise TelephonyError(f"jamid would not call {uri}")
         self._call_account[call] = account
-        self._name(daemon_call, call)
-        self._flush(daemon_call)
+        self._bind_call_id(daemon_call, call)
+        self._replay_early_states(daemon_call)
 
     async def accept(self, call: CallId) -> None:
-        await self._ok(
-            self._calls.call_accept_with_media, self._account(call), self._id(call), defs.AUDIO_ONLY
+        await self._call_expecting_true(
+            "acceptWithMedia", self._account(call), self._id(call), defs.AUDIO_ONLY
         )
 
     async def refuse(self, call: CallId) -> None:
-        await self._ok(self._calls.call_refuse, self._account(call), self._id(call))
+        await self._call_expecting_true("refuse", self._account(call), self._id(call))
 
     async def hang_up(self, call: CallId) -> None:
-        await self._ok(self._calls.call_hang_up, self._account(call), self._id(call))
+        await self._call_expecting_true("hangUp", self._account(call), self._id(call))
 
     async def hold(self, call: CallId) -> None:
-        await self._ok(self._calls.call_hold, self._account(call), self._id(call))
+        await self._call_expecting_true("hold", self._account(call), self._id(call))
 
     async def resume(self, call: CallId) -> None:
-        await self._ok(self._calls.call_unhold, self._account(call), self._id(call))
+        await self._call_expecting_true("unhold", self._account(call), self._id(call))
 
     async def conference(self, calls: tuple[CallId, ...]) -> None:
         first, *others = calls
         for other in others:
-            await self._ok(
-                self._calls.call_join_participant, self._account(first), self._id(first),
-                self._account(other), self._id(other),
-            )  # fmt: skip
+            await self._call_expecting_true(
+                "joinParticipant",
+                self._account(first),
+                self._id(first),
+                self._account(other),
+                self._id(other),
+            )
         self._send(ConferenceFormed(calls))
 
     async def transfer(self, calls: tuple[CallId, CallId]) -> None:
         a, b = calls
-        await self._ok(self._calls.call_attended_transfer, self._account(a), self._id(a), self._id(b))
+        await self._call_expecting_true("attendedTransfer", self._account(a), self._id(a), self._id(b))
 
     async def send_dtmf(self, call: CallId, key: str) -> None:
         del call  # jamid's playDTMF acts on the current call
-        await self._do(self._calls.call_play_dtmf, key)
+        await self._call("playDTMF", key)
 
     async def export_account(self, path: Path, password: str) -> None:
         """Write the Jami account's archive (its keys and contacts), encrypted with ``password``.
@@ -574,9 +577,9 @@ class JamiTelephony:
         kept = self.root / "account-password"
         current = kept.read_text() if kept.exists() else ""  # a new account has none
         if password != current:
-            await self._ok(self._config.call_change_account_password, self.account_id, current, password)
+            await self._call_expecting_true("changeAccountPassword", self.account_id, current, password)
             atomic_write(kept, password.encode())
-        await self._ok(self._config.call_export_to_file, self.account_id, str(path), password)
+        await self._call_expecting_true("exportToFile", self.account_id, str(path), password)
 
     async def import_account(self, path: Path, password: str) -> None:
         """Make the account in ``path`` this phone's Jami account (the one it had is removed).
@@ -592,12 +595,12 @@ class JamiTelephony:
         }
         if self.bootstrap:
             details[defs.ACCOUNT_HOSTNAME] = ";".join(self.bootstrap)
-        new = await self._do(self._config.call_add_account, details)
+        new = await self._call("addAccount", details)
         old, self.account_id, self.jami_id, self._announced = self.account_id, new, "", False
         self._remember_account(new)
         atomic_write(self.root / "account-password", password.encode())  # the imported one's
         if old:
-            await self._do(self._config.call_remove_account, old)
+            await self._call("removeAccount", old)
         self._report_account("TRYING")
 
     def trust_requests(self) -> list[TrustRequest]:
@@ -612,13 +615,13 @@ class JamiTelephony:
     async def block(self, uri: str) -> None:
         if uri in self._requests:
             await self.discard_trust_request(uri)
-        await self._do(self._config.call_remove_contact, self.account_id, uri, True)
+        await self._call("removeContact", self.account_id, uri, True)
         self._blocked.add(uri)
         self._refresh_contacts()
 
     async def unblock(self, uri: str) -> None:
         # A ban is lifted by removing the contact again without one.
-        await self._do(self._config.call_remove_contact, self.account_id, uri, False)
+        await self._call("removeContact", self.account_id, uri, False)
         self._blocked.discard(uri)
         self._refresh_contacts()
 
@@ -635,18 +638,18 @@ class JamiTelephony:
             raise TelephonyError(f"no changed certificate for {uri}") from None
 
     async def accept_trust_request(self, uri: str) -> None:
-        await self._ok(self._config.call_accept_trust_request, self.account_id, uri)
+        await self._call_expecting_true("acceptTrustRequest", self.account_id, uri)
         self._requests.pop(uri, None)
         self._send(TrustRequestsChanged(len(self._requests)))
         self._spawn(self._check_certificate(uri))  # the request was signed: its sender is known
 
     async def discard_trust_request(self, uri: str) -> None:
-        await self._ok(self._config.call_discard_trust_request, self.account_id, uri)
+        await self._call_expecting_true("discardTrustRequest", self.account_id, uri)
         self._requests.pop(uri, None)
         self._send(TrustRequestsChanged(len(self._requests)))
 
     async def send_trust_request(self, uri: str, vcard: bytes) -> None:
-        await self._do(self._config.call_send_trust_request, self.account_id, uri, vcard)
+        await self._call("sendTrustRequest", self.account_id, uri, vcard)
 
     # --- plumbing ------------------------------------------------------------------------------
 
@@ -659,11 +662,13 @@ class JamiTelephony:
         except KeyError:
             raise TelephonyError(f"no call {call}") from None
 
-    def _name(self, daemon_call: str, local: CallId) -> None:
+    def _bind_call_id(self, daemon_call: str, local: CallId) -> None:
+        """Tie the daemon's id of a call to the phone's, both ways."""
         self._local[daemon_call] = local
         self._daemon_id[local] = daemon_call
 
-    def _flush(self, daemon_call: str) -> None:
+    def _replay_early_states(self, daemon_call: str) -> None:
+        """Send the states the daemon reported for a call before it had the phone's id."""
         local = self._local[daemon_call]
         for event in self._early.pop(daemon_call, []):
             assert isinstance(event, CallStateChanged)
@@ -677,21 +682,32 @@ class JamiTelephony:
             self._daemon_id.pop(local, None)
             self._call_account.pop(local, None)
 
-    async def _do(self, method: Callable[..., Any], *args: Any) -> Any:  # noqa: ANN401
+    async def _call(self, member: str, *args: Any) -> Any:  # noqa: ANN401 - what the method returns
+        """Call the daemon's D-Bus method ``member`` (its name in defs.METHODS); a D-Bus error
+        becomes a TelephonyError."""
         if self._bus is None:
             raise TelephonyError("jamid is not running")
+        interface = self._calls if member in defs.METHODS[defs.CALL_MANAGER[1]] else self._config
+        method = getattr(interface, f"call_{_snake(member)}")
         try:
             return await method(*args)
         except DBusError as exc:
             raise TelephonyError(f"jamid: {exc}") from exc
 
-    async def _ok(self, method: Callable[..., Any], *args: Any) -> None:  # noqa: ANN401
-        if not await self._do(method, *args):
+    async def _call_expecting_true(self, member: str, *args: Any) -> None:  # noqa: ANN401
+        """Call ``member``, a method answering whether it did it; False becomes a TelephonyError."""
+        if not await self._call(member, *args):
             raise TelephonyError(f"jamid refused the command ({', '.join(map(str, args))[:120]})")
 
     def _send(self, event: Event) -> None:
         if self._sink is not None:
             self._sink(event)
+
+
+def _snake(member: str) -> str:
+    """A D-Bus member's name as dbus-fast spells its proxy method: placeCallWithMedia ->
+    place_call_with_media, playDTMF -> play_dtmf."""
+    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", member)).lower()
 
 
 def _log_failure(task: asyncio.Task[Any]) -> None:
