@@ -81,3 +81,29 @@ def test_a_vcard_keeps_its_words_not_its_photo() -> None:
     card = b"BEGIN:VCARD\r\nVERSION:2.1\r\nFN:Carol\r\n" + photo + b"\r\nEND:VCARD\r\n"
     bounded = bounded_vcard(card)
     assert bounded == b"BEGIN:VCARD\r\nVERSION:2.1\r\nFN:Carol\r\nEND:VCARD\r\n"  # as sent, less the photo
+
+
+class SlowDetails:
+    """getAccountDetails answering only when the test says so."""
+
+    def __init__(self) -> None:
+        self.answer = asyncio.Event()
+
+    async def call_get_account_details(self, account: str) -> dict[str, str]:
+        await self.answer.wait()
+        return {defs.ACCOUNT_USERNAME: "ab" * 20}
+
+
+async def test_the_id_read_behind_a_first_registration_is_a_kept_task(tmp_path: Path) -> None:
+    client = JamiTelephony(tmp_path, display_name="Desk")
+    events: list[Event] = []
+    client._sink = events.append
+    client.account_id = "acc1"
+    client._config = daemon = SlowDetails()
+    client._on_registration("acc1", "REGISTERED", 0, "")  # a new account: its ID is read first
+    (task,) = client._tasks  # referenced until done, so stop() can cancel it
+    assert task.get_name() == "JamiTelephony._read_id_then_report"
+    daemon.answer.set()
+    await task
+    assert client._tasks == set()
+    assert events[-1].account.uri == "ab" * 20

@@ -383,7 +383,7 @@ class JamiTelephony:
         if self.jami_id:
             self._report_account(state)
         else:  # a new account has its ID once its keys exist: read it before telling anyone
-            asyncio.get_running_loop().create_task(self._read_id_then_report(state))
+            self._spawn(self._read_id_then_report(state))
 
     async def _read_id_then_report(self, state: str) -> None:
         with contextlib.suppress(DBusError, AttributeError):
@@ -607,7 +607,9 @@ class JamiTelephony:
         return list(self._requests.values())
 
     def _spawn(self, work: Any) -> None:  # noqa: ANN401 - a coroutine
-        task = asyncio.get_running_loop().create_task(work)
+        """Run ``work`` in the background, kept referenced until done (the loop holds tasks only
+        weakly) and cancelled by stop(); a failure is logged under the coroutine's name."""
+        task = asyncio.get_running_loop().create_task(work, name=getattr(work, "__qualname__", None))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         task.add_done_callback(_log_failure)
