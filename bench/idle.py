@@ -97,7 +97,8 @@ def main() -> None:
             [sys.executable, "-c", "import asyncio; asyncio.run(asyncio.sleep(3600))"], args.seconds
         )
         # The desktop board serves its web page in the same process.
-        phone = measure([str(APPLIANCE), "run", "--board", "desktop", "--data", data], args.seconds)
+        desktop = [str(APPLIANCE), "run", "--board", "desktop", "--data", data]
+        phone = measure([*desktop, "--listen", f"127.0.0.1:{free_port()}"], args.seconds)
         # The desk phone's real drivers on mock pins, ALSA's null device and an absent I2C display.
         # As deployed: the web page is its own service (`appliance web`, measured below). The daemon
         # path (dbus-fast, the daemon beside) is measured by bench/jami.py inside its namespace.
