@@ -33,6 +33,13 @@ class StopRinger:
 
 
 @dataclass(frozen=True, slots=True)
+class ListenForDigits:
+    """Listen to the line for DTMF digits (while off hook) or stop; a keypad with buttons may ignore it."""
+
+    on: bool
+
+
+@dataclass(frozen=True, slots=True)
 class PlaceCall:
     """Call ``uri`` from ``account``; the phone names the call so later events can refer to it."""
 
@@ -126,6 +133,7 @@ Effect = (
     | StopTone
     | StartRinger
     | StopRinger
+    | ListenForDigits
     | PlaceCall
     | Accept
     | Refuse

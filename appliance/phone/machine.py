@@ -56,11 +56,11 @@ from .tones import Tone
 
 # Timer names.
 DIGIT = "digit"  # first-digit and interdigit timeouts
-SIGNAL = "signal"  # confirmation, then reorder/busy -> howler -> silence
+PROGRESS = "progress"  # call-progress stages: confirmation, then reorder/busy -> howler -> silence
 HOOK = "hook"  # on hook long enough to be a hang-up
 PULSE = "pulse"  # closed long enough to end a rotary digit
 
-_SIGNAL_MODES = (Mode.BUSY, Mode.REORDER, Mode.HOWLER, Mode.SILENT)
+_PROGRESS_MODES = (Mode.BUSY, Mode.REORDER, Mode.HOWLER, Mode.SILENT)
 
 
 @dataclass(slots=True)
@@ -146,6 +146,8 @@ def _output_changes(before: Phone, after: Phone) -> list[fx.Effect]:
     tone_before, tone_after = tone_of(before), tone_of(after)
     if tone_before != tone_after:
         out.append(fx.PlayTone(tone_after) if tone_after else fx.StopTone())
+    if before.off_hook != after.off_hook:  # the line carries digits only while off hook
+        out.append(fx.ListenForDigits(after.off_hook))
     return out
 
 
@@ -208,7 +210,7 @@ def _lifted(ctx: _Step) -> None:
 
 def _hung_up(ctx: _Step) -> None:
     phone = ctx.phone
-    for name in (DIGIT, SIGNAL, HOOK, PULSE):
+    for name in (DIGIT, PROGRESS, HOOK, PULSE):
         ctx.cancel(name)
     ctx.set(off_hook=False, hook=HookTrack(), digits="", notice="", call_waiting_cancelled=False)
     talking = [c for c in phone.calls if c.status is CallStatus.CONNECTED]
@@ -230,7 +232,7 @@ def _hung_up(ctx: _Step) -> None:
 def _flashed(ctx: _Step) -> None:
     phone = ctx.phone
     held, waiting, active = phone.held, phone.waiting, phone.active_call
-    if phone.mode in (Mode.DIALING, Mode.CONFIRM, *_SIGNAL_MODES):
+    if phone.mode in (Mode.DIALING, Mode.CONFIRM, *_PROGRESS_MODES):
         if held:
             _resume(ctx, held)
         elif waiting:
@@ -291,7 +293,7 @@ def _key(ctx: _Step, key: str) -> None:
 def _collect(ctx: _Step, key: str) -> None:
     phone, settings = ctx.phone, ctx.phone.settings
     if phone.mode is Mode.CONFIRM:
-        ctx.cancel(SIGNAL)
+        ctx.cancel(PROGRESS)
         ctx.set(mode=Mode.DIALING, digits="")
         phone = ctx.phone
     digits = phone.digits + key
@@ -500,7 +502,7 @@ def _answer(ctx: _Step, call: Call) -> None:
     ctx.update_call(call.id, status=CallStatus.ANSWERING)
     ctx.set(mode=Mode.TALKING, active=call.id, digits="", notice="")
     ctx.cancel(DIGIT)
-    ctx.cancel(SIGNAL)
+    ctx.cancel(PROGRESS)
 
 
 def _resume(ctx: _Step, call: Call) -> None:
@@ -508,7 +510,7 @@ def _resume(ctx: _Step, call: Call) -> None:
     ctx.update_call(call.id, held=False)
     ctx.set(mode=Mode.TALKING, active=call.id, consult=None, digits="", notice="")
     ctx.cancel(DIGIT)
-    ctx.cancel(SIGNAL)
+    ctx.cancel(PROGRESS)
 
 
 def _on_conference(ctx: _Step, event: ConferenceFormed) -> None:
@@ -536,7 +538,7 @@ def _failure_words(code: int) -> str:
 
 
 def _dial_tone(ctx: _Step, notice: str = "") -> None:
-    ctx.cancel(SIGNAL)
+    ctx.cancel(PROGRESS)
     ctx.set(mode=Mode.DIALING, digits="", notice=notice)
     ctx.arm(DIGIT, ctx.phone.settings.first_digit_s)
 
@@ -544,13 +546,13 @@ def _dial_tone(ctx: _Step, notice: str = "") -> None:
 def _signal(ctx: _Step, mode: Mode, notice: str) -> None:
     ctx.cancel(DIGIT)
     ctx.set(mode=mode, notice=notice)
-    ctx.arm(SIGNAL, ctx.phone.settings.reorder_s)
+    ctx.arm(PROGRESS, ctx.phone.settings.reorder_s)
 
 
 def _confirm(ctx: _Step, notice: str) -> None:
     ctx.cancel(DIGIT)
     ctx.set(mode=Mode.CONFIRM, digits="", notice=notice)
-    ctx.arm(SIGNAL, ctx.phone.settings.confirm_s)
+    ctx.arm(PROGRESS, ctx.phone.settings.confirm_s)
 
 
 def _on_timer(ctx: _Step, event: TimerExpired) -> None:
@@ -571,12 +573,12 @@ def _on_timer(ctx: _Step, event: TimerExpired) -> None:
             _resume(ctx, phone.held)
         else:
             _signal(ctx, Mode.REORDER, "No number dialed")
-    elif event.name == SIGNAL:
+    elif event.name == PROGRESS:
         if phone.mode is Mode.CONFIRM:
             _dial_tone(ctx, phone.notice)
         elif phone.mode in (Mode.BUSY, Mode.REORDER):
             ctx.set(mode=Mode.HOWLER, notice="Please hang up")
-            ctx.arm(SIGNAL, phone.settings.howler_s)
+            ctx.arm(PROGRESS, phone.settings.howler_s)
         elif phone.mode is Mode.HOWLER:
             ctx.set(mode=Mode.SILENT)
 
@@ -626,7 +628,7 @@ def _on_restored(ctx: _Step, event: TelephonyRestored) -> None:
     del event
     ctx.set(telephony_up=True)
     phone = ctx.phone
-    if phone.off_hook and not phone.calls and phone.mode in _SIGNAL_MODES:
+    if phone.off_hook and not phone.calls and phone.mode in _PROGRESS_MODES:
         _dial_tone(ctx)
 
 

@@ -198,10 +198,7 @@ class Supervisor:
     def handle(self, event: Event) -> None:
         """Step the machine with one event and dispatch its effects (synchronously)."""
         now = asyncio.get_running_loop().time()
-        was_off_hook = self.phone.off_hook
         self.phone, effects = step(self.phone, event, now)
-        if self.phone.off_hook != was_off_hook:
-            self.ports.keypad.listen(self.phone.off_hook)
         for effect in effects:
             self._dispatch(effect, now)
         self._refresh_display()
@@ -232,6 +229,8 @@ class Supervisor:
                 self.ports.ringer.start_ringing(self.plan.ring)
             case fx.StopRinger():
                 self.ports.ringer.stop_ringing()
+            case fx.ListenForDigits(on):
+                self.ports.keypad.listen(on)
             case fx.ArmTimer(name, seconds):
                 self._cancel_timer(name)
                 loop = asyncio.get_running_loop()

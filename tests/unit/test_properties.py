@@ -104,4 +104,4 @@ def test_random_sequences_keep_the_promises(sequence, private, cw):
         assert bench.phone.waiting or bench.phone.held
     else:
         assert bench.phone.calls == ()
-    assert all(name not in ("digit", "signal", "hook") for name, _ in bench.phone.timers)
+    assert all(name not in ("digit", "progress", "hook") for name, _ in bench.phone.timers)
