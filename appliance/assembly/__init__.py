@@ -103,7 +103,7 @@ def assemble(
         accounts=AccountsController(store, supervisor, data_dir),
         trust=TrustController(supervisor),
         system=SystemController(store, supervisor, maintenance),
-        virtual_phone=VirtualPhone(supervisor, sim, status.status, debounce_s),
+        virtual_phone=VirtualPhone(supervisor, sim, status.status),
     )
     logging.getLogger(__name__).debug("assembled %s", config.board.name)
     return Assembly(store, ports, supervisor, call_log, control, sim)

@@ -25,6 +25,11 @@ class HookDebouncer:
         self._locked_until = -math.inf
         self._settled: tuple[bool, float] | None = None  # last raw edge seen inside the window
 
+    @property
+    def quiet_at(self) -> float:
+        """When the current window ends (in the past when none is open)."""
+        return self._locked_until
+
     def reset(self, level: bool) -> None:
         self._level = level
         self._locked_until = -math.inf

@@ -129,6 +129,15 @@ class Supervisor:
             await self._events.join()
             await self._commands.join()
 
+    async def settled(self) -> None:
+        """Until the hook debouncer's window has closed (an edge held back in it is reported when
+        it ends) and every queued event and command has been handled: the phone as it now is."""
+        loop = asyncio.get_running_loop()
+        while (wait := self._debouncer.quiet_at - loop.time()) > 0:
+            await asyncio.sleep(wait)
+            await asyncio.sleep(0)  # the window's own settle callback, scheduled for that instant
+        await self.idle()
+
     async def run(self) -> None:
         """Start the ports and run until cancelled or until a task fails."""
         try:

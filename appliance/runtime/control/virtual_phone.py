@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -24,14 +23,13 @@ class SimHandles:
 
 class VirtualPhone:
     """Drives the fakes like a person would; each answer is the phone once the press went through
-    the hook debouncer and the machine (the debounce window is waited for, then the queues)."""
+    the hook debouncer and the machine (:meth:`Supervisor.settled`: no fixed sleep)."""
 
-    def __init__(self, supervisor: Supervisor, sim: SimHandles | None, status: Callable[[], Awaitable[Table]],
-                 debounce_s: float) -> None:  # fmt: skip
+    def __init__(self, supervisor: Supervisor, sim: SimHandles | None,
+                 status: Callable[[], Awaitable[Table]]) -> None:  # fmt: skip
         self.supervisor = supervisor
         self.sim = sim
         self.status = status
-        self.debounce_s = debounce_s
 
     def _handles(self) -> SimHandles:
         if self.sim is None:
@@ -55,7 +53,5 @@ class VirtualPhone:
         return await self._settled()
 
     async def _settled(self) -> Table:
-        # The debouncer reports an edge once the contact has been still for its window.
-        await asyncio.sleep(self.debounce_s + 0.005)
-        await self.supervisor.idle()
+        await self.supervisor.settled()
         return await self.status()
