@@ -7,6 +7,7 @@ import contextlib
 import json
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -91,6 +92,7 @@ class JamiTelephony:
         dht_node: DhtNodeProcess | None = None,
         restart_delay_s: float = 1.0,
         announce_timeout_s: float = 60.0,
+        on_step: Callable[[str, str], Awaitable[None]] | None = None,
     ) -> None:
         self.root = root
         self.display_name = display_name
@@ -129,6 +131,9 @@ class JamiTelephony:
         self._watcher: asyncio.Task[None] | None = None
         self._stopping = False
         self.restarts = 0
+        # Tests only: awaited at each step of making the account, with the step and the account
+        # ("adding", "added", "made", "remembered"); a power cut is injected there.
+        self._on_step = on_step
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -226,18 +231,29 @@ class JamiTelephony:
     # --- accounts ------------------------------------------------------------------------------
 
     async def _ensure_account(self) -> None:
+        """This phone's one Jami account: the one ``root/account-id`` names; or, when that file is
+        missing or names an account the daemon does not have, the Jami account the daemon already
+        has (its data directory is this phone's alone, so it can only be ours: a first run cut short
+        between the daemon making it and the file being written); or else a new one.
+
+        An account is remembered only once the daemon has made its identity and its files are
+        synced to disk, so account-id never names an account a power cut could take back.
+        """
+        jami = await self._jami_accounts()
         remembered = self.root / "account-id"
-        accounts = await self._config.call_get_account_list()
         wanted = remembered.read_text().strip() if remembered.exists() else ""
-        if wanted and wanted in accounts:
+        if wanted in jami:
             self.account_id = wanted
+            for stray in [a for a in jami if a != wanted]:
+                # Only an account switch cut short leaves one: the old account after the new one was
+                # remembered (its removal was next), or a new one never remembered (undone here).
+                log.warning("removing Jami account %s: not this phone's (account-id names %s)", stray, wanted)
+                try:
+                    await self._call("removeAccount", stray)
+                except TelephonyError as exc:
+                    log.warning("Jami account %s not removed: %s", stray, exc)
         else:
-            details = {**defs.JAMI_ACCOUNT, defs.ACCOUNT_DISPLAY_NAME: self.display_name}
-            if self.bootstrap:
-                details[defs.ACCOUNT_HOSTNAME] = ";".join(self.bootstrap)
-            self.account_id = await self._config.call_add_account(details)
-            self._remember_account(self.account_id)
-            log.info("created Jami account %s", self.account_id)
+            self.account_id = await self._adopt_or_create(jami, wanted)
         details = await self._config.call_get_account_details(self.account_id)
         self.jami_id = details.get(defs.ACCOUNT_USERNAME, "").removeprefix("ring:")
         wanted_hosts = ";".join(self.bootstrap) if self.bootstrap else defs.PUBLIC_BOOTSTRAP
@@ -247,16 +263,94 @@ class JamiTelephony:
                 self.account_id, {**details, defs.ACCOUNT_HOSTNAME: wanted_hosts}
             )
 
+    async def _jami_accounts(self) -> dict[str, dict[str, str]]:
+        """The daemon's Jami (RING) accounts and their details, in getAccountList's order."""
+        accounts = {}
+        for account in await self._call("getAccountList"):
+            details = await self._call("getAccountDetails", account)
+            if details.get(defs.ACCOUNT_TYPE) == "RING":
+                accounts[account] = details
+        return accounts
+
+    async def _adopt_or_create(self, jami: dict[str, dict[str, str]], wanted: str) -> str:
+        made = [a for a, details in jami.items() if details.get(defs.ACCOUNT_USERNAME)]
+        # One without its identity yet is one the daemon is still loading (it rebuilds an account
+        # whose config.yml is empty from its archive): it gets its chance, after the made ones.
+        for account in made + [a for a in jami if a not in made]:
+            others = [a for a in jami if a != account]
+            log.warning(
+                "adopting the daemon's Jami account %s (account-id named %s)%s", account, wanted or "none",
+                f"; also there, left as they are: {', '.join(others)}" if others else "",
+            )  # fmt: skip
+            try:
+                await self._take_account(account)
+            except TelephonyError as exc:
+                log.warning("Jami account %s not usable (%s): removing it", account, exc)
+                await self._call("removeAccount", account)
+                continue
+            return account
+        details = {**defs.JAMI_ACCOUNT, defs.ACCOUNT_DISPLAY_NAME: self.display_name}
+        if self.bootstrap:
+            details[defs.ACCOUNT_HOSTNAME] = ";".join(self.bootstrap)
+        await self._step("adding", "")
+        created: str = await self._call("addAccount", details)
+        if not created:
+            raise TelephonyError("jamid would not make a Jami account")
+        log.info("created Jami account %s", created)
+        await self._step("added", created)
+        await self._take_account(created)
+        return created
+
+    async def _take_account(self, account: str) -> str:
+        """Wait for the daemon to make ``account``'s identity, sync its files, then remember it as
+        this phone's; its Jami ID."""
+        jami_id = await self._wait_for_identity(account)
+        await asyncio.to_thread(self.daemon.sync_account, account)
+        await self._step("made", account)
+        self._remember_account(account)
+        await self._step("remembered", account)
+        return jami_id
+
+    async def _wait_for_identity(self, account: str) -> str:
+        """``account``'s Jami ID once the daemon has made (or loaded) it: its keys and archive are
+        written before the ID shows. An account the daemon gives up on (an archive that does not
+        open: it reports an error and removes the account) raises TelephonyError."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.announce_timeout_s
+        while True:
+            if account not in await self._call("getAccountList"):
+                raise TelephonyError("jamid dropped the account (an archive it could not open?)")
+            details: dict[str, str] = await self._call("getAccountDetails", account)
+            if jami_id := details.get(defs.ACCOUNT_USERNAME, "").removeprefix("ring:"):
+                return jami_id
+            volatile = await self._call("getVolatileAccountDetails", account)
+            state = volatile.get("Account.registrationStatus", "")
+            if state.startswith("ERROR"):
+                raise TelephonyError(f"jamid could not make the account ({state})")
+            if loop.time() > deadline:
+                raise TelephonyError(f"jamid made no identity in {self.announce_timeout_s:.0f} s")
+            await asyncio.sleep(0.1)
+
+    async def _step(self, step: str, account: str) -> None:
+        if self._on_step is not None:
+            await self._on_step(step, account)
+
     def _remember_account(self, account: str) -> None:
         """``root/account-id``: which of the daemon's accounts is this phone's (durably: a power cut
         leaves the old name or the new one, never an empty file)."""
         atomic_write(self.root / "account-id", (account + "\n").encode())
 
     async def _ensure_sip_accounts(self) -> None:
-        """One daemon account per configured SIP account, found again by its config id."""
+        """One daemon account per configured SIP account, found again by its config id (from
+        sip-accounts.json, or by its alias when a start was cut short before that file was written);
+        the daemon's other SIP accounts are ones the config no longer has, and are removed."""
         remembered = self.root / "sip-accounts.json"
         known: dict[str, str] = json.loads(remembered.read_text()) if remembered.exists() else {}
-        existing = set(await self._config.call_get_account_list())
+        existing: dict[str, str] = {}  # the daemon's SIP accounts -> their alias (our config id)
+        for account in await self._call("getAccountList"):
+            details = await self._call("getAccountDetails", account)
+            if details.get(defs.ACCOUNT_TYPE) == "SIP":
+                existing[account] = details.get("Account.alias", "")
         mapping: dict[str, str] = {}
         for spec in self.sip_accounts:
             details = {
@@ -276,16 +370,21 @@ class JamiTelephony:
                 "SRTP.rtpFallback": "true",
             }
             account = known.get(spec.id, "")
-            if account in existing:
+            if account not in existing:
+                taken = set(mapping.values())
+                account = next(
+                    (a for a, alias in existing.items() if alias == spec.id and a not in taken), ""
+                )
+            if account:
                 await self._config.call_set_account_details(account, details)
             else:
                 account = await self._config.call_add_account(details)
                 log.info("created SIP account %s (%s)", spec.id, account)
             mapping[spec.id] = account
             self._sip[account] = spec
-        for stale in set(known.values()) - set(mapping.values()):
-            if stale in existing:
-                await self._config.call_remove_account(stale)
+        for stale in set(existing) - set(mapping.values()):
+            log.info("removing SIP account %s (%s): not in the config", existing[stale], stale)
+            await self._config.call_remove_account(stale)
         atomic_write(remembered, json.dumps(mapping).encode())
 
     async def _read_state(self) -> None:
@@ -584,8 +683,10 @@ class JamiTelephony:
     async def import_account(self, path: Path, password: str) -> None:
         """Make the account in ``path`` this phone's Jami account (the one it had is removed).
 
-        The account is reported like a new one: TRYING, then REGISTERED once announced, or ERROR
-        if the password does not open the archive.
+        Returns once the daemon has opened the archive and made the account (a TelephonyError, and
+        the old account kept, if the password does not open it); the account is then reported like
+        a new one: TRYING, then REGISTERED once announced. It becomes this phone's only when it is
+        made and on disk, so a power cut at any point leaves the old account or the new one.
         """
         details = {
             **defs.JAMI_ACCOUNT,
@@ -596,10 +697,22 @@ class JamiTelephony:
         if self.bootstrap:
             details[defs.ACCOUNT_HOSTNAME] = ";".join(self.bootstrap)
         new = await self._call("addAccount", details)
-        old, self.account_id, self.jami_id, self._announced = self.account_id, new, "", False
+        if not new:
+            raise TelephonyError("jamid would not take the archive")
+        try:
+            jami_id = await self._wait_for_identity(new)
+        except TelephonyError:
+            with contextlib.suppress(TelephonyError):
+                if new in await self._call("getAccountList"):
+                    await self._call("removeAccount", new)
+            raise TelephonyError(
+                "the archive did not open: a wrong password, or not a Jami account archive"
+            ) from None
+        await asyncio.to_thread(self.daemon.sync_account, new)
         self._remember_account(new)
         atomic_write(self.root / "account-password", password.encode())  # the imported one's
-        if old:
+        old, self.account_id, self.jami_id, self._announced = self.account_id, new, jami_id, False
+        if old and old != new:
             await self._call("removeAccount", old)
         self._report_account("TRYING")
 

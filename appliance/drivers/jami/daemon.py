@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 from pathlib import Path
 
@@ -119,6 +120,30 @@ class JamiDaemon:
         for proc in (self.jamid, self.bus):
             await stop_process(proc, 5)
         self.jamid = self.bus = None
+
+    def account_dir(self, account: str) -> Path:
+        """Where jamid keeps a Jami account: ``$XDG_DATA_HOME/jami/<account id>``."""
+        return self.root / "data" / "jami" / account
+
+    def sync_account(self, account: str) -> None:
+        """fsync what jamid wrote of ``account`` (its archive, keys, config.yml) and its global
+        config, then their directories.
+
+        jamid saves with plain truncating writes and never fsyncs: after a power cut an account it
+        had reported made could be missing or empty on disk. Called before the appliance takes the
+        account as its own, so what it remembers is on disk. Blocking: run it in a thread.
+        """
+        directory = self.account_dir(account)
+        config = self.root / "config" / "jami"
+        files = [p for p in directory.iterdir() if p.is_file()] if directory.is_dir() else []
+        files += [p for p in (config / "dring.yml",) if p.is_file()]
+        for path in [*files, directory, directory.parent, config]:
+            with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+                fd = os.open(path, os.O_RDONLY)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
 
     def pids(self) -> list[int]:
         return [p.pid for p in (self.jamid, self.bus) if p is not None and p.returncode is None]
