@@ -8,7 +8,7 @@ import json
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +59,7 @@ class SipAccountSpec:
 
     id: str
     username: str
-    password: str = ""
+    password: str = field(default="", repr=False)  # never in a log line or an error
     registrar: str = ""
     local_port: int = 5060
 
@@ -259,8 +259,8 @@ class JamiTelephony:
         wanted_hosts = ";".join(self.bootstrap) if self.bootstrap else defs.PUBLIC_BOOTSTRAP
         if details.get(defs.ACCOUNT_HOSTNAME) != wanted_hosts:  # the bootstrap setting changed since
             log.info("DHT bootstrap of the account: %s", wanted_hosts)
-            await self._config.call_set_account_details(
-                self.account_id, {**details, defs.ACCOUNT_HOSTNAME: wanted_hosts}
+            await self._call(
+                "setAccountDetails", self.account_id, {**details, defs.ACCOUNT_HOSTNAME: wanted_hosts}
             )
 
     async def _jami_accounts(self) -> dict[str, dict[str, str]]:
@@ -376,15 +376,15 @@ class JamiTelephony:
                     (a for a, alias in existing.items() if alias == spec.id and a not in taken), ""
                 )
             if account:
-                await self._config.call_set_account_details(account, details)
+                await self._call("setAccountDetails", account, details)  # carries the SIP password
             else:
-                account = await self._config.call_add_account(details)
+                account = await self._call("addAccount", details)
                 log.info("created SIP account %s (%s)", spec.id, account)
             mapping[spec.id] = account
             self._sip[account] = spec
         for stale in set(existing) - set(mapping.values()):
             log.info("removing SIP account %s (%s): not in the config", existing[stale], stale)
-            await self._config.call_remove_account(stale)
+            await self._call("removeAccount", stale)
         atomic_write(remembered, json.dumps(mapping).encode())
 
     async def _read_state(self) -> None:
@@ -677,8 +677,15 @@ class JamiTelephony:
         current = kept.read_text() if kept.exists() else ""  # a new account has none
         if password != current:
             await self._call_expecting_true("changeAccountPassword", self.account_id, current, password)
+            # The daemon rewrote its archive under the new password: on disk before the kept one is.
+            await asyncio.to_thread(self.daemon.sync_account, self.account_id)
             atomic_write(kept, password.encode())
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()  # noqa: ASYNC240 - one local unlink
         await self._call_expecting_true("exportToFile", self.account_id, str(path), password)
+        # jamid answers true even when it could not write the destination (it never checks).
+        if not path.is_file() or not path.stat().st_size:  # noqa: ASYNC240 - one local stat
+            raise TelephonyError(f"jamid wrote no archive to {path}")
 
     async def import_account(self, path: Path, password: str) -> None:
         """Make the account in ``path`` this phone's Jami account (the one it had is removed).
@@ -799,7 +806,13 @@ class JamiTelephony:
 
     async def _call(self, member: str, *args: Any) -> Any:  # noqa: ANN401 - what the method returns
         """Call the daemon's D-Bus method ``member`` (its name in defs.METHODS); a D-Bus error
-        becomes a TelephonyError."""
+        becomes a TelephonyError naming the method.
+
+        The arguments never go into the error: some are passwords (changeAccountPassword's,
+        exportToFile's, an archive's in addAccount, a SIP account's in its details), and the error's
+        text is logged and shown on the web page. Should the daemon's own words repeat one, it is
+        blotted out too.
+        """
         if self._bus is None:
             raise TelephonyError("jamid is not running")
         interface = self._calls if member in defs.METHODS[defs.CALL_MANAGER[1]] else self._config
@@ -807,16 +820,35 @@ class JamiTelephony:
         try:
             return await method(*args)
         except DBusError as exc:
-            raise TelephonyError(f"jamid: {exc}") from exc
+            raise TelephonyError(f"jamid: {member} failed: {_without_arguments(exc.text, args)}") from None
 
     async def _call_expecting_true(self, member: str, *args: Any) -> None:  # noqa: ANN401
-        """Call ``member``, a method answering whether it did it; False becomes a TelephonyError."""
+        """Call ``member``, a method answering whether it did it; False becomes a TelephonyError
+        naming the method, never its arguments."""
         if not await self._call(member, *args):
-            raise TelephonyError(f"jamid refused the command ({', '.join(map(str, args))[:120]})")
+            raise TelephonyError(f"jamid refused {member}")
 
     def _send(self, event: Event) -> None:
         if self._sink is not None:
             self._sink(event)
+
+
+def _without_arguments(text: str, args: tuple[Any, ...]) -> str:
+    """``text`` with every string among ``args`` (and in their lists, and their dicts' values)
+    blotted out."""
+    words: list[str] = []
+    pending: list[Any] = list(args)
+    while pending:
+        arg = pending.pop()
+        if isinstance(arg, str) and arg:
+            words.append(arg)
+        elif isinstance(arg, dict):
+            pending += arg.values()
+        elif isinstance(arg, (list, tuple)):
+            pending += arg
+    for word in sorted(words, key=len, reverse=True):  # the longest first: one may hold another
+        text = text.replace(word, "***")
+    return text
 
 
 def _snake(member: str) -> str:
