@@ -325,7 +325,12 @@ class Supervisor:
         if talking and self._tick is None and active and active.connected_at is not None:
             # Redraw when the call timer turns to its next whole second.
             into = (loop.time() - active.connected_at) % 1.0
-            self._tick = loop.call_later(1.0 - into, self._on_tick)
+            delay = 1.0 - into
+            # Just short of a whole second, the float remainder can leave a delay too small to move
+            # the clock (found in virtual time: the tick rescheduled itself at the same instant
+            # forever): a millisecond at least, past the turn.
+            delay = max(delay, 0.001)
+            self._tick = loop.call_later(delay, self._on_tick)
 
     def _on_tick(self) -> None:
         self._tick = None

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from appliance.config.load import Layer, load_layers
+from appliance.phone.model import Registration
 from appliance.runtime.virtual import run_virtual
 from appliance.sim import Simulation
 
@@ -29,7 +30,13 @@ async def running(
     sim.fakes.hook._rng.seed(seed)
     task = asyncio.get_running_loop().create_task(sim.supervisor.run())
     await sim.supervisor.started()
-    await asyncio.sleep(1.0)  # accounts register
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 5.0  # virtual time; a test whose accounts never register goes on then
+    accounts = lambda: sim.supervisor.phone.accounts  # noqa: E731
+    while loop.time() < deadline and not (
+        accounts() and all(a.registration is Registration.REGISTERED for a in accounts())
+    ):
+        await asyncio.sleep(0.05)
     try:
         yield sim
     finally:
