@@ -44,6 +44,11 @@ class _Call:
     state: CallState
 
 
+def fake_device_id(uri: str) -> str:
+    """This device's certificate fingerprint under the account ``uri`` (64 hex, as jamid's deviceID)."""
+    return hashlib.sha256(f"device {uri}".encode()).hexdigest()
+
+
 def fake_jami_id(seed: str) -> str:
     """A stable 40-hex ID, as a Jami account's would be."""
     return hashlib.sha1(seed.encode(), usedforsecurity=False).hexdigest()
@@ -76,7 +81,8 @@ class FakeTelephony(Watchable):
         self.account_file = account_file
         if jami_name is not None:
             uri = self._remembered_account() or fake_jami_id(seed)
-            self.accounts["jami"] = AccountInfo("jami", AccountKind.JAMI, uri, name=jami_name)
+            self.accounts["jami"] = AccountInfo("jami", AccountKind.JAMI, uri, name=jami_name,
+                                                device=fake_device_id(uri))  # fmt: skip
         for sip in sip_accounts:
             uri = f"{sip.username}@{sip.registrar}" if sip.registrar else sip.username
             self.accounts[sip.id] = AccountInfo(sip.id, AccountKind.SIP, uri, host=sip.registrar)
@@ -210,7 +216,7 @@ class FakeTelephony(Watchable):
         if self.account_file is not None:
             self.account_file.write_text(uri + "\n")
         account = self.accounts.get("jami") or AccountInfo("jami", AccountKind.JAMI, uri)
-        self._set_account(replace(account, uri=uri))
+        self._set_account(replace(account, uri=uri, device=fake_device_id(uri)))
 
     def _remembered_account(self) -> str:
         """With an ``account_file``, the account is made once (a random ID) and remembered, like a
@@ -276,6 +282,8 @@ class FakeTelephony(Watchable):
         self._end(self._pick(call))
 
     def receive_trust_request(self, uri: str, vcard: bytes = b"") -> None:
+        if uri in self._blocked:
+            return  # as jamid drops a banned peer's request: no event, nothing pending
         request = TrustRequest(uri, time.time(), vcard)  # wall time, as the daemon reports it
         self._requests, _ = trust.take_request(self._requests, request)  # bounded, as the adapter does
         self._send(TrustRequestsChanged(len(self._requests)))

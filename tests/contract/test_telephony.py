@@ -374,8 +374,7 @@ async def test_start_reports_the_account_then_registered(rig):
     assert rig.core.blocked() == []
 
 
-@contract(fake="FakeTelephony never reports this device's certificate (AccountInfo.device stays ''); "
-          "jamid has it in Account.deviceID and the adapter reports it")  # fmt: skip
+@contract()
 async def test_the_account_names_this_devices_certificate(rig):
     assert re.fullmatch("[0-9a-f]{64}", rig.account.device)
 
@@ -558,8 +557,7 @@ async def test_block_then_unblock(rig):
     ]
 
 
-@contract(fake="FakeTelephony.receive_trust_request takes a blocked peer's request (ports: block refuses "
-          "'calls, requests'); jamid drops it (ContactList::onTrustRequest: banned)")  # fmt: skip
+@contract()
 async def test_a_blocked_peers_trust_request_is_dropped(rig):
     await rig.core.block(MALLORY)
     await rig.settle()
