@@ -13,7 +13,8 @@ from appliance.ports import TelephonyError
 from appliance.runtime.config_store import ConfigStore
 from appliance.runtime.supervisor import Supervisor
 
-from .errors import ChangeRejectedError, NotFoundError, as_rejection
+from . import entries
+from .errors import ChangeRejectedError, as_rejection
 
 Table = dict[str, Any]
 SIP_FIELDS = ("id", "username", "password", "registrar", "local_port")
@@ -43,33 +44,22 @@ class AccountsController:
 
     async def sip_update(self, account_id: str, fields: Table) -> Table:
         changes = _checked(fields, partial=True)
+        # An empty password in an edit keeps the one saved (the page never sees it).
+        keep = {k: v for k, v in changes.items() if not (k == "password" and v == "")}
         updated: list[Table] = []
 
         def edit(config: Config) -> Table:
-            table = _sip(config)
-            for i, entry in enumerate(table):
-                if entry["id"] == account_id:
-                    # An empty password in an edit keeps the one saved (the page never sees it).
-                    keep = {k: v for k, v in changes.items() if not (k == "password" and v == "")}
-                    table[i] = {**entry, **keep}
-                    updated.append(table[i])
-                    return {"sip_accounts": table}
-            raise NotFoundError(account_id)
+            table, entry = entries.changed(_sip(config), account_id, keep)
+            updated.append(entry)
+            return {"sip_accounts": table}
 
         with as_rejection():
             await self.store.save(edit)
         return {"account": _shown(updated[0], {}), "restart_required": True}
 
     async def sip_delete(self, account_id: str) -> None:
-        def delete(config: Config) -> Table:
-            table = _sip(config)
-            kept = [entry for entry in table if entry["id"] != account_id]
-            if len(kept) == len(table):
-                raise NotFoundError(account_id)
-            return {"sip_accounts": kept}
-
         with as_rejection():
-            await self.store.save(delete)
+            await self.store.save(lambda config: {"sip_accounts": entries.without(_sip(config), account_id)})
 
     async def export_archive(self, password: str) -> Table:
         """The Jami account (keys, contacts) encrypted with ``password``, as Jami's own archive.

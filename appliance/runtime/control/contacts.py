@@ -15,6 +15,7 @@ from appliance.runtime import vcard
 from appliance.runtime.config_store import ConfigStore
 from appliance.runtime.supervisor import Supervisor
 
+from . import entries
 from .errors import ChangeRejectedError, NotFoundError, as_rejection
 
 log = logging.getLogger(__name__)
@@ -54,26 +55,15 @@ class ContactsController:
         updated: list[Table] = []
 
         def edit(config: Config) -> Table:
-            table = _entries(config)
-            for i, entry in enumerate(table):
-                if entry["id"] == contact_id:
-                    table[i] = {**entry, **changes}
-                    updated.append(table[i])
-                    return {"contacts": table}
-            raise NotFoundError(contact_id)
+            table, entry = entries.changed(_entries(config), contact_id, changes)
+            updated.append(entry)
+            return {"contacts": table}
 
         await self._save(edit)
         return self._shown(updated[0])
 
     async def delete(self, contact_id: str) -> None:
-        def delete(config: Config) -> Table:
-            table = _entries(config)
-            kept = [entry for entry in table if entry["id"] != contact_id]
-            if len(kept) == len(table):
-                raise NotFoundError(contact_id)
-            return {"contacts": kept}
-
-        await self._save(delete)
+        await self._save(lambda config: {"contacts": entries.without(_entries(config), contact_id)})
 
     async def send_request(self, contact_id: str) -> None:
         """Send the contact a request carrying this phone's vCard (its display name)."""
@@ -88,10 +78,10 @@ class ContactsController:
         known = {normalize_uri(c["uri"]) for c in _entries(self.store.config) if c["uri"]}
         new = [c for c in found if not c["uri"] or normalize_uri(c["uri"]) not in known]
         skipped += [f"{c['name']}: already a contact" for c in found if c not in new]
-        entries = [{"id": secrets.token_hex(4), **_checked(c)} for c in new]
-        if entries:
-            await self._save(lambda config: {"contacts": [*_entries(config), *entries]})
-        return {"added": len(entries), "skipped": skipped}
+        added = [{"id": secrets.token_hex(4), **_checked(c)} for c in new]
+        if added:
+            await self._save(lambda config: {"contacts": [*_entries(config), *added]})
+        return {"added": len(added), "skipped": skipped}
 
     # --- internals ---------------------------------------------------------------------------
 
