@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from appliance.config.load import ConfigError, Layer, Loaded, contacts_of, load_layers, settings_of
+from appliance.notices import Notices
 from appliance.phone.events import ContactsChanged, SettingsChanged
 from appliance.phone.model import Phone
 from appliance.ports import Telephony
@@ -58,6 +59,7 @@ class Assembly:
     call_log: CallLog
     control: Controllers
     sim: SimHandles | None  # the simulated board's hook and keypad, for the console and the page
+    notices: Notices  # what the owner must be told about the device (page and display)
 
 
 def assemble(
@@ -76,10 +78,11 @@ def assemble(
     ``telephony`` replaces the configured core (the Jami tests bring a daemon in a namespace);
     ``ports`` replaces every driver (tests that shape their fakes).
     """
+    notices = Notices()
     store = ConfigStore(layers, data_dir, check=check)
     config = store.config
     if ports is None:
-        ports = build_ports(config, data_dir)
+        ports = build_ports(config, data_dir, notices)
     if telephony is not None:
         ports = Ports(ports.hook, ports.keypad, ports.ringer, ports.tones, ports.display, telephony)
     call_log = CallLog(data_dir / CALL_LOG_FILE if data_dir is not None else None)
@@ -90,7 +93,7 @@ def assemble(
     sim = SimHandles(ports.hook, ports.keypad) if config.board.simulated else None
     status = StatusController(
         store, supervisor, call_log, simulated=sim is not None, version=version,
-        probes=probes or Probes(), log_lines=log_lines or LogLines(),
+        probes=probes or Probes(), log_lines=log_lines or LogLines(), notices=notices,
     )  # fmt: skip
     maintenance = Maintenance(
         data_dir or Path(), store, call_log, telephony=ports.telephony, power=power if data_dir else None,
@@ -106,7 +109,7 @@ def assemble(
         virtual_phone=VirtualPhone(supervisor, sim, status.status),
     )
     logging.getLogger(__name__).debug("assembled %s", config.board.name)
-    return Assembly(store, ports, supervisor, call_log, control, sim)
+    return Assembly(store, ports, supervisor, call_log, control, sim, notices)
 
 
 def _tell_the_phone(supervisor: Supervisor, change: ConfigChange) -> None:

@@ -20,15 +20,18 @@ from appliance.fakes.keypad import FakeKeypad
 from appliance.fakes.ringer import FakeRinger
 from appliance.fakes.telephony import FakeSipAccount, FakeTelephony
 from appliance.fakes.tones import FakeTones
+from appliance.notices import Notices
 from appliance.runtime.supervisor import Ports
 
 
 class DriverContext:
-    """What driver factories need: the config, the data directory, one shared GPIO pin factory."""
+    """What driver factories need: the config, the data directory, one shared GPIO pin factory,
+    and where to tell the owner about a fault (the notices the page and display show)."""
 
-    def __init__(self, config: Config, data_dir: Path | None) -> None:
+    def __init__(self, config: Config, data_dir: Path | None, notices: Notices | None = None) -> None:
         self.config = config
         self.data_dir = data_dir
+        self.notices = notices if notices is not None else Notices()
         self._gpio: Any = None
 
     @property
@@ -210,9 +213,9 @@ DRIVERS: dict[str, dict[str, Factory]] = {
 }
 
 
-def build_ports(config: Config, data_dir: Path | None) -> Ports:
+def build_ports(config: Config, data_dir: Path | None, notices: Notices | None = None) -> Ports:
     """Each port's driver, by the name the board and config give it."""
-    board = DriverContext(config, data_dir)
+    board = DriverContext(config, data_dir, notices)
     chosen = config.drivers
     try:
         return Ports(

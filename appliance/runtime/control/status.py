@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from appliance.notices import Notices
 from appliance.phone.machine import ringer_of, tone_of
 from appliance.phone.model import AccountKind, Registration
 from appliance.runtime.call_log import CallLog
@@ -58,7 +59,8 @@ class StatusController:
     """The phone as it is now (from the supervisor's snapshot), and facts about the device."""
 
     def __init__(self, store: ConfigStore, supervisor: Supervisor, call_log: CallLog, *, simulated: bool,
-                 version: str, probes: Probes, log_lines: LogLines) -> None:  # fmt: skip
+                 version: str, probes: Probes, log_lines: LogLines,
+                 notices: Notices | None = None) -> None:  # fmt: skip
         self.store = store
         self.supervisor = supervisor
         self.calls = call_log
@@ -66,6 +68,7 @@ class StatusController:
         self.version = version
         self.probes = probes
         self.log_lines = log_lines
+        self.notices = notices if notices is not None else Notices()
         self.started_at = time.time()
         self._network: tuple[float, Table] | None = None
 
@@ -104,6 +107,7 @@ class StatusController:
                 }
                 for a in phone.accounts
             ],
+            "notices": [n.as_table() for n in self.notices.all()],
             **await self.info(),
             "uptime_s": round(time.time() - self.started_at),
         }

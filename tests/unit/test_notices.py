@@ -1,0 +1,45 @@
+"""Notices: what the owner must be told, by a stable key, until its cause is gone."""
+
+from __future__ import annotations
+
+from appliance.notices import MAX_NOTICES, Notices, Severity
+
+
+def test_a_notice_stays_until_cleared_and_a_repeat_replaces_it() -> None:
+    notices = Notices()
+    changes: list[int] = []
+    notices.on_change(lambda: changes.append(len(notices.all())))
+    notices.raise_("disk", "The data partition is full")
+    notices.raise_("disk", "The data partition is full")  # the same words: no change
+    assert [n.text for n in notices.all()] == ["The data partition is full"]
+    first = notices.all()[0].since
+    notices.raise_("disk", "The data partition is still full", Severity.ERROR)
+    (notice,) = notices.all()
+    assert (notice.text, notice.severity, notice.since) == (
+        "The data partition is still full",
+        Severity.ERROR,
+        first,
+    )
+    assert "disk" in notices
+    notices.clear("disk")
+    notices.clear("disk")  # clearing what is not there tells nobody
+    assert notices.all() == [] and changes == [1, 1, 0]
+
+
+def test_notices_are_bounded_oldest_first() -> None:
+    notices = Notices()
+    for i in range(MAX_NOTICES + 5):
+        notices.raise_(f"k{i}", f"fault {i}")
+    keys = [n.key for n in notices.all()]
+    assert len(keys) == MAX_NOTICES and keys[0] == "k5" and keys[-1] == f"k{MAX_NOTICES + 4}"
+
+
+def test_a_failing_listener_does_not_undo_the_notice() -> None:
+    notices = Notices()
+
+    def broken() -> None:
+        raise RuntimeError("listener")
+
+    notices.on_change(broken)
+    notices.raise_("x", "something")
+    assert [n.key for n in notices.all()] == ["x"]
