@@ -49,7 +49,7 @@ def test_the_adapter_reaches_every_pinned_method_by_its_dbus_name():
     dbus-fast's proxy method ``call_<snake case>``: spelled as dbus-fast spells it for every one."""
     from dbus_fast.proxy_object import BaseProxyInterface
 
-    from appliance.drivers.jami.client import _snake
+    from appliance.drivers.jami.link import _snake
 
     for name, members in defs.METHODS.items():
         for member in members:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from appliance.drivers.jami import client as client_module
+from appliance.drivers.jami import accounts as accounts_module
 from appliance.drivers.jami import defs
 from appliance.drivers.jami.client import JamiTelephony, SipAccountSpec
 from appliance.ports import TelephonyError
@@ -87,13 +87,13 @@ def read(path: Path) -> str:
 
 async def test_what_the_adapter_remembers_is_written_durably(tmp_path: Path, monkeypatch) -> None:
     written: list[str] = []
-    real = client_module.atomic_write
+    real = accounts_module.atomic_write
 
     def recording(path: Path, data: bytes, mode: int = 0o600) -> None:
         written.append(path.name)
         real(path, data, mode)
 
-    monkeypatch.setattr(client_module, "atomic_write", recording)
+    monkeypatch.setattr(accounts_module, "atomic_write", recording)
     daemon = Daemon()
     core = adapter(tmp_path, daemon, sip_accounts=(SipAccountSpec("office", "desk", "s3cret"),))
     await core._ensure_account()

@@ -102,7 +102,7 @@ async def test_the_id_read_behind_a_first_registration_is_a_kept_task(tmp_path: 
     client._config = daemon = SlowDetails()
     client._on_registration("acc1", "REGISTERED", 0, "")  # a new account: its ID is read first
     (task,) = client._tasks  # referenced until done, so stop() can cancel it
-    assert task.get_name() == "JamiTelephony._read_id_then_report"
+    assert task.get_name() == "JamiSignals._read_id_then_report"  # named after its coroutine
     daemon.answer.set()
     await task
     assert client._tasks == set()

@@ -1,0 +1,340 @@
+"""The adapter's accounts: this phone's one Jami identity, found again (or adopted, or made) at
+every start and never a second one; the configured SIP accounts; what the phone is told of their
+registration; the identity's export and import.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from appliance.durable import atomic_write
+from appliance.notices import Notices
+from appliance.phone.events import AccountChanged
+from appliance.phone.model import AccountInfo, AccountKind, Registration
+from appliance.ports import TelephonyError
+
+from . import defs
+from .daemon import JamiDaemon
+from .link import DaemonLink
+
+log = logging.getLogger(__name__)
+
+_REGISTRATION = {
+    "REGISTERED": Registration.REGISTERED,
+    "TRYING": Registration.TRYING,
+    "INITIALIZING": Registration.TRYING,
+    "UNREGISTERED": Registration.UNREGISTERED,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SipAccountSpec:
+    """A SIP account from the config: with a registrar (digest credentials) or IP-to-IP."""
+
+    id: str
+    username: str
+    password: str = field(default="", repr=False)  # never in a log line or an error
+    registrar: str = ""
+    local_port: int = 5060
+
+
+class JamiAccounts(DaemonLink):
+    """The accounts' bookkeeping under ``root`` (``account-id``, ``sip-accounts.json``)."""
+
+    def __init__(
+        self,
+        root: Path,
+        daemon: JamiDaemon,
+        *,
+        display_name: str,
+        bootstrap: list[str],
+        sip_accounts: tuple[SipAccountSpec, ...],
+        announce_timeout_s: float,
+        notices: Notices,
+        on_step: Callable[[str, str], Awaitable[None]] | None,
+    ) -> None:
+        super().__init__()
+        self.root = root
+        self.daemon = daemon
+        self.display_name = display_name
+        self.bootstrap = bootstrap
+        self.sip_accounts = sip_accounts
+        self.announce_timeout_s = announce_timeout_s
+        self.notices = notices
+        self._sip: dict[str, SipAccountSpec] = {}  # daemon account id -> its spec
+        self.account_id = ""
+        self.jami_id = ""
+        self.registered_name = ""  # a name on the Jami name server, when the account has one
+        self.device_id = ""  # this device's certificate fingerprint (one account, many devices)
+        self._announced = False
+        self._last_state = "TRYING"
+        self._account_signals = 0  # signals seen about our account, to tell a stale read from a fresh one
+        self._reported = Registration.UNREGISTERED  # what the phone was last told of the account
+        # Tests only: awaited at each step of making the account, with the step and the account
+        # ("adding", "added", "made", "remembered"); a power cut is injected there.
+        self._on_step = on_step
+
+    async def _ensure_account(self) -> None:
+        """This phone's one Jami account: the one ``root/account-id`` names; or, when that file is
+        missing or names an account the daemon does not have, the Jami account the daemon already
+        has (its data directory is this phone's alone, so it can only be ours: a first run cut short
+        between the daemon making it and the file being written); or else a new one.
+
+        An account is remembered only once the daemon has made its identity and its files are
+        synced to disk, so account-id never names an account a power cut could take back.
+        """
+        jami = await self._jami_accounts()
+        remembered = self.root / "account-id"
+        wanted = remembered.read_text().strip() if remembered.exists() else ""
+        if wanted in jami:
+            self.account_id = wanted
+            for stray in [a for a in jami if a != wanted]:
+                # Only an account switch cut short leaves one: the old account after the new one was
+                # remembered (its removal was next), or a new one never remembered (undone here).
+                log.warning("removing Jami account %s: not this phone's (account-id names %s)", stray, wanted)
+                try:
+                    await self._call("removeAccount", stray)
+                except TelephonyError as exc:
+                    log.warning("Jami account %s not removed: %s", stray, exc)
+        else:
+            self.account_id = await self._adopt_or_create(jami, wanted)
+        details = await self._config.call_get_account_details(self.account_id)
+        self.jami_id = details.get(defs.ACCOUNT_USERNAME, "").removeprefix("ring:")
+        wanted_hosts = ";".join(self.bootstrap) if self.bootstrap else defs.PUBLIC_BOOTSTRAP
+        if details.get(defs.ACCOUNT_HOSTNAME) != wanted_hosts:  # the bootstrap setting changed since
+            log.info("DHT bootstrap of the account: %s", wanted_hosts)
+            await self._call(
+                "setAccountDetails", self.account_id, {**details, defs.ACCOUNT_HOSTNAME: wanted_hosts}
+            )
+
+    async def _jami_accounts(self) -> dict[str, dict[str, str]]:
+        """The daemon's Jami (RING) accounts and their details, in getAccountList's order."""
+        accounts = {}
+        for account in await self._call("getAccountList"):
+            details = await self._call("getAccountDetails", account)
+            if details.get(defs.ACCOUNT_TYPE) == "RING":
+                accounts[account] = details
+        return accounts
+
+    async def _adopt_or_create(self, jami: dict[str, dict[str, str]], wanted: str) -> str:
+        made = [a for a, details in jami.items() if details.get(defs.ACCOUNT_USERNAME)]
+        # One without its identity yet is one the daemon is still loading (it rebuilds an account
+        # whose config.yml is empty from its archive): it gets its chance, after the made ones.
+        for account in made + [a for a in jami if a not in made]:
+            others = [a for a in jami if a != account]
+            log.warning(
+                "adopting the daemon's Jami account %s (account-id named %s)%s", account, wanted or "none",
+                f"; also there, left as they are: {', '.join(others)}" if others else "",
+            )  # fmt: skip
+            try:
+                await self._take_account(account)
+            except TelephonyError as exc:
+                log.warning("Jami account %s not usable (%s): removing it", account, exc)
+                await self._call("removeAccount", account)
+                continue
+            return account
+        details = {**defs.JAMI_ACCOUNT, defs.ACCOUNT_DISPLAY_NAME: self.display_name}
+        if self.bootstrap:
+            details[defs.ACCOUNT_HOSTNAME] = ";".join(self.bootstrap)
+        await self._step("adding", "")
+        created: str = await self._call("addAccount", details)
+        if not created:
+            raise TelephonyError("jamid would not make a Jami account")
+        log.info("created Jami account %s", created)
+        await self._step("added", created)
+        await self._take_account(created)
+        return created
+
+    async def _take_account(self, account: str) -> str:
+        """Wait for the daemon to make ``account``'s identity, sync its files, then remember it as
+        this phone's; its Jami ID."""
+        jami_id = await self._wait_for_identity(account)
+        await asyncio.to_thread(self.daemon.sync_account, account)
+        await self._step("made", account)
+        self._remember_account(account)
+        await self._step("remembered", account)
+        return jami_id
+
+    async def _wait_for_identity(self, account: str) -> str:
+        """``account``'s Jami ID once the daemon has made (or loaded) it: its keys and archive are
+        written before the ID shows. An account the daemon gives up on (an archive that does not
+        open: it reports an error and removes the account) raises TelephonyError."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.announce_timeout_s
+        while True:
+            if account not in await self._call("getAccountList"):
+                raise TelephonyError("jamid dropped the account (an archive it could not open?)")
+            details: dict[str, str] = await self._call("getAccountDetails", account)
+            if jami_id := details.get(defs.ACCOUNT_USERNAME, "").removeprefix("ring:"):
+                return jami_id
+            volatile = await self._call("getVolatileAccountDetails", account)
+            state = volatile.get("Account.registrationStatus", "")
+            if state.startswith("ERROR"):
+                raise TelephonyError(f"jamid could not make the account ({state})")
+            if loop.time() > deadline:
+                raise TelephonyError(f"jamid made no identity in {self.announce_timeout_s:.0f} s")
+            await asyncio.sleep(0.1)
+
+    async def _step(self, step: str, account: str) -> None:
+        if self._on_step is not None:
+            await self._on_step(step, account)
+
+    def _remember_account(self, account: str) -> None:
+        """``root/account-id``: which of the daemon's accounts is this phone's (durably: a power cut
+        leaves the old name or the new one, never an empty file)."""
+        atomic_write(self.root / "account-id", (account + "\n").encode())
+
+    async def _ensure_sip_accounts(self) -> None:
+        """One daemon account per configured SIP account, found again by its config id (from
+        sip-accounts.json, or by its alias when a start was cut short before that file was written);
+        the daemon's other SIP accounts are ones the config no longer has, and are removed."""
+        remembered = self.root / "sip-accounts.json"
+        known: dict[str, str] = json.loads(remembered.read_text()) if remembered.exists() else {}
+        existing: dict[str, str] = {}  # the daemon's SIP accounts -> their alias (our config id)
+        for account in await self._call("getAccountList"):
+            details = await self._call("getAccountDetails", account)
+            if details.get(defs.ACCOUNT_TYPE) == "SIP":
+                existing[account] = details.get("Account.alias", "")
+        mapping: dict[str, str] = {}
+        for spec in self.sip_accounts:
+            details = {
+                "Account.type": "SIP",
+                "Account.alias": spec.id,
+                "Account.displayName": self.display_name,
+                "Account.username": spec.username,
+                "Account.password": spec.password,
+                "Account.hostname": spec.registrar,
+                "Account.localPort": str(spec.local_port),
+                "Account.ringtoneEnabled": "false",
+                "Account.videoEnabled": "false",
+                "Account.upnpEnabled": "false",
+                # SIP accounts default to SRTP only; most SIP phones and PBXes speak plain RTP.
+                # These two keys are write-only (measured): they never show in getAccountDetails.
+                "SRTP.keyExchange": "",
+                "SRTP.rtpFallback": "true",
+            }
+            account = known.get(spec.id, "")
+            if account not in existing:
+                taken = set(mapping.values())
+                account = next(
+                    (a for a, alias in existing.items() if alias == spec.id and a not in taken), ""
+                )
+            if account:
+                await self._call("setAccountDetails", account, details)  # carries the SIP password
+            else:
+                account = await self._call("addAccount", details)
+                log.info("created SIP account %s (%s)", spec.id, account)
+            mapping[spec.id] = account
+            self._sip[account] = spec
+        for stale in set(existing) - set(mapping.values()):
+            log.info("removing SIP account %s (%s): not in the config", existing[stale], stale)
+            await self._call("removeAccount", stale)
+        atomic_write(remembered, json.dumps(mapping).encode())
+
+    # --- what the phone is told of the accounts -----------------------------------------------
+
+    def _report_account(self, daemon_state: str) -> None:
+        registration = _REGISTRATION.get(daemon_state, Registration.ERROR)
+        if registration is Registration.REGISTERED and not self._announced:
+            registration = Registration.TRYING  # on the DHT, but calls to it would hang until announced
+        self._reported = registration
+        if registration is Registration.REGISTERED:
+            log.info("Jami account %s ready: %s", self.account_id, self.jami_id)
+        details_name = self.registered_name or self.display_name
+        self._send(
+            AccountChanged(
+                AccountInfo(
+                    self.account_id,
+                    AccountKind.JAMI,
+                    self.jami_id,
+                    registration,
+                    details_name,
+                    device=self.device_id,
+                )
+            )
+        )
+
+    def _report_sip(self, account: str, daemon_state: str) -> None:
+        spec = self._sip[account]
+        # An IP-to-IP account has nothing to register with: it is ready once the daemon has it.
+        registration = _REGISTRATION.get(daemon_state, Registration.ERROR)
+        if not spec.registrar and daemon_state in ("READY", "UNREGISTERED", "REGISTERED"):
+            registration = Registration.REGISTERED
+        uri = f"{spec.username}@{spec.registrar}" if spec.registrar else spec.username
+        self._send(
+            AccountChanged(AccountInfo(account, AccountKind.SIP, uri, registration, spec.id, spec.registrar))
+        )
+
+    def _take_volatile(self, details: dict[str, str]) -> bool:
+        """Take the account's volatile details (a read or a signal); True when the announcement,
+        the registered name or the device certificate changed."""
+        shown = (self._announced, self.registered_name, self.device_id)
+        self._announced = details.get(defs.DEVICE_ANNOUNCED) == "true"
+        self.registered_name = details.get(defs.ACCOUNT_REGISTERED_NAME, self.registered_name)
+        self.device_id = details.get(defs.ACCOUNT_DEVICE_ID, self.device_id)
+        self._last_state = details.get("Account.registrationStatus", self._last_state)
+        return shown != (self._announced, self.registered_name, self.device_id)
+
+    # --- the identity's archive --------------------------------------------------------------
+
+    async def export_account(self, path: Path, password: str) -> None:
+        """Write the Jami account's archive (its keys and contacts), encrypted with ``password``.
+
+        jamid encrypts the archive with the account's own password, so that password becomes
+        ``password`` first; the one the account has is kept (0600) beside the daemon's data.
+        """
+        kept = self.root / "account-password"
+        current = kept.read_text() if kept.exists() else ""  # a new account has none
+        if password != current:
+            await self._call_expecting_true("changeAccountPassword", self.account_id, current, password)
+            # The daemon rewrote its archive under the new password: on disk before the kept one is.
+            await asyncio.to_thread(self.daemon.sync_account, self.account_id)
+            atomic_write(kept, password.encode())
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()  # noqa: ASYNC240 - one local unlink
+        await self._call_expecting_true("exportToFile", self.account_id, str(path), password)
+        # jamid answers true even when it could not write the destination (it never checks).
+        if not path.is_file() or not path.stat().st_size:  # noqa: ASYNC240 - one local stat
+            raise TelephonyError(f"jamid wrote no archive to {path}")
+
+    async def import_account(self, path: Path, password: str) -> None:
+        """Make the account in ``path`` this phone's Jami account (the one it had is removed).
+
+        Returns once the daemon has opened the archive and made the account (a TelephonyError, and
+        the old account kept, if the password does not open it); the account is then reported like
+        a new one: TRYING, then REGISTERED once announced. It becomes this phone's only when it is
+        made and on disk, so a power cut at any point leaves the old account or the new one.
+        """
+        details = {
+            **defs.JAMI_ACCOUNT,
+            defs.ACCOUNT_DISPLAY_NAME: self.display_name,
+            "Account.archivePath": str(path),
+            "Account.archivePassword": password,
+        }
+        if self.bootstrap:
+            details[defs.ACCOUNT_HOSTNAME] = ";".join(self.bootstrap)
+        new = await self._call("addAccount", details)
+        if not new:
+            raise TelephonyError("jamid would not take the archive")
+        try:
+            jami_id = await self._wait_for_identity(new)
+        except TelephonyError:
+            with contextlib.suppress(TelephonyError):
+                if new in await self._call("getAccountList"):
+                    await self._call("removeAccount", new)
+            raise TelephonyError(
+                "the archive did not open: a wrong password, or not a Jami account archive"
+            ) from None
+        await asyncio.to_thread(self.daemon.sync_account, new)
+        self._remember_account(new)
+        atomic_write(self.root / "account-password", password.encode())  # the imported one's
+        old, self.account_id, self.jami_id, self._announced = self.account_id, new, jami_id, False
+        if old and old != new:
+            await self._call("removeAccount", old)
+        self._report_account("TRYING")
