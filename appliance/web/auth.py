@@ -7,11 +7,13 @@ as a scrypt hash (memory-hard: 16 MiB per guess), in a file only the service can
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import ctypes
 import ctypes.util
 import hashlib
 import hmac
+import logging
 import secrets
 import time
 from collections.abc import Callable
@@ -150,7 +152,14 @@ class Sessions:
 
 @dataclass
 class LoginLimiter:
-    """Failed logins per client: 5 free tries, then a wait that doubles with every failure (max 15 min)."""
+    """Password guesses per client: 5 free tries, then a wait that doubles with every failure (max
+    15 min), forgotten after an hour without one.
+
+    A try is counted *before* its password is hashed, as a failure until it proves right: forty
+    guesses sent at once are not all evaluated, because the sixth already finds the client braked.
+    The brake holds one address only; the owner still gets in from any other device at once, or
+    from the same one when the wait is over or after the phone restarts (it is kept in memory).
+    """
 
     free: int = 5
     base_s: float = 2.0
@@ -165,12 +174,21 @@ class LoginLimiter:
     def retry_after(self, client: str) -> float:
         """Seconds this client must wait before its next try (0: may try now)."""
         count, last = self._failures.get(client, (0, 0.0))
-        if count < self.free:
+        if count < self.free or self._now() - last > self.forget_s:
             return 0.0
         wait = min(self.max_s, self.base_s * 2.0 ** (count - self.free))
         return max(0.0, last + wait - self._now())
 
-    def failed(self, client: str) -> None:
+    def attempt(self, client: str) -> float:
+        """Count a try now: 0 when it may go on (call :meth:`succeeded` if the password was
+        right), else the seconds to wait, and the try is not counted."""
+        wait = self.retry_after(client)
+        if wait == 0:
+            self.failed(client)
+        return wait
+
+    def failed(self, client: str) -> int:
+        """Count a failure; the client's count of failures in a row."""
         now = self._now()
         if len(self._failures) > 10_000:  # a flood of addresses: forget the stale ones
             self._failures = {c: v for c, v in self._failures.items() if now - v[1] < self.forget_s}
@@ -178,6 +196,61 @@ class LoginLimiter:
         if now - last > self.forget_s:
             count = 0
         self._failures[client] = (count + 1, now)
+        return count + 1
 
     def succeeded(self, client: str) -> None:
         self._failures.pop(client, None)
+
+
+class Hashing:
+    """At most ``slots`` scrypt hashes at once (16 MiB each), one per client, ``queue`` waiting.
+
+    Without it a flood of guesses from many connections ran every hash at once: RSS rose to 140 MB
+    and the owner's own login waited 5 s behind them. A client already hashing, or a full queue,
+    is told to come back instead of waiting in memory.
+    """
+
+    def __init__(self, slots: int = 1, queue: int = 4) -> None:
+        self._slots = asyncio.Semaphore(slots)
+        self._limit = slots + queue
+        self._inside = 0
+        self._clients: set[str] = set()
+
+    def busy(self, client: str) -> bool:
+        return client in self._clients or self._inside >= self._limit
+
+    async def run(self, client: str, work: Callable[[], bool]) -> bool | None:
+        """``work()`` in a thread when a slot is free; None when the client must come back later."""
+        if self.busy(client):
+            return None
+        self._clients.add(client)
+        self._inside += 1
+        try:
+            async with self._slots:
+                return await asyncio.to_thread(work)
+        finally:
+            self._inside -= 1
+            self._clients.discard(client)
+
+
+class QuietLog:
+    """At most ``per_minute`` lines a minute about failed logins, then one line counting the rest:
+    strangers guessing must not push the owner's own log lines out of the page's 500."""
+
+    def __init__(self, logger: logging.Logger, per_minute: int = 5,
+                 clock: Callable[[], float] = time.monotonic) -> None:  # fmt: skip
+        self.logger = logger
+        self.per_minute = per_minute
+        self.clock = clock
+        self._minute = -1.0
+        self._count = 0
+
+    def warning(self, message: str, *args: object) -> None:
+        minute = self.clock() // 60
+        if minute != self._minute:
+            if self._count > self.per_minute:
+                self.logger.warning("web: %d more failed logins not logged", self._count - self.per_minute)
+            self._minute, self._count = minute, 0
+        self._count += 1
+        if self._count <= self.per_minute:
+            self.logger.warning(message, *args)

@@ -28,8 +28,10 @@ from appliance.update import UpdateError
 
 from .auth import (
     AdminPassword,
+    Hashing,
     LoginLimiter,
     PasswordError,
+    QuietLog,
     Session,
     Sessions,
     check_new_password,
@@ -44,6 +46,7 @@ STATIC = Path(__file__).parent / "static"
 COOKIE = "session"
 BASIC_REMEMBER_S = 300
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 BODY = web.RequestKey("body", dict[str, Any])  # the request's JSON object, checked against its schema
 SESSION = web.RequestKey("session", Session)
 
@@ -72,8 +75,11 @@ class WebApp:
         self.clock = clock
         self._basic_key = secrets.token_bytes(32)
         self._basic_ok = (b"", 0.0)  # the HMAC of the last Basic password verified, and until when
+        self._basic_checks: dict[bytes, asyncio.Future[web.Response | None]] = {}
         self.sessions = Sessions(idle_s=session_idle_s, clock=clock)
         self.limiter = LoginLimiter(clock=clock)
+        self.hashing = Hashing()
+        self._failed_logins = QuietLog(log, clock=clock)
         self.secure_cookie = secure_cookie
         self._static_info: dict[str, Any] | None = None
         self._page_handlers: dict[str, Handler] = {
@@ -81,9 +87,10 @@ class WebApp:
         }
         self.operations = list(OPERATIONS)
         self.app = web.Application(
-            middlewares=[self._errors, self._headers, self._auth],
+            middlewares=[self._errors, self._auth],
             client_max_size=max(op.max_body for op in self.operations),
         )
+        self.app.on_response_prepare.append(_security_headers)  # every answer: the router's 404s too
         for op in self.operations:
             self.app.router.add_route(op.method, op.path, self._wrap(op, self._handler(op)))
         self.app.router.add_get("/", self.page)
@@ -141,22 +148,12 @@ class WebApp:
             return web.json_response({"error": "internal error"}, status=500)
 
     @web.middleware
-    async def _headers(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        response = await handler(request)
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; "
-            "form-action 'self'",
-        )
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        if request.path.startswith("/api/"):
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
-
-    @web.middleware
     async def _auth(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         op: Operation | None = getattr(request.match_info.handler, "operation", None)
+        if request.method not in SAFE_METHODS and _cross_site(request):
+            # A page elsewhere may post a form here (no preflight without a JSON body), and a
+            # browser adds the Basic credentials it remembers: only this page's own requests count.
+            return web.json_response({"error": "cross-site request refused"}, status=403)
         if op is None or op.public:
             return await handler(request)
         if not self.password.is_set():
@@ -169,49 +166,63 @@ class WebApp:
             # No Basic challenge here: a browser would answer it with its own password dialog and
             # the page's fetch would hang behind it. API clients send Basic credentials up front.
             return web.json_response({"error": "log in first"}, status=401)
-        if (
-            request.method not in ("GET", "HEAD", "OPTIONS")
-            and request.headers.get("X-CSRF-Token") != session.csrf
-        ):
+        if request.method not in SAFE_METHODS and request.headers.get("X-CSRF-Token") != session.csrf:
             return web.json_response({"error": "missing or wrong X-CSRF-Token"}, status=403)
         request[SESSION] = session
         return await handler(request)
 
     async def _basic(self, request: web.Request, handler: Handler, header: str) -> web.StreamResponse:
-        client = _client(request)
-        wait = self.limiter.retry_after(client)
-        if wait > 0:
-            return _too_many(wait)
         scheme, _, encoded = header.partition(" ")
         try:
             user, _, password = base64.b64decode(encoded, validate=True).decode().partition(":")
         except (binascii.Error, UnicodeDecodeError):
             user = password = ""
-        if scheme.lower() != "basic" or user != "admin" or not await self._verify_basic(password):
-            self.limiter.failed(client)
-            return web.json_response(
-                {"error": "wrong user or password"},
-                status=401,
-                headers={"WWW-Authenticate": 'Basic realm="phone"'},
-            )
-        self.limiter.succeeded(client)
+        # Basic sends the password with every request; scrypt each time would cost ~50 ms a call
+        # (more on a Pi). A password verified in the last minutes is remembered as an HMAC under a
+        # key that lives only in this process, and forgotten when the password changes.
+        if scheme.lower() != "basic" or user != "admin":
+            return _wrong_basic()
+        mark = hmac.new(self._basic_key, password.encode(), "sha256").digest()
+        if mark in self._basic_checks:  # an API client's burst: one check answers them all
+            verdict = await asyncio.shield(self._basic_checks[mark])
+        elif hmac.compare_digest(mark, self._basic_ok[0]) and self.clock() < self._basic_ok[1]:
+            verdict = None
+        else:
+            check = asyncio.ensure_future(self._check_password(request, password))
+            self._basic_checks[mark] = check
+            try:
+                verdict = await asyncio.shield(check)
+            finally:
+                self._basic_checks.pop(mark, None)
+            if verdict is None:
+                self._basic_ok = (mark, self.clock() + BASIC_REMEMBER_S)
+        if verdict is not None:
+            return verdict if verdict.status != 401 else _wrong_basic()
         return await handler(request)
 
-    async def _verify(self, password: str) -> bool:
-        return await asyncio.to_thread(self.password.verify, password)  # scrypt: off the event loop
+    async def _check_password(self, request: web.Request, password: object) -> web.Response | None:
+        """None when ``password`` is the admin password; else the answer to give: 429 while the
+        client is braked or already has a guess being checked, 401 when wrong.
 
-    async def _verify_basic(self, password: str) -> bool:
-        """Basic sends the password with every request; scrypt each time would cost ~50 ms a call
-        (more on a Pi). A password verified in the last minutes is remembered as an HMAC under a
-        key that lives only in this process, and forgotten when the password changes."""
-        mark = hmac.new(self._basic_key, password.encode(), "sha256").digest()
-        now = self.clock()
-        if hmac.compare_digest(mark, self._basic_ok[0]) and now < self._basic_ok[1]:
-            return True
-        if not await self._verify(password):
-            return False
-        self._basic_ok = (mark, now + BASIC_REMEMBER_S)
-        return True
+        The try is counted before it is hashed and the hashes are bounded (see auth.Hashing), so
+        parallel guesses are braked like sequential ones and cannot starve the owner's login.
+        """
+        client = _client(request)
+        if self.hashing.busy(client):
+            return _too_many(1.0, "a password from this address is being checked")
+        wait = self.limiter.attempt(client)
+        if wait > 0:
+            return _too_many(wait)
+        right = isinstance(password, str) and await self.hashing.run(
+            client, lambda: self.password.verify(password)
+        )
+        if right is None:
+            return _too_many(1.0, "a password from this address is being checked")
+        if not right:
+            self._failed_logins.warning("web: wrong password from %s", client)
+            return web.json_response({"error": "wrong password"}, status=401)
+        self.limiter.succeeded(client)
+        return None
 
     def _login_response(self, status: int = 200) -> web.Response:
         session = self.sessions.create()
@@ -249,18 +260,10 @@ class WebApp:
         return self._login_response(201)
 
     async def login(self, request: web.Request) -> web.Response:
-        client = _client(request)
-        wait = self.limiter.retry_after(client)
-        if wait > 0:
-            return _too_many(wait)
         if not self.password.is_set():
             return web.json_response({"error": "set the admin password first"}, status=403)
-        if not await self._verify(request[BODY]["password"]):
-            self.limiter.failed(client)
-            log.warning("web: failed login from %s", client)
-            return web.json_response({"error": "wrong password"}, status=401)
-        self.limiter.succeeded(client)
-        return self._login_response()
+        refused = await self._check_password(request, request[BODY]["password"])
+        return refused if refused is not None else self._login_response()
 
     async def logout(self, request: web.Request) -> web.Response:
         self.sessions.drop(request.cookies.get(COOKIE))
@@ -274,8 +277,11 @@ class WebApp:
 
     async def change_password(self, request: web.Request) -> web.Response:
         body = request[BODY]
-        if not await self._verify(body["old"]):
+        refused = await self._check_password(request, body["old"])  # a session must not guess freely
+        if refused is not None and refused.status == 401:
             raise ChangeRejectedError([("old", "wrong password")])
+        if refused is not None:
+            return refused
         try:
             await asyncio.to_thread(self.password.set, check_new_password(body["new"]))
         except PasswordError as exc:
@@ -329,17 +335,38 @@ class WebApp:
 async def _json_body(request: web.Request, schema: Schema, limit: int) -> Any:  # noqa: ANN401 - JSON
     if request.content_type != "application/json":
         raise ChangeRejectedError([("body", "must be JSON (Content-Type: application/json)")])
-    raw = await request.content.read(limit + 1)  # each operation's own bound, not the largest one's
-    if len(raw) > limit:
-        raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=len(raw))
+    raw = await _read_at_most(request, limit)
     try:
-        body = json.loads(raw.decode(request.charset or "utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ChangeRejectedError([("body", f"not valid JSON: {exc}")]) from exc
+        text = raw.decode(request.charset or "utf-8")
+    except LookupError:
+        raise ChangeRejectedError([("body", f"unknown charset {request.charset!r}")]) from None
+    except UnicodeDecodeError as exc:
+        raise ChangeRejectedError(
+            [("body", f"not {request.charset or 'utf-8'} text: {exc.reason}")]
+        ) from None
+    try:
+        body = json.loads(text)
+    except ValueError as exc:
+        raise ChangeRejectedError([("body", f"not valid JSON: {exc}")]) from None
+    except RecursionError:
+        raise ChangeRejectedError([("body", "JSON nested too deeply")]) from None
     found = problems(schema, body)
     if found:
         raise ChangeRejectedError(found)
     return body
+
+
+async def _read_at_most(request: web.Request, limit: int) -> bytes:
+    """The whole body, refused past ``limit`` (each operation's own bound, not the largest one's).
+    One read returns only what happens to be buffered: read until the end."""
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := await request.content.read(64 * 1024):
+        size += len(chunk)
+        if size > limit:
+            raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=size)
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _answer(op: Operation, result: Any) -> web.StreamResponse:  # noqa: ANN401 - JSON
@@ -364,10 +391,16 @@ def _problems(status: int, error: str, found: list[tuple[str, str]]) -> web.Resp
     )
 
 
-def _too_many(wait: float) -> web.Response:
+def _wrong_basic() -> web.Response:
+    return web.json_response(
+        {"error": "wrong user or password"}, status=401, headers={"WWW-Authenticate": 'Basic realm="phone"'}
+    )
+
+
+def _too_many(wait: float, why: str = "too many wrong passwords") -> web.Response:
     seconds = max(1, round(wait))
     return web.json_response(
-        {"error": f"too many failed logins: try again in {seconds} s"},
+        {"error": f"{why}: try again in {seconds} s"},
         status=429,
         headers={"Retry-After": str(seconds)},
     )
@@ -379,6 +412,31 @@ def _allow(exc: web.HTTPException) -> dict[str, str]:
 
 def _client(request: web.Request) -> str:
     return request.remote or "unknown"
+
+
+def _cross_site(request: web.Request) -> bool:
+    """A browser's request made by a page of another origin (Origin names another host, or the
+    browser says so in Sec-Fetch-Site). Clients that are not browsers send neither."""
+    if request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none"):
+        return True
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return False
+    scheme, _, authority = origin.partition("://")
+    return origin == "null" or scheme != request.scheme or authority.lower() != request.host.lower()
+
+
+async def _security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; "
+        "form-action 'self'",
+    )
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    response.headers["Server"] = "phone"  # not which Python and aiohttp, to whoever asks
+    if request.path.startswith("/api/"):
+        response.headers.setdefault("Cache-Control", "no-store")
 
 
 def openapi_document(operations: list[Operation], *, with_sim: bool) -> dict[str, Any]:

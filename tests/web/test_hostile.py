@@ -1,0 +1,164 @@
+"""What a hostile LAN did to the API (issue 18), each as a regression test: parallel guessing,
+bodies that crashed the parser, bodies read in part, cross-site posts, the headers, the log."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+
+import aiohttp
+import pytest
+
+from .conftest import PASSWORD
+
+
+def from_address(stack, address: str, **kwargs) -> aiohttp.ClientSession:
+    """A client on another loopback address: the brake is per address."""
+    connector = aiohttp.TCPConnector(local_addr=(address, 0), force_close=True)
+    return aiohttp.ClientSession(stack.url, connector=connector, **kwargs)
+
+
+class CountingHashes:
+    """Wraps the admin password's check to count hashes, and how many ran at once."""
+
+    def __init__(self, password) -> None:
+        self.inner = password.verify
+        self.lock = threading.Lock()
+        self.running = self.most = self.calls = 0
+        password.verify = self
+
+    def __call__(self, candidate: str) -> bool:
+        with self.lock:
+            self.running += 1
+            self.calls += 1
+            self.most = max(self.most, self.running)
+        try:
+            return self.inner(candidate)
+        finally:
+            with self.lock:
+                self.running -= 1
+
+
+async def test_parallel_wrong_logins_are_braked_and_the_owner_still_gets_in(stack):
+    hashes = CountingHashes(stack.web.password)
+
+    async def guess(c: aiohttp.ClientSession, i: int) -> int:
+        async with c.post("/api/v1/login", json={"password": f"guess {i}"}) as r:
+            return r.status
+
+    async with from_address(stack, "127.0.0.2") as attacker, from_address(stack, "127.0.0.3") as owner:
+        flood = [asyncio.ensure_future(guess(attacker, i)) for i in range(40)]
+        await asyncio.sleep(0)
+        started = time.monotonic()
+        async with owner.post("/api/v1/login", json={"password": PASSWORD}) as r:
+            assert r.status == 200  # another address is not braked, and is not starved
+        owner_s = time.monotonic() - started
+        statuses = await asyncio.gather(*flood)
+    assert statuses.count(401) <= 5 and statuses.count(429) >= 35, statuses
+    assert statuses.count(401) + statuses.count(429) == 40
+    assert hashes.calls <= 6 and hashes.most == 1  # 5 guesses and the owner, one at a time
+    assert owner_s < 5.0, owner_s  # at most a few hashes ahead of it (5.3 s before, behind 40)
+
+
+async def test_a_session_cannot_guess_the_old_password_freely(stack):
+    async with stack.session() as c:
+        async with c.post("/api/v1/login", json={"password": PASSWORD}) as r:
+            csrf = (await r.json())["csrf"]
+        statuses = []
+        for i in range(8):
+            body = {"old": f"guess {i}", "new": "a new long password"}
+            async with c.put("/api/v1/password", json=body, headers={"X-CSRF-Token": csrf}) as r:
+                statuses.append(r.status)
+    assert statuses[:5] == [400] * 5 and set(statuses[5:]) == {429}, statuses
+    assert stack.web.password.verify(PASSWORD)  # unchanged
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "reason"),
+    [
+        (b"[" * 5000, "application/json", "nested too deeply"),
+        (b'{"password": "x"}', "application/json; charset=bogus-xyz", "unknown charset"),
+        (b'{"password": "\xff"}', "application/json", "not utf-8 text"),
+    ],
+)
+async def test_bodies_that_crashed_the_parser_are_refused_plainly(stack, caplog, body, content_type, reason):
+    for path in ("/api/v1/login", "/api/v1/setup"):
+        async with stack.session() as c, c.post(path, data=body, headers={"Content-Type": content_type}) as r:
+            answer = await r.json()
+            if path == "/api/v1/setup":
+                assert r.status in (400, 409)  # the password is set: either refusal, never a 500
+                continue
+            assert r.status == 400, answer
+            assert reason in answer["problems"][0]["reason"]
+    assert "Traceback" not in caplog.text and "failed" not in caplog.text
+
+
+async def test_a_large_body_is_read_whole_however_it_arrives(stack):
+    """A 480 KB vCard import sent in small pieces (as a slow link delivers it)."""
+    card = "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Person {i}\r\nIMPP:sip:p{i}@10.0.0.2\r\nNOTE:{pad}\r\nEND:VCARD\r\n"
+    vcf = "".join(card.format(i=i, pad="x" * 4000) for i in range(118))
+    raw = json.dumps({"vcf": vcf}).encode()
+    assert len(raw) > 450_000
+
+    async def trickle():
+        for start in range(0, len(raw), 16 * 1024):
+            yield raw[start : start + 16 * 1024]
+            await asyncio.sleep(0.002)
+
+    async with (
+        stack.admin() as c,
+        c.post("/api/v1/contacts/import", data=trickle(), headers={"Content-Type": "application/json"}) as r,
+    ):
+        answer = await r.json()
+    assert r.status == 200, answer
+    assert answer["added"] == 118
+
+
+async def test_cross_site_posts_are_refused_also_with_basic_credentials(stack):
+    async with stack.admin() as c:
+        for headers in (
+            {"Origin": "http://evil.example"},
+            {"Sec-Fetch-Site": "cross-site"},
+            {"Origin": "null"},
+        ):
+            async with c.post("/api/v1/sim/flash", headers=headers) as r:
+                assert r.status == 403, headers
+                assert (await r.json())["error"] == "cross-site request refused"
+        host = stack.url.removeprefix("http://")
+        async with c.post("/api/v1/sim/flash", headers={"Origin": f"http://{host}"}) as r:
+            assert r.status == 200  # the page's own origin
+        async with c.get("/api/v1/status", headers={"Origin": "http://evil.example"}) as r:
+            assert r.status == 200  # reading is the browser's CORS business, not a change
+    async with stack.session() as c, c.post("/api/v1/login", json={"password": PASSWORD},
+                                            headers={"Origin": "http://evil.example"}) as r:  # fmt: skip
+        assert r.status == 403  # no logging in from another site's page either
+
+
+async def test_every_answer_has_the_security_headers_and_no_server_version(stack):
+    async with stack.session() as c:
+        for path in ("/", "/api/v1/setup", "/no/such/page", "/api/v1/no-such", "/static/no-such.js"):
+            async with c.get(path) as r:
+                assert "frame-ancestors 'none'" in r.headers["Content-Security-Policy"], path
+                assert r.headers["X-Content-Type-Options"] == "nosniff", path
+                assert "aiohttp" not in r.headers.get("Server", "") and "Python" not in r.headers.get(
+                    "Server", ""
+                )
+
+
+async def test_strangers_guessing_do_not_push_the_log_out(stack, caplog):
+    for n in range(3):
+        async with from_address(stack, f"127.0.1.{n + 1}") as stranger:
+            for i in range(5):
+                async with stranger.post("/api/v1/login", json={"password": f"guess {i}"}) as r:
+                    assert r.status == 401
+    failed = [r.getMessage() for r in caplog.records if "wrong password" in r.getMessage()]
+    assert len(failed) == 5, failed  # 15 failures, 5 lines this minute; the next minute counts the rest
+    stack.clock.now += 60
+    async with (
+        from_address(stack, "127.0.1.9") as stranger,
+        stranger.post("/api/v1/login", json={"password": "one more"}) as r,
+    ):
+        assert r.status == 401
+    assert "10 more failed logins not logged" in caplog.text
