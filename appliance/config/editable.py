@@ -116,3 +116,13 @@ def settings_body_schema() -> Schema:
         "properties": props,
         "additionalProperties": False,
     }
+
+
+# Saved by their own forms (contacts, SIP accounts), not by the settings form.
+LISTS = ("contacts", "sip_accounts")
+
+
+def not_saved_by_the_phone(table: Table) -> list[tuple[str, str]]:
+    """``(field, reason)`` for each part of a data layer that neither the page nor a star code
+    writes: what a restored backup may not bring (the board's wiring, the page's address)."""
+    return refused({k: v for k, v in table.items() if k not in LISTS})

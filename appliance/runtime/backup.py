@@ -11,6 +11,7 @@ import hashlib
 import io
 import os
 import tarfile
+import zlib
 
 MAGIC = b"JAMIPHONE-BACKUP-1\n"
 _SALT, _NONCE = 16, 12
@@ -69,11 +70,16 @@ def pack(files: dict[str, bytes]) -> bytes:
     return out.getvalue()
 
 
+# The whole archive, unzipped: every member at its largest, and room for the tar headers. A bound
+# on the members alone let a 60 MB PAX header through (tarfile reads a header whole: RSS +230 MB).
+MAX_ARCHIVE = sum(MEMBERS.values()) + 64 * 1024
+
+
 def unpack(data: bytes) -> dict[str, bytes]:
     """The members, each a regular file with a known name and a bounded size (no paths, no links)."""
     files: dict[str, bytes] = {}
     try:
-        with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
+        with tarfile.open(fileobj=io.BytesIO(_gunzip(data, MAX_ARCHIVE)), mode="r:") as tar:
             for info in tar:
                 limit = MEMBERS.get(info.name)
                 if limit is None or not info.isfile() or info.size > limit or info.name in files:
@@ -81,8 +87,19 @@ def unpack(data: bytes) -> dict[str, bytes]:
                 member = tar.extractfile(info)
                 assert member is not None
                 files[info.name] = member.read(limit + 1)
-    except (tarfile.TarError, OSError, EOFError) as exc:
+    except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
         raise BackupError(f"the backup's archive is damaged ({exc})") from None
     if "manifest.json" not in files:
         raise BackupError("the backup has no manifest")
     return files
+
+
+def _gunzip(data: bytes, limit: int) -> bytes:
+    """``data`` unzipped, refused when it would be longer than ``limit`` (never unzipped past it)."""
+    unzip = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    out = unzip.decompress(data, limit + 1)
+    if len(out) > limit or unzip.unconsumed_tail:
+        raise BackupError(f"the backup's archive is larger than {limit // (1024 * 1024)} MiB unpacked")
+    if not unzip.eof:
+        raise BackupError("the backup's archive is cut short")
+    return out

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
+from appliance.config.editable import not_saved_by_the_phone
 from appliance.config.load import ConfigError, read_toml_text
 from appliance.config.store import DATA_FILE
 from appliance.durable import atomic_write
@@ -133,6 +134,7 @@ class Maintenance:
         """The backup's configuration must load here, on this board, before anything is written."""
         try:
             table = read_toml_text(data.decode(), "the backup's config.toml")
+            _only_what_the_phone_saves(table)
             self.store.check_data(table)
         except ConfigError as exc:
             raise MaintenanceError(
@@ -205,3 +207,10 @@ def start_over(data_dir: Path, argv: list[str], *, wipe: bool) -> None:
     if os.environ.get("INVOCATION_ID"):  # started by systemd
         return
     os.execv(sys.executable, [sys.executable, "-m", "appliance", *argv])  # noqa: S606 - ourselves again
+
+
+def _only_what_the_phone_saves(table: Table) -> None:
+    """A backup holds what the phone saved, never the board's wiring or the page's address."""
+    foreign = not_saved_by_the_phone(table)
+    if foreign:
+        raise ConfigError([f"{name}: {why}" for name, why in foreign])

@@ -97,7 +97,9 @@ async def test_bodies_that_crashed_the_parser_are_refused_plainly(stack, caplog,
 
 async def test_a_large_body_is_read_whole_however_it_arrives(stack):
     """A 480 KB vCard import sent in small pieces (as a slow link delivers it)."""
-    card = "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Person {i}\r\nIMPP:sip:p{i}@10.0.0.2\r\nNOTE:{pad}\r\nEND:VCARD\r\n"
+    card = (
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Person {i}\r\nIMPP:sip:p{i}@10.0.0.2\r\nNOTE:{pad}\r\nEND:VCARD\r\n"
+    )
     vcf = "".join(card.format(i=i, pad="x" * 4000) for i in range(118))
     raw = json.dumps({"vcf": vcf}).encode()
     assert len(raw) > 450_000
@@ -162,3 +164,78 @@ async def test_strangers_guessing_do_not_push_the_log_out(stack, caplog):
     ):
         assert r.status == 401
     assert "10 more failed logins not logged" in caplog.text
+
+
+def _sealed_tar(build) -> bytes:
+    """A backup sealed with "backup secret" whose tar ``build(tar)`` writes."""
+    import io
+    import tarfile
+
+    from appliance.runtime import backup
+
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w:gz", format=tarfile.PAX_FORMAT) as tar:
+        build(tar)
+    return backup.seal(out.getvalue(), "backup secret")
+
+
+async def _restore(stack, blob: bytes) -> tuple[int, dict]:
+    import base64
+
+    async with stack.admin() as c:
+        body = {"password": "backup secret", "data": base64.b64encode(blob).decode()}
+        async with c.post("/api/v1/system/restore", json=body) as r:
+            return r.status, await r.json()
+
+
+async def test_a_backup_with_a_huge_tar_header_is_refused_without_reading_it(stack):
+    import io
+    import tarfile
+    import tracemalloc
+
+    def huge_header(tar: tarfile.TarFile) -> None:
+        info = tarfile.TarInfo("manifest.json")
+        data = b'{"format": 1}'
+        info.size = len(data)
+        info.pax_headers = {"comment": "x" * 60_000_000}  # 60 MB, gzipped to ~60 KB
+        tar.addfile(info, io.BytesIO(data))
+
+    blob = _sealed_tar(huge_header)
+    assert len(blob) < 1_000_000
+    tracemalloc.start()
+    try:
+        status, answer = await _restore(stack, blob)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert status == 400 and "larger than" in json.dumps(answer), answer
+    assert peak < 30_000_000, peak  # the unzipped archive is bounded (~6.6 MB), not 60 MB
+    assert stack.control.system.maintenance.power.requests == []
+
+
+async def test_a_backup_may_not_bring_what_no_save_writes(stack):
+    import io
+    import tarfile
+
+    def with_config(config: bytes):
+        def build(tar: tarfile.TarFile) -> None:
+            for name, data in (("manifest.json", b'{"format": 1}'), ("config.toml", config)):
+                info = tarfile.TarInfo(name)
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+
+        return build
+
+    before = (stack.data / "config.toml").read_bytes() if (stack.data / "config.toml").exists() else None
+    for config, field in (
+        (b'[web]\nlisten = "0.0.0.0:80"\n', "web"),
+        (b'[drivers]\nhook = "gpio"\n', "drivers"),
+        (b"[hook]\npin = 5\n", "hook.pin"),
+    ):
+        status, answer = await _restore(stack, _sealed_tar(with_config(config)))
+        assert status == 400 and field in json.dumps(answer), (config, answer)
+    after = (stack.data / "config.toml").read_bytes() if (stack.data / "config.toml").exists() else None
+    assert before == after and stack.control.system.maintenance.power.requests == []
+    ok = b'[features]\ndnd = true\n[[contacts]]\nid = "a1"\nname = "Alice"\nuri = "sip:alice@10.0.0.2"\n'
+    status, answer = await _restore(stack, _sealed_tar(with_config(ok)))
+    assert status == 200 and answer["restarting"], answer  # what the page and star codes save is fine
