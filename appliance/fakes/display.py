@@ -1,16 +1,18 @@
 from __future__ import annotations
 
+from collections import deque
+
 from appliance.phone.screens import ScreenModel
 
-from ._watch import Watchable
+from ._watch import RECORDED, Watchable
 
 
 class FakeDisplay(Watchable):
-    """A display that keeps every frame it was given."""
+    """A display that keeps the frames it was given (the newest :data:`RECORDED`)."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.frames: list[ScreenModel] = []
+        self.frames: deque[ScreenModel] = deque(maxlen=RECORDED)
 
     @property
     def current(self) -> ScreenModel | None:

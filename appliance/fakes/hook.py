@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections import deque
 
 from appliance.ports import HookEdge
 
-from ._watch import Watchable
+from ._watch import RECORDED, Watchable
 
 
 class FakeHookSwitch(Watchable):
@@ -22,7 +23,8 @@ class FakeHookSwitch(Watchable):
         self._rng = random.Random(seed)  # noqa: S311 - simulated contact bounce, not crypto
         self._level = False
         self._on_edge: HookEdge | None = None
-        self.edges: list[tuple[float, bool]] = []  # every raw edge sent, with its time
+        self.edges: deque[tuple[float, bool]] = deque(maxlen=RECORDED)  # the newest raw edges, timed
+        self.edge_count = 0  # every raw edge ever sent
 
     @property
     def off_hook(self) -> bool:
@@ -87,5 +89,6 @@ class FakeHookSwitch(Watchable):
         self._level = level
         now = asyncio.get_running_loop().time()
         self.edges.append((now, level))
+        self.edge_count += 1
         if self._on_edge is not None:
             self._on_edge(level, now)

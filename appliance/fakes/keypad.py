@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from collections import deque
+
 from appliance.ports import KeyListener
 
-from ._watch import Watchable
+from ._watch import RECORDED, Watchable
 
 
 class FakeKeypad(Watchable):
@@ -11,7 +13,7 @@ class FakeKeypad(Watchable):
     def __init__(self) -> None:
         super().__init__()
         self._on_key: KeyListener | None = None
-        self.pressed: list[str] = []
+        self.pressed: deque[str] = deque(maxlen=RECORDED)
         self.listening = False
 
     async def start(self, on_key: KeyListener) -> None:

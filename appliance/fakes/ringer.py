@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 
 from appliance.phone.tones import Cadence
 
-from ._watch import Watchable
+from ._watch import RECORDED, Watchable
 
 
 class FakeRinger(Watchable):
@@ -13,7 +14,7 @@ class FakeRinger(Watchable):
     def __init__(self) -> None:
         super().__init__()
         self.cadence: Cadence | None = None
-        self.history: list[tuple[float, bool]] = []
+        self.history: deque[tuple[float, bool]] = deque(maxlen=RECORDED)
         self._since = 0.0
 
     @property

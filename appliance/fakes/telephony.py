@@ -5,6 +5,7 @@ import hashlib
 import json
 import secrets
 import time
+from collections import deque
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from appliance.phone.events import (
 from appliance.phone.model import AccountInfo, AccountKind, CallId, Contact, Registration
 from appliance.ports import EventSink, PeerIdentity, TelephonyError, TrustRequest
 
-from ._watch import Watchable
+from ._watch import RECORDED, Watchable
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +92,8 @@ class FakeTelephony(Watchable):
         self.answer_delay_s = answer_delay_s
         self.restart_delay_s = restart_delay_s
         self.calls: dict[CallId, _Call] = {}
-        self.commands: list[tuple[str, ...]] = []
+        # The newest commands only: a phone running for weeks on the desktop board stays bounded.
+        self.commands: deque[tuple[str, ...]] = deque(maxlen=RECORDED)
         self.contacts: list[Contact] = []
         self._requests: dict[str, TrustRequest] = {}
         self.sent_requests: list[tuple[str, bytes]] = []

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 
 from appliance.phone.tones import Tone, TonePattern
 
-from ._watch import Watchable
+from ._watch import RECORDED, Watchable
 
 
 class FakeTones(Watchable):
@@ -14,7 +15,7 @@ class FakeTones(Watchable):
         super().__init__()
         self.current: Tone | None = None
         self.pattern: TonePattern | None = None
-        self.played: list[tuple[float, Tone | None]] = []
+        self.played: deque[tuple[float, Tone | None]] = deque(maxlen=RECORDED)
 
     @property
     def playing(self) -> Tone | None:

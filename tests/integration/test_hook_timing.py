@@ -50,7 +50,7 @@ def test_chatter_never_flashes_or_hangs_up(virtual):
             assert count(sim, fx.Hold) == 0
             assert count(sim, fx.HangUp) == 0
             assert count(sim, fx.SendDtmf) == 0  # no bump decoded as a rotary digit either
-            return len(sim.fakes.hook.edges)
+            return sim.fakes.hook.edge_count
 
     edges = virtual(main())
     assert edges > 2000  # the chatter was real
