@@ -28,6 +28,9 @@ from appliance.ports import EventSink, PeerIdentity, TelephonyError, TrustReques
 
 from ._watch import RECORDED, Watchable
 
+ECONNABORTED = 103  # jamid's code of a call ended before it was up (SIPCall::refuse)
+EBUSY = 16  # jamid's code of PEER_BUSY on a Jami call
+
 
 @dataclass(frozen=True, slots=True)
 class FakeSipAccount:
@@ -130,7 +133,8 @@ class FakeTelephony(Watchable):
     async def refuse(self, call: CallId) -> None:
         self._known(call)
         self._record("refuse", call=call)
-        self._end(call)
+        # As jamid (SIPCall::refuse): a call never up ends INACTIVE (ECONNABORTED), never HUNGUP.
+        self._end(call, CallState.INACTIVE)
 
     async def hang_up(self, call: CallId) -> None:
         self._known(call)
@@ -184,6 +188,10 @@ class FakeTelephony(Watchable):
 
     async def send_trust_request(self, uri: str, vcard: bytes) -> None:
         self.sent_requests.append((uri, vcard))
+        # As jamid (AccountManager::sendTrustRequest): the peer is a contact at once, unconfirmed.
+        if uri not in {c.uri for c in self.contacts}:
+            self.contacts.append(Contact(name="", uri=uri))
+            self._send(TrustedContactsChanged(tuple(self.contacts)))
 
     async def block(self, uri: str) -> None:
         self._requests.pop(uri, None)
@@ -271,9 +279,11 @@ class FakeTelephony(Watchable):
         self._set_state(self._pick(call), CallState.CURRENT)
 
     def remote_busy(self, call: CallId | None = None) -> None:
+        """The peer is busy (486): PEER_BUSY, then OVER, as jamid (SIPCall::onBusyHere, removeCall)."""
         target = self._pick(call)
-        self._send(CallStateChanged(target, CallState.BUSY))
         self.calls.pop(target, None)
+        self._send(CallStateChanged(target, CallState.PEER_BUSY, EBUSY))
+        self._send(CallStateChanged(target, CallState.OVER))
 
     def remote_fail(self, call: CallId | None = None, code: int = 408) -> None:
         target = self._pick(call)
@@ -349,9 +359,9 @@ class FakeTelephony(Watchable):
         current.state = state
         self._send(CallStateChanged(call, state))
 
-    def _end(self, call: CallId) -> None:
+    def _end(self, call: CallId, how: CallState = CallState.HUNGUP) -> None:
         if self.calls.pop(call, None) is not None:
-            self._send(CallStateChanged(call, CallState.HUNGUP))
+            self._send(CallStateChanged(call, how, ECONNABORTED if how is CallState.INACTIVE else 0))
             self._send(CallStateChanged(call, CallState.OVER))
 
     def _later(self, delay: float, callback: object, *args: object) -> None:

@@ -404,8 +404,7 @@ async def test_outgoing_call_answered_then_hung_up_by_the_far_end(rig):
         await rig.core.hang_up(CallId("out-1"))  # gone
 
 
-@contract(fake="FakeTelephony.remote_busy reports BUSY and never OVER; jamid reports an outgoing call's "
-          "busy peer as PEER_BUSY, then OVER (SIPCall::onBusyHere, then removeCall)")  # fmt: skip
+@contract()
 async def test_outgoing_call_to_a_busy_peer(rig):
     mark = rig.events.mark()
     await rig.core.place_call(CallId("out-1"), rig.account.id, BOB)
@@ -440,8 +439,7 @@ async def test_incoming_calls_from_a_contact_then_a_stranger(rig):
         assert not rig.core.identities()[uri].changed
 
 
-@contract(adapter="CallIncoming.caller_name is always '': the adapter never reads the caller's display "
-          "name, which jamid gives in getCallDetails' DISPLAY_NAME (Call::getDetails)")  # fmt: skip
+@contract()
 async def test_an_incoming_call_carries_the_callers_name(rig):
     await rig.contact_accepted(ALICE)
     names = []
@@ -474,8 +472,7 @@ async def test_an_incoming_call_answered_then_hung_up_here(rig):
     ]
 
 
-@contract(fake="FakeTelephony.refuse reports HUNGUP then OVER; jamid reports a refused call INACTIVE "
-          "(ECONNABORTED) then OVER, never HUNGUP (SIPCall::refuse; from jamid's source, not measured)")  # fmt: skip
+@contract()
 async def test_an_incoming_call_refused(rig):
     mark = rig.events.mark()
     await rig.far.ring_in(BOB, "Bob")
@@ -514,9 +511,7 @@ async def test_a_trust_request_with_a_vcard_is_listed_then_accepted_as_a_contact
         await rig.core.accept_trust_request(DAVE)  # no longer pending
 
 
-@contract(fake="FakeTelephony.send_trust_request only records the request; jamid makes the peer a "
-          "contact (unconfirmed) at once, so the adapter reports it trusted "
-          "(AccountManager::sendTrustRequest -> ContactList::addContact)")  # fmt: skip
+@contract()
 async def test_sending_a_trust_request_makes_the_peer_a_contact(rig):
     mark = rig.events.mark()
     await rig.core.send_trust_request(ERIN, VCARD)

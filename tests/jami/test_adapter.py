@@ -25,7 +25,7 @@ async def test_call_between_two_daemons(netns, dht, tmp_path):
         )  # each device's own cert
         await a.place_call(CallId("out-1"), a.account_id, b.jami_id)
         incoming = await b_events.wait_for(lambda e: isinstance(e, CallIncoming))
-        assert incoming.caller_uri == a.jami_id
+        assert (incoming.caller_uri, incoming.caller_name) == (a.jami_id, "Alice")  # its DISPLAY_NAME
         await b.accept(incoming.call)
         await a_events.wait_for(state("out-1", CallState.CURRENT))
         await b_events.wait_for(state(incoming.call, CallState.CURRENT))

@@ -74,6 +74,7 @@ CERT_SHA1_FINGERPRINT = "SHA1_FINGERPRINT"  # getCertificateDetails: the certifi
 CERT_PUBLIC_KEY_ID = "PUBLIC_KEY_ID"  # ... and its key's hash: the Jami ID for an account certificate
 ACCOUNT_DEVICE_ID = "Account.deviceID"  # volatile: this device certificate's SHA-256 fingerprint (hex)
 DEVICE_ANNOUNCED = "Account.deviceAnnounced"  # volatile: only then can the account be called
+CALL_DISPLAY_NAME = "DISPLAY_NAME"  # getCallDetails: the name the peer gives itself
 
 AUDIO_ONLY = [
     {"MEDIA_TYPE": "MEDIA_TYPE_AUDIO", "ENABLED": "true", "MUTED": "false", "SOURCE": "", "LABEL": "audio_0"}

@@ -38,6 +38,7 @@ from .pins import CertificatePins
 log = logging.getLogger(__name__)
 
 _STATES = {state.value: state for state in CallState}
+MAX_CALLER_NAME = 64  # characters of a caller's own name shown
 
 
 def peer_uri(raw: str) -> str:
@@ -128,36 +129,49 @@ class JamiSignals(JamiAccounts):
         admission = trust.admit_call(uri, blocked=self._blocked, jami=jami)
         if admission is trust.Admission.REFUSE:  # the daemon keeps the ban for requests only
             log.info("call from blocked %s refused", uri)
-            self._spawn(self._calls.call_refuse(account, call))
+            self._spawn(self._call("refuse", account, call))
             return
-        if admission is trust.Admission.CHECK_CERTIFICATE:
-            # The caller's certificate is checked against its pin before the phone hears of the
-            # call, so a changed one is known before any ring (one local D-Bus round trip).
-            self._admitting.add(call)
-            self._spawn(self._admit(account, call, uri))
-        else:
-            self._announce_incoming(account, call, uri, identity_changed=False)
+        # The phone hears of the call once the caller's name is read (getCallDetails) and, for a
+        # Jami caller, its certificate checked against its pin, so a changed one is known before
+        # any ring (local D-Bus round trips, both at once).
+        self._admitting.add(call)
+        self._spawn(self._admit(account, call, uri, check=admission is trust.Admission.CHECK_CERTIFICATE))
 
-    async def _admit(self, account: str, call: str, uri: str) -> None:
+    async def _admit(self, account: str, call: str, uri: str, *, check: bool) -> None:
         try:
-            verdict = await self._check_certificate(uri)
+            name, verdict = await asyncio.gather(
+                self._caller_name(account, call), self._check_certificate(uri) if check else _nothing()
+            )
         finally:
             self._admitting.discard(call)
-        self._announce_incoming(account, call, uri, identity_changed=verdict is Verdict.CHANGED)
+        self._announce_incoming(account, call, uri, name, identity_changed=verdict is Verdict.CHANGED)
 
-    def _announce_incoming(self, account: str, call: str, uri: str, *, identity_changed: bool) -> None:
+    async def _caller_name(self, account: str, call: str) -> str:
+        """The name the caller gives itself (its account's display name, in jamid's DISPLAY_NAME);
+        "" when the daemon does not say."""
+        try:
+            details = await self._call("getCallDetails", account, call, within_s=1.0)
+        except TelephonyError as exc:
+            log.warning("details of call %s not readable: %s", call, exc)
+            return ""
+        # Anyone may call: the name is the caller's word, so only its printable part, bounded.
+        name = "".join(c for c in str(details.get(defs.CALL_DISPLAY_NAME, "")) if c.isprintable())
+        return " ".join(name.split())[:MAX_CALLER_NAME]
+
+    def _announce_incoming(
+        self, account: str, call: str, uri: str, name: str, *, identity_changed: bool
+    ) -> None:
         local = CallId(call)
         self._call_account[local] = account
         self._bind_call_id(call, local)
-        self._send(CallIncoming(local, account, uri, "", identity_changed=identity_changed))
+        self._send(CallIncoming(local, account, uri, name, identity_changed=identity_changed))
         self._replay_early_states(call)
 
     async def _check_certificate(self, uri: str) -> Verdict | None:
         """Pin ``uri``'s account certificate at first contact; report whether it changed since."""
         try:
-            async with asyncio.timeout(1.0):
-                details = await self._call("getCertificateDetails", uri)
-        except (TelephonyError, TimeoutError) as exc:
+            details = await self._call("getCertificateDetails", uri, within_s=1.0)
+        except TelephonyError as exc:
             log.warning("certificate of %s not readable: %s", uri, exc)
             return None
         fingerprint = details.get(defs.CERT_SHA1_FINGERPRINT, "")
@@ -286,3 +300,7 @@ class JamiSignals(JamiAccounts):
                 self._take_volatile(volatile)
                 if self._announced and self.jami_id:
                     self._report_account(self._last_state)
+
+
+async def _nothing() -> None:
+    return None
