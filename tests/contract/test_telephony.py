@@ -53,6 +53,7 @@ from appliance.phone.events import (
 )
 from appliance.phone.model import AccountKind, CallId, Registration
 from appliance.ports import TelephonyError
+from tests.recorder import Recorder
 
 from . import jamid_service
 
@@ -64,6 +65,7 @@ ALICE, BOB, CAROL, DAVE, ERIN, MALLORY = (
 VCARD = b"BEGIN:VCARD\r\nVERSION:2.1\r\nFN:Carol\r\nEND:VCARD\r\n"
 REGISTER_DELAY_S = 0.5  # both sides: long enough that the first report is always TRYING
 RING_DELAY_S = 0.2
+STEP_S = 10.0  # the longest any step may take to show its event
 
 needs_dbus = pytest.mark.skipif(
     not Path("/usr/bin/dbus-daemon").exists()
@@ -73,32 +75,6 @@ needs_dbus = pytest.mark.skipif(
 
 
 # --- the sink and the view ------------------------------------------------------------------------
-
-
-class Recorder:
-    """The sink: every event, and a wait for the one a step expects."""
-
-    def __init__(self) -> None:
-        self.events: list[Event] = []
-        self._changed = asyncio.Event()
-
-    def __call__(self, event: Event) -> None:
-        self.events.append(event)
-        self._changed.set()
-
-    def mark(self) -> int:
-        return len(self.events)
-
-    async def wait_for(self, predicate, since: int = 0, timeout: float = 10.0) -> Any:
-        async with asyncio.timeout(timeout):
-            seen = since
-            while True:
-                for event in self.events[seen:]:
-                    if predicate(event):
-                        return event
-                seen = len(self.events)
-                self._changed.clear()
-                await self._changed.wait()
 
 
 _ARRIVING = {CallState.CONNECTING, CallState.INACTIVE, CallState.INCOMING}
@@ -253,20 +229,25 @@ class Rig:
     async def registered(self, since: int = 0) -> None:
         await self.events.wait_for(
             lambda e: isinstance(e, AccountChanged) and e.account.registration is Registration.REGISTERED,
-            since,
+            STEP_S,
+            since=since,
         )
 
     async def state(self, call: str, state: CallState, since: int = 0) -> None:
         await self.events.wait_for(
-            lambda e: isinstance(e, CallStateChanged) and e.call == call and e.state is state, since
+            lambda e: isinstance(e, CallStateChanged) and e.call == call and e.state is state,
+            STEP_S,
+            since=since,
         )
 
     async def incoming(self, since: int) -> CallIncoming:
-        return await self.events.wait_for(lambda e: isinstance(e, CallIncoming), since)
+        return await self.events.wait_for(lambda e: isinstance(e, CallIncoming), STEP_S, since=since)
 
     async def event(self, kind: type, since: int, **fields: Any) -> Any:
         return await self.events.wait_for(
-            lambda e: isinstance(e, kind) and all(getattr(e, k) == v for k, v in fields.items()), since
+            lambda e: isinstance(e, kind) and all(getattr(e, k) == v for k, v in fields.items()),
+            STEP_S,
+            since=since,
         )
 
     async def settle(self) -> None:
@@ -281,11 +262,14 @@ class Rig:
             lambda e: (
                 isinstance(e, TrustRequestsChanged) and uri in {r.uri for r in self.core.trust_requests()}
             ),
-            mark,
+            STEP_S,
+            since=mark,
         )
         await self.core.accept_trust_request(uri)
         await self.events.wait_for(
-            lambda e: isinstance(e, TrustedContactsChanged) and uri in {c.uri for c in e.contacts}, mark
+            lambda e: isinstance(e, TrustedContactsChanged) and uri in {c.uri for c in e.contacts},
+            STEP_S,
+            since=mark,
         )
 
 
@@ -410,7 +394,9 @@ async def test_outgoing_call_to_a_busy_peer(rig):
     await rig.core.place_call(CallId("out-1"), rig.account.id, BOB)
     await rig.far.remote_busy()  # 486 at once: it never rang
     await rig.events.wait_for(
-        lambda e: isinstance(e, CallStateChanged) and e.state in (CallState.BUSY, CallState.PEER_BUSY), mark
+        lambda e: isinstance(e, CallStateChanged) and e.state in (CallState.BUSY, CallState.PEER_BUSY),
+        STEP_S,
+        since=mark,
     )
     await asyncio.sleep(RING_DELAY_S + 0.1)  # no RINGING after all
     assert view(rig.events.events, mark) == [

@@ -19,8 +19,9 @@ from typing import Any
 import pytest
 
 from appliance.drivers.jami.client import JamiTelephony
-from appliance.phone.events import AccountChanged, Event
+from appliance.phone.events import AccountChanged
 from appliance.phone.model import Mode, Registration
+from tests.recorder import Recorder
 
 NEEDS = ("ip", "dhtnode", "dbus-daemon")
 requirements = [
@@ -119,29 +120,6 @@ def dht(netns: str, tmp_path: Path) -> Iterator[str]:
     # its routing table, and lookups that wander to them failed calls with "no devices found".
     with dht_node(netns, tmp_path / "dhtnode.log") as address:
         yield address
-
-
-class Recorder:
-    """Collects a core's events and waits for the ones a test expects."""
-
-    def __init__(self) -> None:
-        self.events: list[Event] = []
-        self._changed = asyncio.Event()
-
-    def __call__(self, event: Event) -> None:
-        self.events.append(event)
-        self._changed.set()
-
-    async def wait_for(self, predicate, timeout: float = 30.0) -> Event:
-        async with asyncio.timeout(timeout):
-            seen = 0
-            while True:
-                for event in self.events[seen:]:
-                    if predicate(event):
-                        return event
-                seen = len(self.events)
-                self._changed.clear()
-                await self._changed.wait()
 
 
 @contextlib.asynccontextmanager

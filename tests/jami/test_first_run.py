@@ -23,8 +23,9 @@ from appliance.drivers.jami import defs
 from appliance.drivers.jami.client import JamiTelephony
 from appliance.phone.events import AccountChanged
 from appliance.phone.model import Registration
+from tests.recorder import Recorder
 
-from .conftest import Recorder, requirements
+from .conftest import requirements
 
 pytestmark = requirements
 
