@@ -6,6 +6,7 @@ import difflib
 import tomllib
 import types
 import typing
+import unicodedata
 from dataclasses import dataclass, fields, is_dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from .schema import Config
 
 Table = dict[str, Any]
 SECRET_MASK = "********"  # noqa: S105 - the mask shown instead of a secret
+MAX_CONTACTS = 1000  # as many as a vCard import reads
 
 
 class ConfigError(ValueError):
@@ -156,11 +158,26 @@ def _coerce(hint: Any, value: object, path: str, problems: list[str]) -> Any:  #
         if not isinstance(value, str):
             problems.append(f"{path}: must be a string")
             return _INVALID
+        if (why := _not_text(value)) is not None:
+            problems.append(f"{path}: {why}")
+            return _INVALID
         return value
     if isinstance(hint, types.UnionType):  # pragma: no cover - not used by the schema today
         return value
     problems.append(f"{path}: unsupported type")
     return _INVALID
+
+
+def _not_text(value: str) -> str | None:
+    """Why ``value`` is not plain text for a display, a vCard and a TOML file, or None. Control
+    characters (NUL, ESC, BEL, a newline) went raw into the .vcf export and onto the display; a
+    lone surrogate cannot be written as UTF-8 at all."""
+    for char in value:
+        if unicodedata.category(char) == "Cc":
+            return f"must not hold control characters (found U+{ord(char):04X})"
+        if unicodedata.category(char) == "Cs":
+            return f"must be valid text (a lone surrogate U+{ord(char):04X})"
+    return None
 
 
 def _cross_check(config: Config, problems: list[str]) -> None:
@@ -193,10 +210,17 @@ def _cross_check(config: Config, problems: list[str]) -> None:
     fake = ("hook", "keypad", "ringer", "tones", "display")
     if config.board.simulated and any(getattr(config.drivers, port) != "fake" for port in fake):
         problems.append("board.simulated: a simulated board drives fake hardware (drivers.hook ... = 'fake')")
+    if len(config.contacts) > MAX_CONTACTS:  # each save writes them all: 3,184 took 0.4 s a save
+        problems.append(f"contacts: at most {MAX_CONTACTS} contacts")
     ids = [a.id for a in config.sip_accounts]
     for i, account_id in enumerate(ids):
         if account_id in ids[:i]:
             problems.append(f"sip_accounts[{i}].id: {account_id} is used twice")
+    ports = [a.local_port for a in config.sip_accounts]
+    for i, port in enumerate(ports):
+        if port in ports[:i]:  # two accounts cannot listen on one port: the second never registers
+            owner = ids[ports.index(port)]
+            problems.append(f"sip_accounts[{i}].local_port: {port} is already the port of {owner}")
     if config.dialplan.digits_account and config.dialplan.digits_account not in ids:
         problems.append(f"dialplan.digits_account: no SIP account named {config.dialplan.digits_account!r}")
 

@@ -7,6 +7,7 @@ write ``TEL``/``URL`` lines with ``ring:`` or ``jami:``. The speed dial rides in
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 Table = dict[str, Any]
@@ -41,10 +42,15 @@ def parse(text: str) -> tuple[list[Table], list[str]]:
     contacts: list[Table] = []
     skipped: list[str] = []
     card: Table | None = None
+    cards = 0
     for number, raw in enumerate(_unfold(text), 1):
         name, _, value = raw.partition(":")
         key = name.split(";")[0].strip().upper()
         if key == "BEGIN" and value.strip().upper() == "VCARD":
+            if cards == MAX_CARDS:
+                skipped.append(f"more than {MAX_CARDS} cards: the rest was not read")
+                break
+            cards += 1
             card = {"name": "", "uri": "", "number": "", "speed_dial": ""}
         elif card is None:
             continue
@@ -56,18 +62,21 @@ def parse(text: str) -> tuple[list[Table], list[str]]:
                     f"{card['name'] or 'a card without a name'} (line {number}): no Jami or SIP address"
                 )
             card = None
-            if len(contacts) + len(skipped) >= MAX_CARDS:
-                skipped.append(f"more than {MAX_CARDS} cards: the rest was not read")
-                break
         elif key == "FN":
-            card["name"] = _unescape(value.strip())[:64]
-        elif key in ("IMPP", "URL", "TEL") and not card["uri"] and (uri := _address(value.strip())):
+            card["name"] = _printable(_unescape(value.strip()))[:64]
+        elif key in ("IMPP", "URL", "TEL") and not card["uri"] and (uri := _address(_printable(value))):
             card["uri"] = uri
         elif key == "TEL" and not card["number"] and re.fullmatch(r"[0-9*#]{1,12}", value.strip()):
             card["number"] = value.strip()
         elif key == "X-SPEED-DIAL":
             card["speed_dial"] = value.strip()[:2]
     return contacts, skipped
+
+
+def _printable(text: str) -> str:
+    """``text`` without control characters (a folded or escaped newline, a stray NUL), which the
+    configuration refuses: a card from another program must not fail the whole import."""
+    return " ".join("".join(c if unicodedata.category(c) not in ("Cc", "Cs") else " " for c in text).split())
 
 
 def _address(value: str) -> str:

@@ -239,3 +239,56 @@ async def test_a_backup_may_not_bring_what_no_save_writes(stack):
     ok = b'[features]\ndnd = true\n[[contacts]]\nid = "a1"\nname = "Alice"\nuri = "sip:alice@10.0.0.2"\n'
     status, answer = await _restore(stack, _sealed_tar(with_config(ok)))
     assert status == 200 and answer["restarting"], answer  # what the page and star codes save is fine
+
+
+@pytest.mark.parametrize("bad", ["Bob\x00", "Bob\x1b[2J", "Bell\x07", "Bob\n", "Bob\ud800"])
+async def test_names_and_uris_are_plain_text(stack, bad):
+    async with stack.admin() as c:
+        for body, field in (({"name": bad, "uri": "sip:bob@10.0.0.2"}, "name"),
+                            ({"name": "Bob", "uri": "sip:bob@10.0.0.2" + bad[3:]}, "uri")):  # fmt: skip
+            raw = json.dumps(body).encode()  # a lone surrogate goes as JSON's \\ud800 escape
+            async with c.post(
+                "/api/v1/contacts", data=raw, headers={"Content-Type": "application/json"}
+            ) as r:
+                answer = await r.json()
+                assert r.status == 400, answer
+                (problem,) = answer["problems"]
+                assert problem["field"].endswith(field), answer
+                assert "/" not in problem["reason"] and str(stack.data) not in json.dumps(answer)
+        async with c.get("/api/v1/contacts.vcf") as r:
+            assert bad[3:] not in await r.text()
+
+
+async def test_two_sip_accounts_cannot_share_a_port(stack):
+    async with stack.admin() as c:
+        async with c.post(
+            "/api/v1/sip-accounts",
+            json={"id": "one", "username": "a", "password": "", "registrar": "pbx.lan", "local_port": 5070},
+        ) as r:
+            assert r.status == 201
+        async with c.post(
+            "/api/v1/sip-accounts",
+            json={"id": "two", "username": "b", "password": "", "registrar": "pbx.lan", "local_port": 5070},
+        ) as r:
+            answer = await r.json()
+            assert r.status == 400 and "already the port of one" in json.dumps(answer), answer
+
+
+async def test_the_directory_is_bounded_and_an_import_of_exactly_the_bound_is_whole(stack):
+    card = "BEGIN:VCARD\r\nFN:P{i}\x07\r\nIMPP:sip:p{i}@10.0.0.2\r\nEND:VCARD\r\n"
+    async with stack.admin() as c:
+        body = {"vcf": "".join(card.format(i=i) for i in range(1000))}
+        async with c.post("/api/v1/contacts/import", json=body) as r:
+            answer = await r.json()
+        assert answer == {"added": 1000, "skipped": []}  # control characters cleaned, not refused
+        async with c.post("/api/v1/contacts", json={"name": "One more", "uri": "sip:more@10.0.0.2"}) as r:
+            answer = await r.json()
+            assert r.status == 400 and "at most 1000 contacts" in json.dumps(answer), answer
+        body = {"vcf": "".join(card.format(i=i) for i in range(1000, 2001))}
+        async with c.post("/api/v1/contacts/import", json=body) as r:
+            answer = await r.json()
+        assert (
+            "more than 1000 cards: the rest was not read" in answer.get("skipped", [""])[-1]
+            or r.status == 400
+        )
+    assert len(stack.store.config.contacts) == 1000
