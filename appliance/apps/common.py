@@ -11,7 +11,8 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
-from appliance.config.load import ConfigError, Layer, parse_assignment, read_toml
+from appliance.config import salvage
+from appliance.config.load import ConfigError, Layer, load_layers, parse_assignment, read_toml
 from appliance.config.store import DataConfig
 
 SYSTEM_CONFIG = Path("/etc/appliance/config.toml")
@@ -59,7 +60,11 @@ def layers_for(args: argparse.Namespace, data_dir: Path | None) -> list[Layer]:
     if system is not None:
         layers.append(Layer(str(system), read_toml(system)))
     if data_dir is not None:
-        layers.append(Layer("data", DataConfig(data_dir).read()))
+        # As far as it can be used, nothing moved: `appliance run`'s config store keeps a bad file
+        # aside and tells the owner; other commands need only not to fail on what a newer
+        # firmware saved. A bad file of the image's own (board, system) is refused here, named.
+        saved = DataConfig(data_dir).read_lenient()
+        layers.append(Layer("data", salvage.usable(saved, layers, len(layers), load_layers).table))
     cli: Table = {}
     if getattr(args, "listen", None):
         cli = {"web": {"listen": args.listen}}

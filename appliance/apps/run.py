@@ -14,7 +14,9 @@ from typing import Any
 from appliance import __version__
 from appliance.assembly import Assembly, assemble, check
 from appliance.config.schema import Config
+from appliance.notices import Notices
 from appliance.runtime import sdnotify
+from appliance.runtime.config_store import ConfigStore
 from appliance.runtime.control import LogLines, Probes
 from appliance.runtime.control_socket import ControlServer
 from appliance.runtime.maintenance import ProcessPower, start_over
@@ -65,7 +67,9 @@ def probes_for(config: Config, data_dir: Path) -> Probes:
 
 async def _run(args: argparse.Namespace, data_dir: Path, power_out: list[ProcessPower]) -> int:
     layers = layers_for(args, data_dir)
-    config = check(layers).config
+    notices = Notices()  # before the store: what it could not use of the saved file is told there
+    store = ConfigStore(layers, data_dir, check=check, notices=notices)
+    config = store.config
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     reboot = os.environ.get("APPLIANCE_REBOOT_REQUEST")
@@ -74,7 +78,8 @@ async def _run(args: argparse.Namespace, data_dir: Path, power_out: list[Process
     log_lines = LogLines()
     logging.getLogger().addHandler(log_lines)
     phone = assemble(layers, data_dir, version=__version__, power=power,
-                     probes=probes_for(config, data_dir), log_lines=log_lines)  # fmt: skip
+                     probes=probes_for(config, data_dir), log_lines=log_lines, notices=notices,
+                     store=store)  # fmt: skip
     task = loop.create_task(phone.supervisor.run())
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)

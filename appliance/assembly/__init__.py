@@ -72,14 +72,17 @@ def assemble(
     log_lines: LogLines | None = None,
     telephony: Telephony | None = None,
     ports: Ports | None = None,
+    notices: Notices | None = None,
+    store: ConfigStore | None = None,
 ) -> Assembly:
     """The phone for ``layers`` with its data in ``data_dir`` (None: in memory, the simulator).
 
     ``telephony`` replaces the configured core (the Jami tests bring a daemon in a namespace);
-    ``ports`` replaces every driver (tests that shape their fakes).
+    ``ports`` replaces every driver (tests that shape their fakes); ``notices`` are the owner's,
+    made earlier to hear what the loading found; ``store`` the config store made with them.
     """
-    notices = Notices()
-    store = ConfigStore(layers, data_dir, check=check)
+    notices = notices if notices is not None else Notices()
+    store = store if store is not None else ConfigStore(layers, data_dir, check=check, notices=notices)
     config = store.config
     if ports is None:
         ports = build_ports(config, data_dir, notices)

@@ -42,6 +42,8 @@ def read_toml(path: Path) -> Table:
             return tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([f"{path}: {exc}"]) from exc
+    except UnicodeDecodeError as exc:  # garbage bytes: name the file, not a traceback
+        raise ConfigError([f"{path}: is not text (byte {exc.start}: {exc.reason})"]) from exc
     except OSError as exc:
         raise ConfigError([f"{path}: {exc.strerror or exc}"]) from exc
 

@@ -10,21 +10,31 @@ Nobody else writes ``config.toml``; nobody keeps a copy of the configuration tha
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from appliance.config.load import ConfigError, Layer, Loaded, load_layers, merge
+from appliance.config.salvage import Salvaged
 from appliance.config.schema import Config
 from appliance.config.store import DataConfig
+from appliance.durable import StorageFullError
+from appliance.notices import Notices, Severity
 
 log = logging.getLogger(__name__)
 
 Table = dict[str, Any]
 DATA = "data"  # the name of the layer this store saves
 LIVE = "live"  # changes made for this run only (the console's and the simulator's ``set``)
+NOTICE_IGNORED = "config-ignored"  # what of the saved configuration this start could not use
+NOTICE_FULL = "storage-full"  # a save found the data partition full
+FULL_TEXT = (
+    "The data partition is full: changes cannot be saved (the call log, a firmware upload or a "
+    "backup may take the room). The phone works; what is changed now is lost at a restart."
+)
 
 
 class Origin:
@@ -62,21 +72,39 @@ class ConfigStore:
         data_dir: where ``config.toml`` lives; None keeps saves in memory (the simulator).
         check: builds a configuration from layers or raises ConfigError; the application passes one
             that also checks the driver names against its registry.
+        notices: where the owner is told what of the saved file was ignored, and of a full disk.
+
+    With a ``data_dir``, the saved layer is read here, as far as it can be used: an unreadable
+    file is kept aside, entries the schema refuses are ignored and named (:mod:`appliance.config.salvage`);
+    only the image's own files (board, system) may still refuse a start.
     """
 
-    def __init__(self, layers: list[Layer], data_dir: Path | None, *, check: Check = load_layers) -> None:
+    def __init__(
+        self,
+        layers: list[Layer],
+        data_dir: Path | None,
+        *,
+        check: Check = load_layers,
+        notices: Notices | None = None,
+    ) -> None:
         self._file = DataConfig(data_dir) if data_dir is not None else None
         self._check = check
         self._lock = asyncio.Lock()
         self._listeners: list[ChangeListener] = []
+        self.notices = notices if notices is not None else Notices()
         names = [layer.name for layer in layers]
-        if DATA not in names:
+        given: Table = {}
+        if DATA in names:
+            at = names.index(DATA)
+            given = layers[at].table
+            layers = [layer for layer in layers if layer.name != DATA]
+        else:
             at = next(
                 (i for i, n in enumerate(names) if n == "command line" or n.startswith("--set")), len(names)
             )
-            layers = [*layers[:at], Layer(DATA, self._file.read() if self._file else {}), *layers[at:]]
-        self._layers = layers
-        self._loaded = check(layers)
+        table = self._salvaged(self._file.load(layers, at, check)) if self._file is not None else given
+        self._layers = [*layers[:at], Layer(DATA, table), *layers[at:]]
+        self._loaded = check(self._layers)
 
     @property
     def loaded(self) -> Loaded:
@@ -117,7 +145,8 @@ class ConfigStore:
                 self.check_data(updated)
 
             if self._file is not None:
-                updated = await asyncio.to_thread(self._file.save, table, validate)
+                with self._full_disk():
+                    updated = await asyncio.to_thread(self._file.save, table, validate, saved)
             else:
                 updated = merge(saved, table)
                 validate(updated)
@@ -130,7 +159,8 @@ class ConfigStore:
         async with self._lock:
             self.check_data(table)
             if self._file is not None:
-                await asyncio.to_thread(self._file.replace, table)
+                with self._full_disk():
+                    await asyncio.to_thread(self._file.replace, table)
             before = self._layer(DATA).table
             self._replace(DATA, table)
         self._publish(frozenset(set(before) | set(table)), origin)
@@ -152,6 +182,31 @@ class ConfigStore:
         return self._loaded
 
     # --- internals ---------------------------------------------------------------------------
+
+    def _salvaged(self, found: Salvaged) -> Table:
+        """The usable table; what was ignored is told to the owner, naming the file and each field."""
+        if not found.findings:
+            self.notices.clear(NOTICE_IGNORED)
+            return found.table
+        assert self._file is not None
+        kept = f" The file as it was is kept as {found.aside.name}." if found.aside else ""
+        if len(found.findings) == 1 and not found.findings[0].field and found.aside is not None:
+            what = f"{found.findings[0].reason}: not used, the phone runs on its built-in and board settings"
+        else:
+            what = "ignored " + "; ".join(str(finding) for finding in found.findings)
+        text = f"{self._file.path}: {what}.{kept}"
+        self.notices.raise_(NOTICE_IGNORED, text, Severity.WARNING)
+        return found.table
+
+    @contextlib.contextmanager
+    def _full_disk(self) -> Iterator[None]:
+        """A save that found the partition full is refused as such, and the owner told until one works."""
+        try:
+            yield
+        except StorageFullError:
+            self.notices.raise_(NOTICE_FULL, FULL_TEXT, Severity.ERROR)
+            raise
+        self.notices.clear(NOTICE_FULL)
 
     def _layer(self, name: str) -> Layer:
         return next(layer for layer in self._layers if layer.name == name)
