@@ -79,6 +79,7 @@ class FakeTelephony(Watchable):
         ring_delay_s: float = 0.35,
         answer_delay_s: float = 0.045,
         restart_delay_s: float = 1.0,
+        hang_noticed_s: float = 5.0,
     ) -> None:
         super().__init__()
         self.accounts: dict[str, AccountInfo] = {}
@@ -94,6 +95,8 @@ class FakeTelephony(Watchable):
         self.ring_delay_s = ring_delay_s
         self.answer_delay_s = answer_delay_s
         self.restart_delay_s = restart_delay_s
+        self.hang_noticed_s = hang_noticed_s
+        self._hung = False
         self.calls: dict[CallId, _Call] = {}
         # The newest commands only: a phone running for weeks on the desktop board stays bounded.
         self.commands: deque[tuple[str, ...]] = deque(maxlen=RECORDED)
@@ -311,6 +314,17 @@ class FakeTelephony(Watchable):
         self._send(TelephonyLost("the telephony core stopped"))
         self._later(self.restart_delay_s, self._restart)
 
+    def hang(self) -> None:
+        """The daemon stops answering (SIGSTOP): commands fail as unanswered; after
+        ``hang_noticed_s`` the adapter notices, kills it and every call is gone, as in a crash."""
+        self._hung = True
+        self._record("hang")
+        self._later(self.hang_noticed_s, self._noticed_hung)
+
+    def _noticed_hung(self) -> None:
+        self._hung = False
+        self.crash()
+
     # --- internals -----------------------------------------------------------------------------
 
     def _restart(self) -> None:
@@ -336,12 +350,18 @@ class FakeTelephony(Watchable):
         self._send(AccountChanged(account))
 
     def _ready(self, account_id: str) -> AccountInfo:
+        self._answering()
         info = self.accounts.get(account_id)
         if not self._up or info is None or info.registration is not Registration.REGISTERED:
             raise TelephonyError(f"account {account_id} is not registered")
         return info
 
+    def _answering(self) -> None:
+        if self._hung:
+            raise TelephonyError("the telephony core did not answer")
+
     def _known(self, call: CallId) -> _Call:
+        self._answering()
         if not self._up or call not in self.calls:
             raise TelephonyError(f"no call {call}")
         return self.calls[call]

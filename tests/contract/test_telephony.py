@@ -65,6 +65,8 @@ ALICE, BOB, CAROL, DAVE, ERIN, MALLORY = (
 VCARD = b"BEGIN:VCARD\r\nVERSION:2.1\r\nFN:Carol\r\nEND:VCARD\r\n"
 REGISTER_DELAY_S = 0.5  # both sides: long enough that the first report is always TRYING
 RING_DELAY_S = 0.2
+PING_S = 0.25  # the adapter's ping interval and bound against the stand-in
+HANG_NOTICED_S = 0.5  # the fake's: a hung core is noticed after two missed pings
 STEP_S = 10.0  # the longest any step may take to show its event
 
 needs_dbus = pytest.mark.skipif(
@@ -157,6 +159,9 @@ class FakeFarEnd:
     async def crash(self) -> None:
         self.core.crash()
 
+    async def hang(self) -> None:
+        self.core.hang()
+
     async def heard_dtmf(self) -> list[str]:
         return [command[2] for command in self.core.commands if command[0] == "dtmf"]
 
@@ -202,6 +207,11 @@ class JamidFarEnd:
 
     async def crash(self) -> None:
         self.core.daemon.kill()  # SIGKILL, by PID: the adapter's watcher restarts it
+        await self.close()
+
+    async def hang(self) -> None:
+        """SIGSTOP the stand-in, by PID: it stops answering with its socket open, as a hung jamid."""
+        os.kill(self.core.daemon.jamid.pid, signal.SIGSTOP)
         await self.close()
 
     async def heard_dtmf(self) -> list[str]:
@@ -279,13 +289,20 @@ def _kill_leftovers(pids: list[int]) -> None:
             os.kill(pid, signal.SIGKILL)
 
 
+def _continue(pids: list[int]) -> None:
+    """SIGCONT whatever a test stopped, so that stopping it by PID can work."""
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGCONT)
+
+
 @contextlib.asynccontextmanager
 async def started(side: str):
     events = Recorder()
     if side == "fake":
         core = FakeTelephony(
             NAME, register_delay_s=REGISTER_DELAY_S, ring_delay_s=RING_DELAY_S, answer_delay_s=0.045,
-            restart_delay_s=0.2,
+            restart_delay_s=0.2, hang_noticed_s=HANG_NOTICED_S,
         )  # fmt: skip
         rig = Rig(side, core, FakeFarEnd(core), events)
         try:
@@ -308,6 +325,7 @@ async def started(side: str):
             restart_delay_s=0.2,
             announce_timeout_s=10.0,
         )
+        core.ping_interval_s = core.ping_timeout_s = PING_S  # noticed within ~2 pings, not 4-6 s
         far = JamidFarEnd(core)
         rig = Rig(side, core, far, events)
         try:
@@ -316,6 +334,7 @@ async def started(side: str):
             yield rig
         finally:
             await far.close()
+            _continue(core.daemon.pids())
             try:
                 await core.stop()  # the stand-in and its bus, by PID
             finally:
@@ -585,6 +604,36 @@ async def test_a_crash_is_reported_then_the_core_comes_back_with_its_account(rig
     since = rig.events.mark()
     await rig.core.place_call(CallId("out-2"), rig.account.id, BOB)
     await rig.state("out-2", CallState.RINGING, since)
+
+
+@contract()
+async def test_a_hung_core_is_noticed_then_comes_back_and_stale_commands_never_run(rig):
+    await rig.contact_accepted(ALICE)
+    mark = rig.events.mark()
+    started = time.monotonic()
+    await rig.far.hang()
+    with pytest.raises(TelephonyError):  # unanswered, or refused at once once it is noticed
+        await rig.core.place_call(CallId("stale"), rig.account.id, BOB)
+    await rig.event(TelephonyLost, mark)
+    noticed_s = time.monotonic() - started
+    with pytest.raises(TelephonyError):  # while it is being restarted: refused at once
+        await rig.core.place_call(CallId("stale-2"), rig.account.id, BOB)
+    await rig.event(TelephonyRestored, mark)
+    await rig.registered(mark)
+    await rig.settle()
+    assert noticed_s < 10 * PING_S + 1, noticed_s
+    assert view(rig.events.events, mark) == [
+        ("lost",),
+        ("account", "a1", "TRYING"),
+        ("restored",),
+        ("account", "a1", "REGISTERED"),
+    ]
+    contacts = [e for e in rig.events.events if isinstance(e, TrustedContactsChanged)][-1]
+    assert [c.uri for c in contacts.contacts] == [ALICE]
+    since = rig.events.mark()
+    await rig.core.place_call(CallId("fresh"), rig.account.id, BOB)
+    await rig.state("fresh", CallState.RINGING, since)
+    assert not [e for e in rig.events.events if getattr(e, "call", "").startswith("stale")]
 
 
 @contract()

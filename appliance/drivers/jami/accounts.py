@@ -21,7 +21,7 @@ from appliance.ports import TelephonyError
 
 from . import defs
 from .daemon import JamiDaemon
-from .link import DaemonLink
+from .link import DaemonLink, command
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +104,7 @@ class JamiAccounts(DaemonLink):
                     log.warning("Jami account %s not removed: %s", stray, exc)
         else:
             self.account_id = await self._adopt_or_create(jami, wanted)
-        details = await self._config.call_get_account_details(self.account_id)
+        details = await self._call("getAccountDetails", self.account_id)
         self.jami_id = details.get(defs.ACCOUNT_USERNAME, "").removeprefix("ring:")
         wanted_hosts = ";".join(self.bootstrap) if self.bootstrap else defs.PUBLIC_BOOTSTRAP
         if details.get(defs.ACCOUNT_HOSTNAME) != wanted_hosts:  # the bootstrap setting changed since
@@ -283,6 +283,7 @@ class JamiAccounts(DaemonLink):
 
     # --- the identity's archive --------------------------------------------------------------
 
+    @command
     async def export_account(self, path: Path, password: str) -> None:
         """Write the Jami account's archive (its keys and contacts), encrypted with ``password``.
 
@@ -303,6 +304,7 @@ class JamiAccounts(DaemonLink):
         if not path.is_file() or not path.stat().st_size:  # noqa: ASYNC240 - one local stat
             raise TelephonyError(f"jamid wrote no archive to {path}")
 
+    @command
     async def import_account(self, path: Path, password: str) -> None:
         """Make the account in ``path`` this phone's Jami account (the one it had is removed).
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -19,16 +20,18 @@ from dbus_fast import BusType, DBusError
 from dbus_fast.aio import MessageBus
 from dbus_fast.introspection import Node
 
-from appliance.notices import Notices
+from appliance.notices import Notices, Severity
 from appliance.phone.events import ConferenceFormed, TelephonyLost, TelephonyRestored, TrustRequestsChanged
 from appliance.phone.model import CallId, Registration
 from appliance.ports import EventSink, PeerIdentity, TelephonyError, TrustRequest
 
-from . import defs
+from . import defs, liveness
 from .accounts import SipAccountSpec
 from .audio import PrivatePulseAudio
 from .daemon import JamiDaemon
 from .dhtnode import DhtNodeProcess
+from .link import NoAnswerError, command
+from .liveness import Liveness
 from .signals import JamiSignals, peer_uri
 
 __all__ = ["JamiTelephony", "SipAccountSpec", "peer_uri"]
@@ -75,6 +78,10 @@ class JamiTelephony(JamiSignals):
         self.dht_node = dht_node
         self.pulse = pulse
         self.restart_delay_s = restart_delay_s
+        self.ping_interval_s = liveness.PING_INTERVAL_S
+        self.ping_timeout_s = liveness.PING_TIMEOUT_S
+        self._liveness: Liveness | None = None
+        self._losses = {True: 0, False: 0}  # the daemon hung / exited, since this start
         self._watcher: asyncio.Task[None] | None = None
         self._stopping = False
         self.restarts = 0
@@ -148,17 +155,19 @@ class JamiTelephony(JamiSignals):
         self._bus = self._calls = self._config = None
 
     async def _watch(self) -> None:
-        """The daemon died: report it, restart it, re-subscribe, re-read state, report it back."""
+        """The daemon died or stopped answering: report it lost, (kill and) restart it, re-subscribe,
+        re-read state, report it back."""
         while not self._stopping:
-            code = await self.daemon.wait_exit()
+            hung = await self._until_lost()
             if self._stopping:
                 return
-            log.error("jamid exited (%s); restarting it", code)
-            self._local.clear()
-            self._daemon_id.clear()
-            self._early.clear()
-            self._admitting.clear()
-            self._send(TelephonyLost(f"jamid exited with {code}"))
+            code = self.daemon.jamid.returncode if self.daemon.jamid is not None else None
+            why = "stopped answering" if hung else f"exited with {code}"
+            log.error("jamid %s; restarting it", why)
+            self._lose(f"jamid {why}")
+            self.notices.raise_(NOTICE_DAEMON, _LOST_WORDS[hung], Severity.ERROR)
+            if hung:
+                self.daemon.kill()  # SIGKILL takes a stopped process too; what it had queued dies with it
             await self._disconnect()
             await self.daemon.stop()
             while not self._stopping:
@@ -168,12 +177,68 @@ class JamiTelephony(JamiSignals):
                     break
                 except (TelephonyError, DBusError, OSError):
                     log.exception("restarting jamid failed")
+                    self.daemon.kill()
                     await self.daemon.stop()
             self.restarts += 1
+            self._losses[hung] += 1
+            self.notices.raise_(NOTICE_DAEMON, self._recovered_words(), Severity.WARNING)
+            self._down = False
             self._send(TelephonyRestored())
+
+    async def _until_lost(self) -> bool:
+        """Wait until the daemon exits (False) or stops answering (True)."""
+        liveness = Liveness(self._ping, interval_s=self.ping_interval_s, excused=lambda: self._slow_calls > 0)
+        self._liveness = liveness
+        loop = asyncio.get_running_loop()
+        exited = loop.create_task(self.daemon.wait_exit(), name="jamid-exit")
+        hung = loop.create_task(liveness.until_hung(), name="jamid-liveness")
+        try:
+            await asyncio.wait((exited, hung), return_when=asyncio.FIRST_COMPLETED)
+            return not exited.done()
+        finally:
+            self._liveness = None
+            for task in (exited, hung):
+                task.cancel()
+            await asyncio.gather(exited, hung, return_exceptions=True)
+
+    async def _ping(self) -> bool:
+        """A cheap call: whether the daemon answered it in time (an error is an answer too)."""
+        try:
+            await self._call("getAccountList", within_s=self.ping_timeout_s, counted=False)
+        except NoAnswerError:
+            return False
+        except TelephonyError:
+            pass
+        return True
+
+    def _unanswered(self, member: str) -> None:
+        if self._liveness is not None:
+            self._liveness.unanswered(member)
+
+    def _lose(self, why: str) -> None:
+        """The daemon is lost: from now on commands are refused, calls forgotten, the phone told."""
+        self._down = True
+        self._local.clear()
+        self._daemon_id.clear()
+        self._early.clear()
+        self._admitting.clear()
+        self._call_account.clear()
+        for task in list(self._tasks):  # reads and held calls of the daemon that is gone
+            task.cancel()
+        self._send(TelephonyLost(why))
+
+    def _recovered_words(self) -> str:
+        hangs, exits = self._losses[True], self._losses[False]
+        what = [f"stopped answering {_times(hangs)}"] if hangs else []
+        what += [f"stopped {_times(exits)}"] if exits else []
+        return (
+            f"The phone's Jami service {' and '.join(what)} (last at {time.strftime('%H:%M')}) and was "
+            "restarted; calls in progress then were cut off. Calls work again."
+        )
 
     # --- commands ------------------------------------------------------------------------------
 
+    @command
     async def place_call(self, call: CallId, account: str, uri: str) -> None:
         daemon_call = await self._call("placeCallWithMedia", account, uri, defs.AUDIO_ONLY)
         if not daemon_call:
@@ -182,23 +247,29 @@ class JamiTelephony(JamiSignals):
         self._bind_call_id(daemon_call, call)
         self._replay_early_states(daemon_call)
 
+    @command
     async def accept(self, call: CallId) -> None:
         await self._call_expecting_true(
             "acceptWithMedia", self._account(call), self._id(call), defs.AUDIO_ONLY
         )
 
+    @command
     async def refuse(self, call: CallId) -> None:
         await self._call_expecting_true("refuse", self._account(call), self._id(call))
 
+    @command
     async def hang_up(self, call: CallId) -> None:
         await self._call_expecting_true("hangUp", self._account(call), self._id(call))
 
+    @command
     async def hold(self, call: CallId) -> None:
         await self._call_expecting_true("hold", self._account(call), self._id(call))
 
+    @command
     async def resume(self, call: CallId) -> None:
         await self._call_expecting_true("unhold", self._account(call), self._id(call))
 
+    @command
     async def conference(self, calls: tuple[CallId, ...]) -> None:
         first, *others = calls
         for other in others:
@@ -211,10 +282,12 @@ class JamiTelephony(JamiSignals):
             )
         self._send(ConferenceFormed(calls))
 
+    @command
     async def transfer(self, calls: tuple[CallId, CallId]) -> None:
         a, b = calls
         await self._call_expecting_true("attendedTransfer", self._account(a), self._id(a), self._id(b))
 
+    @command
     async def send_dtmf(self, call: CallId, key: str) -> None:
         del call  # jamid's playDTMF acts on the current call
         await self._call("playDTMF", key)
@@ -222,6 +295,7 @@ class JamiTelephony(JamiSignals):
     def trust_requests(self) -> list[TrustRequest]:
         return list(self._requests.values())
 
+    @command
     async def block(self, uri: str) -> None:
         if uri in self._requests:
             await self.discard_trust_request(uri)
@@ -229,6 +303,7 @@ class JamiTelephony(JamiSignals):
         self._blocked.add(uri)
         self._refresh_contacts()
 
+    @command
     async def unblock(self, uri: str) -> None:
         # A ban is lifted by removing the contact again without one.
         await self._call("removeContact", self.account_id, uri, False)
@@ -241,22 +316,39 @@ class JamiTelephony(JamiSignals):
     def identities(self) -> dict[str, PeerIdentity]:
         return self.pins.all()
 
+    @command
     async def accept_identity(self, uri: str) -> PeerIdentity:
         try:
             return self.pins.accept(uri)
         except KeyError:
             raise TelephonyError(f"no changed certificate for {uri}") from None
 
+    @command
     async def accept_trust_request(self, uri: str) -> None:
         await self._call_expecting_true("acceptTrustRequest", self.account_id, uri)
         self._requests.pop(uri, None)
         self._send(TrustRequestsChanged(len(self._requests)))
         self._spawn(self._check_certificate(uri))  # the request was signed: its sender is known
 
+    @command
     async def discard_trust_request(self, uri: str) -> None:
         await self._call_expecting_true("discardTrustRequest", self.account_id, uri)
         self._requests.pop(uri, None)
         self._send(TrustRequestsChanged(len(self._requests)))
 
+    @command
     async def send_trust_request(self, uri: str, vcard: bytes) -> None:
         await self._call("sendTrustRequest", self.account_id, uri, vcard)
+
+
+NOTICE_DAEMON = "jami.daemon"
+_LOST_WORDS = {
+    True: "The phone's Jami service stopped answering. It is being restarted; calls are not possible "
+    "until it is back (a few seconds).",
+    False: "The phone's Jami service stopped. It is being restarted; calls are not possible until it "
+    "is back (a few seconds).",
+}
+
+
+def _times(n: int) -> str:
+    return "once" if n == 1 else "twice" if n == 2 else f"{n} times"

@@ -14,8 +14,6 @@ import contextlib
 import logging
 from typing import Any
 
-from dbus_fast import DBusError
-
 from appliance.phone import trust
 from appliance.phone.directory import JAMI_ID
 from appliance.phone.events import (
@@ -92,8 +90,8 @@ class JamiSignals(JamiAccounts):
             self._spawn(self._read_id_then_report(state))
 
     async def _read_id_then_report(self, state: str) -> None:
-        with contextlib.suppress(DBusError, AttributeError):
-            details = await self._config.call_get_account_details(self.account_id)
+        with contextlib.suppress(TelephonyError):
+            details = await self._call("getAccountDetails", self.account_id)
             self.jami_id = details.get(defs.ACCOUNT_USERNAME, "").removeprefix("ring:")
         self._report_account(state)
 
@@ -209,7 +207,7 @@ class JamiSignals(JamiAccounts):
             log.warning("trust request from %s discarded: more than %d pending", oldest.uri,
                         trust.MAX_TRUST_REQUESTS)  # fmt: skip
             if self._config is not None:
-                self._spawn(self._config.call_discard_trust_request(self.account_id, oldest.uri))
+                self._spawn(self._call("discardTrustRequest", self.account_id, oldest.uri))
 
     def _on_contact_added(self, account: str, uri: str, confirmed: bool) -> None:
         self._refresh_contacts()
@@ -219,8 +217,8 @@ class JamiSignals(JamiAccounts):
 
     def _refresh_contacts(self) -> None:
         async def read() -> None:
-            with contextlib.suppress(DBusError, AttributeError):
-                self._take_contacts(await self._config.call_get_contacts(self.account_id))
+            with contextlib.suppress(TelephonyError):
+                self._take_contacts(await self._call("getContacts", self.account_id))
 
         self._spawn(read())
 
@@ -265,19 +263,19 @@ class JamiSignals(JamiAccounts):
 
     async def _read_state(self) -> None:
         seen = self._account_signals
-        volatile = await self._config.call_get_volatile_account_details(self.account_id)
+        volatile = await self._call("getVolatileAccountDetails", self.account_id)
         # Signal handlers run as messages arrive, but this coroutine resumes later: a signal that came
         # in right behind the reply is newer than it and must not be overwritten by it (that left a
         # just-announced account stuck at TRYING, once in ~20 starts).
         if self._account_signals == seen:
             self._take_volatile(volatile)
             self._report_account(self._last_state)
-        self._take_contacts(await self._config.call_get_contacts(self.account_id))
+        self._take_contacts(await self._call("getContacts", self.account_id))
         for account in self._sip:
-            volatile = await self._config.call_get_volatile_account_details(account)
+            volatile = await self._call("getVolatileAccountDetails", account)
             self._report_sip(account, volatile.get("Account.registrationStatus", "TRYING"))
         self._requests = {}
-        for r in await self._config.call_get_trust_requests(self.account_id):
+        for r in await self._call("getTrustRequests", self.account_id):
             if "from" in r:
                 request = TrustRequest(r["from"], float(r.get("received", 0)), r.get("payload", "").encode())
                 self._requests, dropped = trust.take_request(self._requests, request)
@@ -292,10 +290,10 @@ class JamiSignals(JamiAccounts):
         deadline = loop.time() + self.announce_timeout_s
         while self._reported is not Registration.REGISTERED and loop.time() < deadline:
             await asyncio.sleep(1.0)
-            with contextlib.suppress(DBusError, AttributeError):
-                volatile = await self._config.call_get_volatile_account_details(self.account_id)
+            with contextlib.suppress(TelephonyError):
+                volatile = await self._call("getVolatileAccountDetails", self.account_id)
                 if not self.jami_id:
-                    details = await self._config.call_get_account_details(self.account_id)
+                    details = await self._call("getAccountDetails", self.account_id)
                     self.jami_id = details.get(defs.ACCOUNT_USERNAME, "").removeprefix("ring:")
                 self._take_volatile(volatile)
                 if self._announced and self.jami_id:
