@@ -35,8 +35,11 @@ def main(args: argparse.Namespace) -> int:
     return serve_until_stopped(_web(args), args.verbose)
 
 
-async def serve_web(control: ControlAPI, config: Config, state_dir: Path) -> Any:  # noqa: ANN401 - a runner
-    """The page for ``control`` on ``web.listen`` (HTTPS with the device's own certificate if set)."""
+async def serve_web(
+    control: ControlAPI, config: Config, state_dir: Path, watch: ControlAPI | None = None
+) -> Any:  # noqa: ANN401 - a runner
+    """The page for ``control`` on ``web.listen`` (HTTPS with the device's own certificate if set);
+    ``watch`` answers the status push's long polls (a connection of its own over a socket)."""
     from appliance.web.firmware import FirmwareHandoff  # noqa: PLC0415 - aiohttp only where served
     from appliance.web.server import WebApp, serve  # noqa: PLC0415
 
@@ -45,7 +48,7 @@ async def serve_web(control: ControlAPI, config: Config, state_dir: Path) -> Any
     handoff = os.environ.get("APPLIANCE_UPDATE_DIR")
     firmware = FirmwareHandoff(Path(handoff) if handoff else None)
     webapp = WebApp(control, state_dir, password_file=password_file, secure_cookie=config.web.https,
-                    firmware=firmware)  # fmt: skip
+                    firmware=firmware, watch=watch)  # fmt: skip
     context = None
     if config.web.https:
         from appliance.web.tls import ensure_certificate, fingerprint, server_context  # noqa: PLC0415
@@ -63,7 +66,10 @@ async def _web(args: argparse.Namespace) -> int:
     state_dir = data_dir_of(args)
     state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     client = ControlClient(Path(args.control))
-    runner = await serve_web(client, config, state_dir)
+    # The push's long polls wait up to a second each: on the one connection they would hold up
+    # every request of the page behind them.
+    watcher = ControlClient(Path(args.control))
+    runner = await serve_web(client, config, state_dir, watch=watcher)
     sdnotify.notify("READY=1")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -74,4 +80,5 @@ async def _web(args: argparse.Namespace) -> int:
     finally:
         await runner.cleanup()
         await client.close()
+        await watcher.close()
     return 0

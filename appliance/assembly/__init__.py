@@ -102,12 +102,13 @@ def assemble(
         data_dir or Path(), store, call_log, telephony=ports.telephony, power=power if data_dir else None,
         version=version,
     )  # fmt: skip
+    contacts = ContactsController(store, supervisor)
     control = Controllers(
         status=status,
         settings=SettingsController(store),
-        contacts=ContactsController(store, supervisor),
+        contacts=contacts,
         accounts=AccountsController(store, supervisor, data_dir),
-        trust=TrustController(supervisor),
+        trust=TrustController(supervisor, contacts),
         system=SystemController(store, supervisor, maintenance),
         virtual_phone=VirtualPhone(supervisor, sim, status.status),
     )

@@ -63,8 +63,8 @@ def parse(text: str) -> tuple[list[Table], list[str]]:
                 )
             card = None
         elif key == "FN":
-            card["name"] = _printable(_unescape(value.strip()))[:64]
-        elif key in ("IMPP", "URL", "TEL") and not card["uri"] and (uri := _address(_printable(value))):
+            card["name"] = printable(_unescape(value.strip()))[:64]
+        elif key in ("IMPP", "URL", "TEL") and not card["uri"] and (uri := _address(printable(value))):
             card["uri"] = uri
         elif key == "TEL" and not card["number"] and re.fullmatch(r"[0-9*#]{1,12}", value.strip()):
             card["number"] = value.strip()
@@ -73,7 +73,7 @@ def parse(text: str) -> tuple[list[Table], list[str]]:
     return contacts, skipped
 
 
-def _printable(text: str) -> str:
+def printable(text: str) -> str:
     """``text`` without control characters (a folded or escaped newline, a stray NUL), which the
     configuration refuses: a card from another program must not fail the whole import."""
     return " ".join("".join(c if unicodedata.category(c) not in ("Cc", "Cs") else " " for c in text).split())

@@ -1,8 +1,8 @@
 """Request bodies checked against the same JSON Schemas the OpenAPI document publishes.
 
-A small subset of JSON Schema (object, string, boolean, number, integer, array, maxLength,
-pattern, enum, required, additionalProperties) is enough for this API, and keeps the document and
-the checks from drifting apart: both are this one dict.
+A small subset of JSON Schema (object, string, boolean, number, integer, array, minLength,
+maxLength, minimum, maximum, pattern, enum, required, additionalProperties) is enough for this
+API, and keeps the document and the checks from drifting apart: both are this one dict.
 """
 
 from __future__ import annotations
@@ -32,7 +32,14 @@ def problems(schema: Schema, value: object, where: str = "") -> list[tuple[str, 
     if "enum" in schema and value not in schema["enum"]:
         return [(where or "body", f"must be one of {', '.join(map(str, schema['enum']))}")]
     out: list[tuple[str, str]] = []
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if "minimum" in schema and value < schema["minimum"]:
+            out.append((where or "body", f"at least {schema['minimum']}"))
+        if "maximum" in schema and value > schema["maximum"]:
+            out.append((where or "body", f"at most {schema['maximum']}"))
     if isinstance(value, str):
+        if len(value) < schema.get("minLength", 0):
+            out.append((where, f"at least {schema['minLength']} characters"))
         if len(value) > schema.get("maxLength", 10**6):
             out.append((where, f"at most {schema['maxLength']} characters"))
         if "pattern" in schema and not re.fullmatch(schema["pattern"], value):

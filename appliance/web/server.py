@@ -11,6 +11,7 @@ import asyncio
 import base64
 import binascii
 import hmac
+import io
 import json
 import logging
 import secrets
@@ -38,6 +39,7 @@ from .auth import (
     return_large_buffers_to_the_system,
 )
 from .firmware import FirmwareHandoff, NoUpdaterError
+from .push import END, StatusPump
 from .schema import Schema, problems
 
 log = logging.getLogger(__name__)
@@ -45,6 +47,7 @@ log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
 COOKIE = "session"
 BASIC_REMEMBER_S = 300
+EVENTS_KEEPALIVE_S = 15.0  # a comment line on a quiet stream: proxies and browsers keep it open
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 BODY = web.RequestKey("body", dict[str, Any])  # the request's JSON object, checked against its schema
@@ -65,6 +68,7 @@ class WebApp:
         secure_cookie: bool = False,
         clock: Callable[[], float] = time.monotonic,
         firmware: FirmwareHandoff | None = None,
+        watch: ControlAPI | None = None,
     ) -> None:
         self.control = control
         self.firmware = firmware or FirmwareHandoff(None)
@@ -79,6 +83,7 @@ class WebApp:
         self.sessions = Sessions(idle_s=session_idle_s, clock=clock)
         self.limiter = LoginLimiter(clock=clock)
         self.hashing = Hashing()
+        self.pump = StatusPump(watch or control)
         self._failed_logins = QuietLog(log, clock=clock)
         self.secure_cookie = secure_cookie
         self._static_info: dict[str, Any] | None = None
@@ -91,6 +96,7 @@ class WebApp:
             client_max_size=max(op.max_body for op in self.operations),
         )
         self.app.on_response_prepare.append(_security_headers)  # every answer: the router's 404s too
+        self.app.on_shutdown.append(self._close_streams)
         for op in self.operations:
             self.app.router.add_route(op.method, op.path, self._wrap(op, self._handler(op)))
         self.app.router.add_get("/", self.page)
@@ -243,6 +249,32 @@ class WebApp:
             openapi_document(self.operations, with_sim=(await self._info())["simulated"])
         )
 
+    async def _close_streams(self, _app: web.Application) -> None:
+        await self.pump.stop()
+
+    async def events(self, request: web.Request) -> web.StreamResponse:
+        """The status as server-sent events: one message now, then one at each change (the
+        display's clock ticks once a second in a call). Ends when the session does."""
+        token = request.cookies.get(COOKIE) if SESSION in request else None
+        stream = {"Content-Type": "text/event-stream", "Cache-Control": "no-store"}
+        response = web.StreamResponse(headers=stream)
+        await response.prepare(request)
+        updates = self.pump.subscribe()
+        try:
+            while True:
+                try:
+                    data = await asyncio.wait_for(updates.get(), EVENTS_KEEPALIVE_S)
+                except TimeoutError:
+                    data = None
+                if data == END or (token is not None and self.sessions.get(token) is None):
+                    break  # the server stops; or logged out, expired, or the password changed
+                await response.write(b": still here\n\n" if data is None else b"data: " + data + b"\n\n")
+        except (ConnectionError, asyncio.CancelledError):
+            pass  # the page went away
+        finally:
+            self.pump.unsubscribe(updates)
+        return response
+
     async def setup_state(self, request: web.Request) -> web.Response:
         return web.json_response(
             {"password_set": self.password.is_set(), "board": (await self._info())["board"]}
@@ -297,8 +329,9 @@ class WebApp:
             raise NotFoundError("no Jami account yet")
         import segno  # noqa: PLC0415 - 8 MB of RSS imported; drawn a few times in the phone's life
 
-        svg = segno.make(jami["uri"], error="m").svg_inline(scale=4)
-        return web.Response(text=svg, content_type="image/svg+xml")
+        svg = io.BytesIO()  # a document of its own (with xmlns): an <img> shows nothing without it
+        segno.make(jami["uri"], error="m").save(svg, kind="svg", scale=4, xmldecl=False)
+        return web.Response(body=svg.getvalue(), content_type="image/svg+xml")
 
     async def factory_reset(self, request: web.Request) -> web.Response:
         await self.control.call("system.factory_reset", {"confirm": request[BODY]["confirm"]})

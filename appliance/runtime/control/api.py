@@ -87,7 +87,8 @@ IDENTITY: Schema = {
 }
 CONTACT_OUT: Schema = {
     "type": "object",
-    "properties": {"id": {"type": "string"}, **CONTACT_PROPS, "identity": IDENTITY},
+    "properties": {"id": {"type": "string"}, **CONTACT_PROPS, "identity": IDENTITY,
+                   "warning": {"type": "string", "description": "why calls to it cannot work now"}},
     "required": ["id", "name", "uri", "speed_dial", "number", "account"],
 }
 SIP_PROPS = body_schema(SipAccountEntry, max_length=128, lengths={"id": 32, "username": 64, "password": 256})
@@ -181,7 +182,15 @@ OPERATIONS: tuple[Operation, ...] = (
         "Upload a signed update bundle: checked, then written to the other system slot; the "
         "phone reboots into it and goes back if it does not come up", ok=202, consumes=BINARY, web=True),
     # --- the phone ----------------------------------------------------------------------------
+    _op("web.events", "GET", "/api/v1/events",
+        "The status pushed as server-sent events (text/event-stream), a message at each change",
+        produces="text/event-stream", result=STATUS, web=True),
     _op("status.status", "GET", "/api/v1/status", "The phone, its accounts, uptime", result=STATUS),
+    _op("status.watch", "POST", "/api/v1/status/watch",
+        "Long poll: the status once it changed since version `since` (or after `timeout_s`)",
+        _object({"since": {"type": "integer", "minimum": 0},
+                 "timeout_s": {"type": "number", "minimum": 0, "maximum": 25}}, required=[]),
+        result={"type": "object", "properties": {"version": {"type": "integer"}, "status": STATUS}}),
     _op("status.info", "GET", "/api/v1/info", "Board, version and the device's facts"),
     _op("status.network", "GET", "/api/v1/network",
         "Addresses, the router's UPnP gateway and outside address, a NAT hint, DHT connectivity"),
@@ -189,7 +198,8 @@ OPERATIONS: tuple[Operation, ...] = (
     _op("status.logs", "GET", "/api/v1/logs", "Recent log lines", result=STRINGS),
     _op("status.handset_test", "POST", "/api/v1/handset/test",
         "Handset test: the test tone (1004 Hz, 3 s) in the earpiece, and/or the microphone's level",
-        _object({"tone": {"type": "boolean"}, "listen_s": {"type": "number", "minimum": 0, "maximum": 5}})),
+        _object({"tone": {"type": "boolean"}, "listen_s": {"type": "number", "minimum": 0, "maximum": 5}},
+                required=[])),
     _op("contacts.list", "GET", "/api/v1/contacts", "The directory",
         result={"type": "array", "items": CONTACT_OUT}),
     _op("contacts.add", "POST", "/api/v1/contacts", "Add a contact", CONTACT_IN, body_as="fields", ok=201,

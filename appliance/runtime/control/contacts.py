@@ -50,6 +50,19 @@ class ContactsController:
                 log.warning("contact request to %s not sent: %s", entry["uri"], exc)
         return self._shown(entry)
 
+    async def adopt(self, uri: str, name: str) -> None:
+        """An accepted contact request: the sender joins the directory under the name its card
+        gives (or the start of its ID), unless it is there already."""
+        known = {normalize_uri(c["uri"]) for c in _entries(self.store.config) if c["uri"]}
+        if normalize_uri(uri) in known:
+            return
+        shown = vcard.printable(name)[:64] or f"Jami {normalize_uri(uri)[:8]}"
+        entry = {"id": secrets.token_hex(4), "name": shown, "uri": uri}
+        try:
+            await self._save(lambda config: {"contacts": [*_entries(config), entry]})
+        except ChangeRejectedError as exc:  # the directory is full: accepted all the same
+            log.warning("accepted %s, not added to the contacts: %s", uri, exc.problems)
+
     async def update(self, contact_id: str, fields: Table) -> Table:
         changes = _checked(fields, partial=True)
         updated: list[Table] = []
@@ -99,7 +112,17 @@ class ContactsController:
         contact = {"id": entry["id"], **{k: entry.get(k, "") for k in FIELDS}}
         pinned = self.supervisor.ports.telephony.identities().get(normalize_uri(contact["uri"]))
         contact["identity"] = identity(pinned) if pinned else None
+        contact["warning"] = self._unreachable(contact)
         return contact
+
+    def _unreachable(self, contact: Table) -> str:
+        """Why calls to this contact cannot work as the phone is set up ("" when they can)."""
+        config = self.store.config
+        if contact["uri"].lower().startswith(("sip:", "sips:")) and not config.sip_accounts:
+            return "no SIP account: calls to this address fail until one is added under Accounts"
+        if JAMI_ID.fullmatch(normalize_uri(contact["uri"])) and not config.jami.enabled:
+            return "Jami is turned off: calls to this Jami ID fail"
+        return ""
 
     async def _send_request(self, uri: str) -> None:
         jami_id = normalize_uri(uri)

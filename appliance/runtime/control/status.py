@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import time
@@ -71,6 +72,13 @@ class StatusController:
         self.notices = notices if notices is not None else Notices()
         self.started_at = time.time()
         self._network: tuple[float, Table] | None = None
+        # What the page's push waits on: a count of changes, and an event set at each one.
+        self._version = 0
+        self._changed = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        supervisor.on_phone(lambda _phone: self._bump())
+        supervisor.on_effect(lambda _effect, _at: self._bump())  # the display, tones, the ringer
+        self.notices.on_change(self._bump_from_any_thread)
 
     async def status(self) -> Table:
         phone = self.supervisor.phone
@@ -81,6 +89,9 @@ class StatusController:
             "phone": {
                 "state": phone.mode.value,
                 "off_hook": phone.off_hook,
+                # The switch itself: just after the handset goes down the phone still counts it off
+                # hook (it may be a flash), while the page's button must already offer to lift it.
+                "handset_lifted": self.supervisor.ports.hook.off_hook,
                 "digits": phone.digits,
                 "tone": tone.value if tone else None,
                 "ringer": ringer_of(phone) is not None,
@@ -111,6 +122,24 @@ class StatusController:
             **await self.info(),
             "uptime_s": round(time.time() - self.started_at),
         }
+
+    async def watch(self, since: int = 0, timeout_s: float = 1.0) -> Table:
+        """The status as soon as it has changed since version ``since``, or after ``timeout_s``
+        (at most 25 s) if nothing did: what the page's push (and a long-polling client) waits on."""
+        self._loop = asyncio.get_running_loop()
+        if since == self._version:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), max(0.0, min(timeout_s, 25.0)))
+        return {"version": self._version, "status": await self.status()}
+
+    def _bump(self) -> None:
+        self._version += 1
+        self._changed.set()  # wakes every watcher waiting on this event; later ones wait on the next
+        self._changed = asyncio.Event()
+
+    def _bump_from_any_thread(self) -> None:
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._bump)
 
     async def info(self) -> Table:
         """What does not change while the phone runs."""

@@ -7,7 +7,7 @@ from typing import Any
 from appliance.ports import TelephonyError
 from appliance.runtime.supervisor import Supervisor
 
-from .contacts import identity
+from .contacts import ContactsController, identity
 from .errors import ChangeRejectedError, NotFoundError
 
 Table = dict[str, Any]
@@ -18,8 +18,9 @@ class TrustController:
     """Reads what the telephony core holds; every change goes through the supervisor's ordered
     command worker, behind the phone's own commands."""
 
-    def __init__(self, supervisor: Supervisor) -> None:
+    def __init__(self, supervisor: Supervisor, contacts: ContactsController) -> None:
         self.supervisor = supervisor
+        self.contacts = contacts
 
     async def requests(self) -> list[Table]:
         return [
@@ -36,7 +37,8 @@ class TrustController:
         """``answer``: accept (the sender becomes a contact), discard, or block (never again)."""
         if answer not in ANSWERS:
             raise ChangeRejectedError([("answer", "accept, discard or block")])
-        if uri not in {r.uri for r in self.supervisor.ports.telephony.trust_requests()}:
+        request = next((r for r in self.supervisor.ports.telephony.trust_requests() if r.uri == uri), None)
+        if request is None:
             raise NotFoundError(uri)
         actions = {
             "accept": lambda core: core.accept_trust_request(uri),
@@ -44,6 +46,8 @@ class TrustController:
             "block": lambda core: core.block(uri),
         }
         await self._ask(actions[answer])
+        if answer == "accept":  # "the sender becomes a contact": in the directory too, by name
+            await self.contacts.adopt(uri, _vcard_name(request.vcard))
 
     async def accept(self, uri: str) -> None:
         await self.answer(uri, "accept")

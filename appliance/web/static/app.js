@@ -5,6 +5,7 @@
 let csrf = null;
 let status = null;
 let timer = null;
+let events = null;  // the status pushed by the server (server-sent events)
 const $ = (id) => document.getElementById(id);
 
 function apiError(response, data) {
@@ -35,10 +36,31 @@ function say(text, bad) {
   flash.className = bad ? "bad" : "good";
 }
 
-function describe(error) {
-  const details = error.problems.map((p) => (p.field ? p.field + ": " : "") + p.reason).join("; ");
-  return details ? error.message + " — " + details : error.message;
+// A problem's field as the form names it: "contacts[2].speed_dial" is the contact form's
+// "Speed dial". The field is marked in the form; without a form the name is shown as it is.
+function fieldOf(field, form) {
+  if (!form || !field) return field;
+  const element = form.elements[field] || form.elements[field.replace(/^.*\]\./, "").replace(/^.*\./, "")];
+  if (!element || !element.name) return field;
+  element.setAttribute("aria-invalid", "true");
+  const label = element.closest("label");
+  const words = label ? (label.firstChild.textContent || "").trim() : "";
+  return words || field;
 }
+
+function describe(error, form) {
+  const details = error.problems.map((p) => {
+    const field = fieldOf(p.field, form);
+    return (field ? field + ": " : "") + p.reason;
+  });
+  if (!details.length) return error.message;
+  if (error.status === 400) return "Please check: " + details.join("; ");
+  return error.message + " — " + details.join("; ");
+}
+
+document.addEventListener("submit", (event) => {  // a new try: the last one's marks go
+  for (const marked of event.target.querySelectorAll("[aria-invalid]")) marked.removeAttribute("aria-invalid");
+}, true);
 
 function cell(row, text) {
   const td = document.createElement("td");
@@ -86,7 +108,22 @@ async function start() {
   }
   $("nav").hidden = false;
   await refreshStatus();
+  listen();
   route();
+}
+
+function listen() {
+  if (events) return;
+  events = new EventSource("/api/v1/events");
+  events.onmessage = (message) => { status = JSON.parse(message.data); render(); };
+  events.onerror = () => {  // the phone restarts, or the session ended: find out which
+    unlisten();
+    setTimeout(() => { if (csrf) api("GET", "/session").then(() => { if (csrf) listen(); }).catch(handle); }, 2000);
+  };
+}
+
+function unlisten() {
+  if (events) { events.close(); events = null; }
 }
 
 $("form-setup").addEventListener("submit", async (event) => {
@@ -114,6 +151,7 @@ $("form-login").addEventListener("submit", async (event) => {
 $("btn-logout").addEventListener("click", async () => {
   await api("POST", "/logout");
   csrf = null;
+  unlisten();
   $("nav").hidden = true;
   show("login");
 });
@@ -149,25 +187,36 @@ async function route() {
   if (!(view in loaders)) view = "status";
   if (view === "phone" && status && !status.simulated) view = "status";
   show(view);
-  say("");
   clearInterval(timer);
   try { await loaders[view](); } catch (e) { handle(e); }
-  if (view === "status" || view === "phone") timer = setInterval(() => refreshStatus().catch(handle), 1000);
   if (view === "system") timer = setInterval(() => loadLogs().catch(handle), 2000);
 }
 
-function handle(e) {
-  if (e.status === 401) { csrf = null; $("nav").hidden = true; clearInterval(timer); show("login"); say("Please log in again.", true); }
-  else say(describe(e), true);
+function handle(e, form) {
+  if (e.status === 401) { csrf = null; unlisten(); $("nav").hidden = true; clearInterval(timer); show("login"); say("Please log in again.", true); }
+  else say(describe(e, form), true);
 }
 
-window.addEventListener("hashchange", route);
+window.addEventListener("hashchange", () => { say(""); route(); });
 
 // --- status and the virtual phone ---------------------------------------------------------------
 
 async function refreshStatus() {
   status = await api("GET", "/status");
+  render();
+}
+
+function render() {
   const phone = status.phone;
+  const notices = $("notices");
+  notices.replaceChildren();
+  for (const n of status.notices || []) {
+    const p = document.createElement("p");
+    p.textContent = n.text;
+    notices.appendChild(p);
+  }
+  notices.hidden = !(status.notices || []).length;
+  notices.className = (status.notices || []).some((n) => n.severity === "error") ? "notices error" : "notices";
   $("nav-phone").hidden = !status.simulated;
   const badge = $("badge-requests");
   badge.hidden = !phone.trust_requests;
@@ -199,7 +248,12 @@ async function refreshStatus() {
   $("lamp-tone").textContent = "tone: " + (phone.tone || "—");
   $("lamp-ringer").textContent = "bell: " + (phone.ringer ? "RINGING" : "quiet");
   $("lamp-ringer").className = phone.ringer ? "ringing" : "";
-  $("btn-hook").textContent = phone.off_hook ? "Hang up" : "Lift handset";
+  $("btn-hook").textContent = handsetLifted() ? "Hang up" : "Lift handset";
+}
+
+function handsetLifted() {  // the switch, not the phone: it counts a handset just put down as a flash for a moment
+  if (!status) return false;
+  return "handset_lifted" in status.phone ? status.phone.handset_lifted : status.phone.off_hook;
 }
 
 async function press(keys) {
@@ -217,7 +271,7 @@ for (const key of "123456789*0#") {
 
 $("btn-hook").addEventListener("click", async () => {
   try {
-    const offHook = !(status && status.phone.off_hook);
+    const offHook = !handsetLifted();
     await api("POST", "/sim/hook", { off_hook: offHook });
     await refreshStatus();
   } catch (e) { handle(e); }
@@ -241,13 +295,21 @@ async function loadContacts() {
   for (const c of contacts) {
     const tr = document.createElement("tr");
     cell(tr, c.name);
-    cell(tr, c.uri).className = "mono";
+    const address = cell(tr, c.uri);
+    address.className = "mono";
+    if (c.warning) {
+      const warning = document.createElement("div");
+      warning.className = "warn";
+      warning.textContent = "⚠ " + c.warning;
+      address.appendChild(warning);
+    }
     cell(tr, c.speed_dial);
-    cell(tr, c.number);
+    cell(tr, c.number).className = "narrow-hide";
     const id = c.identity;
     const cert = cell(tr, id ? (id.changed ? "CHANGED: was " + id.fingerprint + ", now " + id.presented : id.fingerprint) : "not met yet");
-    cert.className = "mono" + (id && id.changed ? " bad" : "");
+    cert.className = "mono narrow-hide" + (id && id.changed ? " bad" : "");
     const actions = cell(tr, "");
+    actions.className = "actions";
     if (id && id.changed) actions.append(button("Accept new certificate", async () => {
       if (!confirm("Only accept after checking the new fingerprint with " + c.name + " in person or by another channel. Accept?")) return;
       try { await api("POST", "/identities/" + encodeURIComponent(normalized(c.uri)) + "/accept"); say("New certificate accepted."); await loadContacts(); }
@@ -287,12 +349,12 @@ $("form-contact").addEventListener("submit", async (event) => {
   const form = event.target;
   const body = { name: form.name.value, uri: form.uri.value.trim(), speed_dial: form.speed_dial.value, number: form.number.value };
   try {
-    if (form.id.value) await api("PUT", "/contacts/" + encodeURIComponent(form.id.value), body);
-    else await api("POST", "/contacts", body);
-    say("Saved " + body.name + ".");
+    const saved = form.id.value ? await api("PUT", "/contacts/" + encodeURIComponent(form.id.value), body)
+      : await api("POST", "/contacts", body);
+    say("Saved " + body.name + "." + (saved && saved.warning ? " Note: " + saved.warning + "." : ""), !!(saved && saved.warning));
     form.reset();
     await loadContacts();
-  } catch (e) { handle(e); }
+  } catch (e) { handle(e, form); }
 });
 
 $("form-vcf").addEventListener("submit", async (event) => {
@@ -302,7 +364,7 @@ $("form-vcf").addEventListener("submit", async (event) => {
     event.target.reset();
     say("Added " + result.added + " contact(s)." + (result.skipped.length ? " Skipped: " + result.skipped.join("; ") : ""));
     await loadContacts();
-  } catch (e) { handle(e); }
+  } catch (e) { handle(e, event.target); }
 });
 
 $("btn-test-tone").addEventListener("click", async () => {
@@ -346,7 +408,7 @@ async function loadAccounts() {
   status = await api("GET", "/status");
   const jami = status.accounts.find((a) => a.type === "jami");
   const facts = jami ? {
-    "Jami ID": jami.uri || "(being created)", "Registered name": jami.name || "none",
+    "Jami ID": jami.uri || "(being created)", "Name callers see": jami.name || "none",
     "Registration": jami.registration, "This device's certificate": jami.device || "—",
   } : { "Jami": "turned off in the configuration" };
   showFacts($("jami-facts"), facts, ["Jami ID"]);
@@ -354,9 +416,12 @@ async function loadAccounts() {
   rows.replaceChildren();
   for (const a of await api("GET", "/sip-accounts")) {
     const tr = document.createElement("tr");
-    cell(tr, a.id); cell(tr, a.username); cell(tr, a.registrar || "(IP-to-IP)"); cell(tr, a.local_port);
+    cell(tr, a.id); cell(tr, a.username);
+    cell(tr, a.registrar || "(IP-to-IP)").className = "narrow-hide"; cell(tr, a.local_port).className = "narrow-hide";
     cell(tr, a.registration || "not started: restart");
-    cell(tr, "").append(
+    const actions = cell(tr, "");
+    actions.className = "actions";
+    actions.append(
       button("Edit", () => {
         const form = $("form-sip");
         form.editing.value = a.id; form.id.value = a.id; form.id.readOnly = true;
@@ -385,7 +450,7 @@ $("form-sip").addEventListener("submit", async (event) => {
     form.reset(); form.editing.value = "";
     $("sip-restart").hidden = false;
     await loadAccounts();
-  } catch (e) { handle(e); }
+  } catch (e) { handle(e, form); }
 });
 
 $("btn-sip-restart").addEventListener("click", async () => {
@@ -425,10 +490,12 @@ async function loadRequests() {
     const tr = document.createElement("tr");
     cell(tr, r.name || "(no name)");
     cell(tr, r.uri).className = "mono";
-    cell(tr, r.received ? new Date(r.received * 1000).toLocaleString() : "");
+    cell(tr, r.received ? new Date(r.received * 1000).toLocaleString() : "").className = "narrow-hide";
     const path = "/trust-requests/" + encodeURIComponent(r.uri);
-    cell(tr, "").append(
-      button("Accept", async () => { try { await api("POST", path + "/accept"); say("Accepted " + (r.name || r.uri) + "."); await loadRequests(); } catch (e) { handle(e); } }),
+    const actions = cell(tr, "");
+    actions.className = "actions";
+    actions.append(
+      button("Accept", async () => { try { await api("POST", path + "/accept"); say("Accepted " + (r.name || r.uri) + ": now in Contacts, and may call this phone."); await loadRequests(); } catch (e) { handle(e); } }),
       button("Discard", async () => { try { await api("POST", path + "/discard"); say("Discarded."); await loadRequests(); } catch (e) { handle(e); } }),
       button("Block", async () => {
         if (!confirm("Block " + (r.name || r.uri) + "? No more requests or calls from them.")) return;
@@ -490,10 +557,10 @@ $("form-settings").addEventListener("submit", async (event) => {
     const result = await api("PUT", "/settings", changes);
     say(result.restart_required.length ? "Saved. Takes effect after a restart: " + result.restart_required.join(", ") : "Saved.");
   } catch (e) {
-    say(e.message, true);
+    say(describe(e, event.target), true);
     for (const p of e.problems) {
       const li = document.createElement("li");
-      li.textContent = p.field + ": " + p.reason;
+      li.textContent = fieldOf(p.field, event.target) + ": " + p.reason;
       list.appendChild(li);
     }
   }
@@ -550,7 +617,7 @@ $("form-password").addEventListener("submit", async (event) => {
     if (result && result.csrf) csrf = result.csrf;
     event.target.reset();
     say("Password changed. Other sessions were logged out.");
-  } catch (e) { handle(e); }
+  } catch (e) { handle(e, event.target); }
 });
 
 $("form-backup").addEventListener("submit", async (event) => {
@@ -603,7 +670,7 @@ $("form-reset").addEventListener("submit", async (event) => {
   if (!confirm("Erase everything on this phone? This cannot be undone.")) return;
   try {
     await api("POST", "/system/factory-reset", { confirm: event.target.confirm.value });
-    csrf = null; $("nav").hidden = true; clearInterval(timer);
+    csrf = null; unlisten(); $("nav").hidden = true; clearInterval(timer);
     say("Erased. The phone starts as new; set a password again.");
     setTimeout(() => start().catch(handle), 3000);
   } catch (e) { handle(e); }
