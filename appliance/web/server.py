@@ -83,6 +83,7 @@ class WebApp:
         self.sessions = Sessions(idle_s=session_idle_s, clock=clock)
         self.limiter = LoginLimiter(clock=clock)
         self.hashing = Hashing()
+        self._setting_up = asyncio.Lock()
         self.pump = StatusPump(watch or control)
         self._failed_logins = QuietLog(log, clock=clock)
         self.secure_cookie = secure_cookie
@@ -281,13 +282,14 @@ class WebApp:
         )
 
     async def setup(self, request: web.Request) -> web.Response:
-        if self.password.is_set():
-            return web.json_response({"error": "the admin password is already set"}, status=409)
         try:
             password = check_new_password(request[BODY]["password"])
         except PasswordError as exc:
             raise ChangeRejectedError([("password", str(exc).partition(": ")[2])]) from exc
-        await asyncio.to_thread(self.password.set, password)
+        async with self._setting_up:  # concurrent first runs: exactly one sets the password
+            if self.password.is_set():
+                return web.json_response({"error": "the admin password is already set"}, status=409)
+            await asyncio.to_thread(self.password.set, password)
         log.info("web: admin password set on first run")
         return self._login_response(201)
 

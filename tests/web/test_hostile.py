@@ -292,3 +292,19 @@ async def test_the_directory_is_bounded_and_an_import_of_exactly_the_bound_is_wh
             or r.status == 400
         )
     assert len(stack.store.config.contacts) == 1000
+
+
+async def test_concurrent_first_runs_give_exactly_one_owner(fresh):
+    async def claim(i: int) -> tuple[int, str]:
+        async with (
+            fresh.session() as c,
+            c.post("/api/v1/setup", json={"password": f"password number {i}"}) as r,
+        ):
+            return r.status, (await r.json()).get("csrf", "")
+
+    answers = await asyncio.gather(*(claim(i) for i in range(20)))
+    statuses = sorted(status for status, _ in answers)
+    assert statuses == [201] + [409] * 19, statuses
+    (winner,) = [i for i, (status, _) in enumerate(answers) if status == 201]
+    assert fresh.web.password.verify(f"password number {winner}")
+    assert len(fresh.web.sessions._by_token) == 1  # one working session, the owner's
