@@ -48,7 +48,8 @@ async def serve_web(
     handoff = os.environ.get("APPLIANCE_UPDATE_DIR")
     firmware = FirmwareHandoff(Path(handoff) if handoff else None)
     webapp = WebApp(control, state_dir, password_file=password_file, secure_cookie=config.web.https,
-                    firmware=firmware, watch=watch)  # fmt: skip
+                    firmware=firmware, watch=watch,
+                    allowed_hosts=tuple(config.web.allowed_hosts))  # fmt: skip
     context = None
     if config.web.https:
         from appliance.web.tls import ensure_certificate, fingerprint, server_context  # noqa: PLC0415

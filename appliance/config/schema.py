@@ -182,6 +182,11 @@ class WebSection:
     listen: str = opt("127.0.0.1:8080", v.host_port, doc="where the web page listens")
     admin_password_file: str = opt("", doc="preset admin password (headless installs)")
     https: bool = opt(False, doc="serve HTTPS with a certificate the device makes on first start")
+    allowed_hosts: list[str] = opt(
+        [], v.host_names,
+        doc="names the page answers to besides the device's hostname, HOSTNAME.local, localhost and "
+        "IP addresses (e.g. a name the office DNS gives it); any other Host is refused (DNS rebinding)",
+    )  # fmt: skip
 
 
 DEFAULT_STAR_CODES = {

@@ -79,6 +79,18 @@ def host_port_list(value: object) -> str | None:
     return None
 
 
+_LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
+_HOST_NAME = re.compile(rf"(?=.{{1,253}}$){_LABEL}(\.{_LABEL})*")
+
+
+def host_names(value: object) -> str | None:
+    assert isinstance(value, list)
+    for item in value:
+        if not isinstance(item, str) or not _HOST_NAME.fullmatch(item):
+            return f"{item!r} must be a host name in lower case (letters, digits, '-' and '.')"
+    return None
+
+
 def star_code_table(value: object) -> str | None:
     assert isinstance(value, dict)
     features = {f.value for f in Feature}

@@ -12,9 +12,11 @@ import base64
 import binascii
 import hmac
 import io
+import ipaddress
 import json
 import logging
 import secrets
+import socket
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -69,6 +71,7 @@ class WebApp:
         clock: Callable[[], float] = time.monotonic,
         firmware: FirmwareHandoff | None = None,
         watch: ControlAPI | None = None,
+        allowed_hosts: tuple[str, ...] = (),
     ) -> None:
         self.control = control
         self.firmware = firmware or FirmwareHandoff(None)
@@ -84,6 +87,7 @@ class WebApp:
         self.limiter = LoginLimiter(clock=clock)
         self.hashing = Hashing()
         self._setting_up = asyncio.Lock()
+        self.own_names = own_names(allowed_hosts)
         self.pump = StatusPump(watch or control)
         self._failed_logins = QuietLog(log, clock=clock)
         self.secure_cookie = secure_cookie
@@ -157,6 +161,10 @@ class WebApp:
     @web.middleware
     async def _auth(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         op: Operation | None = getattr(request.match_info.handler, "operation", None)
+        if request.path.startswith("/api/") and not self._own_host(request):
+            # DNS rebinding: a page of evil.example whose name now resolves to this device sends
+            # Host: evil.example. Only the device's own names and IP addresses are answered.
+            return web.json_response({"error": f"not this device's name: {request.host!r}"}, status=403)
         if request.method not in SAFE_METHODS and _cross_site(request):
             # A page elsewhere may post a form here (no preflight without a JSON body), and a
             # browser adds the Basic credentials it remembers: only this page's own requests count.
@@ -249,6 +257,18 @@ class WebApp:
         return web.json_response(
             openapi_document(self.operations, with_sim=(await self._info())["simulated"])
         )
+
+    def _own_host(self, request: web.Request) -> bool:
+        """An IP address cannot be rebound: a page whose origin is the address is the device's
+        own. A name must be one of the device's (no Host at all: HTTP/1.0 clients, allowed)."""
+        name = _host_name(request.headers.get("Host", ""))
+        if not name:
+            return True
+        try:
+            ipaddress.ip_address(name)
+        except ValueError:
+            return name in self.own_names or name.endswith(".localhost")
+        return True
 
     async def _close_streams(self, _app: web.Application) -> None:
         await self.pump.stop()
@@ -447,6 +467,22 @@ def _allow(exc: web.HTTPException) -> dict[str, str]:
 
 def _client(request: web.Request) -> str:
     return request.remote or "unknown"
+
+
+def own_names(extra: tuple[str, ...] = ()) -> frozenset[str]:
+    """The names the page answers to: the hostname, HOSTNAME.local, the FQDN, localhost, and
+    ``extra`` (``web.allowed_hosts``). IP addresses are answered too (see ``_own_host``)."""
+    host = socket.gethostname().lower()
+    short = host.partition(".")[0]
+    names = {host, short, f"{short}.local", "localhost", socket.getfqdn().lower(), *extra}
+    return frozenset(n for n in names if n)
+
+
+def _host_name(host: str) -> str:
+    """``host`` of a Host header without its port, brackets and trailing dot, lower case."""
+    if host.startswith("["):
+        return host[1:].partition("]")[0].lower()
+    return host.rpartition(":")[0].lower().rstrip(".") if host.count(":") == 1 else host.lower().rstrip(".")
 
 
 def _cross_site(request: web.Request) -> bool:

@@ -308,3 +308,29 @@ async def test_concurrent_first_runs_give_exactly_one_owner(fresh):
     (winner,) = [i for i, (status, _) in enumerate(answers) if status == 201]
     assert fresh.web.password.verify(f"password number {winner}")
     assert len(fresh.web.sessions._by_token) == 1  # one working session, the owner's
+
+
+async def test_a_rebound_name_is_refused_and_the_devices_own_names_are_answered(stack):
+    import socket
+
+    short = socket.gethostname().partition(".")[0].lower()
+    async with stack.session() as c:
+        for host in ("evil.example", "evil.example:8080", "phone.evil.example.", "10.0.0.5.nip.io"):
+            async with c.post("/api/v1/login", json={"password": PASSWORD}, headers={"Host": host}) as r:
+                assert r.status == 403 and "not this device's name" in (await r.json())["error"], host
+            async with c.get("/api/v1/setup", headers={"Host": host}) as r:
+                assert r.status == 403, host
+        for host in (f"{short}.local", short, "localhost:8080", "127.0.0.1", "[::1]:8080", "10.0.0.5"):
+            async with c.get("/api/v1/setup", headers={"Host": host}) as r:
+                assert r.status == 200, host
+    assert not stack.web.sessions._by_token  # no login got through
+
+
+async def test_names_the_owner_allows(tmp_path):
+    from appliance.web.server import WebApp
+
+    from .conftest import running
+
+    async with running(tmp_path) as stack:
+        web = WebApp(stack.control, tmp_path / "other", allowed_hosts=("phone.office.lan",))
+        assert "phone.office.lan" in web.own_names and "evil.example" not in web.own_names
