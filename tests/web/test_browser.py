@@ -104,6 +104,9 @@ async def test_an_installer_sets_up_the_phone_from_the_browser(tmp_path, browser
             "aria-invalid", "true"
         )
         await page.get_by_role("button", name="Clear").click()
+        await expect(page.get_by_label("Jami ID, registered name or SIP URI")).not_to_have_attribute(
+            "aria-invalid", "true"
+        )
         await shot(page, "3-contacts")
         assert [(c.name, c.speed_dial) for c in stack.supervisor.phone.contacts] == [("Bob", "2")]
 

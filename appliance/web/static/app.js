@@ -58,9 +58,11 @@ function describe(error, form) {
   return error.message + " — " + details.join("; ");
 }
 
-document.addEventListener("submit", (event) => {  // a new try: the last one's marks go
+function unmark(event) {  // a new try, or a cleared form: the last one's marks go
   for (const marked of event.target.querySelectorAll("[aria-invalid]")) marked.removeAttribute("aria-invalid");
-}, true);
+}
+document.addEventListener("submit", unmark, true);
+document.addEventListener("reset", unmark, true);
 
 function cell(row, text) {
   const td = document.createElement("td");
