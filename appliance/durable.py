@@ -19,6 +19,9 @@ FULL = frozenset({errno.ENOSPC, errno.EDQUOT})  # the data partition (or its quo
 class StorageFullError(OSError):
     """A write found the data partition full: nothing was written, the old file is whole."""
 
+    def __str__(self) -> str:  # plain words for the page, without "[Errno 28]"
+        return self.strerror or "the data partition is full"
+
 
 def is_full(exc: BaseException) -> bool:
     return isinstance(exc, OSError) and exc.errno in FULL
@@ -34,7 +37,7 @@ def atomic_write(path: Path, data: bytes, mode: int = 0o600) -> None:
         _atomic_write(path, data, mode)
     except OSError as exc:
         if is_full(exc) and not isinstance(exc, StorageFullError):
-            why = f"the data partition is full ({os.strerror(exc.errno)}): {path.name} not saved"
+            why = f"the data partition is full ({exc.strerror}): {path.name} not saved"
             raise StorageFullError(exc.errno, why) from exc
         raise
 

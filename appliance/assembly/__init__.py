@@ -88,10 +88,12 @@ def assemble(
         ports = build_ports(config, data_dir, notices)
     if telephony is not None:
         ports = Ports(ports.hook, ports.keypad, ports.ringer, ports.tones, ports.display, telephony)
-    call_log = CallLog(data_dir / CALL_LOG_FILE if data_dir is not None else None)
+    call_log = CallLog(data_dir / CALL_LOG_FILE if data_dir is not None else None, notices=notices)
     phone = Phone.initial(settings_of(config), contacts_of(config))
     debounce_s = config.hook.debounce_ms / 1000
-    supervisor = Supervisor(ports, phone, debounce_s=debounce_s, features=store, call_log=call_log)
+    supervisor = Supervisor(
+        ports, phone, debounce_s=debounce_s, features=store, call_log=call_log, notices=notices
+    )
     store.on_change(lambda change: _tell_the_phone(supervisor, change))
     sim = SimHandles(ports.hook, ports.keypad) if config.board.simulated else None
     status = StatusController(
@@ -102,13 +104,12 @@ def assemble(
         data_dir or Path(), store, call_log, telephony=ports.telephony, power=power if data_dir else None,
         version=version,
     )  # fmt: skip
-    contacts = ContactsController(store, supervisor)
     control = Controllers(
         status=status,
         settings=SettingsController(store),
-        contacts=contacts,
+        contacts=ContactsController(store, supervisor),
         accounts=AccountsController(store, supervisor, data_dir),
-        trust=TrustController(supervisor, contacts),
+        trust=TrustController(supervisor),
         system=SystemController(store, supervisor, maintenance),
         virtual_phone=VirtualPhone(supervisor, sim, status.status),
     )

@@ -20,7 +20,7 @@ from appliance.fakes.keypad import FakeKeypad
 from appliance.fakes.ringer import FakeRinger
 from appliance.fakes.telephony import FakeSipAccount, FakeTelephony
 from appliance.fakes.tones import FakeTones
-from appliance.notices import Notices
+from appliance.notices import Notices, Severity
 from appliance.runtime.supervisor import Ports
 
 
@@ -131,11 +131,17 @@ def _no_display(b: DriverContext) -> Any:  # noqa: ANN401
 
 def _fake_telephony(b: DriverContext) -> Any:  # noqa: ANN401
     config = b.config
-    return FakeTelephony(
-        config.phone.display_name if config.jami.enabled else None,
-        tuple(FakeSipAccount(a.id, a.username, a.registrar) for a in config.sip_accounts),
-        account_file=b.data_dir / "simulated-account" if b.data_dir else None,
-    )
+    name = config.phone.display_name if config.jami.enabled else None
+    sip = tuple(FakeSipAccount(a.id, a.username, a.registrar) for a in config.sip_accounts)
+    try:
+        return FakeTelephony(name, sip, account_file=b.data_dir / "simulated-account" if b.data_dir else None)
+    except OSError as exc:  # a full data partition: the phone still starts, its account unsaved
+        b.notices.raise_(
+            "simulated-account",
+            f"The simulated account could not be saved ({exc.strerror or exc}); it is new at each start.",
+            Severity.ERROR,
+        )
+        return FakeTelephony(name, sip)
 
 
 def _jami(b: DriverContext) -> Any:  # noqa: ANN401

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .model import CallId
 from .tones import Tone
@@ -115,6 +115,7 @@ class SaveFeature:
 
     name: str
     on: bool
+    was: bool = field(default=False, compare=False)  # the value before: restored if the save fails
 
 
 @dataclass(frozen=True, slots=True)

@@ -133,6 +133,25 @@ class TelephonyRestored:
     """The telephony core is back and its state has been re-read."""
 
 
+@dataclass(frozen=True, slots=True)
+class FeatureNotSaved:
+    """A star code's change could not be saved (a full data partition): it is undone, not claimed.
+
+    ``was`` is the value before the star code; ``reason`` plain words for the display.
+    """
+
+    name: str  # "dnd", "private_mode", "call_waiting"
+    was: bool
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class NoticesChanged:
+    """How many notices the owner has not dealt with (a file kept aside, a full disk...)."""
+
+    count: int
+
+
 Event = (
     HookChanged
     | KeyPressed
@@ -148,4 +167,6 @@ Event = (
     | SettingsChanged
     | TelephonyLost
     | TelephonyRestored
+    | FeatureNotSaved
+    | NoticesChanged
 )

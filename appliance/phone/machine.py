@@ -30,8 +30,10 @@ from .events import (
     ConferenceFormed,
     ContactsChanged,
     Event,
+    FeatureNotSaved,
     HookChanged,
     KeyPressed,
+    NoticesChanged,
     SettingsChanged,
     TelephonyLost,
     TelephonyRestored,
@@ -346,17 +348,17 @@ def _feature(ctx: _Step, feature: Feature) -> None:
         case Feature.DND_ON | Feature.DND_OFF:
             on = feature is Feature.DND_ON
             ctx.set(dnd=on)
-            ctx.emit(fx.SaveFeature("dnd", on))
+            ctx.emit(fx.SaveFeature("dnd", on, was=phone.dnd))
             _confirm(ctx, f"Do not disturb {'on' if on else 'off'}")
         case Feature.PRIVATE_ON | Feature.PRIVATE_OFF:
             on = feature is Feature.PRIVATE_ON
             ctx.set(private_mode=on)
-            ctx.emit(fx.SaveFeature("private_mode", on))
+            ctx.emit(fx.SaveFeature("private_mode", on, was=phone.private_mode))
             _confirm(ctx, "Private: only contacts ring" if on else "Private mode off")
         case Feature.CALL_WAITING_ON | Feature.CALL_WAITING_OFF:
             on = feature is Feature.CALL_WAITING_ON
             ctx.set(call_waiting=on)
-            ctx.emit(fx.SaveFeature("call_waiting", on))
+            ctx.emit(fx.SaveFeature("call_waiting", on, was=phone.call_waiting))
             _confirm(ctx, f"Call waiting {'on' if on else 'off'}")
         case Feature.CALL_WAITING_CANCEL:
             ctx.set(call_waiting_cancelled=True)
@@ -596,6 +598,23 @@ def _on_voicemail(ctx: _Step, event: VoicemailChanged) -> None:
     ctx.set(voicemail=(*others, (event.account, event.waiting)) if event.waiting else others)
 
 
+_SAVED_FEATURES = ("dnd", "private_mode", "call_waiting")
+
+
+def _on_feature_not_saved(ctx: _Step, event: FeatureNotSaved) -> None:
+    """A star code whose save failed is undone; while its confirmation still sounds, the caller
+    hears reorder and reads why instead (nothing is claimed that a restart would lose)."""
+    if event.name not in _SAVED_FEATURES:
+        return
+    ctx.set(**{event.name: event.was})
+    if ctx.phone.mode is Mode.CONFIRM:
+        _signal(ctx, Mode.REORDER, f"Not saved: {event.reason}")
+
+
+def _on_notices(ctx: _Step, event: NoticesChanged) -> None:
+    ctx.set(notices=max(0, event.count))
+
+
 def _on_trust(ctx: _Step, event: TrustRequestsChanged) -> None:
     ctx.set(trust_pending=max(0, event.pending))
 
@@ -647,4 +666,6 @@ _HANDLERS: dict[type, Callable[[_Step, Any], None]] = {
     SettingsChanged: _on_settings,
     TelephonyLost: _on_lost,
     TelephonyRestored: _on_restored,
+    FeatureNotSaved: _on_feature_not_saved,
+    NoticesChanged: _on_notices,
 }

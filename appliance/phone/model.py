@@ -184,6 +184,7 @@ class Phone:
     trusted: tuple[Contact, ...] = ()  # the core's contacts: may ring in private mode
     accounts: tuple[AccountInfo, ...] = ()
     telephony_up: bool = True
+    notices: int = 0  # things the owner must look at on the web page (a file kept aside, a full disk)
     hook: HookTrack = field(default_factory=HookTrack)
     timers: tuple[tuple[str, float], ...] = ()  # name -> deadline, to drop stale expiries
     next_call: int = 1

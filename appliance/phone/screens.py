@@ -133,6 +133,8 @@ def _body(phone: Phone, now: float) -> tuple[str, ...]:
 
 def _idle(phone: Phone) -> tuple[str, ...]:
     lines = ["Ready" if phone.telephony_up else "Phone service starting"]
+    if phone.notices:  # second, so it shows whatever else there is: the owner must look at the page
+        lines.append(f"{phone.notices} notice{'s' if phone.notices > 1 else ''}: see page")
     if phone.dnd:
         lines.append("Do not disturb")
     if phone.private_mode:

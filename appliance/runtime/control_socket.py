@@ -20,7 +20,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .control import BadCallError, ChangeRejectedError, Controllers, NotFoundError
+from .control import BadCallError, ChangeRejectedError, Controllers, NotFoundError, StorageFullError
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +80,8 @@ class ControlServer:
             }
         except BadCallError as exc:
             return {"id": ident, "error": {"kind": "bad", "message": str(exc)}}
+        except StorageFullError as exc:  # the page answers it as unavailable, in these words
+            return {"id": ident, "error": {"kind": "full", "message": str(exc)}}
 
 
 class ControlUnavailableError(ConnectionError):

@@ -11,11 +11,22 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol, TypeVar
 
+from appliance.durable import is_full
+from appliance.notices import Notices
 from appliance.phone import effects as fx
-from appliance.phone.events import CallState, CallStateChanged, Event, HookChanged, KeyPressed, TimerExpired
+from appliance.phone.events import (
+    CallState,
+    CallStateChanged,
+    Event,
+    FeatureNotSaved,
+    HookChanged,
+    KeyPressed,
+    NoticesChanged,
+    TimerExpired,
+)
 from appliance.phone.machine import step, tone_of
 from appliance.phone.model import CallStatus, Mode, Phone
 from appliance.phone.screens import ScreenModel, screen
@@ -75,9 +86,14 @@ class Supervisor:
         debounce_s: float = 0.010,
         features: FeatureStore,
         call_log: CallLog,
+        notices: Notices | None = None,
     ) -> None:
         self.ports = ports
         self.phone = phone
+        self._loop: asyncio.AbstractEventLoop | None = None
+        if notices is not None:  # the idle screen counts them; raised from any thread
+            self.phone = replace(phone, notices=len(notices.all()))
+            notices.on_change(lambda: self.post_threadsafe(NoticesChanged(len(notices.all()))))
         self.features = features
         self.call_log = call_log
         self._debouncer = HookDebouncer(debounce_s, self._hook_settled)
@@ -96,6 +112,18 @@ class Supervisor:
     def post(self, event: Event) -> None:
         """Queue an event; safe from any callback on the loop."""
         self._events.put_nowait(event)
+
+    def post_threadsafe(self, event: Event) -> None:
+        """Queue an event from any thread (a driver's, a worker's)."""
+        loop = self._loop
+        try:
+            here = asyncio.get_running_loop()
+        except RuntimeError:
+            here = None
+        if loop is None or here is loop:
+            self.post(event)
+        else:
+            loop.call_soon_threadsafe(self.post, event)
 
     def on_phone(self, listener: PhoneListener) -> None:
         """Call ``listener`` with the new phone after every step."""
@@ -151,7 +179,7 @@ class Supervisor:
     # --- lifecycle -----------------------------------------------------------------------------
 
     async def _start(self) -> None:
-        loop = asyncio.get_running_loop()
+        loop = self._loop = asyncio.get_running_loop()
         self._tasks = [
             loop.create_task(self._event_loop(), name="phone-events"),
             loop.create_task(self._command_loop(), name="telephony-commands"),
@@ -247,7 +275,10 @@ class Supervisor:
             case fx.CancelTimer(name):
                 self._cancel_timer(name)
             case fx.LogCall():
-                self.call_log.add(effect)  # one appended line, no fsync
+                try:
+                    self.call_log.add(effect)  # one appended line, no fsync
+                except Exception:  # a call log that cannot be written never takes the phone down
+                    log.exception("call not logged")
             case _:  # telephony commands and feature saves, in order, off the handset's path
                 self._commands.put_nowait(effect)
         for listener in self._effect_listeners:
@@ -265,6 +296,10 @@ class Supervisor:
                 await self._answer(effect)
                 self._commands.task_done()
                 continue
+            if isinstance(effect, fx.SaveFeature):
+                await self._save_feature(effect)
+                self._commands.task_done()
+                continue
             try:
                 await self._command(effect)
                 self._commands.task_done()
@@ -276,6 +311,14 @@ class Supervisor:
             except OSError:
                 log.exception("%s failed", type(effect).__name__)
                 self._commands.task_done()
+
+    async def _save_feature(self, effect: fx.SaveFeature) -> None:
+        """A star code's change, saved; if it cannot be, the phone undoes it and says so."""
+        try:
+            await self.features.save_feature(effect.name, effect.on)
+        except Exception as exc:  # noqa: BLE001 - whatever it was, the change would not outlive a restart
+            log.warning("%s not saved: %s", effect.name, exc)
+            self.post(FeatureNotSaved(effect.name, effect.was, "storage full" if is_full(exc) else "error"))
 
     async def _answer(self, request: _Request) -> None:
         try:
@@ -308,8 +351,6 @@ class Supervisor:
                 return core.transfer(calls)
             case fx.SendDtmf(call, key):
                 return core.send_dtmf(call, key)
-            case fx.SaveFeature(name, on):
-                return self.features.save_feature(name, on)
         raise AssertionError(f"not a command: {effect}")
 
     # --- the display ---------------------------------------------------------------------------

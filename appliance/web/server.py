@@ -24,7 +24,7 @@ from typing import Any
 
 from aiohttp import web
 
-from appliance.runtime.control import ChangeRejectedError, ControlAPI, NotFoundError
+from appliance.runtime.control import ChangeRejectedError, ControlAPI, NotFoundError, StorageFullError
 from appliance.runtime.control.api import FILE, OPERATIONS, PROBLEMS, TEXT, Operation
 from appliance.runtime.control_socket import ControlUnavailableError
 from appliance.update import UpdateError
@@ -148,7 +148,7 @@ class WebApp:
             return _problems(400, "invalid input", exc.problems)
         except NotFoundError as exc:
             return web.json_response({"error": f"not found: {exc.args[0] if exc.args else ''}"}, status=404)
-        except ControlUnavailableError as exc:
+        except (ControlUnavailableError, StorageFullError) as exc:  # a full disk: 503, plain words
             return web.json_response({"error": str(exc)}, status=503, headers={"Retry-After": "2"})
         except web.HTTPException as exc:
             if exc.status >= 400 and request.path.startswith("/api/"):

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from .accounts import AccountsController
 from .api import OPERATIONS, PHONE_OPERATIONS, Operation
 from .contacts import ContactsController
-from .errors import ChangeRejectedError, NotFoundError
+from .errors import ChangeRejectedError, NotFoundError, StorageFullError
 from .settings import SettingsController
 from .status import LogLines, Probes, StatusController
 from .system import SystemController
@@ -74,6 +74,7 @@ __all__ = [
     "SettingsController",
     "SimHandles",
     "StatusController",
+    "StorageFullError",
     "SystemController",
     "TrustController",
     "VirtualPhone",

@@ -6,6 +6,7 @@ import contextlib
 from collections.abc import Iterator
 
 from appliance.config.load import ConfigError
+from appliance.durable import StorageFullError
 from appliance.runtime.maintenance import MaintenanceError
 
 
@@ -15,6 +16,9 @@ class ChangeRejectedError(ValueError):
     def __init__(self, problems: list[tuple[str, str]]) -> None:
         super().__init__("; ".join(f"{field}: {reason}" for field, reason in problems))
         self.problems = problems
+
+
+__all__ = ["ChangeRejectedError", "NotFoundError", "StorageFullError", "as_rejection", "problems_of"]
 
 
 class NotFoundError(LookupError):
