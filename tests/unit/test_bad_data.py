@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -112,3 +114,29 @@ def test_a_system_file_of_garbage_names_the_file(tmp_path):
     with pytest.raises(ConfigError) as caught:
         read_toml(path)
     assert caught.value.problems[0].startswith(f"{path}: is not text")
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        bytes(range(256)),
+        b"[timers]\nreorder_s = 9999\n",
+        b"[features]\ndnd = true\nfrom_a_newer_firmware = 1\n",
+    ],
+    ids=["garbage", "out-of-range", "unknown-key"],
+)
+def test_appliance_run_starts_with_dial_tone_on_a_bad_saved_file(tmp_path, content):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / DATA_FILE).write_bytes(content)
+    appliance = Path(sys.executable).with_name("appliance")
+    run = subprocess.run(
+        [str(appliance), "run", "--board", "desktop", "--data", str(data), "--no-web",
+         "--control", str(tmp_path / "control.sock"), "--console"],
+        input="lift\nhang\nquit\n", capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    out = run.stdout + run.stderr
+    assert "ready" in out
+    assert "[tone] dial" in out
+    assert str(data / DATA_FILE) in out  # the notice, logged, names the file
+    assert "Traceback" not in out
