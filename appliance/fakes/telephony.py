@@ -80,6 +80,7 @@ class FakeTelephony(Watchable):
         answer_delay_s: float = 0.045,
         restart_delay_s: float = 1.0,
         hang_noticed_s: float = 5.0,
+        hold_call_s: float = 10.0,
     ) -> None:
         super().__init__()
         self.accounts: dict[str, AccountInfo] = {}
@@ -96,6 +97,8 @@ class FakeTelephony(Watchable):
         self.answer_delay_s = answer_delay_s
         self.restart_delay_s = restart_delay_s
         self.hang_noticed_s = hang_noticed_s
+        self.hold_call_s = hold_call_s
+        self._held: dict[CallId, tuple[str, str, float]] = {}  # calls waiting for their account
         self._hung = False
         self.calls: dict[CallId, _Call] = {}
         # The newest commands only: a phone running for weeks on the desktop board stays bounded.
@@ -121,6 +124,35 @@ class FakeTelephony(Watchable):
         self._up = False
 
     async def place_call(self, call: CallId, account: str, uri: str) -> None:
+        info = self.accounts.get(account)
+        if (
+            self._up
+            and not self._hung
+            and info is not None
+            and info.registration is not Registration.REGISTERED
+        ):
+            # As the adapter: held until the account is registered (just after a restart), or failed.
+            self._held[call] = (account, uri, asyncio.get_running_loop().time() + self.hold_call_s)
+            self._later(0.05, self._place_held, call)
+            return
+        self._place(call, account, uri)
+
+    def _place_held(self, call: CallId) -> None:
+        held = self._held.get(call)
+        if held is None:
+            return
+        account, uri, deadline = held
+        info = self.accounts.get(account)
+        if self._up and info is not None and info.registration is Registration.REGISTERED:
+            del self._held[call]
+            self._place(call, account, uri)
+        elif asyncio.get_running_loop().time() > deadline:
+            del self._held[call]
+            self._send(CallStateChanged(call, CallState.FAILURE, 503))
+        else:
+            self._later(0.05, self._place_held, call)
+
+    def _place(self, call: CallId, account: str, uri: str) -> None:
         info = self._ready(account)
         self._record("place", call=call, to=uri, account=info.id)
         self.calls[call] = _Call(call, account, uri, outgoing=True, state=CallState.CONNECTING)
@@ -140,6 +172,10 @@ class FakeTelephony(Watchable):
         self._end(call, CallState.INACTIVE)
 
     async def hang_up(self, call: CallId) -> None:
+        if self._held.pop(call, None) is not None:  # never placed
+            self._send(CallStateChanged(call, CallState.HUNGUP))
+            self._send(CallStateChanged(call, CallState.OVER))
+            return
         self._known(call)
         self._record("hangup", call=call)
         self._end(call)
@@ -310,6 +346,7 @@ class FakeTelephony(Watchable):
         """The daemon dies: every call is gone; it comes back after ``restart_delay_s``."""
         self._up = False
         self.calls.clear()
+        self._held.clear()
         self._record("crash")
         self._send(TelephonyLost("the telephony core stopped"))
         self._later(self.restart_delay_s, self._restart)

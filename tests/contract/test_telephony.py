@@ -607,6 +607,50 @@ async def test_a_crash_is_reported_then_the_core_comes_back_with_its_account(rig
 
 
 @contract()
+async def test_a_call_placed_before_the_account_is_back_is_held_until_it_registers(rig):
+    mark = rig.events.mark()
+    await rig.far.crash()
+    await rig.event(TelephonyRestored, mark)
+    assert rig.account.registration is Registration.TRYING  # dial tone is back, the account is not
+    await rig.core.place_call(CallId("early"), rig.account.id, BOB)  # returns at once: held
+    await rig.state("early", CallState.RINGING, mark)
+    since = rig.events.mark()
+    await rig.core.place_call(CallId("second"), rig.account.id, CAROL)  # registered by now: placed
+    await rig.state("second", CallState.RINGING, since)
+    await rig.settle()
+    assert view(rig.events.events, mark) == [
+        ("lost",),
+        ("account", "a1", "TRYING"),
+        ("restored",),
+        ("account", "a1", "REGISTERED"),
+        ("call", "c1", "CONNECTING"),
+        ("call", "c1", "RINGING"),
+        ("call", "c2", "CONNECTING"),
+        ("call", "c2", "RINGING"),
+    ]
+
+
+@contract()
+async def test_a_held_call_hung_up_never_reaches_the_far_end_and_one_never_registered_fails(rig):
+    mark = rig.events.mark()
+    rig.core.hold_call_s = 0.3  # shorter than the account takes to register again
+    await rig.far.crash()
+    await rig.event(TelephonyRestored, mark)
+    await rig.core.place_call(CallId("dropped"), rig.account.id, BOB)
+    await rig.core.hang_up(CallId("dropped"))  # while held
+    await rig.core.place_call(CallId("late"), rig.account.id, BOB)
+    failed = await rig.event(CallStateChanged, mark, call="late", state=CallState.FAILURE)
+    assert failed.code == 503  # "Service unavailable" on the phone's display
+    await rig.registered(mark)
+    await rig.settle()
+    assert calls_only(view(rig.events.events, mark)) == [
+        ("call", "c1", "HUNGUP"),
+        ("call", "c1", "OVER"),
+        ("call", "c2", "FAILURE"),
+    ]
+
+
+@contract()
 async def test_a_hung_core_is_noticed_then_comes_back_and_stale_commands_never_run(rig):
     await rig.contact_accepted(ALICE)
     mark = rig.events.mark()

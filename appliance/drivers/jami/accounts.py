@@ -68,6 +68,7 @@ class JamiAccounts(DaemonLink):
         self.announce_timeout_s = announce_timeout_s
         self.notices = notices
         self._sip: dict[str, SipAccountSpec] = {}  # daemon account id -> its spec
+        self._sip_reported: dict[str, Registration] = {}  # what the phone was last told of each
         self.account_id = ""
         self.jami_id = ""
         self.registered_name = ""  # a name on the Jami name server, when the account has one
@@ -267,9 +268,18 @@ class JamiAccounts(DaemonLink):
         if not spec.registrar and daemon_state in ("READY", "UNREGISTERED", "REGISTERED"):
             registration = Registration.REGISTERED
         uri = f"{spec.username}@{spec.registrar}" if spec.registrar else spec.username
+        self._sip_reported[account] = registration
         self._send(
             AccountChanged(AccountInfo(account, AccountKind.SIP, uri, registration, spec.id, spec.registrar))
         )
+
+    def _can_call_from(self, account: str) -> bool:
+        """Whether ``account`` can place a call now (one the adapter does not know: let the daemon say)."""
+        if account == self.account_id:
+            return self._reported is Registration.REGISTERED
+        if account in self._sip:
+            return self._sip_reported.get(account) is Registration.REGISTERED
+        return True
 
     def _take_volatile(self, details: dict[str, str]) -> bool:
         """Take the account's volatile details (a read or a signal); True when the announcement,

@@ -21,11 +21,18 @@ from dbus_fast.aio import MessageBus
 from dbus_fast.introspection import Node
 
 from appliance.notices import Notices, Severity
-from appliance.phone.events import ConferenceFormed, TelephonyLost, TelephonyRestored, TrustRequestsChanged
+from appliance.phone.events import (
+    CallState,
+    CallStateChanged,
+    ConferenceFormed,
+    TelephonyLost,
+    TelephonyRestored,
+    TrustRequestsChanged,
+)
 from appliance.phone.model import CallId, Registration
 from appliance.ports import EventSink, PeerIdentity, TelephonyError, TrustRequest
 
-from . import defs, liveness
+from . import defs, liveness, processing
 from .accounts import SipAccountSpec
 from .audio import PrivatePulseAudio
 from .daemon import JamiDaemon
@@ -62,6 +69,7 @@ class JamiTelephony(JamiSignals):
         announce_timeout_s: float = 60.0,
         notices: Notices | None = None,
         on_step: Callable[[str, str], Awaitable[None]] | None = None,
+        noise_reduction: str | None = None,  # audio.noise_reduction; None: the daemon's own
     ) -> None:
         env = {**(daemon_env or {}), **(pulse.env if pulse else {})}
         super().__init__(
@@ -77,6 +85,7 @@ class JamiTelephony(JamiSignals):
         )
         self.dht_node = dht_node
         self.pulse = pulse
+        self.noise_reduction = noise_reduction
         self.restart_delay_s = restart_delay_s
         self.ping_interval_s = liveness.PING_INTERVAL_S
         self.ping_timeout_s = liveness.PING_TIMEOUT_S
@@ -85,6 +94,8 @@ class JamiTelephony(JamiSignals):
         self._watcher: asyncio.Task[None] | None = None
         self._stopping = False
         self.restarts = 0
+        self.hold_call_s = HOLD_CALL_S
+        self._held: set[CallId] = set()  # calls placed before their account was registered
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -120,6 +131,7 @@ class JamiTelephony(JamiSignals):
         self._calls = self._interface(*defs.CALL_MANAGER)
         self._config = self._interface(*defs.CONFIGURATION_MANAGER)
         self._subscribe()  # before reading any state: nothing may slip between the two
+        await processing.apply_noise_reduction(self._call, self.noise_reduction)
         await self._ensure_account()
         await self._ensure_sip_accounts()
         await self._read_state()
@@ -223,6 +235,7 @@ class JamiTelephony(JamiSignals):
         self._early.clear()
         self._admitting.clear()
         self._call_account.clear()
+        self._held.clear()
         for task in list(self._tasks):  # reads and held calls of the daemon that is gone
             task.cancel()
         self._send(TelephonyLost(why))
@@ -240,12 +253,59 @@ class JamiTelephony(JamiSignals):
 
     @command
     async def place_call(self, call: CallId, account: str, uri: str) -> None:
+        """Place the call; one from an account not registered yet (just after a restart of the
+        daemon, its account is still connecting) is held until it is, at most ``hold_call_s``,
+        without holding up the commands behind it: then placed, or failed in plain words."""
+        if self._can_call_from(account):
+            await self._place(call, account, uri)
+            return
+        log.info("call %s held until account %s is registered", call, account)
+        self._call_account[call] = account
+        self._held.add(call)
+        self._spawn(self._place_when_registered(call, account, uri))
+
+    async def _place(self, call: CallId, account: str, uri: str) -> None:
         daemon_call = await self._call("placeCallWithMedia", account, uri, defs.AUDIO_ONLY)
         if not daemon_call:
             raise TelephonyError(f"jamid would not call {uri}")
         self._call_account[call] = account
         self._bind_call_id(daemon_call, call)
         self._replay_early_states(daemon_call)
+
+    async def _place_when_registered(self, call: CallId, account: str, uri: str) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.hold_call_s
+        try:
+            while not self._can_call_from(account):
+                if call not in self._held:
+                    return  # hung up while held
+                if loop.time() > deadline:
+                    log.warning(
+                        "call %s not placed: its account did not connect in %g s", call, self.hold_call_s
+                    )
+                    self._send(CallStateChanged(call, CallState.FAILURE, SERVICE_UNAVAILABLE))
+                    return
+                await asyncio.sleep(0.05)
+            if call not in self._held:
+                return  # hung up while held
+            self._held.discard(call)
+            try:
+                await self._place(call, account, uri)
+            except TelephonyError as exc:
+                log.warning("held call %s not placed: %s", call, exc)
+                self._send(CallStateChanged(call, CallState.FAILURE))
+        finally:
+            self._held.discard(call)
+
+    def _drop_held(self, call: CallId) -> bool:
+        """Hang up a call still held for its account: it never reached the daemon."""
+        if call not in self._held:
+            return False
+        self._held.discard(call)
+        self._call_account.pop(call, None)
+        self._send(CallStateChanged(call, CallState.HUNGUP))
+        self._send(CallStateChanged(call, CallState.OVER))
+        return True
 
     @command
     async def accept(self, call: CallId) -> None:
@@ -259,6 +319,8 @@ class JamiTelephony(JamiSignals):
 
     @command
     async def hang_up(self, call: CallId) -> None:
+        if self._drop_held(call):
+            return
         await self._call_expecting_true("hangUp", self._account(call), self._id(call))
 
     @command
@@ -342,6 +404,8 @@ class JamiTelephony(JamiSignals):
 
 
 NOTICE_DAEMON = "jami.daemon"
+HOLD_CALL_S = 10.0  # a call placed while its account connects waits this long for it
+SERVICE_UNAVAILABLE = 503  # the SIP code the phone shows as "Service unavailable"
 _LOST_WORDS = {
     True: "The phone's Jami service stopped answering. It is being restarted; calls are not possible "
     "until it is back (a few seconds).",
