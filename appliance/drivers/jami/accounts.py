@@ -9,12 +9,13 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from appliance.durable import atomic_write
-from appliance.notices import Notices
+from appliance.notices import Notices, Severity
 from appliance.phone.events import AccountChanged
 from appliance.phone.model import AccountInfo, AccountKind, Registration
 from appliance.ports import TelephonyError
@@ -22,8 +23,15 @@ from appliance.ports import TelephonyError
 from . import defs
 from .daemon import JamiDaemon
 from .link import DaemonLink, command
+from .pins import keep_aside
 
 log = logging.getLogger(__name__)
+
+ACCOUNT_FILE = "account-id"
+SIP_FILE = "sip-accounts.json"
+NOTICE_ACCOUNT_FILE = "jami.account-id"
+NOTICE_SIP_FILE = "jami.sip-accounts"
+_ACCOUNT_ID = re.compile(r"[0-9A-Za-z_.-]{1,64}")  # jamid's are 16 hex digits; tests use names
 
 _REGISTRATION = {
     "REGISTERED": Registration.REGISTERED,
@@ -91,8 +99,7 @@ class JamiAccounts(DaemonLink):
         synced to disk, so account-id never names an account a power cut could take back.
         """
         jami = await self._jami_accounts()
-        remembered = self.root / "account-id"
-        wanted = remembered.read_text().strip() if remembered.exists() else ""
+        wanted, damaged = self._remembered_account()
         if wanted in jami:
             self.account_id = wanted
             for stray in [a for a in jami if a != wanted]:
@@ -107,12 +114,47 @@ class JamiAccounts(DaemonLink):
             self.account_id = await self._adopt_or_create(jami, wanted)
         details = await self._call("getAccountDetails", self.account_id)
         self.jami_id = details.get(defs.ACCOUNT_USERNAME, "").removeprefix("ring:")
+        if damaged or wanted not in ("", self.account_id):
+            self._tell_of_account_file(damaged=damaged, made=self.account_id not in jami)
         wanted_hosts = ";".join(self.bootstrap) if self.bootstrap else defs.PUBLIC_BOOTSTRAP
         if details.get(defs.ACCOUNT_HOSTNAME) != wanted_hosts:  # the bootstrap setting changed since
             log.info("DHT bootstrap of the account: %s", wanted_hosts)
             await self._call(
                 "setAccountDetails", self.account_id, {**details, defs.ACCOUNT_HOSTNAME: wanted_hosts}
             )
+
+    def _remembered_account(self) -> tuple[str, bool]:
+        """The account ``root/account-id`` names ("" if none) and whether the file was damaged
+        (unreadable, empty, not one account id): then it is kept aside for a person, never reused."""
+        remembered = self.root / ACCOUNT_FILE
+        try:
+            text = remembered.read_bytes().decode("ascii").strip()
+        except FileNotFoundError:
+            return "", False
+        except (OSError, UnicodeDecodeError):
+            text = ""
+        if _ACCOUNT_ID.fullmatch(text):
+            return text, False
+        kept = keep_aside(remembered)
+        log.error("%s damaged (%r...): kept as %s", remembered, text[:20], kept.name)
+        return "", True
+
+    def _tell_of_account_file(self, *, damaged: bool, made: bool) -> None:
+        what = (
+            f"The file naming this phone's Jami account (jami/{ACCOUNT_FILE}) was damaged; it was kept "
+            f"as {ACCOUNT_FILE}.damaged."
+            if damaged
+            else f"The file naming this phone's Jami account (jami/{ACCOUNT_FILE}) named an account the "
+            "Jami service does not have."
+        )
+        if made:
+            text = (
+                f"{what} No account was found, so a new Jami identity was made ({self.jami_id}): "
+                "contacts who knew this phone by its old ID must add the new one."
+            )
+        else:
+            text = f"{what} The phone's own account was found again ({self.jami_id}); nothing is lost."
+        self.notices.raise_(NOTICE_ACCOUNT_FILE, text, Severity.ERROR if made else Severity.WARNING)
 
     async def _jami_accounts(self) -> dict[str, dict[str, str]]:
         """The daemon's Jami (RING) accounts and their details, in getAccountList's order."""
@@ -189,14 +231,14 @@ class JamiAccounts(DaemonLink):
     def _remember_account(self, account: str) -> None:
         """``root/account-id``: which of the daemon's accounts is this phone's (durably: a power cut
         leaves the old name or the new one, never an empty file)."""
-        atomic_write(self.root / "account-id", (account + "\n").encode())
+        atomic_write(self.root / ACCOUNT_FILE, (account + "\n").encode())
 
     async def _ensure_sip_accounts(self) -> None:
         """One daemon account per configured SIP account, found again by its config id (from
         sip-accounts.json, or by its alias when a start was cut short before that file was written);
         the daemon's other SIP accounts are ones the config no longer has, and are removed."""
-        remembered = self.root / "sip-accounts.json"
-        known: dict[str, str] = json.loads(remembered.read_text()) if remembered.exists() else {}
+        remembered = self.root / SIP_FILE
+        known = self._remembered_sip_accounts(remembered)
         existing: dict[str, str] = {}  # the daemon's SIP accounts -> their alias (our config id)
         for account in await self._call("getAccountList"):
             details = await self._call("getAccountDetails", account)
@@ -237,6 +279,32 @@ class JamiAccounts(DaemonLink):
             log.info("removing SIP account %s (%s): not in the config", existing[stale], stale)
             await self._call("removeAccount", stale)
         atomic_write(remembered, json.dumps(mapping).encode())
+
+    def _remembered_sip_accounts(self, remembered: Path) -> dict[str, str]:
+        """sip-accounts.json: config id -> daemon account. A damaged one is kept aside for a person
+        and the start goes on without it: the daemon's SIP accounts are found again by alias."""
+        try:
+            known = json.loads(remembered.read_bytes())
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError) as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+            known = exc
+        if isinstance(known, dict) and all(isinstance(v, str) for v in known.values()):
+            return {str(k): v for k, v in known.items()}
+        kept = keep_aside(remembered)
+        log.error(
+            "%s damaged (%s): kept as %s",
+            remembered,
+            known if isinstance(known, Exception) else "not a table",
+            kept.name,
+        )
+        self.notices.raise_(
+            NOTICE_SIP_FILE,
+            f"The file listing this phone's SIP accounts in the Jami service (jami/{SIP_FILE}) was "
+            f"damaged; it was kept as {kept.name}. The SIP accounts of the settings were matched again "
+            "by name; check on the Accounts page that each is registered.",
+        )
+        return {}
 
     # --- what the phone is told of the accounts -----------------------------------------------
 

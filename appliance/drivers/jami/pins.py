@@ -15,17 +15,27 @@ import time
 from pathlib import Path
 
 from appliance.durable import atomic_write
+from appliance.notices import Notices
 from appliance.phone import trust
 from appliance.phone.trust import Verdict
 from appliance.ports import PeerIdentity
 
 log = logging.getLogger(__name__)
 
+NOTICE_PINS = "jami.pins"
+
+
+def keep_aside(path: Path) -> Path:
+    """Move a damaged file out of the way, for a person to look at: ``name.damaged`` beside it."""
+    kept = path.with_suffix(".damaged")
+    path.replace(kept)
+    return kept
+
 
 class CertificatePins:
     """``{uri: PeerIdentity}`` in a JSON file, written atomically."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, notices: Notices | None = None) -> None:
         self.path = path
         self._pins: dict[str, PeerIdentity] = {}
         try:
@@ -38,8 +48,15 @@ class CertificatePins:
             pass
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             # Never start trusting everyone again silently: keep the damaged file for a person.
-            path.replace(path.with_suffix(".damaged"))
-            log.error("certificate pins unreadable (%s); kept as %s", exc, path.with_suffix(".damaged"))  # noqa: TRY400 - the reason is in the message
+            kept = keep_aside(path)
+            log.error("certificate pins unreadable (%s); kept as %s", exc, kept)  # noqa: TRY400 - the reason is in the message
+            if notices is not None:
+                notices.raise_(
+                    NOTICE_PINS,
+                    f"The file of contacts' certificates (jami/{path.name}) was damaged; it was kept as "
+                    f"{kept.name}. Each contact's certificate is taken again at their next call, so a "
+                    "certificate changed before then would go unnoticed.",
+                )
 
     def all(self) -> dict[str, PeerIdentity]:
         return dict(self._pins)

@@ -59,7 +59,7 @@ class JamiSignals(JamiAccounts):
         self._requests: dict[str, TrustRequest] = {}
         self._blocked: set[str] = set()
         self._admitting: set[str] = set()  # incoming calls whose caller's certificate is being checked
-        self.pins = CertificatePins(self.root / "pins.json")
+        self.pins = CertificatePins(self.root / "pins.json", self.notices)
         self._settler: asyncio.Task[None] | None = None
 
     # --- signals -------------------------------------------------------------------------------
