@@ -15,6 +15,7 @@ import argparse
 import base64
 import json
 import lzma
+import re
 import shutil
 import socket
 import subprocess
@@ -104,6 +105,13 @@ def wait_for_page(
     raise RuntimeError("the web page never answered:\n" + console.read_text(errors="replace")[-4000:])
 
 
+def setup_code(base: Path, boot: int = 1) -> str:
+    """The setup code the phone shows, as its log on the serial console says it (the test kernel
+    forwards the journal there)."""
+    codes = re.findall(r"the setup code is (\d{6})", console_log(base, boot).read_text(errors="replace"))
+    return codes[-1] if codes else ""
+
+
 def stop(qemu: subprocess.Popen[bytes]) -> None:
     qemu.terminate()
     try:
@@ -126,7 +134,9 @@ def boot(base: Path, timeout_s: float = 150.0) -> dict[str, object]:
                 "web_page_answers_s": round(ready, 1),
                 "first_run": not setup["password_set"],
             }
-            results["setup"] = call(f"{url}/setup", "POST", {"password": PASSWORD})[0]
+            code = setup_code(base)
+            results["setup_refused_without_code"] = call(f"{url}/setup", "POST", {"password": PASSWORD})[0]
+            results["setup"] = call(f"{url}/setup", "POST", {"password": PASSWORD, "code": code})[0]
             _, status = call(f"{url}/status")
             results["system"] = status["system"]
             _, lifted = call(f"{url}/sim/hook", "POST", {"off_hook": True})
@@ -151,6 +161,7 @@ def main() -> int:
     system: dict[str, Any] = results["system"]  # type: ignore[assignment]
     ok = (
         results["first_run"] is True
+        and results["setup_refused_without_code"] == 403
         and results["setup"] == 201
         and results["tone_after_lift"] == "dial"
         and system.get("root_read_only") is True

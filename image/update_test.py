@@ -34,7 +34,18 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parents[1]))
 
-from boot_test import PASSWORD, call, console_log, free_port, need_qemu, start, stop, unpack, wait_for_page
+from boot_test import (
+    PASSWORD,
+    call,
+    console_log,
+    free_port,
+    need_qemu,
+    setup_code,
+    start,
+    stop,
+    unpack,
+    wait_for_page,
+)
 
 from appliance.update import make_bundle
 
@@ -100,7 +111,7 @@ def run(base: Path, key: Path) -> dict[str, object]:
         qemu = start(base, disk, port)  # 1. slot A, first run
         try:
             wait_for_page(base, qemu, url, 240)
-            call(f"{url}/setup", "POST", {"password": PASSWORD})
+            call(f"{url}/setup", "POST", {"password": PASSWORD, "code": setup_code(base)})
             results["slot_first"] = call(f"{url}/status")[1]["system"].get("slot")
             sent = time.monotonic()
             results["upload"] = upload(url, good)

@@ -13,11 +13,12 @@ from pathlib import Path
 
 from appliance.config.load import ConfigError, Layer, Loaded, contacts_of, load_layers, settings_of
 from appliance.notices import Notices
-from appliance.phone.events import ContactsChanged, SettingsChanged
+from appliance.phone.events import ContactsChanged, SettingsChanged, SetupCodeChanged
 from appliance.phone.model import Phone
 from appliance.ports import Telephony
 from appliance.runtime.call_log import FILE as CALL_LOG_FILE
 from appliance.runtime.call_log import CallLog
+from appliance.runtime.claim import Claim, page_address
 from appliance.runtime.config_store import ConfigChange, ConfigStore, Origin
 from appliance.runtime.control import (
     AccountsController,
@@ -26,6 +27,7 @@ from appliance.runtime.control import (
     LogLines,
     Probes,
     SettingsController,
+    SetupController,
     SimHandles,
     StatusController,
     SystemController,
@@ -104,14 +106,22 @@ def assemble(
         data_dir or Path(), store, call_log, telephony=ports.telephony, power=power if data_dir else None,
         version=version,
     )  # fmt: skip
+    contacts = ContactsController(store, supervisor)
+    claim = Claim(data_dir, can_show=config.drivers.display != "none")
+    address = page_address(config.web.listen)
+    claim.on_change(lambda code: supervisor.post(SetupCodeChanged(code, address)))
+    if claim.code:
+        supervisor.post(SetupCodeChanged(claim.code, address))
+        claim.log_code()
     control = Controllers(
         status=status,
         settings=SettingsController(store),
-        contacts=ContactsController(store, supervisor),
+        contacts=contacts,
         accounts=AccountsController(store, supervisor, data_dir),
-        trust=TrustController(supervisor),
+        trust=TrustController(supervisor, contacts),
         system=SystemController(store, supervisor, maintenance),
         virtual_phone=VirtualPhone(supervisor, sim, status.status),
+        setup=SetupController(claim),
     )
     logging.getLogger(__name__).debug("assembled %s", config.board.name)
     return Assembly(store, ports, supervisor, call_log, control, sim, notices)

@@ -122,6 +122,15 @@ class SettingsChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class SetupCodeChanged:
+    """Nobody has claimed the phone yet: show the page's address and the one-time setup code
+    (``code`` empty once it is claimed)."""
+
+    code: str
+    address: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class TelephonyLost:
     """The telephony core went away (the daemon died): every call is gone."""
 
@@ -167,6 +176,7 @@ Event = (
     | SettingsChanged
     | TelephonyLost
     | TelephonyRestored
+    | SetupCodeChanged
     | FeatureNotSaved
     | NoticesChanged
 )

@@ -35,6 +35,7 @@ from .events import (
     KeyPressed,
     NoticesChanged,
     SettingsChanged,
+    SetupCodeChanged,
     TelephonyLost,
     TelephonyRestored,
     TimerExpired,
@@ -611,6 +612,10 @@ def _on_feature_not_saved(ctx: _Step, event: FeatureNotSaved) -> None:
         _signal(ctx, Mode.REORDER, f"Not saved: {event.reason}")
 
 
+def _on_setup_code(ctx: _Step, event: SetupCodeChanged) -> None:
+    ctx.set(setup_code=event.code, page_address=event.address if event.code else "")
+
+
 def _on_notices(ctx: _Step, event: NoticesChanged) -> None:
     ctx.set(notices=max(0, event.count))
 
@@ -668,4 +673,5 @@ _HANDLERS: dict[type, Callable[[_Step, Any], None]] = {
     TelephonyRestored: _on_restored,
     FeatureNotSaved: _on_feature_not_saved,
     NoticesChanged: _on_notices,
+    SetupCodeChanged: _on_setup_code,
 }

@@ -184,6 +184,8 @@ class Phone:
     trusted: tuple[Contact, ...] = ()  # the core's contacts: may ring in private mode
     accounts: tuple[AccountInfo, ...] = ()
     telephony_up: bool = True
+    setup_code: str = ""  # shown until the owner claims the phone on its page
+    page_address: str = ""  # where that page is (shown with the code)
     notices: int = 0  # things the owner must look at on the web page (a file kept aside, a full disk)
     hook: HookTrack = field(default_factory=HookTrack)
     timers: tuple[tuple[str, float], ...] = ()  # name -> deadline, to drop stale expiries

@@ -132,6 +132,9 @@ def _body(phone: Phone, now: float) -> tuple[str, ...]:
 
 
 def _idle(phone: Phone) -> tuple[str, ...]:
+    if phone.setup_code:  # not claimed yet: the owner reads where to go and the code to give there
+        where = phone.page_address or "this phone's page"
+        return ("Set me up at", where, f"Setup code {phone.setup_code}")
     lines = ["Ready" if phone.telephony_up else "Phone service starting"]
     if phone.notices:  # second, so it shows whatever else there is: the owner must look at the page
         lines.append(f"{phone.notices} notice{'s' if phone.notices > 1 else ''}: see page")

@@ -49,6 +49,7 @@ log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
 COOKIE = "session"
 BASIC_REMEMBER_S = 300
+WRONG_CODE = "wrong or missing setup code: it is on the phone's display (a new one after 5 wrong tries)"
 EVENTS_KEEPALIVE_S = 15.0  # a comment line on a quiet stream: proxies and browsers keep it open
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -102,7 +103,11 @@ class WebApp:
         )
         self.app.on_response_prepare.append(_security_headers)  # every answer: the router's 404s too
         self.app.on_shutdown.append(self._close_streams)
+        self.app.on_startup.append(self._start_claim_sync)
+        self._claim_sync: asyncio.Task[None] | None = None
         for op in self.operations:
+            if op.internal:
+                continue  # between this process and the phone only
             self.app.router.add_route(op.method, op.path, self._wrap(op, self._handler(op)))
         self.app.router.add_get("/", self.page)
         self.app.router.add_static("/static/", STATIC, append_version=True)
@@ -272,6 +277,26 @@ class WebApp:
 
     async def _close_streams(self, _app: web.Application) -> None:
         await self.pump.stop()
+        if self._claim_sync is not None:
+            self._claim_sync.cancel()
+
+    async def _start_claim_sync(self, _app: web.Application) -> None:
+        self._claim_sync = asyncio.get_running_loop().create_task(self._tell_the_phone_if_claimed())
+
+    async def _tell_the_phone_if_claimed(self) -> None:
+        """The phone shows the setup code while it counts itself unclaimed; this process holds the
+        password. Make the two agree (a preset password, a lost page state), retrying while the
+        phone is not answering yet."""
+        while True:
+            try:
+                claimed = (await self.control.call("setup.state", {}))["claimed"]
+                if claimed != self.password.is_set():
+                    told = "setup.claimed" if self.password.is_set() else "setup.unclaimed"
+                    await self.control.call(told, {})
+            except ControlUnavailableError:
+                await asyncio.sleep(2.0)
+            else:
+                return
 
     async def events(self, request: web.Request) -> web.StreamResponse:
         """The status as server-sent events: one message now, then one at each change (the
@@ -297,9 +322,11 @@ class WebApp:
         return response
 
     async def setup_state(self, request: web.Request) -> web.Response:
+        asks_code = (await self.control.call("setup.state", {}))["asks_code"]
         return web.json_response(
-            {"password_set": self.password.is_set(), "board": (await self._info())["board"]}
-        )
+            {"password_set": self.password.is_set(), "board": (await self._info())["board"],
+             "code_required": not self.password.is_set() and asks_code}
+        )  # fmt: skip
 
     async def setup(self, request: web.Request) -> web.Response:
         try:
@@ -309,7 +336,21 @@ class WebApp:
         async with self._setting_up:  # concurrent first runs: exactly one sets the password
             if self.password.is_set():
                 return web.json_response({"error": "the admin password is already set"}, status=409)
-            await asyncio.to_thread(self.password.set, password)
+            client = _client(request)
+            wait = self.limiter.attempt(client)
+            if wait > 0:
+                return _too_many(wait, "too many wrong setup codes")
+            code = request[BODY].get("code", "")
+            if not (await self.control.call("setup.check_code", {"code": code}))["ok"]:
+                self._failed_logins.warning("web: wrong setup code from %s", client)
+                return web.json_response({"error": WRONG_CODE}, status=403)
+            self.limiter.succeeded(client)
+            try:
+                await asyncio.to_thread(self.password.set, password)
+            except BaseException:
+                await self.control.call("setup.unclaimed", {})  # the code was spent: a fresh one
+                raise
+            await self.control.call("setup.claimed", {})
         log.info("web: admin password set on first run")
         return self._login_response(201)
 
@@ -513,7 +554,7 @@ async def _security_headers(request: web.Request, response: web.StreamResponse) 
 def openapi_document(operations: list[Operation], *, with_sim: bool) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for op in operations:
-        if op.desktop_only and not with_sim:
+        if (op.desktop_only and not with_sim) or op.internal:
             continue
         responses: dict[str, Any] = {
             str(op.ok): {"description": "done"}

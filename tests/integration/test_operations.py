@@ -39,7 +39,9 @@ def test_each_operation_fits_its_controller_method(op):
 
 def test_names_and_routes_are_unique():
     assert len({op.name for op in OPERATIONS}) == len(OPERATIONS)
-    assert len({(op.method, op.path) for op in OPERATIONS}) == len(OPERATIONS)
+    routed = [op for op in OPERATIONS if not op.internal]
+    assert len({(op.method, op.path) for op in routed}) == len(routed)
+    assert all(op.path == "" for op in OPERATIONS if op.internal)  # internal: the socket only
 
 
 async def test_the_socket_answers_declared_operations_and_refuses_others(tmp_path):

@@ -66,6 +66,11 @@ class Stack:
     def admin(self) -> aiohttp.ClientSession:
         return self.session(basic=("admin", PASSWORD))
 
+    @property
+    def setup_code(self) -> str:
+        """The code on the phone's display (read here as a person reads it there)."""
+        return self.control.setup.claim.code
+
 
 @contextlib.asynccontextmanager
 async def running(

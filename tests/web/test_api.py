@@ -37,12 +37,16 @@ async def test_first_run_nothing_but_setup_until_a_password_is_chosen(fresh):
         async with c.post("/api/v1/setup", json={"password": "short"}) as r:
             assert r.status == 400
             assert (await r.json())["problems"][0]["field"] == "password"
-        async with c.post("/api/v1/setup", json={"password": PASSWORD}) as r:
+        code = fresh.setup_code
+        assert any(code in line for line in fresh.supervisor.screen.lines)  # shown on the display
+        async with c.post("/api/v1/setup", json={"password": PASSWORD, "code": code}) as r:
             assert r.status == 201
             csrf = (await r.json())["csrf"]
+        await fresh.supervisor.idle()
+        assert not any(code in line for line in fresh.supervisor.screen.lines)  # claimed: gone
         async with c.get("/api/v1/status") as r:  # the set-up logged this browser in
             assert r.status == 200
-        async with c.post("/api/v1/setup", json={"password": "someone else's"}) as r:
+        async with c.post("/api/v1/setup", json={"password": "someone else's", "code": code}) as r:
             assert r.status == 409  # only once
     assert csrf
     stored = fresh.data / "web" / "admin.scrypt"

@@ -65,6 +65,7 @@ async def test_an_installer_sets_up_the_phone_from_the_browser(tmp_path, browser
         # First run: choose the admin password (keyboard only: type, Tab, type, Enter).
         await expect(page.locator("#view-setup")).to_be_visible()
         await shot(page, "1-first-run")
+        await page.get_by_label("Setup code").fill(stack.setup_code)  # read off the display
         await page.get_by_label("Choose an admin password").fill("correct horse battery")
         await page.keyboard.press("Tab")
         await page.keyboard.type("correct horse battery")
@@ -198,6 +199,7 @@ async def test_what_a_first_time_installer_ran_into(tmp_path, browser):
         await page.goto(stack.url)
         await expect(page.locator("#view-setup")).to_be_visible()
         await expect(page.locator("#nav")).to_be_hidden()  # no menu that does nothing
+        await page.get_by_label("Setup code").fill(stack.setup_code)
         await page.get_by_label("Choose an admin password").fill("correct horse battery")
         await page.get_by_label("Again").fill("correct horse battery")
         await page.keyboard.press("Enter")

@@ -295,10 +295,12 @@ async def test_the_directory_is_bounded_and_an_import_of_exactly_the_bound_is_wh
 
 
 async def test_concurrent_first_runs_give_exactly_one_owner(fresh):
+    code = fresh.setup_code
+
     async def claim(i: int) -> tuple[int, str]:
         async with (
             fresh.session() as c,
-            c.post("/api/v1/setup", json={"password": f"password number {i}"}) as r,
+            c.post("/api/v1/setup", json={"password": f"password number {i}", "code": code}) as r,
         ):
             return r.status, (await r.json()).get("csrf", "")
 

@@ -9,6 +9,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 from tests.net import free_port, wait_listening
 
@@ -38,6 +39,27 @@ class Page:
             return e.code, json.loads(e.read() or b"null")
         except (urllib.error.URLError, ConnectionError):
             return 503, None
+
+
+def setup_code(sock: Path) -> str:
+    """The setup code on the phone's display, read over its control socket (as a person reads the
+    display: the page itself never tells it)."""
+    import asyncio
+    import re
+
+    from appliance.runtime.control_socket import ControlClient, ControlUnavailableError
+
+    async def display() -> list[str]:
+        client = ControlClient(sock)
+        try:
+            return (await client.call("status.status", {}))["phone"]["display"]
+        except ControlUnavailableError:  # restarting: no code to read yet
+            return []
+        finally:
+            await client.close()
+
+    found = re.search(r"Setup code (\d{6})", "\n".join(asyncio.run(display())))
+    return found.group(1) if found else ""
 
 
 def names(answer: tuple[int, object]) -> list[str] | None:
@@ -70,7 +92,9 @@ def test_backup_factory_reset_restore(tmp_path):
         wait_for(sock.exists)
         procs.append(subprocess.Popen(web_cmd, stdin=subprocess.DEVNULL))
         wait_listening(port, procs[-1])
-        assert page.call("POST", "/setup", {"password": page.password}, auth=False)[0] == 201
+        code = setup_code(sock)
+        assert page.call("POST", "/setup", {"password": page.password}, auth=False)[0] == 403  # no code
+        assert page.call("POST", "/setup", {"password": page.password, "code": code}, auth=False)[0] == 201
         status, _ = page.call("POST", "/contacts", {"name": "Carol", "uri": JAMI_ID, "speed_dial": "2"})
         assert status == 201
         assert page.call("PUT", "/settings", {"phone": {"country": "DE"}})[0] == 200
@@ -88,7 +112,13 @@ def test_backup_factory_reset_restore(tmp_path):
         # The phone stops, empties its data, and comes back as new: first run again.
         wait_for(lambda: page.call("GET", "/setup", auth=False)[1]["password_set"] is False, 10)
         wait_for(
-            lambda: page.call("POST", "/setup", {"password": "second password"}, auth=False)[0] == 201, 20
+            lambda: (
+                page.call(
+                    "POST", "/setup", {"password": "second password", "code": setup_code(sock)}, auth=False
+                )[0]
+                == 201
+            ),
+            20,
         )
         page.password = "second password"
         # Once the fresh phone answers: the desktop board's demo contact only.

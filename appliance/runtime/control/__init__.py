@@ -17,6 +17,7 @@ from .api import OPERATIONS, PHONE_OPERATIONS, Operation
 from .contacts import ContactsController
 from .errors import ChangeRejectedError, NotFoundError, StorageFullError
 from .settings import SettingsController
+from .setup import SetupController
 from .status import LogLines, Probes, StatusController
 from .system import SystemController
 from .trust import TrustController
@@ -46,6 +47,7 @@ class Controllers:
     trust: TrustController
     system: SystemController
     virtual_phone: VirtualPhone
+    setup: SetupController
 
     async def call(self, name: str, args: dict[str, Any]) -> Any:  # noqa: ANN401 - JSON
         if name not in PHONE_OPERATIONS:
@@ -72,6 +74,7 @@ __all__ = [
     "Operation",
     "Probes",
     "SettingsController",
+    "SetupController",
     "SimHandles",
     "StatusController",
     "StorageFullError",

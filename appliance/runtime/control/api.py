@@ -47,6 +47,7 @@ class Operation:
     answer: str = JSON  # JSON, FILE or TEXT
     consumes: str = ""  # a raw body of this type (the page streams it) instead of JSON
     web: bool = False  # answered by the web page itself, not by the phone
+    internal: bool = False  # between the page's process and the phone only: no HTTP route
 
     @property
     def controller(self) -> str:
@@ -87,8 +88,12 @@ IDENTITY: Schema = {
 }
 CONTACT_OUT: Schema = {
     "type": "object",
-    "properties": {"id": {"type": "string"}, **CONTACT_PROPS, "identity": IDENTITY,
-                   "warning": {"type": "string", "description": "why calls to it cannot work now"}},
+    "properties": {
+        "id": {"type": "string"},
+        **CONTACT_PROPS,
+        "identity": IDENTITY,
+        "warning": {"type": "string", "description": "why calls to it cannot work now"},
+    },
     "required": ["id", "name", "uri", "speed_dial", "number", "account"],
 }
 SIP_PROPS = body_schema(SipAccountEntry, max_length=128, lengths={"id": 32, "username": 64, "password": 256})
@@ -108,6 +113,7 @@ SIP_OUT: Schema = {
         "registrar": {"type": "string"},
         "local_port": {"type": "integer"},
         "password_set": {"type": "boolean"},
+        "code_required": {"type": "boolean", "description": "the first run asks the display's setup code"},
         "registration": {"type": "string"},
     },
 }
@@ -168,7 +174,9 @@ OPERATIONS: tuple[Operation, ...] = (
     _op("web.setup_state", "GET", "/api/v1/setup", "Whether the admin password is set", public=True,
         web=True),
     _op("web.setup", "POST", "/api/v1/setup", "Set the admin password on first run (then log in)",
-        _object({"password": PASSWORD}), ok=201, public=True, web=True),
+        _object({"password": PASSWORD, "code": {"type": "string", "maxLength": 16,
+                 "description": "the setup code on the phone's display"}}, required=["password"]),
+        ok=201, public=True, web=True),
     _op("web.login", "POST", "/api/v1/login", "Log in: a session cookie and its CSRF token",
         _object({"password": ANY_PASSWORD}), public=True, web=True),
     _op("web.logout", "POST", "/api/v1/logout", "End this session", public=True, web=True),
@@ -263,6 +271,12 @@ OPERATIONS: tuple[Operation, ...] = (
     _op("virtual_phone.flash", "POST", "/api/v1/sim/flash", "Virtual phone: hook flash", desktop_only=True),
     _op("virtual_phone.keys", "POST", "/api/v1/sim/keys", "Virtual phone: press keys",
         _object({"keys": DIGITS}), desktop_only=True),
+    # --- between the page and the phone (the control socket only) ------------------------------
+    _op("setup.state", "GET", "", "Whether the phone counts itself claimed", internal=True),
+    _op("setup.check_code", "POST", "", "Whether a setup code is the one on the display (spends it)",
+        _object({"code": {"type": "string", "maxLength": 16}}), internal=True),
+    _op("setup.claimed", "POST", "", "The admin password is set: stop showing the code", internal=True),
+    _op("setup.unclaimed", "POST", "", "No admin password: show a fresh code", internal=True),
 )  # fmt: skip
 
 BY_NAME = {op.name: op for op in OPERATIONS}

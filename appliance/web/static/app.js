@@ -101,7 +101,13 @@ function show(view) {
 
 async function start() {
   const setup = await api("GET", "/setup");
-  if (!setup.password_set) { show("setup"); return; }
+  if (!setup.password_set) {
+    const code = $("form-setup").code;
+    code.required = setup.code_required;
+    code.closest("label").hidden = !setup.code_required;
+    show("setup");
+    return;
+  }
   try {
     csrf = (await api("GET", "/session")).csrf;
   } catch (e) {
@@ -133,7 +139,7 @@ $("form-setup").addEventListener("submit", async (event) => {
   const form = event.target;
   if (form.password.value !== form.again.value) { say("The two passwords differ.", true); return; }
   try {
-    csrf = (await api("POST", "/setup", { password: form.password.value })).csrf;
+    csrf = (await api("POST", "/setup", { password: form.password.value, code: form.code.value.trim() })).csrf;
     form.reset();
     say("Password set. Welcome.");
     await start();
