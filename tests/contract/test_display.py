@@ -12,7 +12,13 @@ from PIL import Image, ImageChops
 
 from appliance.drivers.oled import OledDisplay, render
 from appliance.fakes.display import FakeDisplay
-from appliance.phone.events import CallState, TelephonyLost, TrustRequestsChanged, VoicemailChanged
+from appliance.phone.events import (
+    CallState,
+    NoticesChanged,
+    TelephonyLost,
+    TrustRequestsChanged,
+    VoicemailChanged,
+)
 from appliance.phone.screens import ScreenModel, screen
 from tests.unit.harness import BOB, STRANGER, PhoneBench, with_settings
 
@@ -115,6 +121,9 @@ def states():
     b.ring_in("in-9", STRANGER, "Eve")
     b.state("in-9", CallState.HUNGUP)
     out["idle-with-everything"] = b.phone
+    b = PhoneBench()
+    b.send(NoticesChanged(2))  # a file kept aside, a full disk: the owner should look at the page
+    out["idle-with-notices"] = b.phone
     b = PhoneBench()
     b.lift()
     out["dial-tone"] = b.phone
