@@ -122,6 +122,13 @@ class SettingsChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class HandsetTestRequested:
+    """Someone asked for the handset test: the telephone test tone for ``seconds``."""
+
+    seconds: float = 3.0
+
+
+@dataclass(frozen=True, slots=True)
 class SetupCodeChanged:
     """Nobody has claimed the phone yet: show the page's address and the one-time setup code
     (``code`` empty once it is claimed)."""
@@ -177,6 +184,7 @@ Event = (
     | TelephonyLost
     | TelephonyRestored
     | SetupCodeChanged
+    | HandsetTestRequested
     | FeatureNotSaved
     | NoticesChanged
 )

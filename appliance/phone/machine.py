@@ -31,6 +31,7 @@ from .events import (
     ContactsChanged,
     Event,
     FeatureNotSaved,
+    HandsetTestRequested,
     HookChanged,
     KeyPressed,
     NoticesChanged,
@@ -62,6 +63,7 @@ DIGIT = "digit"  # first-digit and interdigit timeouts
 PROGRESS = "progress"  # call-progress stages: confirmation, then reorder/busy -> howler -> silence
 HOOK = "hook"  # on hook long enough to be a hang-up
 PULSE = "pulse"  # closed long enough to end a rotary digit
+HANDSET_TEST = "handset_test"  # the test tone's length
 
 _PROGRESS_MODES = (Mode.BUSY, Mode.REORDER, Mode.HOWLER, Mode.SILENT)
 
@@ -106,6 +108,8 @@ def tone_of(phone: Phone) -> Tone | None:
     """The tone the handset should hear in this state, or None for silence."""
     if not phone.off_hook:
         return None
+    if phone.handset_test and not phone.calls and not phone.digits and phone.mode is Mode.DIALING:
+        return Tone.TEST  # instead of dial tone, for the test's few seconds
     match phone.mode:
         case Mode.DIALING:
             if phone.digits:
@@ -569,6 +573,8 @@ def _on_timer(ctx: _Step, event: TimerExpired) -> None:
         _hung_up(ctx)
     elif event.name == PULSE:
         _end_rotary_digit(ctx)
+    elif event.name == HANDSET_TEST:
+        ctx.set(handset_test=False)
     elif event.name == DIGIT and phone.mode is Mode.DIALING:
         if phone.digits:
             _send(ctx)
@@ -610,6 +616,11 @@ def _on_feature_not_saved(ctx: _Step, event: FeatureNotSaved) -> None:
     ctx.set(**{event.name: event.was})
     if ctx.phone.mode is Mode.CONFIRM:
         _signal(ctx, Mode.REORDER, f"Not saved: {event.reason}")
+
+
+def _on_handset_test(ctx: _Step, event: HandsetTestRequested) -> None:
+    ctx.set(handset_test=True)
+    ctx.arm(HANDSET_TEST, max(0.1, event.seconds))
 
 
 def _on_setup_code(ctx: _Step, event: SetupCodeChanged) -> None:
@@ -674,4 +685,5 @@ _HANDLERS: dict[type, Callable[[_Step, Any], None]] = {
     FeatureNotSaved: _on_feature_not_saved,
     NoticesChanged: _on_notices,
     SetupCodeChanged: _on_setup_code,
+    HandsetTestRequested: _on_handset_test,
 }

@@ -185,6 +185,7 @@ class Phone:
     accounts: tuple[AccountInfo, ...] = ()
     telephony_up: bool = True
     setup_code: str = ""  # shown until the owner claims the phone on its page
+    handset_test: bool = False  # the test tone plays (no call meanwhile: a call's tones win)
     page_address: str = ""  # where that page is (shown with the code)
     notices: int = 0  # things the owner must look at on the web page (a file kept aside, a full disk)
     hook: HookTrack = field(default_factory=HookTrack)

@@ -22,15 +22,16 @@ from appliance.phone.events import (
     CallStateChanged,
     Event,
     FeatureNotSaved,
+    HandsetTestRequested,
     HookChanged,
     KeyPressed,
     NoticesChanged,
     TimerExpired,
 )
-from appliance.phone.machine import step, tone_of
+from appliance.phone.machine import step
 from appliance.phone.model import CallStatus, Mode, Phone
 from appliance.phone.screens import ScreenModel, screen
-from appliance.phone.tones import PLANS, Tone, TonePlan
+from appliance.phone.tones import PLANS, TonePlan
 from appliance.ports import Display, HookSwitch, Keypad, Ringer, Telephony, TelephonyError, Tones
 
 from .call_log import CallLog
@@ -243,18 +244,9 @@ class Supervisor:
             listener(self.phone)
 
     def play_test_tone(self, seconds: float = 3.0) -> None:
-        """The handset test: the telephone test tone for a while, then what the phone should play."""
-        self.ports.tones.play(Tone.TEST, self.plan.pattern(Tone.TEST))
-        asyncio.get_running_loop().call_later(seconds, self._after_test_tone)
-
-    def _after_test_tone(self) -> None:
-        if self.ports.tones.playing is not Tone.TEST:
-            return  # the phone played something else meanwhile: it stands
-        tone = tone_of(self.phone)
-        if tone is None:
-            self.ports.tones.stop_tone()
-        else:
-            self.ports.tones.play(tone, self.plan.pattern(tone))
+        """The handset test: the telephone test tone for a while (the machine decides, as for any
+        tone: a call that arrives meanwhile has its own)."""
+        self.post(HandsetTestRequested(seconds))
 
     def _dispatch(self, effect: fx.Effect, now: float) -> None:
         match effect:

@@ -482,3 +482,29 @@ def test_hanging_up_a_conference_can_leave_the_others_talking():
     assert [e.reason for e in of(out, fx.LogCall)] == ["transferred", "transferred"]
     assert bench.phone.mode is Mode.IDLE
     assert not bench.ringing
+
+
+def test_the_handset_test_tone_is_the_machines_like_any_tone():
+    from appliance.phone.events import HandsetTestRequested
+
+    bench = PhoneBench()
+    assert bench.send(HandsetTestRequested(3.0)) == [fx.ArmTimer("handset_test", 3.0)]  # on hook: silent
+    bench.lift()
+    assert bench.tone == "test"  # lifted within the test: the test tone instead of dial tone
+    bench.advance(3.1)
+    assert bench.tone == "dial"
+    bench.send(HandsetTestRequested(3.0))
+    assert bench.tone == "test"
+    bench.press("5")
+    assert bench.tone is None  # dialing: the test gives way
+
+
+def test_a_call_during_the_handset_test_has_its_own_tones():
+    from appliance.phone.events import HandsetTestRequested
+
+    bench = PhoneBench()
+    bench.send(HandsetTestRequested(3.0))
+    bench.send(CallIncoming(CallId("c1"), JAMI, ALICE, "Alice"))
+    assert bench.phone.mode is Mode.RINGING
+    bench.lift()  # answers the call: no test tone over it
+    assert bench.phone.calls and bench.tone is None

@@ -179,6 +179,7 @@ class StatusController:
         """Play the test tone in the handset, and/or measure the microphone for ``listen_s``."""
         if tone:
             self.supervisor.play_test_tone()
+            await self.supervisor.idle()  # playing when this answers
         level = None
         if listen_s > 0 and self.probes.mic_level is not None:
             try:
