@@ -1,0 +1,97 @@
+"""``appliance bootconfig``: apply what Raspberry Pi Imager's OS customisation left on the boot
+partition (hostname, Wi-Fi, SSH keys, time zone), read as data, never run.
+
+Exit 0 when everything found was applied (or there was nothing), 2 when something was refused
+(each reason on stderr; what could be applied still was). The boot files are put aside only when
+nothing was refused, so a corrected card is read again at the next boot.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from appliance.provision.bootfiles import read_boot
+from appliance.provision.render import Targets, apply, consume, plan
+from appliance.provision.settings import ZONEINFO, BootSettings
+
+from .common import EXIT_INVALID
+
+
+def add_parser(sub: Any) -> None:  # noqa: ANN401 - argparse's subparsers action
+    command = sub.add_parser(
+        "bootconfig", help="apply Raspberry Pi Imager's settings from the boot partition (read, never run)"
+    )
+    command.add_argument(
+        "--boot", required=True, type=Path, help="the boot (FAT) partition, e.g. /boot/firmware"
+    )
+    command.add_argument(
+        "--root", required=True, type=Path, help="the root to write the system's files under"
+    )
+    command.add_argument("--dry-run", action="store_true", help="say what would be written; write nothing")
+    command.add_argument(
+        "--zoneinfo", type=Path, default=ZONEINFO, help="the time zone database to check against"
+    )
+    command.add_argument("--ssh-user", default=Targets.ssh_user, help="the account SSH keys are for")
+    command.add_argument("--ssh-home", default=Targets.ssh_home, help="its home, relative to --root")
+    command.add_argument("--keep-boot-files", action="store_true", help="do not put Imager's files aside")
+    command.set_defaults(func=main)
+
+
+def describe(settings: BootSettings) -> list[str]:
+    """What was found, for people: never a key or a password."""
+    lines = [f"found: {', '.join(settings.files)} ({settings.form.value} form)"]
+    if settings.hostname:
+        lines.append(f"hostname: {settings.hostname}")
+    if settings.wifi:
+        wifi = settings.wifi
+        key = "open network" if wifi.open else ("WPA key" if wifi.psk else "WPA passphrase") + ", not shown"
+        lines.append(f"wifi: {wifi.ssid_text!r} ({key}{', hidden' if wifi.hidden else ''})")
+    if settings.country:
+        lines.append(f"wifi country: {settings.country}")
+    if settings.ssh_enabled:
+        kinds = ", ".join(key.split()[0] for key in settings.ssh_keys) or "no key"
+        lines.append(f"ssh: on, {len(settings.ssh_keys)} key(s) ({kinds}), password login off")
+    if settings.timezone:
+        lines.append(f"time zone: {settings.timezone}")
+    if settings.keyboard:
+        lines.append(f"keyboard: {settings.keyboard} (recorded; the phone has no keyboard)")
+    if settings.user:
+        lines.append(f"user: {settings.user} (recorded; no account is made from the boot partition)")
+    return lines
+
+
+def main(args: argparse.Namespace) -> int:
+    report = read_boot(args.boot, args.zoneinfo)
+    settings = report.settings
+    for note in report.notes:
+        print(f"note: {note}")
+    if not settings.files:
+        for problem in report.problems:
+            print(f"refused: {problem}", file=sys.stderr)
+        print(f"nothing from Raspberry Pi Imager in {args.boot}")
+        return EXIT_INVALID if report.problems else 0
+    for line in describe(settings):
+        print(line)
+    targets = Targets(ssh_user=args.ssh_user, ssh_home=str(args.ssh_home).lstrip("/"))
+    writes, unmet = plan(settings, args.root, targets)
+    problems = [*report.problems, *unmet]
+    if settings.ssh_password_auth:
+        print("note: SSH password login was asked for; it is never turned on (keys only)")
+    verb = "would write" if args.dry_run else "wrote"
+    if not args.dry_run:
+        apply(writes, args.root)
+    for write in writes:
+        shown = f" -> {write.link}" if write.link else f" (mode {write.mode:04o})"
+        print(f"{verb} /{write.path}{shown}: {write.what}")
+    for problem in problems:
+        print(f"refused: {problem}", file=sys.stderr)
+    if problems:
+        print(f"boot files left in place: correct them and boot again ({len(problems)} refused)")
+        return EXIT_INVALID
+    if not args.dry_run and not args.keep_boot_files:
+        for done in consume(args.boot, settings):
+            print(f"boot partition: {done}")
+    return 0

@@ -1,0 +1,81 @@
+"""``appliance bootconfig`` as the image's early-boot unit runs it, on an Imager-made boot partition."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.unit import imager
+from tests.unit.test_bootconfig import PSK, SETTINGS
+
+BIN = Path(sys.executable).with_name("appliance")
+
+
+def bootconfig(boot, root, zoneinfo, *extra):
+    return subprocess.run(
+        [
+            str(BIN),
+            "bootconfig",
+            "--boot",
+            str(boot),
+            "--root",
+            str(root),
+            "--zoneinfo",
+            str(zoneinfo),
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def setup(tmp_path, settings=None, generator=imager.firstrun_v2):
+    zoneinfo = imager.zoneinfo(tmp_path / "zoneinfo")
+    data = generator({**SETTINGS, **(settings or {})})
+    boot = imager.boot_partition(tmp_path / "boot", {"firstrun.sh": data}, firstrun=True)
+    return boot, tmp_path / "root", zoneinfo
+
+
+def test_applied_then_put_aside(tmp_path):
+    boot, root, zoneinfo = setup(tmp_path)
+    result = bootconfig(boot, root, zoneinfo)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "hostname: kitchen-phone" in out
+    assert "wifi: 'Home Net' (WPA key, not shown)" in out
+    assert "ssh: on, 2 key(s)" in out
+    assert "wrote /etc/NetworkManager/system-connections/appliance-wifi.nmconnection (mode 0600)" in out
+    assert "boot partition: firstrun.sh -> firstrun.sh.done" in out
+    assert PSK not in out + result.stderr
+    assert "correct horse" not in out + result.stderr
+    assert (root / "etc/hostname").read_text() == "kitchen-phone\n"
+    assert "systemd.run" not in (boot / "cmdline.txt").read_text()
+    again = bootconfig(boot, root, zoneinfo)  # the next boot: nothing left to do
+    assert again.returncode == 0
+    assert "nothing from Raspberry Pi Imager" in again.stdout
+
+
+def test_dry_run_writes_nothing(tmp_path):
+    boot, root, zoneinfo = setup(tmp_path)
+    result = bootconfig(boot, root, zoneinfo, "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert "would write /etc/hostname" in result.stdout
+    assert not root.exists()
+    assert (boot / "firstrun.sh").exists()
+
+
+def test_refused_with_reasons_and_the_rest_applied(tmp_path):
+    boot, root, zoneinfo = setup(
+        tmp_path, {"wifiPassword": "short", "hostname": "$(reboot)", "timezone": "Mars/Base"}
+    )
+    result = bootconfig(boot, root, zoneinfo)
+    assert result.returncode == 2
+    assert "refused: firstrun.sh: wifi.password: a WPA passphrase is 8 to 63 characters" in result.stderr
+    assert "refused: firstrun.sh: hostname: '$' outside quotes is a command substitution" in result.stderr
+    assert "refused: firstrun.sh: timezone:" in result.stderr
+    assert "short" not in result.stdout + result.stderr.replace("shortest", "")
+    assert (root / "var/lib/admin/.ssh/authorized_keys").is_file()  # what was good is applied
+    assert not (root / "etc/hostname").exists()
+    assert (boot / "firstrun.sh").exists()  # left for the owner to correct
+    assert "systemd.run=/boot/firstrun.sh" in (boot / "cmdline.txt").read_text()
