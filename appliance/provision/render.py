@@ -173,9 +173,10 @@ def _hosts(path: Path, name: str) -> bytes:
     """/etc/hosts with its 127.0.1.1 line naming this host (the other lines as they were)."""
     short = name.split(".", maxsplit=1)[0]
     entry = f"127.0.1.1\t{name}" + (f" {short}" if short != name else "")
-    try:
-        lines = read_bounded(path).decode(errors="replace").splitlines()
-    except (OSError, ValueError):
+    try:  # the root's own file (trusted, may be a symlink), not the boot partition's
+        with path.open("rb") as handle:
+            lines = handle.read(1 << 20).decode(errors="replace").splitlines()
+    except OSError:
         lines = ["127.0.0.1\tlocalhost", "::1\t\tlocalhost ip6-localhost ip6-loopback"]
     kept = [line for line in lines if line.split("#")[0].split()[:1] != ["127.0.1.1"]]
     return ("\n".join([*kept, entry]) + "\n").encode()
