@@ -55,6 +55,9 @@ def caller_name(contacts: tuple[Contact, ...], uri: str, offered: str) -> str:
     return core[:8] + "…" if JAMI_ID.match(core) else core
 
 
+CAN_CALL = (Registration.REGISTERED, Registration.TRYING)
+
+
 def pick_account(accounts: tuple[AccountInfo, ...], uri: str, forced: str = "") -> AccountInfo | Unreachable:
     """The registered account that can reach ``uri``."""
     if forced:
@@ -70,7 +73,12 @@ def pick_account(accounts: tuple[AccountInfo, ...], uri: str, forced: str = "") 
             candidates.sort(key=lambda a: a.host != host)
         if not candidates:
             return Unreachable("No Jami account" if kind is AccountKind.JAMI else "No SIP account")
-    ready = [a for a in candidates if a.registration is Registration.REGISTERED]
+    # A connecting account (TRYING: just after the daemon restarted) may take the call: the
+    # telephony core holds it until the account is up, or fails it in plain words.
+    ready = sorted(
+        (a for a in candidates if a.registration in CAN_CALL),
+        key=lambda a: a.registration is not Registration.REGISTERED,
+    )
     if not ready:
         return Unreachable("Account not connected")
     return ready[0]

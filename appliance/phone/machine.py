@@ -21,7 +21,7 @@ from typing import Any
 
 from . import effects as fx
 from .dialplan import KEYS, MatchKind
-from .directory import Unreachable, caller_name, find_contact, resolve
+from .directory import CAN_CALL, Unreachable, caller_name, find_contact, resolve
 from .events import (
     AccountChanged,
     CallIncoming,
@@ -53,7 +53,6 @@ from .model import (
     HookTrack,
     Mode,
     Phone,
-    Registration,
     Target,
 )
 from .tones import Tone
@@ -383,7 +382,7 @@ def _feature(ctx: _Step, feature: Feature) -> None:
 def _place(ctx: _Step, target: Target) -> None:
     phone = ctx.phone
     account = next((a for a in phone.accounts if a.id == target.account), None)
-    if account is None or account.registration is not Registration.REGISTERED:
+    if account is None or account.registration not in CAN_CALL:
         _signal(ctx, Mode.REORDER, "Account not connected")
         return
     call_id = CallId(f"out-{phone.next_call}")

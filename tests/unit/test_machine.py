@@ -399,13 +399,26 @@ def test_dtmf_in_call():
     assert bench.press("1#") == [fx.SendDtmf(CallId(call), "1"), fx.SendDtmf(CallId(call), "#")]
 
 
-def test_no_call_without_registered_account():
+@pytest.mark.parametrize("state", [Registration.UNREGISTERED, Registration.ERROR])
+def test_no_call_without_a_connected_account(state):
     bench = PhoneBench()
-    bench.send(AccountChanged(replace(JAMI, registration=Registration.TRYING)))
+    bench.send(AccountChanged(replace(JAMI, registration=state)))
     bench.lift()
     bench.press("2#")
     assert bench.phone.notice == "Account not connected"
     assert bench.tone == "reorder"
+
+
+def test_a_connecting_account_takes_the_call_and_the_core_holds_it():
+    """Just after the daemon restarted the account is still TRYING: the first call a person makes
+    goes out (the telephony core places it once the account is up), not reorder (issue 18)."""
+    bench = PhoneBench()
+    bench.send(AccountChanged(replace(JAMI, registration=Registration.TRYING)))
+    bench.lift()
+    out = bench.press("2#")
+    (placed,) = of(out, fx.PlaceCall)
+    assert (placed.uri, placed.account) == (ALICE, "jami")
+    assert bench.phone.mode is Mode.CALLING
 
 
 def test_telephony_loss_and_recovery_back_to_dial_tone():
