@@ -12,7 +12,7 @@ from pathlib import Path
 from appliance.phone import trust
 from appliance.phone.events import (
     AccountChanged,
-    CallIncoming,
+    CallArrived,
     CallState,
     CallStateChanged,
     ConferenceFormed,
@@ -311,7 +311,7 @@ class FakeTelephony(Watchable):
             if stored is not None:
                 self._identities[uri] = stored
             changed = verdict is trust.Verdict.CHANGED
-        self._send(CallIncoming(call, account, uri, name, identity_changed=changed))
+        self._send(CallArrived(call, account, uri, name, identity_changed=changed))
         return call
 
     def remote_answer(self, call: CallId | None = None) -> None:

@@ -51,7 +51,7 @@ class TimerExpired:
 
 
 @dataclass(frozen=True, slots=True)
-class CallIncoming:
+class CallArrived:
     """A call arrived; ``caller_name`` is what the call itself carries (may be empty)."""
 
     call: CallId
@@ -172,7 +172,7 @@ Event = (
     HookChanged
     | KeyPressed
     | TimerExpired
-    | CallIncoming
+    | CallArrived
     | CallStateChanged
     | ConferenceFormed
     | AccountChanged

@@ -24,7 +24,7 @@ from .dialplan import KEYS, MatchKind
 from .directory import CAN_CALL, Unreachable, caller_name, find_contact, resolve
 from .events import (
     AccountChanged,
-    CallIncoming,
+    CallArrived,
     CallState,
     CallStateChanged,
     ConferenceFormed,
@@ -404,7 +404,7 @@ def _place(ctx: _Step, target: Target) -> None:
 # --- calls -----------------------------------------------------------------------------------
 
 
-def _on_incoming(ctx: _Step, event: CallIncoming) -> None:
+def _on_incoming(ctx: _Step, event: CallArrived) -> None:
     phone = ctx.phone
     if phone.call(event.call) is not None:
         return
@@ -670,7 +670,7 @@ _HANDLERS: dict[type, Callable[[_Step, Any], None]] = {
     HookChanged: _on_hook_changed,
     KeyPressed: _on_key,
     TimerExpired: _on_timer,
-    CallIncoming: _on_incoming,
+    CallArrived: _on_incoming,
     CallStateChanged: _on_call_state,
     ConferenceFormed: _on_conference,
     AccountChanged: _on_account,

@@ -9,7 +9,7 @@ The expected events are what jamid, through the adapter, reports. They are compa
 reads them (``view``), not as timing:
 - a state report equal to the one before it (account, pending requests, trusted contacts, a call's
   state) says nothing new and is dropped; the phone starts with no requests and no contacts;
-- an incoming call's CONNECTING, INACTIVE and INCOMING are dropped: CallIncoming says it arrived,
+- an incoming call's CONNECTING, INACTIVE and INCOMING are dropped: CallArrived says it arrived,
   jamid reports them around ``incomingCallWithMedia`` and the phone acts on none of them;
 - call ids and account ids are compared as labels (``c1``, ``a1``) in order of appearance; codes are
   not compared (the phone reads a code only on FAILURE, which no step here produces).
@@ -41,7 +41,7 @@ from appliance.drivers.jami.client import JamiTelephony
 from appliance.fakes.telephony import FakeTelephony, fake_jami_id
 from appliance.phone.events import (
     AccountChanged,
-    CallIncoming,
+    CallArrived,
     CallState,
     CallStateChanged,
     ConferenceFormed,
@@ -107,7 +107,7 @@ def view(events: list[Event], since: int = 0) -> list[tuple]:
                 if last["contacts"] != uris:
                     last["contacts"] = uris
                     item = ("contacts", uris)
-            case CallIncoming():
+            case CallArrived():
                 incoming.add(event.call)
                 label = calls.setdefault(event.call, f"c{len(calls) + 1}")
                 item = ("incoming", label, accounts.get(event.account, event.account), event.caller_uri,
@@ -250,8 +250,8 @@ class Rig:
             since=since,
         )
 
-    async def incoming(self, since: int) -> CallIncoming:
-        return await self.events.wait_for(lambda e: isinstance(e, CallIncoming), STEP_S, since=since)
+    async def incoming(self, since: int) -> CallArrived:
+        return await self.events.wait_for(lambda e: isinstance(e, CallArrived), STEP_S, since=since)
 
     async def event(self, kind: type, since: int, **fields: Any) -> Any:
         return await self.events.wait_for(

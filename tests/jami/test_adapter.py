@@ -2,7 +2,7 @@
 
 import re
 
-from appliance.phone.events import CallIncoming, CallState, CallStateChanged
+from appliance.phone.events import CallArrived, CallState, CallStateChanged
 from appliance.phone.model import CallId
 
 from .conftest import jami, requirements
@@ -24,7 +24,7 @@ async def test_call_between_two_daemons(netns, dht, tmp_path):
             re.fullmatch("[0-9a-f]{64}", a.device_id) and a.device_id != b.device_id
         )  # each device's own cert
         await a.place_call(CallId("out-1"), a.account_id, b.jami_id)
-        incoming = await b_events.wait_for(lambda e: isinstance(e, CallIncoming))
+        incoming = await b_events.wait_for(lambda e: isinstance(e, CallArrived))
         assert (incoming.caller_uri, incoming.caller_name) == (a.jami_id, "Alice")  # its DISPLAY_NAME
         await b.accept(incoming.call)
         await a_events.wait_for(state("out-1", CallState.CURRENT))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from appliance.phone.events import CallIncoming, CallState, CallStateChanged, TelephonyRestored
+from appliance.phone.events import CallArrived, CallState, CallStateChanged, TelephonyRestored
 from appliance.phone.model import CallId, Registration
 
 from .conftest import jami, requirements
@@ -26,7 +26,7 @@ async def test_a_call_placed_right_after_a_restart_rings_once_the_account_is_bac
         restored_s = loop.time() - killed
         trying = a._reported is not Registration.REGISTERED
         await a.place_call(CallId("first"), a.account_id, b.jami_id)  # at once, as a person would
-        incoming = await b_events.wait_for(lambda e: isinstance(e, CallIncoming), 30)
+        incoming = await b_events.wait_for(lambda e: isinstance(e, CallArrived), 30)
         rang_s = loop.time() - killed
         assert incoming.caller_uri == a.jami_id
         assert not [

@@ -7,7 +7,7 @@ from dataclasses import replace
 from appliance.phone import effects as fx
 from appliance.phone.events import (
     AccountChanged,
-    CallIncoming,
+    CallArrived,
     CallState,
     CallStateChanged,
     Event,
@@ -107,7 +107,7 @@ class PhoneBench:
         return self.send(CallStateChanged(CallId(call), state, code))
 
     def ring_in(self, call: str = "in-1", uri: str = ALICE, name: str = "") -> list[fx.Effect]:
-        return self.send(CallIncoming(CallId(call), "jami", uri, name))
+        return self.send(CallArrived(CallId(call), "jami", uri, name))
 
     def call_out(self, keys: str = "2#", answer: bool = True) -> str:
         """Lift, dial, and (optionally) have the far end answer; returns the call id."""

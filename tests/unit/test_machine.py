@@ -8,7 +8,7 @@ from appliance.phone import effects as fx
 from appliance.phone.dialplan import DigitMap
 from appliance.phone.events import (
     AccountChanged,
-    CallIncoming,
+    CallArrived,
     CallState,
     ContactsChanged,
     TelephonyLost,
@@ -208,13 +208,13 @@ def test_private_mode_admits_contacts_of_the_core():
 
 def test_a_changed_certificate_is_refused_in_private_mode_and_said_otherwise():
     bench = PhoneBench(with_settings(private_mode=True))
-    out = bench.send(CallIncoming(CallId("in-1"), "jami", ALICE, "", identity_changed=True))
+    out = bench.send(CallArrived(CallId("in-1"), "jami", ALICE, "", identity_changed=True))
     assert out == [
         fx.Refuse(CallId("in-1"), "certificate changed"),
         fx.LogCall("refused", ALICE, "Alice", "certificate changed"),
     ]
     bench = PhoneBench()
-    out = bench.send(CallIncoming(CallId("in-1"), "jami", ALICE, "", identity_changed=True))
+    out = bench.send(CallArrived(CallId("in-1"), "jami", ALICE, "", identity_changed=True))
     assert out[0] == fx.StartRinger()
     assert bench.phone.waiting.identity_changed
 
@@ -517,7 +517,7 @@ def test_a_call_during_the_handset_test_has_its_own_tones():
 
     bench = PhoneBench()
     bench.send(HandsetTestRequested(3.0))
-    bench.send(CallIncoming(CallId("c1"), JAMI, ALICE, "Alice"))
+    bench.send(CallArrived(CallId("c1"), JAMI, ALICE, "Alice"))
     assert bench.phone.mode is Mode.RINGING
     bench.lift()  # answers the call: no test tone over it
     assert bench.phone.calls and bench.tone is None

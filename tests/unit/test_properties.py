@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from appliance.phone import effects as fx
 from appliance.phone.events import (
-    CallIncoming,
+    CallArrived,
     CallState,
     CallStateChanged,
     HookChanged,
@@ -58,7 +58,7 @@ def apply(bench: PhoneBench, action: tuple) -> list[fx.Effect]:
         case ("wait", seconds):
             return bench.advance(seconds)
         case ("incoming", call, uri):
-            return bench.send(CallIncoming(CallId(call), "jami", uri, ""))
+            return bench.send(CallArrived(CallId(call), "jami", uri, ""))
         case ("state", call, state):
             return bench.send(CallStateChanged(CallId(call), state))
         case ("lost",):

@@ -17,7 +17,7 @@ from typing import Any
 from appliance.phone import trust
 from appliance.phone.directory import JAMI_ID
 from appliance.phone.events import (
-    CallIncoming,
+    CallArrived,
     CallState,
     CallStateChanged,
     Event,
@@ -162,7 +162,7 @@ class JamiSignals(JamiAccounts):
         local = CallId(call)
         self._call_account[local] = account
         self._bind_call_id(call, local)
-        self._send(CallIncoming(local, account, uri, name, identity_changed=identity_changed))
+        self._send(CallArrived(local, account, uri, name, identity_changed=identity_changed))
         self._replay_early_states(call)
 
     async def _check_certificate(self, uri: str) -> Verdict | None:
