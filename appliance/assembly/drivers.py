@@ -186,6 +186,7 @@ def _jami(b: DriverContext) -> Any:  # noqa: ANN401
         sip_accounts=sip,
         pulse=pulse,
         dht_node=node,
+        noise_reduction=audio.noise_reduction,
         notices=b.notices,  # damaged files kept aside, a daemon that stopped answering
     )
 

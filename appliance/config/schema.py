@@ -160,6 +160,13 @@ class RingerSection:
 class AudioSection:
     handset_volume: int = opt(70, v.between(0, 100), doc="handset volume in percent", page=RESTART)
     tone_level: float = opt(0.3, v.between(0.01, 1.0), doc="tone amplitude, 1.0 = full scale", page=RESTART)
+    noise_reduction: str = opt(
+        "off",
+        v.one_of("off", "high"),
+        doc="noise suppression of what the far end hears: off, or high (the Jami daemon's one level, "
+        "WebRTC's strongest with a high-pass filter; it dulls quiet speech). The echo canceller stays on",
+        page=RESTART,
+    )
     card: str = opt("", doc="ALSA card by name (as in /proc/asound/cards); empty: the default device")
     playback: str = opt("", doc="ALSA playback PCM; empty: derived from the card (shared with dmix)")
     capture: str = opt("", doc="ALSA capture PCM for DTMF detection; empty: derived from the card")

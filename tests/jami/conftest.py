@@ -203,6 +203,7 @@ async def appliance(
         pulse=pulse,
         sip_accounts=sip,
         daemon_env=daemon_env,
+        noise_reduction=loaded.config.audio.noise_reduction,
     )
     # The phone as `appliance run` assembles it, with this test's daemon (in its namespace) as the core.
     sim = Simulation(assemble(layers, None, telephony=core))

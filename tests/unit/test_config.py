@@ -73,6 +73,10 @@ def test_empty_config_is_valid_and_gives_the_defaults():
         ({"dialplan": {"digits_account": "pbx"}}, "dialplan.digits_account: no SIP account named 'pbx'"),
         ({"drivers": {"hook": "gpioo"}}, "drivers.hook: must be one of fake, gpio (got 'gpioo')"),
         ({"phone": "GB"}, "phone: must be a table"),
+        (
+            {"audio": {"noise_reduction": "low"}},
+            "audio.noise_reduction: must be one of off, high (got 'low')",
+        ),
     ],
 )
 def test_each_problem_names_its_key(table, problem):

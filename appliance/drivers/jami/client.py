@@ -32,7 +32,7 @@ from appliance.phone.events import (
 from appliance.phone.model import CallId, Registration
 from appliance.ports import EventSink, PeerIdentity, TelephonyError, TrustRequest
 
-from . import defs, liveness
+from . import defs, liveness, processing
 from .accounts import SipAccountSpec
 from .audio import PrivatePulseAudio
 from .daemon import JamiDaemon
@@ -69,6 +69,7 @@ class JamiTelephony(JamiSignals):
         announce_timeout_s: float = 60.0,
         notices: Notices | None = None,
         on_step: Callable[[str, str], Awaitable[None]] | None = None,
+        noise_reduction: str | None = None,  # audio.noise_reduction; None: the daemon's own
     ) -> None:
         env = {**(daemon_env or {}), **(pulse.env if pulse else {})}
         super().__init__(
@@ -84,6 +85,7 @@ class JamiTelephony(JamiSignals):
         )
         self.dht_node = dht_node
         self.pulse = pulse
+        self.noise_reduction = noise_reduction
         self.restart_delay_s = restart_delay_s
         self.ping_interval_s = liveness.PING_INTERVAL_S
         self.ping_timeout_s = liveness.PING_TIMEOUT_S
@@ -129,6 +131,7 @@ class JamiTelephony(JamiSignals):
         self._calls = self._interface(*defs.CALL_MANAGER)
         self._config = self._interface(*defs.CONFIGURATION_MANAGER)
         self._subscribe()  # before reading any state: nothing may slip between the two
+        await processing.apply_noise_reduction(self._call, self.noise_reduction)
         await self._ensure_account()
         await self._ensure_sip_accounts()
         await self._read_state()

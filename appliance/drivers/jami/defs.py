@@ -46,6 +46,8 @@ METHODS: dict[str, dict[str, tuple[str, str]]] = {
         "removeAccount": ("s", ""),
         "exportToFile": ("sss", "b"),
         "changeAccountPassword": ("sss", "b"),
+        "getNoiseSuppressState": ("", "s"),  # the audio preference noiseReduce (processing.py)
+        "setNoiseSuppressState": ("s", ""),
     },
 }
 SIGNALS: dict[str, dict[str, str]] = {
