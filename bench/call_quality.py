@@ -1,0 +1,160 @@
+"""Voice quality through real calls (issue 19), each figure next to its baseline, in one run
+(root: it makes a network namespace of its own).
+
+Two desktop-board appliances on real daemons (the rig of tests/jami: a private PulseAudio each on
+null sinks, a local DHT node in a namespace). Speech (espeak-ng, two voices, 10-12 s, and a
+recorded human voice: alsa-utils' channel names, 11 s) is played
+into A's microphone path and recorded at B's speaker path, then the other way, and scored with
+ITU-T P.862 PESQ, wideband and narrowband; the delay (player started -> speech recorded) comes
+from the cross-correlation that aligns it. Baseline in the same run: the same speech through one
+PulseAudio alone (no call), which has the same player and recorder buffers. Each setting of the
+daemon's noise suppression gets a call of its own (set over D-Bus on both daemons just before
+the call: the daemon makes a call's audio processor when capture starts): ``off`` and ``high``
+(audio.noise_reduction) and ``auto``, the daemon's own default (the same as ``high`` here).
+With ``off``, both directions are also measured talking at once (double talk). The machine's
+load average is printed beside each figure.
+
+Run: sudo .venv/bin/python bench/call_quality.py [--calls 1] [--settings off,high,auto]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from appliance.drivers.jami.audio import PrivatePulseAudio
+from appliance.drivers.jami.processing import NOISE_REDUCTION
+from appliance.phone.events import ContactsChanged
+from appliance.phone.model import Contact, Mode
+from tests.jami.conftest import appliance, call_and_answer, dht_node, network_namespace
+from tests.jami.speech import HUMAN, VOICES, Heard, human_speech_available, measure, speech
+
+DAEMON_STATE = {**NOISE_REDUCTION, "auto": "auto"}
+
+
+def kind(voice: str) -> str:
+    return "recorded human voice" if voice == HUMAN else "espeak-ng speech"
+
+
+def load() -> str:
+    return f"load {os.getloadavg()[0]:.2f}"
+
+
+def line(label: str, heard: list[Heard], base: list[Heard] | None, loads: list[str]) -> str:
+    def med(values):
+        return statistics.median(values)
+
+    wb, nb = med(h.pesq_wb for h in heard), med(h.pesq_nb for h in heard)
+    delay = med(h.delay_s for h in heard) * 1000
+    text = f"{label:<22} PESQ-WB {wb:.2f}  NB {nb:.2f}  delay {delay:4.0f} ms"
+    if base:
+        bdelay = med(h.delay_s for h in base) * 1000
+        text += (
+            f"   (baseline WB {med(h.pesq_wb for h in base):.2f}  NB {med(h.pesq_nb for h in base):.2f}"
+            f"  delay {bdelay:.0f} ms; the call adds {delay - bdelay:.0f} ms)"
+        )
+    spread = f"WB {min(h.pesq_wb for h in heard):.2f}-{max(h.pesq_wb for h in heard):.2f}"
+    return f"{text}\n{'':<22} n={len(heard)}, {spread}, {', '.join(sorted(set(loads)))}"
+
+
+async def codec(phone) -> str:
+    call = phone.phone.active_call
+    core = phone.core
+    details = await core._call("getCallDetails", core._account(call.id), core._id(call.id))
+    return details.get("AUDIO_CODEC", "?")
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--calls", type=int, default=1, help="calls per setting")
+    parser.add_argument("--settings", default="off,high,auto", help="noise suppression settings to measure")
+    args = parser.parse_args()
+    settings = args.settings.split(",")
+    with tempfile.TemporaryDirectory(prefix="call-quality-") as tmp:
+        root = Path(tmp)
+        voices = [*VOICES, *([HUMAN] if human_speech_available() else [])]
+        clips = {voice: speech(root / "speech", voice) for voice in voices}
+        for voice, clip in clips.items():
+            print(f"speech: {voice}, {len(clip) / 16000:.1f} s")
+
+        baseline: dict[str, list[Heard]] = {}
+        base_loads: dict[str, list[str]] = {}
+        alone = PrivatePulseAudio(root / "alone")
+        await alone.start()
+        try:
+            for voice, clip in clips.items():
+                heard = await measure(alone.env, alone.env, clip, root, record_device="micsink.monitor")
+                print(f"  alone        {voice:<9} {heard}  {load()}")
+                baseline.setdefault(kind(voice), []).append(heard)
+                base_loads.setdefault(kind(voice), []).append(load())
+        finally:
+            await alone.stop()
+
+        results: dict[tuple[str, str, str], list[Heard]] = {}
+        loads: dict[tuple[str, str, str], list[str]] = {}
+        codecs: set[str] = set()
+        with network_namespace(f"jcq-{os.getpid()}") as netns, dht_node(netns, root / "dhtnode.log") as dht:
+            table = {"audio": {"noise_reduction": "off"}}
+            async with (
+                appliance(netns, dht, root / "b", "Bob", table, audio=True) as b,
+                appliance(netns, dht, root / "a", "Alice", table, audio=True) as a,
+            ):
+                a.sim.supervisor.post(ContactsChanged((Contact("Bob", b.core.jami_id, speed_dial="2"),)))
+                for setting in settings:
+                    for _ in range(args.calls):
+                        for phone in (a, b):
+                            await phone.core._call("setNoiseSuppressState", DAEMON_STATE[setting])
+                        await call_and_answer(a, b)
+                        await asyncio.sleep(2.0)  # media negotiation (0.5-1 s measured)
+                        codecs.add(await codec(a))
+                        for voice, clip in clips.items():
+                            for label, talker, listener in (("A -> B", a, b), ("B -> A", b, a)):
+                                heard = await measure(
+                                    talker.core.pulse.env, listener.core.pulse.env, clip, root / "rec"
+                                )
+                                print(f"  {setting:<5} {label} {voice:<9} {heard}  {load()}")
+                                key = (kind(voice), setting, label)
+                                results.setdefault(key, []).append(heard)
+                                loads.setdefault(key, []).append(load())
+                        if setting == "off":  # double talk: both at once, each its own voice
+                            both = await asyncio.gather(
+                                measure(a.core.pulse.env, b.core.pulse.env, clips["en-us"], root / "rec-a"),
+                                measure(
+                                    b.core.pulse.env, a.core.pulse.env, clips["en-gb+f3"], root / "rec-b"
+                                ),
+                            )
+                            for label, heard in zip(("A -> B", "B -> A"), both, strict=True):
+                                print(f"  {setting:<5} {label} both talking {heard}  {load()}")
+                                key = ("double talk (espeak-ng)", setting, label)
+                                results.setdefault(key, []).append(heard)
+                                loads.setdefault(key, []).append(load())
+                        a.sim.fakes.hook.replace()
+                        await b.until(lambda p: p.phone.mode is Mode.DIALING and p.phone.calls == ())
+                        b.sim.fakes.hook.replace()
+                        await b.until(lambda p: p.phone.mode is Mode.IDLE)
+                        await a.until(lambda p: p.phone.mode is Mode.IDLE)
+                        await asyncio.sleep(0.5)
+        log = (root / "b" / "log" / "jamid.log").read_text(errors="replace")
+        processors = log.count("Starting audio processor")
+
+    print()
+    print(f"codec negotiated: {', '.join(sorted(codecs))}; B's daemon made {processors} audio processors")
+    baseline["double talk (espeak-ng)"] = baseline[kind("en-us")]
+    base_loads["double talk (espeak-ng)"] = base_loads[kind("en-us")]
+    for speech_kind, base in baseline.items():
+        print(f"-- {speech_kind}")
+        print(line("PulseAudio alone", base, None, base_loads[speech_kind]))
+        for (k, setting, label), heard in sorted(results.items()):
+            if k == speech_kind:
+                print(line(f"{setting} {label}", heard, base, loads[(k, setting, label)]))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
