@@ -145,7 +145,7 @@ def _fake_telephony(b: DriverContext) -> Any:  # noqa: ANN401
 
 
 def _jami(b: DriverContext) -> Any:  # noqa: ANN401
-    from appliance.drivers.jami.audio import PrivatePulseAudio  # noqa: PLC0415
+    from appliance.drivers.jami.audio import PrivatePulseAudio, host_pulse_server  # noqa: PLC0415
     from appliance.drivers.jami.client import JamiTelephony, SipAccountSpec  # noqa: PLC0415 - dbus-fast with the daemon
 
     if b.data_dir is None:
@@ -153,8 +153,10 @@ def _jami(b: DriverContext) -> Any:  # noqa: ANN401
     jami = b.config.jami
     audio = b.config.audio
     # The daemon always gets a PulseAudio: in front of the board's card (its ALSA layer drops call
-    # audio, see drivers/jami/audio.py), else the host's sound server, else null sinks.
+    # audio, see drivers/jami/audio.py), else the host's sound server (handed over: the daemon's
+    # clean environment would never find it), else null sinks.
     pulse = None
+    host = None
     if audio.card:
         from appliance.drivers.alsa import capture_device, playback_device  # noqa: PLC0415
 
@@ -163,7 +165,7 @@ def _jami(b: DriverContext) -> Any:  # noqa: ANN401
             playback=playback_device(audio.card, audio.playback),
             capture=capture_device(audio.card, audio.capture),
         )
-    elif not _host_sound_server():
+    elif (host := host_pulse_server()) is None:
         pulse = PrivatePulseAudio(b.data_dir / "jami" / "pulse")
     wrapper = ["ip", "netns", "exec", jami.netns] if jami.netns else None
     node = None
@@ -187,15 +189,9 @@ def _jami(b: DriverContext) -> Any:  # noqa: ANN401
         pulse=pulse,
         dht_node=node,
         noise_reduction=audio.noise_reduction,
+        daemon_env={"PULSE_SERVER": host} if host else None,
         notices=b.notices,  # damaged files kept aside, a daemon that stopped answering
     )
-
-
-def _host_sound_server() -> bool:
-    if os.environ.get("PULSE_SERVER"):
-        return True
-    runtime = Path(os.environ.get("XDG_RUNTIME_DIR") or f"/run/user/{os.getuid()}")
-    return (runtime / "pulse" / "native").exists() or (runtime / "pipewire-0").exists()
 
 
 Factory = Callable[[DriverContext], Any]

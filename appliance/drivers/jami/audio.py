@@ -19,6 +19,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+from collections.abc import Mapping
 from pathlib import Path
 
 from .daemon import stop_process
@@ -37,6 +39,25 @@ load-module module-alsa-source device={capture} source_name=mic tsched=0 rate=48
 set-default-sink speaker
 set-default-source mic
 """
+
+
+def host_pulse_server(environ: Mapping[str, str] | None = None) -> str | None:
+    """The address of the desktop's own sound server, if it speaks PulseAudio's protocol (PulseAudio,
+    or PipeWire with pipewire-pulse), else None.
+
+    The daemon is started with a clean environment (``env -i``, a ``XDG_RUNTIME_DIR`` and ``HOME`` of
+    its own), so it never finds the host's server by itself ("Could not create pulseaudio layer,
+    falling back to ALSA": calls connect, both ways silent): it must be handed this as
+    ``PULSE_SERVER``. The server lets it in as the same user by its socket credentials, without the
+    cookie in the user's home. PipeWire's own socket (``pipewire-0``) alone is no use: this daemon
+    has no PipeWire layer.
+    """
+    env = os.environ if environ is None else environ
+    if server := env.get("PULSE_SERVER"):
+        return server
+    runtime = Path(env.get("XDG_RUNTIME_DIR") or f"/run/user/{os.getuid()}")
+    socket = runtime / "pulse" / "native"
+    return f"unix:{socket}" if socket.exists() else None
 
 
 class PrivatePulseAudio:
