@@ -61,3 +61,19 @@ async def test_the_long_poll_answers_when_something_changes(stack):
         assert answer["version"] > version and answer["status"]["phone"]["handset_lifted"]
         async with c.post("/api/v1/status/watch", json={"since": 0, "timeout_s": 30}) as r:
             assert r.status == 400  # at most 25 s
+
+
+async def test_a_notice_raised_from_another_thread_is_pushed(stack):
+    import threading
+
+    async with stack.admin() as c, c.get("/api/v1/events") as stream:
+        await next_status(stream)
+        notices = stack.control.status.notices
+        threading.Thread(target=notices.raise_, args=("disk", "The data partition is full")).start()
+        while not (status := await next_status(stream))["notices"]:
+            pass
+        assert status["notices"][0]["text"] == "The data partition is full"
+        assert (
+            status["phone"]["display"][1:2] == ["1 notice: see page"]
+            or "1 notice: see page" in status["phone"]["display"]
+        )

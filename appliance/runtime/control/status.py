@@ -75,10 +75,9 @@ class StatusController:
         # What the page's push waits on: a count of changes, and an event set at each one.
         self._version = 0
         self._changed = asyncio.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
         supervisor.on_phone(lambda _phone: self._bump())
-        supervisor.on_effect(lambda _effect, _at: self._bump())  # the display, tones, the ringer
-        self.notices.on_change(self._bump_from_any_thread)
+        # The display, tones, the ringer; a notice reaches the phone as NoticesChanged, a step.
+        supervisor.on_effect(lambda _effect, _at: self._bump())
 
     async def status(self) -> Table:
         phone = self.supervisor.phone
@@ -126,7 +125,6 @@ class StatusController:
     async def watch(self, since: int = 0, timeout_s: float = 1.0) -> Table:
         """The status as soon as it has changed since version ``since``, or after ``timeout_s``
         (at most 25 s) if nothing did: what the page's push (and a long-polling client) waits on."""
-        self._loop = asyncio.get_running_loop()
         if since == self._version:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), max(0.0, min(timeout_s, 25.0)))
@@ -136,10 +134,6 @@ class StatusController:
         self._version += 1
         self._changed.set()  # wakes every watcher waiting on this event; later ones wait on the next
         self._changed = asyncio.Event()
-
-    def _bump_from_any_thread(self) -> None:
-        if self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._bump)
 
     async def info(self) -> Table:
         """What does not change while the phone runs."""
