@@ -31,9 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from appliance.drivers.jami.audio import PrivatePulseAudio
 from appliance.drivers.jami.processing import NOISE_REDUCTION
-from appliance.phone.events import ContactsChanged
-from appliance.phone.model import Contact, Mode
-from tests.jami.conftest import appliance, call_and_answer, dht_node, network_namespace
+from appliance.phone.model import Mode
+from tests.jami.conftest import alice_and_bob, call_and_answer
 from tests.jami.speech import HUMAN, VOICES, Heard, human_speech_available, measure, speech
 
 DAEMON_STATE = {**NOISE_REDUCTION, "auto": "auto"}
@@ -100,47 +99,40 @@ async def main() -> None:
         results: dict[tuple[str, str, str], list[Heard]] = {}
         loads: dict[tuple[str, str, str], list[str]] = {}
         codecs: set[str] = set()
-        with network_namespace(f"jcq-{os.getpid()}") as netns, dht_node(netns, root / "dhtnode.log") as dht:
-            table = {"audio": {"noise_reduction": "off"}}
-            async with (
-                appliance(netns, dht, root / "b", "Bob", table, audio=True) as b,
-                appliance(netns, dht, root / "a", "Alice", table, audio=True) as a,
-            ):
-                a.sim.supervisor.post(ContactsChanged((Contact("Bob", b.core.jami_id, speed_dial="2"),)))
-                for setting in settings:
-                    for _ in range(args.calls):
-                        for phone in (a, b):
-                            await phone.core._call("setNoiseSuppressState", DAEMON_STATE[setting])
-                        await call_and_answer(a, b)
-                        await asyncio.sleep(2.0)  # media negotiation (0.5-1 s measured)
-                        codecs.add(await codec(a))
-                        for voice, clip in clips.items():
-                            for label, talker, listener in (("A -> B", a, b), ("B -> A", b, a)):
-                                heard = await measure(
-                                    talker.core.pulse.env, listener.core.pulse.env, clip, root / "rec"
-                                )
-                                print(f"  {setting:<5} {label} {voice:<9} {heard}  {load()}")
-                                key = (kind(voice), setting, label)
-                                results.setdefault(key, []).append(heard)
-                                loads.setdefault(key, []).append(load())
-                        if setting == "off":  # double talk: both at once, each its own voice
-                            both = await asyncio.gather(
-                                measure(a.core.pulse.env, b.core.pulse.env, clips["en-us"], root / "rec-a"),
-                                measure(
-                                    b.core.pulse.env, a.core.pulse.env, clips["en-gb+f3"], root / "rec-b"
-                                ),
+        table = {"audio": {"noise_reduction": "off"}}
+        async with alice_and_bob(root, "jcq", table, audio=True) as (a, b):
+            for setting in settings:
+                for _ in range(args.calls):
+                    for phone in (a, b):
+                        await phone.core._call("setNoiseSuppressState", DAEMON_STATE[setting])
+                    await call_and_answer(a, b)
+                    await asyncio.sleep(2.0)  # media negotiation (0.5-1 s measured)
+                    codecs.add(await codec(a))
+                    for voice, clip in clips.items():
+                        for label, talker, listener in (("A -> B", a, b), ("B -> A", b, a)):
+                            heard = await measure(
+                                talker.core.pulse.env, listener.core.pulse.env, clip, root / "rec"
                             )
-                            for label, heard in zip(("A -> B", "B -> A"), both, strict=True):
-                                print(f"  {setting:<5} {label} both talking {heard}  {load()}")
-                                key = ("double talk (espeak-ng)", setting, label)
-                                results.setdefault(key, []).append(heard)
-                                loads.setdefault(key, []).append(load())
-                        a.sim.fakes.hook.replace()
-                        await b.until(lambda p: p.phone.mode is Mode.DIALING and p.phone.calls == ())
-                        b.sim.fakes.hook.replace()
-                        await b.until(lambda p: p.phone.mode is Mode.IDLE)
-                        await a.until(lambda p: p.phone.mode is Mode.IDLE)
-                        await asyncio.sleep(0.5)
+                            print(f"  {setting:<5} {label} {voice:<9} {heard}  {load()}")
+                            key = (kind(voice), setting, label)
+                            results.setdefault(key, []).append(heard)
+                            loads.setdefault(key, []).append(load())
+                    if setting == "off":  # double talk: both at once, each its own voice
+                        both = await asyncio.gather(
+                            measure(a.core.pulse.env, b.core.pulse.env, clips["en-us"], root / "rec-a"),
+                            measure(b.core.pulse.env, a.core.pulse.env, clips["en-gb+f3"], root / "rec-b"),
+                        )
+                        for label, heard in zip(("A -> B", "B -> A"), both, strict=True):
+                            print(f"  {setting:<5} {label} both talking {heard}  {load()}")
+                            key = ("double talk (espeak-ng)", setting, label)
+                            results.setdefault(key, []).append(heard)
+                            loads.setdefault(key, []).append(load())
+                    a.sim.fakes.hook.replace()
+                    await b.until(lambda p: p.phone.mode is Mode.DIALING and p.phone.calls == ())
+                    b.sim.fakes.hook.replace()
+                    await b.until(lambda p: p.phone.mode is Mode.IDLE)
+                    await a.until(lambda p: p.phone.mode is Mode.IDLE)
+                    await asyncio.sleep(0.5)
         log = (root / "b" / "log" / "jamid.log").read_text(errors="replace")
         processors = log.count("Starting audio processor")
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
 import sys
 import tempfile
@@ -23,9 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from appliance.phone.events import ContactsChanged
-from appliance.phone.model import Contact, Mode
-from tests.jami.conftest import appliance, call_and_answer, dht_node, dial_until_ringing, network_namespace
+from appliance.phone.model import Mode
+from tests.jami.conftest import alice_and_bob, call_and_answer, dial_until_ringing
 
 
 def tone(phone) -> str | None:
@@ -66,26 +64,20 @@ async def one_round(a, b) -> tuple[float, float, bool]:
 
 
 async def main_async(kills: int) -> int:
-    with tempfile.TemporaryDirectory() as tmp, network_namespace(f"jkill-{os.getpid()}") as ns:
-        root = Path(tmp)
-        with dht_node(ns, root / "dht.log") as dht:
-            async with (
-                appliance(ns, dht, root / "b", "Bob") as b,
-                appliance(ns, dht, root / "a", "Alice") as a,
-            ):
-                a.sim.supervisor.post(ContactsChanged((Contact("Bob", b.core.jami_id, speed_dial="2"),)))
-                account = a.core.account_id
-                dial_tone: list[float] = []
-                daemon: list[float] = []
-                rang = 0
-                for n in range(kills):
-                    d, restart, ok = await one_round(a, b)
-                    dial_tone.append(d)
-                    daemon.append(restart)
-                    rang += ok
-                    print(f"  kill {n + 1:3d}: dial tone {d:5.2f} s, new jamid {restart:5.2f} s, next call "
-                          f"{'rang' if ok else 'FAILED'}", flush=True)  # fmt: skip
-                same = a.core.account_id == account
+    with tempfile.TemporaryDirectory() as tmp:
+        async with alice_and_bob(Path(tmp), "jkill") as (a, b):
+            account = a.core.account_id
+            dial_tone: list[float] = []
+            daemon: list[float] = []
+            rang = 0
+            for n in range(kills):
+                d, restart, ok = await one_round(a, b)
+                dial_tone.append(d)
+                daemon.append(restart)
+                rang += ok
+                print(f"  kill {n + 1:3d}: dial tone {d:5.2f} s, new jamid {restart:5.2f} s, next call "
+                      f"{'rang' if ok else 'FAILED'}", flush=True)  # fmt: skip
+            same = a.core.account_id == account
     within = sum(d < 3.0 for d in dial_tone)
     print(
         f"jamid SIGKILLed mid-call, {kills} times (target: every time dial tone in < 3 s, the next call rings)"

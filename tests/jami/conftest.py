@@ -257,3 +257,21 @@ async def call_and_answer(caller: Appliance, callee: Appliance, keys: str = "2#"
     await caller.until(
         lambda p: p.phone.mode is Mode.TALKING and p.phone.active_call.connected_at is not None
     )
+
+
+@contextlib.asynccontextmanager
+async def alice_and_bob(
+    root: Path, prefix: str, table: dict | None = None, **options: Any
+) -> AsyncIterator[tuple[Appliance, Appliance]]:
+    """For the benches: a network namespace of their own with a DHT node, Bob's and Alice's
+    appliances on it (``options`` as :func:`appliance` takes them), Bob on Alice's speed dial 2."""
+    from appliance.phone.events import ContactsChanged
+    from appliance.phone.model import Contact
+
+    with network_namespace(f"{prefix}-{os.getpid()}") as ns, dht_node(ns, root / "dht.log") as dht:
+        async with (
+            appliance(ns, dht, root / "b", "Bob", table, **options) as b,
+            appliance(ns, dht, root / "a", "Alice", table, **options) as a,
+        ):
+            a.sim.supervisor.post(ContactsChanged((Contact("Bob", b.core.jami_id, speed_dial="2"),)))
+            yield a, b
