@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
 import sys
 import tempfile
@@ -27,9 +26,8 @@ from dbus_fast.aio import MessageBus
 from dbus_fast.introspection import Node
 
 from appliance.drivers.jami import defs
-from appliance.phone.events import ContactsChanged
-from appliance.phone.model import Contact, Mode
-from tests.jami.conftest import appliance, dht_node, network_namespace
+from appliance.phone.model import Mode
+from tests.jami.conftest import alice_and_bob
 
 
 async def raw_call_manager(address: str):
@@ -79,80 +77,65 @@ def pct(samples: list[float], q: float) -> float:
 
 
 async def main_async(calls: int) -> None:
-    with tempfile.TemporaryDirectory() as tmp, network_namespace(f"jbench-{os.getpid()}") as ns:
-        root = Path(tmp)
-        with dht_node(ns, root / "dht.log") as dht:
-            async with (
-                appliance(ns, dht, root / "b", "Bob") as b,
-                appliance(ns, dht, root / "a", "Alice") as a,
-            ):
-                a.sim.supervisor.post(ContactsChanged((Contact("Bob", b.core.jami_id, speed_dial="2"),)))
-                # The callee picks up the moment its bell rings; note when the D-Bus signal arrived.
-                signal_at: list[float] = []
-                ring_ns: list[float] = []
-                original = b.core._on_incoming
+    with tempfile.TemporaryDirectory() as tmp:
+        async with alice_and_bob(Path(tmp), "jbench") as (a, b):
+            # The callee picks up the moment its bell rings; note when the D-Bus signal arrived.
+            signal_at: list[float] = []
+            ring_ns: list[float] = []
+            original = b.core._on_incoming
 
-                def timed_incoming(*args):
-                    signal_at.append(time.perf_counter())
-                    original(*args)
+            def timed_incoming(*args):
+                signal_at.append(time.perf_counter())
+                original(*args)
 
-                b.core._on_incoming = timed_incoming
-                b.core._calls.on_incoming_call_with_media(timed_incoming)
-                b.core._calls.off_incoming_call_with_media(original)
+            b.core._on_incoming = timed_incoming
+            b.core._calls.on_incoming_call_with_media(timed_incoming)
+            b.core._calls.off_incoming_call_with_media(original)
 
-                answer_by_handset = [True]
+            answer_by_handset = [True]
 
-                def on_ring(change: dict) -> None:
-                    if change.get("on") and answer_by_handset[0]:
-                        ring_ns.append(time.perf_counter() - signal_at[-1])
-                        b.sim.fakes.hook.lift()
+            def on_ring(change: dict) -> None:
+                if change.get("on") and answer_by_handset[0]:
+                    ring_ns.append(time.perf_counter() - signal_at[-1])
+                    b.sim.fakes.hook.lift()
 
-                b.sim.fakes.ringer.watch(on_ring)
+            b.sim.fakes.ringer.watch(on_ring)
 
-                # The baseline: bare D-Bus calls to the same two daemons, beside the appliances.
-                bus_a, a_calls = await raw_call_manager(a.core.daemon.address)
-                bus_b, b_calls = await raw_call_manager(b.core.daemon.address)
-                states: asyncio.Queue = asyncio.Queue()
-                a_calls.on_call_state_changed(lambda acc, cid, state, code: states.put_nowait((cid, state)))
+            # The baseline: bare D-Bus calls to the same two daemons, beside the appliances.
+            bus_a, a_calls = await raw_call_manager(a.core.daemon.address)
+            bus_b, b_calls = await raw_call_manager(b.core.daemon.address)
+            states: asyncio.Queue = asyncio.Queue()
+            a_calls.on_call_state_changed(lambda acc, cid, state, code: states.put_nowait((cid, state)))
 
-                def accept(acc, cid, caller, media):
-                    if not answer_by_handset[0]:
-                        asyncio.get_running_loop().create_task(
-                            b_calls.call_accept_with_media(acc, cid, defs.AUDIO_ONLY)
-                        )
+            def accept(acc, cid, caller, media):
+                if not answer_by_handset[0]:
+                    asyncio.get_running_loop().create_task(
+                        b_calls.call_accept_with_media(acc, cid, defs.AUDIO_ONLY)
+                    )
 
-                b_calls.on_incoming_call_with_media(accept)
-                talking_at: list[float] = []
+            b_calls.on_incoming_call_with_media(accept)
+            talking_at: list[float] = []
 
-                def stamp(phone) -> None:
-                    call = phone.active_call
-                    if (
-                        not talking_at
-                        and phone.mode is Mode.TALKING
-                        and call
-                        and call.connected_at is not None
-                    ):
-                        talking_at.append(time.perf_counter())
+            def stamp(phone) -> None:
+                call = phone.active_call
+                if not talking_at and phone.mode is Mode.TALKING and call and call.connected_at is not None:
+                    talking_at.append(time.perf_counter())
 
-                a.sim.supervisor.on_phone(stamp)
-                bare, through = [], []
-                # Blocks, not alternation: a bare call rings the callee appliance too (it is on the same
-                # daemon), which then has to settle; blocks keep each measurement to its own path.
-                for block in range(2):
-                    answer_by_handset[0] = False
-                    for _ in range(calls // 2):
-                        bare.append(
-                            await bare_call(
-                                a_calls, b_calls, a.core.account_id, b.core.account_id, b.core.jami_id, states
-                            )
-                        )
-                        await b.until(lambda p: p.phone.calls == () and p.phone.mode is Mode.IDLE, 30)
-                    answer_by_handset[0] = True
-                    for _ in range(calls // 2):
-                        through.append(await appliance_call(a, b, talking_at))
-                    del block
-                bus_a.disconnect()
-                bus_b.disconnect()
+            a.sim.supervisor.on_phone(stamp)
+            bare, through = [], []
+            # Blocks, not alternation: a bare call rings the callee appliance too (it is on the same
+            # daemon), which then has to settle; blocks keep each measurement to its own path.
+            for block in range(2):
+                answer_by_handset[0] = False
+                for _ in range(calls // 2):
+                    bare.append(await bare_call(a_calls, a.core.account_id, b.core.jami_id, states))
+                    await b.until(lambda p: p.phone.calls == () and p.phone.mode is Mode.IDLE, 30)
+                answer_by_handset[0] = True
+                for _ in range(calls // 2):
+                    through.append(await appliance_call(a, b, talking_at))
+                del block
+            bus_a.disconnect()
+            bus_b.disconnect()
 
     med_bare, med_app = statistics.median(bare), statistics.median(through)
     print(f"Jami call set-up, dial -> CURRENT at the caller, {calls} calls each (target: ratio <= 1.05)")
