@@ -170,11 +170,11 @@ def main() -> int:
     parser.add_argument("--cycles", type=int, default=10_000)
     parser.add_argument("--warmup", type=int, default=0, help="cycles before the first reading")
     parser.add_argument("--bounces", type=int, default=10_000)
-    parser.add_argument("--short", action="store_true", help="a CI run: 10 cycles, 500 bounces")
+    parser.add_argument("--short", action="store_true", help="a CI run: 4 cycles, 200 bounces")
     parser.add_argument("--max-growth-mb", type=float, default=2.0)
     args = parser.parse_args()
     if args.short:
-        args.cycles, args.warmup, args.bounces = 10, 5, 500
+        args.cycles, args.warmup, args.bounces = 4, 2, 200
     warmup = args.warmup or min(1000, max(10, args.cycles // 10))  # the fakes' 1000-entry records fill
     figures = asyncio.run(soak(args.cycles, warmup, args.bounces))
     print(
