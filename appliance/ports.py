@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
+from appliance.phone.callerid import CallerId
 from appliance.phone.events import Event
 from appliance.phone.model import CallId
 from appliance.phone.screens import ScreenModel
@@ -60,13 +61,19 @@ class Keypad(Protocol):
 
 
 class Ringer(Protocol):
-    """A bell, a ringer chip, or a ringtone on a speaker. Must be silent after ``stop_ringing``."""
+    """A bell, a ringer chip, a ringtone on a speaker, or an analog phone's line (a SLIC).
+    Must be silent after ``stop_ringing``."""
 
     @property
     def ringing(self) -> bool: ...
 
-    def start_ringing(self, cadence: Cadence) -> None:
-        """Ring with ``cadence`` until told to stop; calling it again restarts the cadence."""
+    def start_ringing(self, cadence: Cadence, caller: CallerId | None = None) -> None:
+        """Ring with ``cadence`` until told to stop; calling it again restarts the cadence.
+
+        ``caller`` is who calls and how the line presents them: a line driver sends it to the
+        phone (caller ID) where its standard says, in or before the first ring cycle. A ringer
+        with no phone behind it MAY ignore it.
+        """
         ...
 
     def stop_ringing(self) -> None: ...
@@ -169,6 +176,7 @@ class TelephonyError(RuntimeError):
 
 
 __all__ = [
+    "CallerId",
     "Display",
     "EventSink",
     "HookEdge",

@@ -312,6 +312,9 @@ def settings_of(config: Config) -> Settings:
         private_mode=config.features.private_mode,
         call_waiting=config.features.call_waiting,
         conference_transfer=config.features.conference_transfer,
+        callerid=config.line.callerid,
+        callerid_alert=config.line.callerid_alert,
+        callerid_sdmf=config.line.sdmf,
     )
 
 

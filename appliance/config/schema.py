@@ -153,7 +153,31 @@ class RingerSection:
     active_high: bool = opt(True, doc="bell: the driver rings when the GPIO is high")
     rm_pin: int = opt(-1, v.between(-1, 63), doc="SLIC: ring-mode GPIO (high while ringing)")
     fr_pin: int = opt(-1, v.between(-1, 63), doc="SLIC: forward/reverse GPIO toggled at the ring frequency")
-    ring_hz: float = opt(20.0, v.between(15, 50), doc="SLIC: ringing frequency")
+    ring_hz: float = opt(
+        0.0, v.zero_or_between(15, 50), doc="SLIC: ringing frequency in Hz; 0: the country's (20, 25, 50)"
+    )
+
+
+@dataclass
+class LineSection:
+    """An analog phone's line (the adapter's SLIC): how a caller is presented to the phone."""
+
+    callerid: str = opt(
+        "auto",
+        v.one_of("auto", "bellcore", "etsi-fsk", "etsi-dtmf", "off"),
+        doc="caller ID between or before rings: auto (by phone.country), bellcore, etsi-fsk, etsi-dtmf, off",
+        page=LIVE,
+    )
+    callerid_alert: str = opt(
+        "auto",
+        v.one_of("auto", "after-ring", "reversal", "ring-pulse", "before-ring"),
+        doc="when caller ID is sent: auto (the standard's), after the first ring, or before it after "
+        "a line reversal, a ring pulse or nothing",
+        page=LIVE,
+    )
+    sdmf: bool = opt(
+        False, doc="bellcore: the single-data-message format (number only) for old boxes", page=LIVE
+    )
 
 
 @dataclass
@@ -225,6 +249,7 @@ class Config:
     sip_accounts: list[SipAccountEntry] = opt([], doc="plain SIP accounts")
     jami: JamiSection = field(default_factory=JamiSection)
     ringer: RingerSection = field(default_factory=RingerSection)
+    line: LineSection = field(default_factory=LineSection)
     audio: AudioSection = field(default_factory=AudioSection)
     display: DisplaySection = field(default_factory=DisplaySection)
     web: WebSection = field(default_factory=WebSection)

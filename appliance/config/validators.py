@@ -26,6 +26,17 @@ def between(low: float, high: float) -> Check:
     return check
 
 
+def zero_or_between(low: float, high: float) -> Check:
+    """0 (meaning: the default chosen elsewhere) or a value in the range."""
+    within = between(low, high)
+
+    def check(value: object) -> str | None:
+        assert isinstance(value, int | float)
+        return None if value == 0 or within(value) is None else f"must be 0 or between {low:g} and {high:g}"
+
+    return check
+
+
 def one_of(*choices: str) -> Check:
     def check(value: object) -> str | None:
         if value in choices:

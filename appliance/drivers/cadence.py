@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from appliance.phone.callerid import CallerId
 from appliance.phone.tones import Cadence
 
 
@@ -18,7 +19,8 @@ class CadenceRinger:
     def ringing(self) -> bool:
         return self.cadence is not None
 
-    def start_ringing(self, cadence: Cadence) -> None:
+    def start_ringing(self, cadence: Cadence, caller: CallerId | None = None) -> None:
+        del caller  # a bell or a speaker has no display to show it on
         self.stop_ringing()
         self.cadence = cadence
         self._task = asyncio.get_running_loop().create_task(self._run(cadence))

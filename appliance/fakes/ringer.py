@@ -3,17 +3,21 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 
+from appliance.phone.callerid import CallerId
 from appliance.phone.tones import Cadence
 
 from ._watch import RECORDED, Watchable
 
 
 class FakeRinger(Watchable):
-    """A bell that records when it was told to ring and with which cadence."""
+    """A bell that records when it was told to ring, with which cadence, and the caller it was
+    told of (``caller``, and every one in ``callers``)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.cadence: Cadence | None = None
+        self.caller: CallerId | None = None
+        self.callers: deque[CallerId | None] = deque(maxlen=RECORDED)
         self.history: deque[tuple[float, bool]] = deque(maxlen=RECORDED)
         self._since = 0.0
 
@@ -28,9 +32,11 @@ class FakeRinger(Watchable):
             return False
         return self.cadence.ringing_at((asyncio.get_running_loop().time() - self._since) * 1000)
 
-    def start_ringing(self, cadence: Cadence) -> None:
+    def start_ringing(self, cadence: Cadence, caller: CallerId | None = None) -> None:
         was = self.ringing
         self.cadence = cadence
+        self.caller = caller
+        self.callers.append(caller)
         self._since = asyncio.get_running_loop().time()
         if not was:
             self._record(on=True)

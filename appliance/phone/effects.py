@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .callerid import CallerId
 from .model import CallId
 from .tones import Tone
 
@@ -22,9 +23,11 @@ class StopTone:
 
 @dataclass(frozen=True, slots=True)
 class StartRinger:
-    """Ring with the country's cadence; ``recall`` for a held call calling the user back."""
+    """Ring with the country's cadence; ``recall`` for a held call calling the user back.
+    ``caller``: who calls, for a line that presents them (caller ID)."""
 
     recall: bool = False
+    caller: CallerId | None = None
 
 
 @dataclass(frozen=True, slots=True)

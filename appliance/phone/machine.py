@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from . import effects as fx
+from .callerid import caller_id_for, presentation_for
 from .dialplan import KEYS, MatchKind
 from .directory import CAN_CALL, Unreachable, caller_name, find_contact, resolve
 from .events import (
@@ -138,7 +139,7 @@ def ringer_of(phone: Phone) -> fx.StartRinger | None:
     if phone.off_hook or phone.mode is not Mode.RINGING:
         return None
     if phone.waiting:
-        return fx.StartRinger()
+        return fx.StartRinger(caller=phone.waiting.caller_id)
     if phone.held:
         return fx.StartRinger(recall=True)
     return None
@@ -425,9 +426,12 @@ def _on_incoming(ctx: _Step, event: CallArrived) -> None:
     if reason:
         ctx.emit(fx.Refuse(event.call, reason), fx.LogCall("refused", event.caller_uri, name, reason))
         return
+    s = phone.settings
+    presentation = presentation_for(s.country, s.callerid, s.callerid_alert, sdmf=s.callerid_sdmf)
     call = Call(
         event.call, Direction.IN, event.caller_uri, name, event.account, CallStatus.RINGING_IN,
         identity_changed=event.identity_changed,
+        caller_id=caller_id_for(phone.directory, event.caller_uri, event.caller_name, presentation),
     )  # fmt: skip
     ctx.set(calls=(*phone.calls, call), last_caller=Target(event.account, event.caller_uri, name))
     if not phone.off_hook:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import NewType
+from typing import TYPE_CHECKING, NewType
 
 from .dialplan import DigitMap
+
+if TYPE_CHECKING:
+    from .callerid import CallerId  # callerid reads the directory, which reads this module
 
 CallId = NewType("CallId", str)
 
@@ -100,6 +103,7 @@ class Call:
     held: bool = False
     connected_at: float | None = None
     identity_changed: bool = False
+    caller_id: CallerId | None = None  # incoming: who calls, as an analog line presents them
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +149,9 @@ class Settings:
     private_mode: bool = False
     call_waiting: bool = True
     conference_transfer: bool = False  # hanging up a 3-way call leaves the other two talking
+    callerid: str = "auto"  # how an analog line presents callers: auto (by country) or a standard
+    callerid_alert: str = "auto"
+    callerid_sdmf: bool = False
 
     def feature_for(self, code: str) -> Feature | None:
         return next((feature for known, feature in self.star_codes if known == code), None)

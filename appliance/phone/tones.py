@@ -110,9 +110,11 @@ class TonePattern:
 
 @dataclass(frozen=True, slots=True)
 class Cadence:
-    """A ringer cadence: alternating on and off times in ms, repeated."""
+    """A ringer cadence: alternating on and off times in ms, repeated, and the frequency of the
+    ringing voltage for ringers that make it (a SLIC; a bell or a speaker ignores it)."""
 
     on_off_ms: tuple[int, ...]
+    hz: float = 20.0
 
     def ringing_at(self, t_ms: float) -> bool:
         t_in = t_ms % sum(self.on_off_ms)
@@ -137,7 +139,7 @@ class TonePlan:
 _ROH = "1400+2060+2450+2600/100,0/100"
 
 
-def _plan(country: str, description: str, ring: str, **tones: str) -> TonePlan:
+def _plan(country: str, description: str, ring: str, ring_hz: float, **tones: str) -> TonePlan:
     patterns = {Tone(name): TonePattern.parse(text) for name, text in tones.items()}
     patterns.setdefault(Tone.HOWLER, TonePattern.parse(_ROH))
     patterns.setdefault(Tone.TEST, TonePattern.parse("1004"))
@@ -145,7 +147,7 @@ def _plan(country: str, description: str, ring: str, **tones: str) -> TonePlan:
         dial = patterns[Tone.DIAL].segments[0].freqs
         burst = "+".join(str(f) for f in dial)
         patterns[Tone.CONFIRM] = TonePattern.parse(f"!{burst}/100,!0/100,!{burst}/100,!0/100,!{burst}/100,0")
-    return TonePlan(country, description, patterns, Cadence(tuple(int(x) for x in ring.split(","))))
+    return TonePlan(country, description, patterns, Cadence(tuple(int(x) for x in ring.split(",")), ring_hz))
 
 
 PLANS: dict[str, TonePlan] = {
@@ -155,6 +157,7 @@ PLANS: dict[str, TonePlan] = {
             "US",
             "United States / North America",
             "2000,4000",
+            20.0,
             dial="350+440",
             stutter="!350+440/100,!0/100,!350+440/100,!0/100,!350+440/100,!0/100,"
             "!350+440/100,!0/100,!350+440/100,!0/100,350+440",
@@ -167,6 +170,7 @@ PLANS: dict[str, TonePlan] = {
             "GB",
             "United Kingdom (BT SIN 350)",
             "400,200,400,2000",
+            25.0,
             dial="350+440",
             stutter="350+440/750,440/750",
             ringback="400+450/400,0/200,400+450/400,0/2000",
@@ -178,6 +182,7 @@ PLANS: dict[str, TonePlan] = {
             "DE",
             "Germany",
             "1000,4000",
+            25.0,
             dial="425",
             stutter="!425/100,!0/100,!425/100,!0/100,!425/100,!0/100,425",
             ringback="425/1000,0/4000",
@@ -189,6 +194,7 @@ PLANS: dict[str, TonePlan] = {
             "FR",
             "France",
             "1500,3500",
+            50.0,
             dial="440",
             stutter="!440/100,!0/100,!440/100,!0/100,!440/100,!0/100,!440/100,!0/100,440",
             ringback="440/1500,0/3500",
@@ -200,6 +206,7 @@ PLANS: dict[str, TonePlan] = {
             "NL",
             "Netherlands",
             "1000,4000",
+            25.0,
             dial="425",
             stutter="425/500,0/50",
             ringback="425/1000,0/4000",
@@ -211,6 +218,7 @@ PLANS: dict[str, TonePlan] = {
             "JP",
             "Japan",
             "1000,2000",
+            16.0,
             dial="400",
             stutter="!400/100,!0/100,!400/100,!0/100,!400/100,!0/100,!400/100,!0/100,400",
             ringback="400*16/1000,0/2000",

@@ -254,8 +254,8 @@ class Supervisor:
                 self.ports.tones.play(tone, self.plan.pattern(tone))
             case fx.StopTone():
                 self.ports.tones.stop_tone()
-            case fx.StartRinger():
-                self.ports.ringer.start_ringing(self.plan.ring)
+            case fx.StartRinger(caller=caller):
+                self.ports.ringer.start_ringing(self.plan.ring, caller)
             case fx.StopRinger():
                 self.ports.ringer.stop_ringing()
             case fx.ListenForDigits(on):
