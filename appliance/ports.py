@@ -84,14 +84,24 @@ class Ringer(Protocol):
 
 
 class Tones(Protocol):
-    """Call-progress tones in the handset. One at a time: ``play`` replaces what plays."""
+    """Call-progress tones and spoken prompts in the handset. One sound at a time: ``play`` and
+    ``say`` replace what plays (a prompt cut short by a key is simply replaced)."""
 
     @property
     def playing(self) -> Tone | None: ...
 
     def play(self, tone: Tone, pattern: TonePattern) -> None: ...
 
-    def stop_tone(self) -> None: ...
+    def say(self, text: str, language: str) -> None:
+        """Speak ``text`` in ``language`` (``en``, ``de``, ``fr``...) once, then fall silent.
+
+        Must not block: an implementation that synthesises speech does it off the event loop.
+        """
+        ...
+
+    def stop_tone(self) -> None:
+        """Silence: no tone, no prompt."""
+        ...
 
     async def stop(self) -> None: ...
 

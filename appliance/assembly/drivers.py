@@ -101,10 +101,13 @@ def _speaker(b: DriverContext) -> Any:  # noqa: ANN401
 
 def _alsa_tones(b: DriverContext) -> Any:  # noqa: ANN401
     from appliance.drivers.alsa import AlsaTones, handset_level, playback_device  # noqa: PLC0415
+    from appliance.drivers.speech import EspeakSpeech, PromptCache  # noqa: PLC0415
 
     audio = b.config.audio
     level = handset_level(audio.card, audio.mixer, audio.handset_volume, audio.tone_level)
-    return AlsaTones(playback_device(audio.card, audio.playback), level=level)
+    # Spoken prompts are kept on the data partition: made once, not at every menu.
+    cache = PromptCache(b.data_dir / "prompts") if b.data_dir is not None else None
+    return AlsaTones(playback_device(audio.card, audio.playback), level=level, speech=EspeakSpeech(cache))
 
 
 def _oled(kind: str) -> Callable[[DriverContext], Any]:

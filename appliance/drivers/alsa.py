@@ -1,4 +1,4 @@
-"""Handset audio through ALSA (pyalsaaudio): tones out, and DTMF detected in what comes in.
+"""Handset audio through ALSA (pyalsaaudio): tones and spoken prompts out, DTMF detected in what comes in.
 
 The card is chosen by name (``/proc/asound/cards``), never by index, which changes with USB
 enumeration order. The tone player opens the PCM only while a tone sounds and closes it after,
@@ -22,6 +22,7 @@ from appliance.phone.tones import Tone, TonePattern, ToneRenderer
 from appliance.ports import KeyListener
 
 from .cadence import CadenceRinger
+from .speech import EspeakSpeech, SpeechError
 
 log = logging.getLogger(__name__)
 
@@ -111,8 +112,39 @@ def handset_level(card: str, control: str, volume: int, tone_level: float) -> fl
     return tone_level
 
 
+TONE_LEVEL = 0.3  # the default tone amplitude; a prompt made at its speech level plays as loud as it
+
+
+class _Prompt:
+    """A prompt being spoken: synthesised (or read from the cache) on the writer thread when first
+    rendered, so the loop never waits for the speech engine; then played period by period."""
+
+    def __init__(self, text: str, language: str, speech: EspeakSpeech, gain: float) -> None:
+        self.text, self.language = text, language
+        self._speech, self._gain = speech, gain
+        self._pcm: bytes | None = None
+        self._at = 0
+
+    def render(self, frames: int) -> bytes | None:
+        """The next ``frames`` samples (the last period padded with silence), None once said."""
+        if self._pcm is None:
+            pcm = self._speech.pcm(self.text, self.language)
+            if self._gain != 1.0:
+                import numpy as np  # noqa: PLC0415 - numpy only once something is said
+
+                samples = np.frombuffer(pcm, "<i2").astype(np.float64) * self._gain
+                pcm = np.clip(samples, -32768, 32767).astype("<i2").tobytes()
+            self._pcm = pcm
+        chunk = self._pcm[self._at : self._at + 2 * frames]
+        if not chunk:
+            return None
+        self._at += len(chunk)
+        return chunk + bytes(2 * frames - len(chunk))
+
+
 class AlsaTones:
-    """Call-progress tones into the handset, rendered as continuous-phase PCM by a writer thread."""
+    """Call-progress tones and spoken prompts into the handset, written by one thread: a tone or a
+    prompt replaces whatever plays, so a key pressed during a prompt cuts it short."""
 
     def __init__(
         self,
@@ -120,12 +152,15 @@ class AlsaTones:
         *,
         level: float = 0.3,
         pcm_factory: PcmFactory = alsaaudio.PCM,
+        speech: EspeakSpeech | None = None,
     ) -> None:
         self.device = device
         self.level = level
         self._pcm_factory = pcm_factory
-        self._renderer: ToneRenderer | None = None
+        self._speech = speech if speech is not None else EspeakSpeech()
+        self._renderer: ToneRenderer | _Prompt | None = None
         self.current: Tone | None = None
+        self.saying: str | None = None  # the text of the prompt being spoken
         self._changed = threading.Condition()
         self._stopping = False
         self.periods_written = 0
@@ -138,13 +173,19 @@ class AlsaTones:
 
     def play(self, tone: Tone, pattern: TonePattern) -> None:
         with self._changed:
-            self.current = tone
+            self.current, self.saying = tone, None
             self._renderer = ToneRenderer(pattern, RATE, self.level)
+            self._changed.notify()
+
+    def say(self, text: str, language: str) -> None:
+        with self._changed:
+            self.current, self.saying = None, text
+            self._renderer = _Prompt(text, language, self._speech, self.level / TONE_LEVEL)
             self._changed.notify()
 
     def stop_tone(self) -> None:
         with self._changed:
-            self.current, self._renderer = None, None
+            self.current, self.saying, self._renderer = None, None, None
             self._changed.notify()
 
     async def stop(self) -> None:
@@ -167,6 +208,10 @@ class AlsaTones:
                 log.warning("tones: %s: %s", self.device, exc)
                 with self._changed:  # wait for the next tone rather than spin on a broken device
                     self._renderer = None
+            except (SpeechError, OSError) as exc:
+                log.warning("tones: a prompt could not be spoken: %s", exc)
+                with self._changed:
+                    self._renderer, self.saying = None, None
 
     def _play_until_silent(self) -> None:
         pcm = open_pcm(self._pcm_factory, self.device, capture=False, period=PERIOD)
@@ -176,7 +221,13 @@ class AlsaTones:
                     renderer = self._renderer
                 if renderer is None:
                     return
-                pcm.write(renderer.render(PERIOD).tobytes())  # blocks: the card's clock paces us
+                chunk = renderer.render(PERIOD)
+                if chunk is None:  # the prompt has been said: silence, unless something replaced it
+                    with self._changed:
+                        if self._renderer is renderer:
+                            self._renderer, self.saying = None, None
+                    continue
+                pcm.write(chunk if isinstance(chunk, bytes) else chunk.tobytes())  # the card's clock paces us
                 self.periods_written += 1
         finally:
             pcm.close()

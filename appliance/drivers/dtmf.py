@@ -147,7 +147,11 @@ def read_wav(path: Path) -> tuple[Samples, int]:
     Reads the RIFF chunks itself: Python 3.11's ``wave`` refuses WAVE_FORMAT_EXTENSIBLE, which
     many recorders (and sox, for 24 and 32 bits) write.
     """
-    data = path.read_bytes()
+    return parse_wav(path.read_bytes(), str(path))
+
+
+def parse_wav(data: bytes, path: str = "WAV") -> tuple[Samples, int]:
+    """:func:`read_wav` of bytes in memory (``path`` names them in errors)."""
     if data[:4] != b"RIFF" or data[8:12] != b"WAVE":
         raise WavError(f"{path}: not a PCM WAV file (no RIFF/WAVE header)")
     fmt: tuple[int, int, int, int] | None = None

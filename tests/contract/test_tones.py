@@ -217,3 +217,53 @@ def test_the_handset_test_measures_the_microphone_through_alsa(tmp_path):
     result = subprocess.run([sys.executable, "-c", LEVEL], capture_output=True, text=True, env=env, timeout=60,
                             check=True)  # fmt: skip
     assert abs(float(result.stdout) - (-9.0)) < 0.3, result.stdout
+
+
+@pytest.mark.skipif(not shutil.which("espeak-ng"), reason="the Debian package espeak-ng")
+async def test_alsa_speaks_a_prompt_then_falls_silent(tmp_path):
+    from appliance.drivers.speech import EspeakSpeech, PromptCache
+
+    rig = AlsaRig(tmp_path)
+    speech = EspeakSpeech(PromptCache(tmp_path / "prompts"))
+    expected = speech.pcm("One two three", "en")
+    rig.tones = AlsaTones(f"file:FILE={rig.out},FORMAT=raw", speech=speech)
+    rig.tones.say("One two three", "en")
+    assert rig.tones.saying == "One two three"
+    assert rig.tones.playing is None  # a prompt is not a tone
+    for _ in range(400):
+        if rig.tones.saying is None:
+            break
+        await asyncio.sleep(0.01)
+    assert rig.tones.saying is None  # said once, then silence (the PCM closed for the daemon)
+    heard = rig.out.read_bytes()
+    await rig.tones.stop()
+    assert heard[: len(expected)] == expected  # at the default level, the prompt as made
+    assert len(heard) - len(expected) < 2 * PERIOD
+
+
+@pytest.mark.skipif(not shutil.which("espeak-ng"), reason="the Debian package espeak-ng")
+async def test_alsa_a_tone_cuts_a_prompt_short(tmp_path):
+    rig = AlsaRig(tmp_path)
+    rig.tones.say("This is a long prompt that nobody will hear to the end of it", "en")
+    await rig.written(1600)
+    rig.tones.play(Tone.DIAL, PLANS["US"].pattern(Tone.DIAL))
+    assert rig.tones.saying is None
+    written = rig.tones.periods_written
+    await rig.written(written * PERIOD + 8000)
+    await rig.tones.stop()
+    tail = rig.heard()[-4000:]  # the dial tone took over
+    assert power(tail, 350) > 1000 * power(tail, 1000)
+
+
+async def test_fake_records_what_was_said():
+    tones = FakeTones()
+    seen = []
+    tones.watch(seen.append)
+    tones.play(Tone.DIAL, PLANS["US"].pattern(Tone.DIAL))
+    tones.say("Voice menu", "en")
+    assert tones.playing is None
+    assert tones.saying == "Voice menu"
+    assert [text for _, _, text in tones.said] == ["Voice menu"]
+    assert seen[-1] == {"event": "announce", "text": "Voice menu", "language": "en"}
+    tones.stop_tone()
+    assert tones.saying is None
