@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from appliance import __version__
 from appliance.assembly import Assembly, assemble
 from appliance.config.load import ConfigError, Layer, Loaded, parse_assignment
 from appliance.fakes._watch import Watchable
@@ -32,10 +33,11 @@ from appliance.fakes.ringer import FakeRinger
 from appliance.fakes.telephony import FakeSipAccount, FakeTelephony, fake_jami_id
 from appliance.fakes.tones import FakeTones
 from appliance.phone.dialplan import KEYS
+from appliance.phone.model import DeviceInfo
 from appliance.ports import Telephony, TelephonyError
 from appliance.runtime.supervisor import Ports
 
-TRACED = ("tone", "ringer", "call", "display")
+TRACED = ("tone", "announce", "ringer", "call", "display")
 
 
 class ScriptError(ValueError):
@@ -129,6 +131,13 @@ class Fakes:
         return cls(*parts, telephony)  # type: ignore[arg-type]
 
 
+def simulated_device() -> DeviceInfo:
+    """The desktop phone as its voice menu reads it out: the same on every machine, so a script's
+    trace is too (the page on loopback, as the desktop board serves it)."""
+    return DeviceInfo(page="127.0.0.1:8080", local_name="desktop.local", links=(("lo", "127.0.0.1"),),
+                      version=__version__)  # fmt: skip
+
+
 def make_fakes(loaded: Loaded, *, seed: str = "desktop", bounce_ms: float = 0.0) -> Fakes:
     config = loaded.config
     sip = tuple(FakeSipAccount(a.id, a.username, a.registrar) for a in config.sip_accounts)
@@ -160,7 +169,7 @@ class Simulation:
     def build(cls, loaded: Loaded | list[Layer]) -> Simulation:
         """The phone of these layers on fakes, nothing saved (star codes stay in memory)."""
         layers = list(loaded.layers) if isinstance(loaded, Loaded) else loaded
-        return cls(assemble(layers, None))
+        return cls(assemble(layers, None, version=__version__, device=simulated_device))
 
     def watch(self, sink: Callable[[dict[str, Any]], None]) -> None:
         for fake in (self.fakes.tones, self.fakes.ringer, self.fakes.telephony, self.fakes.display):

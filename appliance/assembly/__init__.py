@@ -8,13 +8,15 @@ the call log, the supervisor, maintenance and the controllers the page talks to.
 from __future__ import annotations
 
 import logging
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 
 from appliance.config.load import ConfigError, Layer, Loaded, contacts_of, load_layers, settings_of
+from appliance.config.schema import Config
 from appliance.notices import Notices
 from appliance.phone.events import ContactsChanged, SettingsChanged, SetupCodeChanged
-from appliance.phone.model import Phone
+from appliance.phone.model import DeviceInfo, Phone
 from appliance.ports import Telephony
 from appliance.runtime.call_log import FILE as CALL_LOG_FILE
 from appliance.runtime.call_log import CallLog
@@ -35,7 +37,7 @@ from appliance.runtime.control import (
     VirtualPhone,
 )
 from appliance.runtime.maintenance import Maintenance, Power
-from appliance.runtime.supervisor import Ports, Supervisor
+from appliance.runtime.supervisor import DeviceReader, Ports, Supervisor
 
 from .drivers import DRIVERS, DriverContext, build_ports, check_drivers
 
@@ -76,12 +78,14 @@ def assemble(
     ports: Ports | None = None,
     notices: Notices | None = None,
     store: ConfigStore | None = None,
+    device: DeviceReader | None = None,
 ) -> Assembly:
     """The phone for ``layers`` with its data in ``data_dir`` (None: in memory, the simulator).
 
     ``telephony`` replaces the configured core (the Jami tests bring a daemon in a namespace);
     ``ports`` replaces every driver (tests that shape their fakes); ``notices`` are the owner's,
-    made earlier to hear what the loading found; ``store`` the config store made with them.
+    made earlier to hear what the loading found; ``store`` the config store made with them;
+    ``device`` what the voice menu reads out about the device (the simulator's is fixed).
     """
     notices = notices if notices is not None else Notices()
     store = store if store is not None else ConfigStore(layers, data_dir, check=check, notices=notices)
@@ -94,8 +98,9 @@ def assemble(
     phone = Phone.initial(settings_of(config), contacts_of(config))
     debounce_s = config.hook.debounce_ms / 1000
     supervisor = Supervisor(
-        ports, phone, debounce_s=debounce_s, features=store, call_log=call_log, notices=notices
-    )
+        ports, phone, debounce_s=debounce_s, features=store, call_log=call_log, notices=notices,
+        device=device or device_reader(config, version), power=power if data_dir else None,
+    )  # fmt: skip
     store.on_change(lambda change: _tell_the_phone(supervisor, change))
     sim = SimHandles(ports.hook, ports.keypad) if config.board.simulated else None
     status = StatusController(
@@ -107,7 +112,8 @@ def assemble(
         version=version,
     )  # fmt: skip
     contacts = ContactsController(store, supervisor)
-    claim = Claim(data_dir, can_show=config.drivers.display != "none")
+    # Every board can tell its setup code now: on the display, or spoken by the voice menu (5).
+    claim = Claim(data_dir, can_show=True)
     address = page_address(config.web.listen)
     claim.on_change(lambda code: supervisor.post(SetupCodeChanged(code, address)))
     if claim.code:
@@ -125,6 +131,23 @@ def assemble(
     )
     logging.getLogger(__name__).debug("assembled %s", config.board.name)
     return Assembly(store, ports, supervisor, call_log, control, sim, notices)
+
+
+def device_reader(config: Config, version: str) -> DeviceReader:
+    """The device as the voice menu reads it out: the page's address, this host's ``.local``
+    name, each link's IPv4 address, the firmware version."""
+
+    def read() -> DeviceInfo:
+        from appliance.drivers.network import addresses  # noqa: PLC0415 - ioctls: quick, no round trip
+
+        return DeviceInfo(
+            page=page_address(config.web.listen),
+            local_name=f"{socket.gethostname().partition('.')[0]}.local",
+            links=tuple(sorted(addresses().items())),
+            version=version,
+        )
+
+    return read
 
 
 def _tell_the_phone(supervisor: Supervisor, change: ConfigChange) -> None:

@@ -11,8 +11,9 @@ from dataclasses import dataclass, fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
-from appliance.phone.dialplan import DigitMap
+from appliance.phone.dialplan import DigitMap, MatchKind
 from appliance.phone.model import Contact, Feature, Settings
+from appliance.phone.phrases import language_for
 
 from .schema import Config
 
@@ -182,6 +183,16 @@ def _not_text(value: str) -> str | None:
     return None
 
 
+def _star_code_reached(digit_map: DigitMap, code: str) -> bool:
+    """Whether dialing ``code`` key by key reaches it: no shorter prefix is dialed or blocked on the
+    way, and the whole code is a number of the map or outside it (the phone then dials star codes
+    as they are, e.g. ``***``), not the start of a longer number that would wait and fail."""
+    for end in range(1, len(code)):
+        if digit_map.match(code[:end]).kind in (MatchKind.COMPLETE, MatchKind.BLOCKED):
+            return False
+    return digit_map.match(code).kind in (MatchKind.COMPLETE, MatchKind.AMBIGUOUS, MatchKind.NONE)
+
+
 def _cross_check(config: Config, problems: list[str]) -> None:
     hook, dialplan = config.hook, config.dialplan
     if hook.flash_min_ms >= hook.flash_max_ms:
@@ -198,7 +209,7 @@ def _cross_check(config: Config, problems: list[str]) -> None:
     problems.extend(
         f"star_codes.{code}: the dial plan never completes this code"
         for code in config.star_codes
-        if not digit_map.match(code).dialable
+        if not _star_code_reached(digit_map, code)
     )
     seen: dict[str, str] = {}
     for i, contact in enumerate(config.contacts):
@@ -315,6 +326,7 @@ def settings_of(config: Config) -> Settings:
         callerid=config.line.callerid,
         callerid_alert=config.line.callerid_alert,
         callerid_sdmf=config.line.sdmf,
+        language=language_for(config.phone.language, config.phone.country),
     )
 
 

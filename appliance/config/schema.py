@@ -49,6 +49,9 @@ class DriversSection:
 class PhoneSection:
     country: str = opt("US", v.country, doc="tones and ringer cadence (ITU-T E.180)", page=LIVE)
     display_name: str = opt("Jami phone", v.not_empty, doc="the name callers see", page=LIVE)
+    language: str = opt(
+        "", v.language, doc="what the voice menu speaks (en, de, fr, nl); empty: the country's", page=LIVE
+    )
 
 
 @dataclass
@@ -230,6 +233,7 @@ DEFAULT_STAR_CODES = {
     "*57": "call_waiting_off",
     "*66": "redial",
     "*69": "call_return",
+    "***": "voice_menu",
 }
 
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from appliance.phone.dialplan import DigitMap, DigitMapError
 from appliance.phone.directory import JAMI_ID
 from appliance.phone.model import Feature
+from appliance.phone.phrases import LANGUAGES
 from appliance.phone.tones import COUNTRIES
 
 Check = Callable[[object], str | None]
@@ -48,6 +49,12 @@ def one_of(*choices: str) -> Check:
 
 def country(value: object) -> str | None:
     return one_of(*COUNTRIES)(str(value).upper())
+
+
+def language(value: object) -> str | None:
+    if str(value).lower() in ("", *LANGUAGES):
+        return None
+    return f"must be one of {', '.join(LANGUAGES)}, or empty for the country's (got {value!r})"
 
 
 def digit_map(value: object) -> str | None:

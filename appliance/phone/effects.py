@@ -132,6 +132,29 @@ class LogCall:
     duration_s: float = 0.0
 
 
+@dataclass(frozen=True, slots=True)
+class Say:
+    """Speak ``text`` into the handset in ``language``, replacing any tone; a tone or silence
+    commanded after it cuts it short."""
+
+    text: str
+    language: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReadDevice:
+    """Read the device's address, links and version and report them (``DeviceInfoChanged``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class StartOver:
+    """Reboot the device once ``after_s`` have passed (the goodbye prompt heard); ``wipe``: a
+    factory reset instead (the data partition emptied, the phone started as new)."""
+
+    wipe: bool = False
+    after_s: float = 0.0
+
+
 Effect = (
     PlayTone
     | StopTone
@@ -151,4 +174,7 @@ Effect = (
     | CancelTimer
     | SaveFeature
     | LogCall
+    | Say
+    | ReadDevice
+    | StartOver
 )

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from .model import AccountInfo, CallId, Contact, Settings
+from .model import AccountInfo, CallId, Contact, DeviceInfo, Settings
 
 
 class CallState(Enum):
@@ -168,6 +168,13 @@ class NoticesChanged:
     count: int
 
 
+@dataclass(frozen=True, slots=True)
+class DeviceInfoChanged:
+    """The runtime read the device's address, links and version (asked by :class:`ReadDevice`)."""
+
+    info: DeviceInfo
+
+
 Event = (
     HookChanged
     | KeyPressed
@@ -187,4 +194,5 @@ Event = (
     | HandsetTestRequested
     | FeatureNotSaved
     | NoticesChanged
+    | DeviceInfoChanged
 )

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from . import effects as fx
+from . import voicemenu
 from .callerid import caller_id_for, presentation_for
 from .dialplan import KEYS, MatchKind
 from .directory import CAN_CALL, Unreachable, caller_name, find_contact, resolve
@@ -30,6 +31,7 @@ from .events import (
     CallStateChanged,
     ConferenceFormed,
     ContactsChanged,
+    DeviceInfoChanged,
     Event,
     FeatureNotSaved,
     HandsetTestRequested,
@@ -153,6 +155,7 @@ def _output_changes(before: Phone, after: Phone) -> list[fx.Effect]:
     tone_before, tone_after = tone_of(before), tone_of(after)
     if tone_before != tone_after:
         out.append(fx.PlayTone(tone_after) if tone_after else fx.StopTone())
+    out.extend(voicemenu.speech_changes(before, after, tone_after))
     if before.off_hook != after.off_hook:  # the line carries digits only while off hook
         out.append(fx.ListenForDigits(after.off_hook))
     return out
@@ -219,7 +222,8 @@ def _hung_up(ctx: _Step) -> None:
     phone = ctx.phone
     for name in (DIGIT, PROGRESS, HOOK, PULSE):
         ctx.cancel(name)
-    ctx.set(off_hook=False, hook=HookTrack(), digits="", notice="", call_waiting_cancelled=False)
+    ctx.cancel(voicemenu.IDLE)
+    ctx.set(off_hook=False, hook=HookTrack(), digits="", notice="", call_waiting_cancelled=False, menu=None)
     talking = [c for c in phone.calls if c.status is CallStatus.CONNECTED]
     if phone.conference and phone.settings.conference_transfer and len(talking) == 2:
         ctx.emit(fx.Transfer((talking[0].id, talking[1].id)))
@@ -291,6 +295,8 @@ def _key(ctx: _Step, key: str) -> None:
     phone = ctx.phone
     if phone.mode in (Mode.DIALING, Mode.CONFIRM):
         _collect(ctx, key)
+    elif phone.mode is Mode.MENU:
+        _menu(ctx, voicemenu.pressed(phone, key, ctx.now))
     elif phone.mode is Mode.TALKING:
         active = phone.active_call
         if active and active.status is CallStatus.CONNECTED:
@@ -305,10 +311,16 @@ def _collect(ctx: _Step, key: str) -> None:
         phone = ctx.phone
     digits = phone.digits + key
     result = settings.digit_map.match(digits)
+    if result.kind is MatchKind.NONE and settings.feature_for(digits):
+        _dial(ctx, digits)  # a star code outside the digit map (``***``) is dialed as it is
+        return
     if key == "#" and settings.pound_sends and phone.digits and result.kind is MatchKind.NONE:
         _send(ctx)  # '#' is not part of any number here: it means "dial now"
         return
     ctx.set(digits=digits, notice="")
+    if result.kind is MatchKind.NONE and any(code.startswith(digits) for code, _ in settings.star_codes):
+        ctx.arm(DIGIT, settings.interdigit_s)  # on the way to such a star code
+        return
     if result.kind is MatchKind.COMPLETE:
         _dial(ctx, result.number)
     elif result.kind is MatchKind.BLOCKED:
@@ -378,6 +390,22 @@ def _feature(ctx: _Step, feature: Feature) -> None:
                 _signal(ctx, Mode.REORDER, "No call to return")
             else:
                 _place(ctx, phone.last_caller)
+        case Feature.VOICE_MENU:
+            _menu(ctx, voicemenu.opened(phone))
+
+
+def _menu(ctx: _Step, turn: voicemenu.Turn) -> None:
+    """The voice menu after a key (or its opening): what it says next, or back to dial tone."""
+    if turn.menu is None:
+        ctx.cancel(voicemenu.IDLE)
+        ctx.set(menu=None)
+        _dial_tone(ctx)
+    else:
+        ctx.cancel(DIGIT)
+        ctx.cancel(PROGRESS)
+        ctx.set(mode=Mode.MENU, menu=turn.menu, digits="", notice="Voice menu")
+        ctx.arm(voicemenu.IDLE, voicemenu.IDLE_S)
+    ctx.emit(*turn.effects)
 
 
 def _place(ctx: _Step, target: Target) -> None:
@@ -578,6 +606,8 @@ def _on_timer(ctx: _Step, event: TimerExpired) -> None:
         _end_rotary_digit(ctx)
     elif event.name == HANDSET_TEST:
         ctx.set(handset_test=False)
+    elif event.name == voicemenu.IDLE and phone.mode is Mode.MENU:
+        _menu(ctx, voicemenu.Turn(None))
     elif event.name == DIGIT and phone.mode is Mode.DIALING:
         if phone.digits:
             _send(ctx)
@@ -630,6 +660,10 @@ def _on_setup_code(ctx: _Step, event: SetupCodeChanged) -> None:
     ctx.set(setup_code=event.code, page_address=event.address if event.code else "")
 
 
+def _on_device(ctx: _Step, event: DeviceInfoChanged) -> None:
+    ctx.set(device=event.info)
+
+
 def _on_notices(ctx: _Step, event: NoticesChanged) -> None:
     ctx.set(notices=max(0, event.count))
 
@@ -656,6 +690,8 @@ def _on_lost(ctx: _Step, event: TelephonyLost) -> None:
     for call in ctx.phone.calls:
         _drop(ctx, call, "phone service lost")
     ctx.set(telephony_up=False, active=None, consult=None, conference=False)
+    if ctx.phone.mode is Mode.MENU:
+        return  # the menu goes on: it is how the owner learns what is wrong (3 says so)
     if ctx.phone.off_hook:
         _signal(ctx, Mode.REORDER, "Phone service is restarting")
     else:
@@ -689,4 +725,5 @@ _HANDLERS: dict[type, Callable[[_Step, Any], None]] = {
     NoticesChanged: _on_notices,
     SetupCodeChanged: _on_setup_code,
     HandsetTestRequested: _on_handset_test,
+    DeviceInfoChanged: _on_device,
 }

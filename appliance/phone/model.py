@@ -27,6 +27,7 @@ class Mode(Enum):
     REORDER = "reorder"  # off hook, something failed or took too long
     HOWLER = "howler"  # off hook far too long: the receiver-off-hook howler
     SILENT = "silent"  # off hook after the howler: silence until hang-up
+    MENU = "menu"  # off hook, the voice menu speaks (appliance.phone.voicemenu)
 
 
 class Feature(Enum):
@@ -41,6 +42,7 @@ class Feature(Enum):
     CALL_WAITING_CANCEL = "call_waiting_cancel"  # off for the next call only
     REDIAL = "redial"
     CALL_RETURN = "call_return"
+    VOICE_MENU = "voice_menu"
 
 
 class AccountKind(Enum):
@@ -107,6 +109,31 @@ class Call:
 
 
 @dataclass(frozen=True, slots=True)
+class DeviceInfo:
+    """What the voice menu reads out about the device itself, as the runtime last read it."""
+
+    page: str = ""  # where the web page is, e.g. 192.168.1.20:8080
+    local_name: str = ""  # this device's mDNS name, e.g. phone-1a2b.local
+    links: tuple[tuple[str, str], ...] = ()  # (interface, IPv4 address) of each link that has one
+    version: str = ""  # firmware version
+
+
+@dataclass(frozen=True, slots=True)
+class Menu:
+    """The voice menu while it is open: where in it the caller is and what it said last.
+
+    ``said`` counts the times a prompt was started, so ``#`` saying the same text again is a change
+    the runtime hears (speech is a function of the state, like the tones).
+    """
+
+    level: str = "intro"  # intro, item, reboot, reset
+    prompt: str = ""
+    said: int = 0
+    code: str = ""  # the factory reset's confirmation code, while it is asked for
+    entered: str = ""  # its digits dialed so far
+
+
+@dataclass(frozen=True, slots=True)
 class Target:
     """Where a dialed number goes."""
 
@@ -143,6 +170,7 @@ class Settings:
         ("*57", Feature.CALL_WAITING_OFF),
         ("*66", Feature.REDIAL),
         ("*69", Feature.CALL_RETURN),
+        ("***", Feature.VOICE_MENU),
     )
     digits_account: str = ""  # SIP account that gets numbers not in the directory
     dnd: bool = False
@@ -152,6 +180,7 @@ class Settings:
     callerid: str = "auto"  # how an analog line presents callers: auto (by country) or a standard
     callerid_alert: str = "auto"
     callerid_sdmf: bool = False
+    language: str = "en"  # what the phone speaks in (prompts: appliance.phone.phrases)
 
     def feature_for(self, code: str) -> Feature | None:
         return next((feature for known, feature in self.star_codes if known == code), None)
@@ -195,6 +224,8 @@ class Phone:
     handset_test: bool = False  # the test tone plays (no call meanwhile: a call's tones win)
     page_address: str = ""  # where that page is (shown with the code)
     notices: int = 0  # things the owner must look at on the web page (a file kept aside, a full disk)
+    menu: Menu | None = None  # the voice menu, while open
+    device: DeviceInfo = field(default_factory=DeviceInfo)
     hook: HookTrack = field(default_factory=HookTrack)
     timers: tuple[tuple[str, float], ...] = ()  # name -> deadline, to drop stale expiries
     next_call: int = 1

@@ -128,6 +128,8 @@ def _body(phone: Phone, now: float) -> tuple[str, ...]:
             return (phone.notice or "Call failed", "Hang up to try again")
         case Mode.HOWLER | Mode.SILENT:
             return ("Please hang up",)
+        case Mode.MENU:
+            return ("Voice menu", "# repeats, * back")
     return ()
 
 

@@ -20,6 +20,7 @@ from appliance.phone import effects as fx
 from appliance.phone.events import (
     CallState,
     CallStateChanged,
+    DeviceInfoChanged,
     Event,
     FeatureNotSaved,
     HandsetTestRequested,
@@ -29,13 +30,14 @@ from appliance.phone.events import (
     TimerExpired,
 )
 from appliance.phone.machine import step
-from appliance.phone.model import CallStatus, Mode, Phone
+from appliance.phone.model import CallStatus, DeviceInfo, Mode, Phone
 from appliance.phone.screens import ScreenModel, screen
 from appliance.phone.tones import PLANS, TonePlan
 from appliance.ports import Display, HookSwitch, Keypad, Ringer, Telephony, TelephonyError, Tones
 
 from .call_log import CallLog
 from .debounce import HookDebouncer
+from .maintenance import Power
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +60,9 @@ class FeatureStore(Protocol):
 
 
 PhoneListener = Callable[[Phone], None]
+DeviceReader = Callable[[], DeviceInfo]
+"""Reads the device's page address, links and version; quick (no network round trip): it runs on
+the loop, in the command worker's turn."""
 T = TypeVar("T")
 
 
@@ -88,8 +93,12 @@ class Supervisor:
         features: FeatureStore,
         call_log: CallLog,
         notices: Notices | None = None,
+        device: DeviceReader | None = None,
+        power: Power | None = None,
     ) -> None:
         self.ports = ports
+        self._read_device = device
+        self._power = power  # the voice menu's restart and factory reset
         self.phone = phone
         self._loop: asyncio.AbstractEventLoop | None = None
         if notices is not None:  # the idle screen counts them; raised from any thread
@@ -190,6 +199,7 @@ class Supervisor:
         await self.ports.hook.start(self._debouncer.edge)
         await self.ports.keypad.start(lambda key: self.post(KeyPressed(key)))
         await self.ports.telephony.start(self.post)
+        self._commands.put_nowait(fx.ReadDevice())  # the voice menu's facts, refreshed when it opens
         if self.ports.hook.off_hook:
             self.post(HookChanged(off_hook=True, at=loop.time()))
         self._started.set()
@@ -252,6 +262,10 @@ class Supervisor:
         match effect:
             case fx.PlayTone(tone):
                 self.ports.tones.play(tone, self.plan.pattern(tone))
+            case fx.Say(text, language):
+                self.ports.tones.say(text, language)
+            case fx.StartOver(wipe, after_s):
+                asyncio.get_running_loop().call_later(after_s, self._start_over, wipe)
             case fx.StopTone():
                 self.ports.tones.stop_tone()
             case fx.StartRinger(caller=caller):
@@ -292,6 +306,10 @@ class Supervisor:
                 await self._save_feature(effect)
                 self._commands.task_done()
                 continue
+            if isinstance(effect, fx.ReadDevice):
+                self._device_read()
+                self._commands.task_done()
+                continue
             try:
                 await self._command(effect)
                 self._commands.task_done()
@@ -303,6 +321,26 @@ class Supervisor:
             except OSError:
                 log.exception("%s failed", type(effect).__name__)
                 self._commands.task_done()
+
+    def _device_read(self) -> None:
+        if self._read_device is None:
+            return
+        try:
+            info = self._read_device()
+        except OSError:  # the menu then says what it last knew
+            log.exception("device not read")
+            return
+        self.post(DeviceInfoChanged(info))
+
+    def _start_over(self, wipe: bool) -> None:
+        """The voice menu's restart or factory reset, once its goodbye has been said."""
+        if self._power is None:
+            log.warning("%s asked from the handset: this phone cannot restart itself here",
+                        "factory reset" if wipe else "restart")  # fmt: skip
+        elif wipe:
+            self._power.restart(wipe=True)  # the data directory emptied, then the phone starts as new
+        else:
+            self._power.reboot()
 
     async def _save_feature(self, effect: fx.SaveFeature) -> None:
         """A star code's change, saved; if it cannot be, the phone undoes it and says so."""

@@ -54,9 +54,9 @@ async def test_a_preset_password_claims_the_phone(tmp_path):
         assert not any("Setup code" in line for line in stack.supervisor.screen.lines)
 
 
-async def test_a_board_without_a_display_asks_no_code(tmp_path):
-    """An adapter has no display to show a code on (speech comes with the voice menu): its first
-    run asks none, as before."""
+async def test_a_board_without_a_display_speaks_its_code(tmp_path):
+    """An adapter has no display: the voice menu reads the setup code into the handset (``***`` 5),
+    so its first run asks for the code like any other board's."""
     import asyncio
     import contextlib
 
@@ -74,13 +74,23 @@ async def test_a_board_without_a_display_asks_no_code(tmp_path):
     port = free_port()
     runner = await serve(WebApp(phone.control, tmp_path), f"127.0.0.1:{port}")
     try:
+        phone.ports.hook.lift()
+        await phone.supervisor.settled()
+        phone.ports.keypad.press("***5")
+        await phone.supervisor.idle()
+        spoken = phone.ports.tones.saying
+        code = phone.supervisor.phone.setup_code
+        assert spoken == f"The setup code is {' '.join(code[:3])}, {' '.join(code[3:])}."
         async with aiohttp.ClientSession(f"http://127.0.0.1:{port}") as c:
             async with c.get("/api/v1/setup") as r:
-                assert (await r.json())["code_required"] is False
-            async with c.post("/api/v1/setup", json={"password": PASSWORD}) as r:
+                assert (await r.json())["code_required"] is True
+            async with c.post(
+                "/api/v1/setup",
+                json={"password": PASSWORD, "code": "000000" if code != "000000" else "111111"},
+            ) as r:
+                assert r.status == 403
+            async with c.post("/api/v1/setup", json={"password": PASSWORD, "code": code}) as r:
                 assert r.status == 201
-            async with c.post("/api/v1/setup", json={"password": PASSWORD}) as r:
-                assert r.status == 409
     finally:
         await runner.cleanup()
         task.cancel()

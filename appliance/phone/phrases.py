@@ -1,0 +1,193 @@
+"""What the phone says, in each language it speaks: data, one table per language.
+
+A language is a table with every key of English's; a new language is a new table (and, for the
+speech engine, a voice: ``appliance.drivers.speech.VOICES``). Templates take their values with
+``str.format``; numbers are written as digits, so the speech engine reads them in the language.
+"""
+
+from __future__ import annotations
+
+EN = {
+    "intro": (
+        "Voice menu. 1: the web page's address. 2: this phone's identity. 3: connection state. "
+        "4: firmware version. 5: setup code. 9: restart. 0: factory reset. "
+        "Pound repeats, star goes back."
+    ),
+    "no_item": "There is no item {key}.",
+    "address": "The web page is at {address}, or at {name}.",
+    "address_only": "The web page is at {address}.",
+    "no_address": "This phone has no network address yet.",
+    "dot": "dot",
+    "port": "port",
+    "jami_name": "This phone's Jami name is {name}.",
+    "jami_id": "This phone's Jami ID is {id}.",
+    "sip": "SIP number {user} at {host}.",
+    "sip_direct": "SIP number {user}, direct calls.",
+    "no_account": "This phone has no account yet.",
+    "service_down": "Phone service is restarting.",
+    "jami_registered": "Jami: connected to the network.",
+    "jami_trying": "Jami: connecting.",
+    "jami_down": "Jami: not connected.",
+    "sip_registered": "SIP {user}: registered.",
+    "sip_trying": "SIP {user}: registering.",
+    "sip_down": "SIP {user}: not registered.",
+    "ethernet": "Ethernet: {address}.",
+    "wifi": "Wi-Fi: {address}.",
+    "link": "{name}: {address}.",
+    "no_network": "No network: plug in the cable or set up Wi-Fi.",
+    "version": "Firmware version {version}.",
+    "version_unknown": "The firmware version is not known.",
+    "setup_code": "The setup code is {code}.",
+    "no_setup_code": "This phone is set up: there is no setup code.",
+    "reboot_confirm": "To restart the phone, press 9 again. Star goes back.",
+    "rebooting": "Restarting. Goodbye.",
+    "reset_confirm": (
+        "Factory reset erases everything on this phone. To go ahead, dial {code}. Star goes back."
+    ),
+    "resetting": "Erasing everything. The phone starts again as new.",
+    "wrong_code": "Wrong code: nothing was erased.",
+}
+
+DE = {
+    "intro": (
+        "Sprachmenü. 1: Adresse der Webseite. 2: Identität dieses Telefons. 3: Verbindungsstatus. "
+        "4: Firmware-Version. 5: Einrichtungscode. 9: Neustart. 0: Werkseinstellungen. "
+        "Raute wiederholt, Stern geht zurück."
+    ),
+    "no_item": "Es gibt keinen Punkt {key}.",
+    "address": "Die Webseite ist unter {address} erreichbar, oder unter {name}.",
+    "address_only": "Die Webseite ist unter {address} erreichbar.",
+    "no_address": "Dieses Telefon hat noch keine Netzwerkadresse.",
+    "dot": "Punkt",
+    "port": "Port",
+    "jami_name": "Der Jami-Name dieses Telefons ist {name}.",
+    "jami_id": "Die Jami-ID dieses Telefons ist {id}.",
+    "sip": "SIP-Nummer {user} bei {host}.",
+    "sip_direct": "SIP-Nummer {user}, direkte Anrufe.",
+    "no_account": "Dieses Telefon hat noch kein Konto.",
+    "service_down": "Der Telefondienst startet neu.",
+    "jami_registered": "Jami: mit dem Netz verbunden.",
+    "jami_trying": "Jami: verbindet.",
+    "jami_down": "Jami: nicht verbunden.",
+    "sip_registered": "SIP {user}: angemeldet.",
+    "sip_trying": "SIP {user}: meldet sich an.",
+    "sip_down": "SIP {user}: nicht angemeldet.",
+    "ethernet": "Ethernet: {address}.",
+    "wifi": "WLAN: {address}.",
+    "link": "{name}: {address}.",
+    "no_network": "Kein Netzwerk: Kabel einstecken oder WLAN einrichten.",
+    "version": "Firmware-Version {version}.",
+    "version_unknown": "Die Firmware-Version ist nicht bekannt.",
+    "setup_code": "Der Einrichtungscode ist {code}.",
+    "no_setup_code": "Dieses Telefon ist eingerichtet: es gibt keinen Einrichtungscode.",
+    "reboot_confirm": "Zum Neustart noch einmal 9 drücken. Stern geht zurück.",
+    "rebooting": "Neustart. Auf Wiederhören.",
+    "reset_confirm": (
+        "Werkseinstellungen löschen alles auf diesem Telefon. Zum Fortfahren {code} wählen. "
+        "Stern geht zurück."
+    ),
+    "resetting": "Alles wird gelöscht. Das Telefon startet neu wie ab Werk.",
+    "wrong_code": "Falscher Code: nichts wurde gelöscht.",
+}
+
+FR = {
+    "intro": (
+        "Menu vocal. 1 : l'adresse de la page web. 2 : l'identité de ce téléphone. "
+        "3 : l'état de la connexion. 4 : la version du logiciel. 5 : le code de configuration. "
+        "9 : redémarrer. 0 : réinitialisation. Dièse répète, étoile revient en arrière."
+    ),
+    "no_item": "Il n'y a pas de choix {key}.",
+    "address": "La page web est à l'adresse {address}, ou {name}.",
+    "address_only": "La page web est à l'adresse {address}.",
+    "no_address": "Ce téléphone n'a pas encore d'adresse réseau.",
+    "dot": "point",
+    "port": "port",
+    "jami_name": "Le nom Jami de ce téléphone est {name}.",
+    "jami_id": "L'identifiant Jami de ce téléphone est {id}.",
+    "sip": "Numéro SIP {user} chez {host}.",
+    "sip_direct": "Numéro SIP {user}, appels directs.",
+    "no_account": "Ce téléphone n'a pas encore de compte.",
+    "service_down": "Le service téléphonique redémarre.",
+    "jami_registered": "Jami : connecté au réseau.",
+    "jami_trying": "Jami : connexion en cours.",
+    "jami_down": "Jami : non connecté.",
+    "sip_registered": "SIP {user} : enregistré.",
+    "sip_trying": "SIP {user} : enregistrement en cours.",
+    "sip_down": "SIP {user} : non enregistré.",
+    "ethernet": "Ethernet : {address}.",
+    "wifi": "Wi-Fi : {address}.",
+    "link": "{name} : {address}.",
+    "no_network": "Pas de réseau : branchez le câble ou configurez le Wi-Fi.",
+    "version": "Version du logiciel {version}.",
+    "version_unknown": "La version du logiciel n'est pas connue.",
+    "setup_code": "Le code de configuration est {code}.",
+    "no_setup_code": "Ce téléphone est configuré : il n'y a pas de code de configuration.",
+    "reboot_confirm": "Pour redémarrer, appuyez encore sur 9. Étoile revient en arrière.",
+    "rebooting": "Redémarrage. Au revoir.",
+    "reset_confirm": (
+        "La réinitialisation efface tout sur ce téléphone. Pour continuer, composez {code}. "
+        "Étoile revient en arrière."
+    ),
+    "resetting": "Tout est effacé. Le téléphone redémarre comme neuf.",
+    "wrong_code": "Code erroné : rien n'a été effacé.",
+}
+
+NL = {
+    "intro": (
+        "Spraakmenu. 1: het adres van de webpagina. 2: de identiteit van deze telefoon. "
+        "3: de verbindingsstatus. 4: de firmwareversie. 5: de installatiecode. 9: herstarten. "
+        "0: fabrieksinstellingen. Hekje herhaalt, sterretje gaat terug."
+    ),
+    "no_item": "Er is geen keuze {key}.",
+    "address": "De webpagina staat op {address}, of op {name}.",
+    "address_only": "De webpagina staat op {address}.",
+    "no_address": "Deze telefoon heeft nog geen netwerkadres.",
+    "dot": "punt",
+    "port": "poort",
+    "jami_name": "De Jami-naam van deze telefoon is {name}.",
+    "jami_id": "De Jami-ID van deze telefoon is {id}.",
+    "sip": "SIP-nummer {user} bij {host}.",
+    "sip_direct": "SIP-nummer {user}, directe oproepen.",
+    "no_account": "Deze telefoon heeft nog geen account.",
+    "service_down": "De telefoondienst start opnieuw.",
+    "jami_registered": "Jami: verbonden met het netwerk.",
+    "jami_trying": "Jami: verbinding maken.",
+    "jami_down": "Jami: niet verbonden.",
+    "sip_registered": "SIP {user}: aangemeld.",
+    "sip_trying": "SIP {user}: bezig met aanmelden.",
+    "sip_down": "SIP {user}: niet aangemeld.",
+    "ethernet": "Ethernet: {address}.",
+    "wifi": "Wifi: {address}.",
+    "link": "{name}: {address}.",
+    "no_network": "Geen netwerk: sluit de kabel aan of stel wifi in.",
+    "version": "Firmwareversie {version}.",
+    "version_unknown": "De firmwareversie is niet bekend.",
+    "setup_code": "De installatiecode is {code}.",
+    "no_setup_code": "Deze telefoon is ingesteld: er is geen installatiecode.",
+    "reboot_confirm": "Druk nogmaals op 9 om te herstarten. Sterretje gaat terug.",
+    "rebooting": "Herstarten. Tot ziens.",
+    "reset_confirm": (
+        "Fabrieksinstellingen wissen alles op deze telefoon. Kies {code} om door te gaan. "
+        "Sterretje gaat terug."
+    ),
+    "resetting": "Alles wordt gewist. De telefoon start opnieuw als nieuw.",
+    "wrong_code": "Verkeerde code: er is niets gewist.",
+}
+
+LANGUAGES: dict[str, dict[str, str]] = {"en": EN, "de": DE, "fr": FR, "nl": NL}
+
+# The language a country's phone speaks unless ``phone.language`` says otherwise.
+COUNTRY_LANGUAGE = {"US": "en", "GB": "en", "DE": "de", "FR": "fr", "NL": "nl", "JP": "en"}
+
+
+def language_for(language: str, country: str) -> str:
+    """``language`` if the phone speaks it, else the country's, else English."""
+    if language.lower() in LANGUAGES:
+        return language.lower()
+    return COUNTRY_LANGUAGE.get(country.upper(), "en")
+
+
+def phrase(language: str, key: str, /, **values: str) -> str:
+    """The text of ``key`` in ``language`` (English where a table lacks it), filled in."""
+    table = LANGUAGES.get(language, EN)
+    return table.get(key, EN[key]).format(**values)
