@@ -78,6 +78,12 @@ class Ringer(Protocol):
 
     def stop_ringing(self) -> None: ...
 
+    def reverse_line(self, on: bool) -> None:
+        """Answer supervision on an analog line: its polarity reversed while a call is connected,
+        back to normal when the call ends (answering machines and PBXs read that second reversal
+        as the far end hanging up). A ringer with no line behind it MAY ignore it."""
+        ...
+
     async def stop(self) -> None:
         """Release the hardware, leaving the ringer off."""
         ...

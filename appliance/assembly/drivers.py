@@ -86,10 +86,15 @@ def _bell(b: DriverContext) -> Any:  # noqa: ANN401
 
 
 def _slic(b: DriverContext) -> Any:  # noqa: ANN401
-    from appliance.drivers.gpio import SlicRinger  # noqa: PLC0415
+    from appliance.drivers.slic import SlicRinger  # noqa: PLC0415
 
-    r = b.config.ringer
-    return SlicRinger(r.rm_pin, r.fr_pin, ring_hz=r.ring_hz, factory=b.gpio)
+    r, audio = b.config.ringer, b.config.audio
+    player = None
+    if audio.card or audio.playback:  # caller ID needs the line's codec
+        from appliance.drivers.alsa import AlsaLinePlayer, playback_device  # noqa: PLC0415
+
+        player = AlsaLinePlayer(playback_device(audio.card, audio.playback))
+    return SlicRinger(r.rm_pin, r.fr_pin, ring_hz=r.ring_hz, player=player, factory=b.gpio)
 
 
 def _speaker(b: DriverContext) -> Any:  # noqa: ANN401

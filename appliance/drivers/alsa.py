@@ -305,6 +305,47 @@ class AlsaDtmfKeypad:
                 loop.call_soon_threadsafe(deliver, keys)
 
 
+class AlsaLinePlayer:
+    """Line signals (caller ID between rings) played into the line's codec by a thread.
+
+    The PCM is opened for each burst and closed after it, like the tone player's, so the Jami
+    daemon and the tones share the card through dmix. A quarter second of quiet follows the burst
+    before the PCM closes: closing drops what is still buffered, and the last bytes of a caller ID
+    message are its checksum.
+    """
+
+    TAIL_PERIODS = 12  # 240 ms of quiet: more than the four periods ALSA buffers
+
+    def __init__(self, device: str = "default", *, pcm_factory: PcmFactory = alsaaudio.PCM) -> None:
+        self.device = device
+        self._pcm_factory = pcm_factory
+        self._cancelled = threading.Event()
+        self.periods_written = 0
+
+    async def play(self, pcm: bytes) -> None:
+        self._cancelled.clear()
+        try:
+            await asyncio.to_thread(self._write, pcm)
+        except alsaaudio.ALSAAudioError as exc:  # no caller ID this time; the ring goes on
+            log.warning("line: %s: %s", self.device, exc)
+
+    def cancel(self) -> None:
+        self._cancelled.set()
+
+    def _write(self, data: bytes) -> None:
+        size = PERIOD * 2
+        padded = data + bytes(-len(data) % size + self.TAIL_PERIODS * size)
+        pcm = open_pcm(self._pcm_factory, self.device, capture=False, period=PERIOD)
+        try:
+            for at in range(0, len(padded), size):
+                if self._cancelled.is_set():
+                    return
+                pcm.write(padded[at : at + size])  # blocks: the card's clock paces us
+                self.periods_written += 1
+        finally:
+            pcm.close()
+
+
 # A warbling ring for a loudspeaker: 440 + 480 Hz alternating with 440 + 620 Hz every 50 ms.
 RING_WARBLE = TonePattern.parse("440+480/50,440+620/50")
 

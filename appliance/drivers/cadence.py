@@ -25,6 +25,9 @@ class CadenceRinger:
         self.cadence = cadence
         self._task = asyncio.get_running_loop().create_task(self._run(cadence))
 
+    def reverse_line(self, on: bool) -> None:
+        del on  # a bell or a speaker has no line
+
     def stop_ringing(self) -> None:
         self.cadence = None
         if self._task is not None:

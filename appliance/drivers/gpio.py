@@ -1,4 +1,4 @@
-"""GPIO drivers through gpiozero: the hook switch, a matrix keypad, a bell, a SLIC ringer.
+"""GPIO drivers through gpiozero: the hook switch, a matrix keypad, a bell (the SLIC is in slic.py).
 
 gpiozero calls back on its own thread (lgpio); every callback comes back to the event loop with
 ``call_soon_threadsafe``. gpiozero's ``bounce_time`` is not used: debouncing is done once, in the
@@ -12,9 +12,8 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
 
-from gpiozero import DigitalInputDevice, DigitalOutputDevice, PWMOutputDevice
+from gpiozero import DigitalInputDevice, DigitalOutputDevice
 from gpiozero.pins import Factory
 
 from appliance.ports import HookEdge, KeyListener
@@ -185,31 +184,3 @@ class GpioBell(CadenceRinger):
 
     def _close(self) -> None:
         self._out.close()
-
-
-class SlicRinger(CadenceRinger):
-    """The ring of an FXS SLIC module (e.g. Silvertel Ag1171): RM high selects ringing, and F/R
-    toggled at the ring frequency makes the ring voltage, during each burst of the cadence. The
-    frequency is ``ring_hz``, or the cadence's (the country's: 20, 25, 50 Hz) when 0."""
-
-    def __init__(
-        self, rm_pin: int, fr_pin: int, *, ring_hz: float = 0.0, factory: Factory | None = None
-    ) -> None:
-        super().__init__()
-        self._ring_hz = ring_hz
-        self._rm = DigitalOutputDevice(rm_pin, initial_value=False, pin_factory=factory)
-        self._fr: Any = PWMOutputDevice(
-            fr_pin, frequency=ring_hz or 20.0, initial_value=0, pin_factory=factory
-        )
-
-    def _burst(self, *, on: bool) -> None:
-        if on and self.cadence is not None:
-            hz = self._ring_hz or self.cadence.hz
-            if self._fr.frequency != hz:
-                self._fr.frequency = hz
-        self._rm.value = on
-        self._fr.value = 0.5 if on else 0
-
-    def _close(self) -> None:
-        self._rm.close()
-        self._fr.close()

@@ -18,6 +18,8 @@ class FakeRinger(Watchable):
         self.cadence: Cadence | None = None
         self.caller: CallerId | None = None
         self.callers: deque[CallerId | None] = deque(maxlen=RECORDED)
+        self.reversed = False  # the line's polarity: reversed while a call is connected
+        self.reversals: deque[tuple[float, bool]] = deque(maxlen=RECORDED)
         self.history: deque[tuple[float, bool]] = deque(maxlen=RECORDED)
         self._since = 0.0
 
@@ -45,6 +47,12 @@ class FakeRinger(Watchable):
         if self.ringing:
             self.cadence = None
             self._record(on=False)
+
+    def reverse_line(self, on: bool) -> None:
+        """Record the line's polarity (``reversed``), as a SLIC would set it."""
+        if on != self.reversed:
+            self.reversed = on
+            self.reversals.append((asyncio.get_running_loop().time(), on))
 
     async def stop(self) -> None:
         self.stop_ringing()

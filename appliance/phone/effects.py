@@ -36,6 +36,13 @@ class StopRinger:
 
 
 @dataclass(frozen=True, slots=True)
+class ReverseLine:
+    """Reverse the analog line's polarity (``on``) or set it back: answer supervision."""
+
+    on: bool
+
+
+@dataclass(frozen=True, slots=True)
 class ListenForDigits:
     """Listen to the line for DTMF digits (while off hook) or stop; a keypad with buttons may ignore it."""
 
@@ -160,6 +167,7 @@ Effect = (
     | StopTone
     | StartRinger
     | StopRinger
+    | ReverseLine
     | ListenForDigits
     | PlaceCall
     | Accept

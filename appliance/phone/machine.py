@@ -147,6 +147,11 @@ def ringer_of(phone: Phone) -> fx.StartRinger | None:
     return None
 
 
+def line_reversed(phone: Phone) -> bool:
+    """Whether the line's polarity is reversed: while the handset talks on a connected call."""
+    return phone.off_hook and any(c.status is CallStatus.CONNECTED for c in phone.calls)
+
+
 def _output_changes(before: Phone, after: Phone) -> list[fx.Effect]:
     out: list[fx.Effect] = []
     ring_before, ring_after = ringer_of(before), ringer_of(after)
@@ -158,6 +163,8 @@ def _output_changes(before: Phone, after: Phone) -> list[fx.Effect]:
     out.extend(voicemenu.speech_changes(before, after, tone_after))
     if before.off_hook != after.off_hook:  # the line carries digits only while off hook
         out.append(fx.ListenForDigits(after.off_hook))
+    if line_reversed(before) != line_reversed(after):
+        out.append(fx.ReverseLine(line_reversed(after)))
     return out
 
 

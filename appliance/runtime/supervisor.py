@@ -272,6 +272,8 @@ class Supervisor:
                 self.ports.ringer.start_ringing(self.plan.ring, caller)
             case fx.StopRinger():
                 self.ports.ringer.stop_ringing()
+            case fx.ReverseLine(on):
+                self.ports.ringer.reverse_line(on)
             case fx.ListenForDigits(on):
                 self.ports.keypad.listen(on)
             case fx.ArmTimer(name, seconds):

@@ -2,8 +2,10 @@ import asyncio
 
 import pytest
 
-from appliance.drivers.gpio import GpioBell, SlicRinger
+from appliance.drivers.gpio import GpioBell
+from appliance.drivers.slic import SlicRinger
 from appliance.fakes.ringer import FakeRinger
+from appliance.phone.callerid import Alert, CallerId, Presentation, Standard
 from appliance.phone.tones import PLANS
 from appliance.runtime.virtual import run_virtual
 
@@ -17,6 +19,12 @@ class FakeRig:
     @property
     def sounding(self):
         return self.ringer.sounding
+
+
+class FakeLineRig(FakeRig):
+    @property
+    def reversed(self):
+        return self.ringer.reversed
 
 
 class BellRig:
@@ -36,12 +44,18 @@ class SlicRig:
 
     @property
     def sounding(self):
-        # Ring voltage: ring mode selected and F/R toggling (50 % duty at the ring frequency).
+        # Ring voltage: ring mode selected and F/R toggling (50 % duty at the ring frequency);
+        # otherwise F/R holds the line's polarity (Ag1171: high forward, low reversed).
         on = bool(self.rm.state) and self.fr.state == 0.5
-        assert on or self.fr.state == 0
+        assert on or self.fr.state in (0, 1)
         if on:
             assert self.fr.frequency == 25
         return on
+
+    @property
+    def reversed(self):
+        assert not self.rm.state  # polarity is F/R's level with RM low
+        return self.fr.state == 0
 
 
 @pytest.fixture(params=["fake", "bell", "slic"])
@@ -78,5 +92,45 @@ def test_stop_in_the_middle_of_a_burst_is_silent_at_once(rig):
         rig.ringer.stop_ringing()
         assert not rig.sounding  # no waiting for the burst to end: the handset was lifted
         await rig.ringer.stop()
+
+    run_virtual(main())
+
+
+ALICE = CallerId("5551234567", "Alice", None, None, Presentation(Standard.BELLCORE, Alert.AFTER_RING))
+
+
+def test_a_caller_changes_nothing_of_the_cadence_for_a_ringer_without_a_player(rig):
+    """A bell ignores the caller; a SLIC with no codec to play into rings the plain cadence."""
+
+    async def main():
+        rig.ringer.start_ringing(UK, ALICE)
+        samples = []
+        for t_ms in (100, 500, 700, 1100, 2000, 3100, 3500):
+            await asyncio.sleep(t_ms / 1000 - asyncio.get_running_loop().time())
+            samples.append(rig.sounding)
+        rig.ringer.stop_ringing()
+        await rig.ringer.stop()
+        return samples
+
+    assert run_virtual(main()) == [True, False, True, False, False, True, False]
+
+
+@pytest.fixture(params=["fake", "slic"])
+def line_rig(request, mock_factory):
+    return {"fake": FakeLineRig, "slic": SlicRig}[request.param](mock_factory)
+
+
+def test_the_line_reverses_for_a_call_and_keeps_it_through_a_ring(line_rig):
+    async def main():
+        assert not line_rig.reversed  # forward at rest
+        line_rig.ringer.reverse_line(True)
+        assert line_rig.reversed
+        line_rig.ringer.start_ringing(UK)  # a waiting call rings back after a hang-up
+        await asyncio.sleep(0.1)
+        line_rig.ringer.stop_ringing()
+        assert line_rig.reversed
+        line_rig.ringer.reverse_line(False)  # the far end hung up
+        assert not line_rig.reversed
+        await line_rig.ringer.stop()
 
     run_virtual(main())

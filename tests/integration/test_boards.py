@@ -13,9 +13,10 @@ from appliance.assembly import DRIVERS, DriverContext
 from appliance.assembly import assemble as assemble_phone
 from appliance.config.load import Layer, load_layers, parse_assignment
 from appliance.drivers.alsa import AlsaDtmfKeypad, AlsaTones
-from appliance.drivers.gpio import GpioBell, GpioHookSwitch, MatrixKeypad, SlicRinger
+from appliance.drivers.gpio import GpioBell, GpioHookSwitch, MatrixKeypad
 from appliance.drivers.null import NoDisplay
 from appliance.drivers.oled import OledDisplay
+from appliance.drivers.slic import SlicRinger
 from appliance.phone.model import Mode
 
 BOARDS = Path(__file__).parents[2] / "board"
@@ -99,6 +100,7 @@ async def test_adapter_assembles(tmp_path):
     assert isinstance(ports.ringer, SlicRinger)
     assert isinstance(ports.display, NoDisplay)
     assert config.hook.pull_up is False
+    assert config.ringer.ring_hz == 0  # the country's ring frequency
     await ports.tones.stop()
     await ports.ringer.stop()
 

@@ -43,10 +43,18 @@ def test_incoming_rings_with_the_country_cadence(virtual):
             sim.fakes.telephony.ring_in("a" * 40)
             await sim.supervisor.idle()
             assert sim.fakes.ringer.cadence.on_off_ms == (400, 200, 400, 2000)
+            assert sim.fakes.ringer.cadence.hz == 25.0
+            caller = sim.fakes.ringer.caller  # what a SLIC sends as caller ID: BT's, by the country
+            assert (caller.name, caller.presentation.standard.value) == ("Alice", "etsi-fsk")
             assert sim.supervisor.screen.lines[1:] == ("Incoming call", "Alice", "Lift to answer")
             sim.fakes.hook.lift()
             await sim.supervisor.idle()
             assert not sim.fakes.ringer.ringing
+            await asyncio.sleep(0.5)  # the core connects the accepted call
+            assert sim.fakes.ringer.reversed  # answer supervision on an analog line
+            sim.fakes.telephony.remote_hangup()
+            await sim.supervisor.idle()
+            assert not sim.fakes.ringer.reversed  # the far end hung up
 
     virtual(main())
 

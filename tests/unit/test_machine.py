@@ -554,3 +554,19 @@ def test_caller_id_follows_the_country_and_the_override():
     assert bench.ring_in()[0].caller.presentation == Presentation(Standard.ETSI_DTMF, Alert.BEFORE_RING)
     bench = PhoneBench(with_settings(callerid="bellcore", callerid_sdmf=True))
     assert bench.ring_in()[0].caller.presentation.sdmf
+
+
+def test_the_line_reverses_on_answer_and_back_when_the_far_end_hangs_up():
+    bench = PhoneBench()
+    bench.ring_in("in-1", BOB)
+    out = bench.lift()
+    assert fx.ReverseLine(on=True) not in out  # accepted, not connected yet
+    out = bench.state("in-1", CallState.CURRENT)
+    assert fx.ReverseLine(on=True) in out
+    out = bench.state("in-1", CallState.HUNGUP)
+    assert fx.ReverseLine(on=False) in out
+    call = bench.call_out("2#", answer=False)
+    assert not of(bench.effects, fx.ReverseLine)[2:]
+    out = bench.state(call, CallState.CURRENT)
+    assert fx.ReverseLine(on=True) in out  # the far end answered our call
+    assert fx.ReverseLine(on=False) in bench.hang()

@@ -17,7 +17,7 @@ from appliance.phone.events import (
     TelephonyRestored,
     VoicemailChanged,
 )
-from appliance.phone.machine import ringer_of, tone_of
+from appliance.phone.machine import line_reversed, ringer_of, tone_of
 from appliance.phone.model import CallId, Mode
 
 from .harness import ALICE, BOB, STRANGER, PhoneBench
@@ -76,6 +76,7 @@ def test_random_sequences_keep_the_promises(sequence, private, cw):
     bench = PhoneBench()
     bench.phone = replace(bench.phone, private_mode=private, call_waiting=cw)
     tone = ringer = None
+    reversed_ = False
     for action in sequence:
         out = apply(bench, action)  # never raises; invariants checked after each step
         # Replaying the effects gives the state's outputs: one tone at a time, ringer as derived.
@@ -89,7 +90,10 @@ def test_random_sequences_keep_the_promises(sequence, private, cw):
                     ringer = effect
                 case fx.StopRinger():
                     ringer = None
+                case fx.ReverseLine(on):
+                    reversed_ = on
         assert tone == tone_of(bench.phone)
+        assert reversed_ == line_reversed(bench.phone)
         assert ringer == ringer_of(bench.phone)
         assert not (bench.phone.off_hook and ringer)
 

@@ -1,0 +1,155 @@
+"""An analog phone's line through an FXS SLIC (Silvertel Ag1171): ringing, caller ID, polarity.
+
+From the Ag1171 datasheet (V1.0, 2006): RM high selects ringing and F/R toggled at the ringing
+frequency makes the ring voltage (5.3); RM must be low at all other times. With RM low, F/R sets
+the line's polarity: high is forward (Ring negative to Tip), low reversed (5.9). Audio on the line
+while it is on hook (caller ID between rings) needs the module's on-hook transmission resistor,
+20 kOhm between Ring and Tip (5.10); the board file says so.
+
+Caller ID goes on the line in the order :mod:`appliance.line.spill` gives for the caller's
+standard: the first ring cycle carries the data (with a line reversal or a ring pulse before it
+where the standard says), then the plain cadence repeats. Lifting the handset stops all of it at
+once: the ring, the data being played, and any reversal made for the data (the line goes back to
+the answer-supervision polarity the phone core set).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, Protocol
+
+from gpiozero import DigitalOutputDevice, PWMOutputDevice
+from gpiozero.pins import Factory
+
+from appliance.phone.callerid import CallerId
+from appliance.phone.tones import Cadence
+
+WallClock = Callable[[], datetime]
+
+
+class LinePlayer(Protocol):
+    """Plays line signals (8 kHz mono 16-bit PCM) into the SLIC's VIN, through the codec."""
+
+    async def play(self, pcm: bytes) -> None:
+        """Return once the samples have gone out."""
+        ...
+
+    def cancel(self) -> None:
+        """Stop what plays now (the handset was lifted); ``play`` then returns early."""
+        ...
+
+
+class SlicRinger:
+    """The ring, caller ID and line polarity of an Ag1171-style SLIC.
+
+    The ring frequency is ``ring_hz``, or the cadence's (the country's: 20, 25, 50 Hz) when 0.
+    Without a ``player`` (a board with no codec on the line) the caller is not sent.
+    """
+
+    def __init__(
+        self,
+        rm_pin: int,
+        fr_pin: int,
+        *,
+        ring_hz: float = 0.0,
+        player: LinePlayer | None = None,
+        factory: Factory | None = None,
+        wall_clock: WallClock = datetime.now,
+    ) -> None:
+        self._ring_hz = ring_hz
+        self._player = player
+        self._wall_clock = wall_clock
+        self._rm = DigitalOutputDevice(rm_pin, initial_value=False, pin_factory=factory)
+        # F/R high at rest: forward polarity. PWM, as the ring toggles it at 20-50 Hz.
+        self._fr: Any = PWMOutputDevice(
+            fr_pin, frequency=ring_hz or 20.0, initial_value=1, pin_factory=factory
+        )
+        self._reversed = False  # answer supervision, set by the phone core
+        self._task: asyncio.Task[None] | None = None
+        self._stopped: asyncio.Task[None] | None = None  # the last one cancelled, awaited on stop
+        self.cadence: Cadence | None = None
+        self.caller: CallerId | None = None
+
+    @property
+    def ringing(self) -> bool:
+        return self.cadence is not None
+
+    def start_ringing(self, cadence: Cadence, caller: CallerId | None = None) -> None:
+        self.stop_ringing()
+        self.cadence, self.caller = cadence, caller
+        self._task = asyncio.get_running_loop().create_task(self._run(cadence, caller))
+
+    def stop_ringing(self) -> None:
+        self.cadence = self.caller = None
+        if self._task is not None:
+            self._task.cancel()
+            self._stopped, self._task = self._task, None
+            if self._player is not None:
+                self._player.cancel()
+        self._rest()
+
+    def reverse_line(self, on: bool) -> None:
+        self._reversed = on
+        if not self.ringing:
+            self._rest()
+
+    async def stop(self) -> None:
+        task = self._task or self._stopped
+        self.stop_ringing()
+        if task is not None:  # let its cleanup run before the pins close
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._reversed = False
+        self._rest()
+        self._rm.close()
+        self._fr.close()
+
+    # --- the pins ---
+
+    def _rest(self, *, reversed_: bool | None = None) -> None:
+        """No ring: RM low first, then F/R at the polarity (the datasheet: F/R sets it while RM is low)."""
+        self._rm.off()
+        self._fr.value = 0 if (self._reversed if reversed_ is None else reversed_) else 1
+
+    def _ring(self, cadence: Cadence) -> None:
+        hz = self._ring_hz or cadence.hz
+        if self._fr.frequency != hz:
+            self._fr.frequency = hz
+        self._rm.on()
+        self._fr.value = 0.5  # a square wave at the ring frequency: the ring voltage
+
+    # --- the sequence ---
+
+    async def _run(self, cadence: Cadence, caller: CallerId | None) -> None:
+        from appliance.line import spill  # noqa: PLC0415 - numpy, loaded with the first call
+
+        if self._player is None:
+            caller = None
+        try:
+            for step in spill.first_cycle(caller, cadence, self._wall_clock()):
+                await self._do(step, cadence)
+            plain = spill.first_cycle(None, cadence, self._wall_clock())
+            while True:
+                for step in plain:
+                    await self._do(step, cadence)
+        finally:
+            self._rest()
+
+    async def _do(self, step: Any, cadence: Cadence) -> None:  # noqa: ANN401 - a spill.Step
+        from appliance.line import spill  # noqa: PLC0415
+
+        match step:
+            case spill.Ring(ms):
+                self._ring(cadence)
+                await asyncio.sleep(ms / 1000)
+                self._rest()
+            case spill.Pause(ms):
+                await asyncio.sleep(ms / 1000)
+            case spill.Polarity(reversed=reversed_):
+                self._rest(reversed_=reversed_)
+            case spill.Send():
+                assert self._player is not None
+                await self._player.play(spill.pcm16(step.samples))

@@ -1,0 +1,277 @@
+"""The SLIC line driver's timing on mock pins, in virtual time: ring bursts, reversals, and the
+caller ID window between rings, for each standard."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import subprocess
+import wave
+from datetime import datetime
+
+import numpy as np
+import pytest
+from gpiozero.pins.mock import MockFactory, MockPWMPin
+
+from appliance.drivers.alsa import AlsaLinePlayer
+from appliance.drivers.slic import SlicRinger
+from appliance.line import messages, spill
+from appliance.phone.callerid import Absence, Alert, CallerId, Presentation, Standard, presentation_for
+from appliance.phone.tones import PLANS, Cadence
+from appliance.runtime.virtual import run_virtual
+
+WHEN = datetime(2026, 12, 3, 9, 5)  # noqa: DTZ001
+
+
+class RecordingPin(MockPWMPin):
+    """A mock pin that keeps (virtual time, level, frequency) at every change."""
+
+    def __init__(self, factory, info) -> None:
+        super().__init__(factory, info)
+        self.timeline: list[tuple[float, float, float | None]] = []
+
+    def _change_state(self, value):
+        changed = super()._change_state(value)
+        if changed:
+            try:
+                now = asyncio.get_running_loop().time()
+            except RuntimeError:  # set up or torn down outside the loop
+                now = -1.0
+            self.timeline.append((round(now, 4), value, self._frequency))
+        return changed
+
+
+class FakeLinePlayer:
+    """The codec: takes as long as the samples last, and keeps what it played and when."""
+
+    def __init__(self) -> None:
+        self.played: list[tuple[float, bytes]] = []
+        self.cancelled = 0
+        self._stop = asyncio.Event()
+
+    async def play(self, pcm: bytes) -> None:
+        self.played.append((round(asyncio.get_running_loop().time(), 4), pcm))
+        self._stop.clear()
+        try:
+            await asyncio.wait_for(self._stop.wait(), len(pcm) / 2 / 8000)
+        except TimeoutError:
+            return
+
+    def cancel(self) -> None:
+        self.cancelled += 1
+        self._stop.set()
+
+
+class Line:
+    def __init__(self, *, player: bool = True, ring_hz: float = 0.0) -> None:
+        factory = MockFactory(pin_class=MockPWMPin)
+        self.rm = factory.pin(23, pin_class=RecordingPin)
+        self.fr = factory.pin(24, pin_class=RecordingPin)
+        self.player = FakeLinePlayer() if player else None
+        self.ringer = SlicRinger(23, 24, ring_hz=ring_hz, player=self.player, factory=factory,
+                                 wall_clock=lambda: WHEN)  # fmt: skip
+
+    def rings(self) -> list[tuple[float, float]]:
+        """(start, seconds) of each ring burst: RM high."""
+        out, since = [], None
+        for t, level, _ in self.rm.timeline:
+            if level and since is None:
+                since = t
+            elif not level and since is not None:
+                out.append((since, round(t - since, 4)))
+                since = None
+        return out
+
+    def polarity(self) -> list[tuple[float, str]]:
+        """F/R's level while RM is low: forward (1) or reversed (0)."""
+        return [
+            (t, "forward" if v == 1 else "reversed") for t, v, _ in self.fr.timeline if v in (0, 1) and t >= 0
+        ]
+
+    def sent_seconds(self) -> list[tuple[float, float]]:
+        return [(t, round(len(pcm) / 2 / 8000, 4)) for t, pcm in self.player.played]
+
+
+def caller(country: str, **overrides: str) -> CallerId:
+    return CallerId("5551234567", "Alice", None, None, presentation_for(country, **overrides))
+
+
+def ring_for(line: Line, seconds: float, cadence, who: CallerId | None) -> None:
+    async def main() -> None:
+        line.ringer.start_ringing(cadence, who)
+        await asyncio.sleep(seconds)
+        line.ringer.stop_ringing()
+        await line.ringer.stop()
+
+    run_virtual(main())
+
+
+def test_bellcore_sends_half_a_second_after_the_first_ring_and_before_the_second():
+    line, who = Line(), caller("US")
+    ring_for(line, 12.5, PLANS["US"].ring, who)  # 2 s on, 4 s off
+    assert line.rings() == [(0.0, 2.0), (6.0, 2.0), (12.0, 0.5)]
+    ((start, seconds),) = line.sent_seconds()
+    assert start == 2.5  # GR-30: 500 ms after the first ring ends
+    assert start + seconds <= 6.0 - 0.2  # done 200 ms before the second ring
+    assert line.player.played[0][1] == spill.pcm16(spill.data(who, WHEN))  # what `appliance callerid` writes
+    assert {f for _, v, f in line.fr.timeline if v == 0.5} == {20.0}  # the US ring frequency
+    assert {p for _, p in line.polarity()[:-1]} == {"forward"}  # between rings; the last is the pins closing
+
+
+def test_a_long_burst_pushes_the_next_ring_back_rather_than_ring_over_it():
+    line = Line()
+    who = CallerId("5551234567", "Alice", None, None, Presentation(Standard.BELLCORE, Alert.AFTER_RING))
+    short_pause = Cadence((2000, 1000), 20.0)  # a 1 s pause cannot hold 0.5 s + data
+    ring_for(line, 6.0, short_pause, who)
+    ((start, seconds),) = line.sent_seconds()
+    assert start == 2.5
+    assert line.rings()[1][0] == round(start + seconds + 0.2, 4)
+
+
+def test_bt_reverses_the_line_sends_alert_and_data_then_rings():
+    line, who = Line(), caller("GB")
+    ring_for(line, 3.0, PLANS["GB"].ring, who)  # 400 on, 200 off, 400 on, 2000 off at 25 Hz
+    ((start, seconds),) = line.sent_seconds()
+    assert line.polarity()[:2] == [(0.0, "reversed"), (round(start + seconds, 4), "forward")]
+    assert start == 0.15  # 150 ms after the reversal: the 2130 + 2750 Hz alert opens the data
+    pcm = np.frombuffer(line.player.played[0][1], "<i2")[:800] / 32768
+    spectrum = np.abs(np.fft.rfft(pcm))
+    assert sorted(np.argsort(spectrum)[-2:] * 10) == [2130, 2750]  # 10 Hz bins: the alert tone's pair
+    first_ring = round(start + seconds + 0.3, 4)
+    assert line.rings()[:2] == [(first_ring, 0.4), (round(first_ring + 0.6, 4), 0.4)]
+    assert {f for _, v, f in line.fr.timeline if v == 0.5} == {25.0}
+
+
+def test_france_rings_a_pulse_then_sends_then_rings():
+    line, who = Line(), caller("FR")
+    ring_for(line, 4.0, PLANS["FR"].ring, who)
+    ((start, seconds),) = line.sent_seconds()
+    assert line.rings()[0] == (0.0, 0.25)  # EN 300 659-1 ring-pulse alerting
+    assert start == 0.85  # 600 ms after it
+    assert line.rings()[1] == (round(start + seconds + 0.3, 4), 1.5)
+    assert {f for _, v, f in line.fr.timeline if v == 0.5} == {50.0}
+
+
+def test_dtmf_caller_id_before_the_first_ring_after_a_reversal():
+    line, who = Line(), caller("NL")
+    ring_for(line, 3.0, PLANS["NL"].ring, who)
+    ((start, seconds),) = line.sent_seconds()
+    assert line.polarity()[:2] == [(0.0, "reversed"), (round(start + seconds, 4), "forward")]
+    assert start == 0.1
+    assert seconds == pytest.approx(12 * 0.14)  # A, ten digits, C: 70 ms tone + 70 ms gap each
+    assert line.rings()[0][0] == round(start + seconds + 0.3, 4)
+
+
+def test_lifting_the_handset_mid_data_stops_it_and_restores_the_line():
+    line, who = Line(), caller("GB")
+
+    async def main() -> None:
+        line.ringer.reverse_line(False)
+        line.ringer.start_ringing(PLANS["GB"].ring, who)
+        await asyncio.sleep(0.3)  # the data is playing, the line reversed for it
+        assert line.fr.state == 0
+        line.ringer.stop_ringing()  # lifted
+        assert line.player.cancelled == 1
+        assert (line.rm.state, line.fr.state) == (0, 1)  # no ring, forward again at once
+        line.ringer.reverse_line(True)  # answered: the answer reversal
+        assert line.fr.state == 0
+        await asyncio.sleep(5)
+        assert line.rings() == []
+        await line.ringer.stop()
+
+    run_virtual(main())
+
+
+def test_no_caller_id_without_a_player_or_when_off():
+    line = Line(player=False)
+    ring_for(line, 6.5, PLANS["US"].ring, caller("US"))
+    assert line.rings() == [(0.0, 2.0), (6.0, 0.5)]
+    line = Line()
+    ring_for(line, 6.5, PLANS["US"].ring, caller("US", standard="off"))
+    assert line.player.played == []
+    assert line.rings() == [(0.0, 2.0), (6.0, 0.5)]
+
+
+def test_a_configured_ring_frequency_wins_over_the_countrys():
+    line = Line(ring_hz=17.0)
+    ring_for(line, 0.5, PLANS["GB"].ring, None)
+    assert {f for _, v, f in line.fr.timeline if v == 0.5} == {17.0}
+
+
+def test_private_caller_goes_out_as_p():
+    line = Line()
+    who = CallerId("", "", Absence.PRIVATE, Absence.PRIVATE, presentation_for("US"))
+    ring_for(line, 4.0, PLANS["US"].ring, who)
+    message = spill.message(who, WHEN)
+    assert message[12:] == b"\x04\x01P\x08\x01P" + message[-1:]
+
+
+@pytest.mark.skipif(not shutil.which("minimodem"), reason="minimodem is the reference FSK decoder")
+def test_the_real_player_writes_a_burst_minimodem_reads_to_the_checksum(tmp_path):
+    """The SLIC driver with the ALSA player, into ALSA's file plugin: the whole message reaches
+    the PCM, its last byte (the checksum) included, and decodes."""
+    raw = tmp_path / "line.raw"
+    factory = MockFactory(pin_class=MockPWMPin)
+    player = AlsaLinePlayer(f"file:FILE={raw},FORMAT=raw")
+    ringer = SlicRinger(23, 24, player=player, factory=factory, wall_clock=lambda: WHEN)
+    who = caller("DE")  # V.23 in the first ring pause
+    quick = Cadence((100, 2000), 25.0)  # in real time (the player's thread is not virtual): short
+
+    async def main() -> None:
+        ringer.start_ringing(quick, who)
+        await asyncio.sleep(0.65)  # the ring, the 0.5 s gap: the burst is being written
+        for _ in range(200):
+            written = player.periods_written
+            await asyncio.sleep(0.02)
+            if written and player.periods_written == written:
+                break
+        await ringer.stop()
+
+    asyncio.run(main())
+    wav = tmp_path / "line.wav"
+    with wave.open(str(wav), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(8000)
+        out.writeframes(raw.read_bytes())
+    stream = subprocess.run(
+        ["minimodem", "--rx", "1200", "-M", "1300", "-S", "2100", "-q", "-f", str(wav)],
+        capture_output=True, check=True, timeout=30,
+    ).stdout  # fmt: skip
+    sent = spill.message(who, WHEN)
+    assert stream.endswith(sent)
+    messages.parse(sent)  # its checksum is right
+
+
+class RecordingPcm:
+    def __init__(self, **kwargs) -> None:
+        self.kwargs, self.writes, self.closed = kwargs, [], False
+
+    def write(self, data: bytes) -> int:
+        self.writes.append(data)
+        return len(data) // 2
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_the_player_ends_each_burst_with_quiet_so_closing_drops_no_data():
+    """Closing a running PCM drops what it still buffers (four 20 ms periods on these boards):
+    the player writes 240 ms of quiet after the data, whole periods of 160 frames at 8 kHz."""
+    pcms: list[RecordingPcm] = []
+
+    def factory(**kwargs):
+        pcms.append(RecordingPcm(**kwargs))
+        return pcms[-1]
+
+    player = AlsaLinePlayer("line", pcm_factory=factory)
+    data = bytes(range(256)) * 5  # 640 frames: four periods
+    asyncio.run(player.play(data + b"\x01\x02"))  # and one frame more
+    (pcm,) = pcms
+    assert (pcm.kwargs["rate"], pcm.kwargs["channels"], pcm.kwargs["periodsize"]) == (8000, 1, 160)
+    assert {len(w) for w in pcm.writes} == {320}
+    written = b"".join(pcm.writes)
+    assert written[: len(data) + 2] == data + b"\x01\x02"
+    assert written[len(data) + 2 :] == bytes(len(written) - len(data) - 2)
+    assert len(written) - len(data) >= 12 * 320  # the quiet tail
+    assert pcm.closed
