@@ -162,6 +162,11 @@ class Telephony(Protocol):
 
     async def send_trust_request(self, uri: str, vcard: bytes) -> None: ...
 
+    async def decline_invitation(self, conversation: str) -> None:
+        """Decline the pending invitation to the group conversation ``conversation`` (reported
+        with InvitationsChanged)."""
+        ...
+
     async def block(self, uri: str) -> None:
         """Refuse everything from ``uri`` from now on (calls, requests); it is no longer a contact."""
         ...

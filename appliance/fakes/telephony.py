@@ -17,6 +17,7 @@ from appliance.phone.events import (
     CallStateChanged,
     ConferenceFormed,
     Event,
+    InvitationsChanged,
     TelephonyLost,
     TelephonyRestored,
     TrustedContactsChanged,
@@ -105,6 +106,7 @@ class FakeTelephony(Watchable):
         self.commands: deque[tuple[str, ...]] = deque(maxlen=RECORDED)
         self.contacts: list[Contact] = []
         self._requests: dict[str, TrustRequest] = {}
+        self._invitations: dict[str, trust.Invitation] = {}  # group conversation -> its invitation
         self.sent_requests: list[tuple[str, bytes]] = []
         self._blocked: set[str] = set()
         self._identities: dict[str, PeerIdentity] = {}
@@ -225,6 +227,15 @@ class FakeTelephony(Watchable):
             raise TelephonyError(f"no trust request from {uri}")
         self._send(TrustRequestsChanged(len(self._requests)))
 
+    async def decline_invitation(self, conversation: str) -> None:
+        if self._invitations.pop(conversation, None) is None:
+            raise TelephonyError(f"no invitation to {conversation}")
+        self._record("decline-invitation", conversation=conversation)
+        self._send_invitations()
+
+    def invitations(self) -> list[trust.Invitation]:
+        return list(self._invitations.values())
+
     async def send_trust_request(self, uri: str, vcard: bytes) -> None:
         self.sent_requests.append((uri, vcard))
         # As jamid (AccountManager::sendTrustRequest): the peer is a contact at once, unconfirmed.
@@ -332,12 +343,32 @@ class FakeTelephony(Watchable):
     def remote_hangup(self, call: CallId | None = None) -> None:
         self._end(self._pick(call))
 
-    def receive_trust_request(self, uri: str, vcard: bytes = b"") -> None:
+    def receive_trust_request(self, uri: str, vcard: bytes = b"", conversation: str | None = None) -> None:
+        """A contact request from ``uri``; a current Jami app's opens a one-to-one conversation
+        (``conversation``, made up when not given; "" for an app from before swarms)."""
         if uri in self._blocked:
             return  # as jamid drops a banned peer's request: no event, nothing pending
-        request = TrustRequest(uri, time.time(), vcard)  # wall time, as the daemon reports it
+        if conversation is None:
+            conversation = fake_jami_id(f"conversation {uri}")
+        request = TrustRequest(uri, time.time(), vcard, conversation)  # wall time, as the daemon's
         self._requests, _ = trust.take_request(self._requests, request)  # bounded, as the adapter does
         self._send(TrustRequestsChanged(len(self._requests)))
+
+    def receive_conversation_request(self, uri: str, conversation: str) -> None:
+        """A one-to-one conversation request with no contact request behind it (re-sent by the
+        peer, or whose contact request was lost): listed as a contact request all the same."""
+        self.receive_trust_request(uri, b"", conversation)
+
+    def receive_invitation(self, conversation: str, sender: str) -> None:
+        """``sender`` invites this phone into a group conversation."""
+        if sender in self._blocked:
+            return
+        invitation = trust.Invitation(conversation, sender, time.time())
+        self._invitations, _ = trust.take_invitation(self._invitations, invitation)
+        self._send_invitations()
+
+    def _send_invitations(self) -> None:
+        self._send(InvitationsChanged(tuple(self._invitations)))
 
     def voicemail(self, waiting: int, account: str = "jami") -> None:
         self._send(VoicemailChanged(account, waiting))
@@ -375,6 +406,8 @@ class FakeTelephony(Watchable):
             self._later(self.register_delay_s, self._register, account.id)
         if self._requests:
             self._send(TrustRequestsChanged(len(self._requests)))
+        if self._invitations:
+            self._send_invitations()
         if self.contacts:
             self._send(TrustedContactsChanged(tuple(self.contacts)))
 

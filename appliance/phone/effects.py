@@ -107,6 +107,13 @@ class SendDtmf:
 
 
 @dataclass(frozen=True, slots=True)
+class DeclineInvitation:
+    """Decline the invitation to the group conversation ``conversation``."""
+
+    conversation: str
+
+
+@dataclass(frozen=True, slots=True)
 class ArmTimer:
     """Deliver ``TimerExpired(name)`` after ``seconds``, replacing a timer of the same name."""
 
@@ -178,6 +185,7 @@ Effect = (
     | Conference
     | Transfer
     | SendDtmf
+    | DeclineInvitation
     | ArmTimer
     | CancelTimer
     | SaveFeature

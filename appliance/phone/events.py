@@ -101,6 +101,14 @@ class TrustRequestsChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class InvitationsChanged:
+    """The group conversations (Jami swarms of several members) this phone is invited to, pending:
+    their ids. A phone takes part in none; in private mode it declines them."""
+
+    conversations: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class ContactsChanged:
     """The directory of contacts and speed dials was replaced."""
 
@@ -185,6 +193,7 @@ Event = (
     | AccountChanged
     | VoicemailChanged
     | TrustRequestsChanged
+    | InvitationsChanged
     | ContactsChanged
     | TrustedContactsChanged
     | SettingsChanged

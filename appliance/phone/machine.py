@@ -36,6 +36,7 @@ from .events import (
     FeatureNotSaved,
     HandsetTestRequested,
     HookChanged,
+    InvitationsChanged,
     KeyPressed,
     NoticesChanged,
     SettingsChanged,
@@ -103,7 +104,16 @@ def step(phone: Phone, event: Event, now: float) -> tuple[Phone, list[fx.Effect]
     """Apply one event; return the new phone and what must happen, outputs first."""
     ctx = _Step(phone, now)
     _HANDLERS[type(event)](ctx, event)
-    return ctx.phone, _output_changes(phone, ctx.phone) + ctx.effects
+    return ctx.phone, _output_changes(phone, ctx.phone) + ctx.effects + _declined(phone, ctx.phone)
+
+
+def _declined(before: Phone, after: Phone) -> list[fx.Effect]:
+    """In private mode the phone joins no group conversation: an invitation is declined as it
+    arrives, and every pending one when private mode is turned on (by star code or the page)."""
+    if not after.private_mode:
+        return []
+    fresh = [c for c in after.invitations if not before.private_mode or c not in before.invitations]
+    return [fx.DeclineInvitation(c) for c in fresh]
 
 
 def tone_of(phone: Phone) -> Tone | None:
@@ -679,6 +689,10 @@ def _on_trust(ctx: _Step, event: TrustRequestsChanged) -> None:
     ctx.set(trust_pending=max(0, event.pending))
 
 
+def _on_invitations(ctx: _Step, event: InvitationsChanged) -> None:
+    ctx.set(invitations=event.conversations)
+
+
 def _on_contacts(ctx: _Step, event: ContactsChanged) -> None:
     ctx.set(contacts=event.contacts)
 
@@ -723,6 +737,7 @@ _HANDLERS: dict[type, Callable[[_Step, Any], None]] = {
     AccountChanged: _on_account,
     VoicemailChanged: _on_voicemail,
     TrustRequestsChanged: _on_trust,
+    InvitationsChanged: _on_invitations,
     ContactsChanged: _on_contacts,
     TrustedContactsChanged: _on_trusted,
     SettingsChanged: _on_settings,

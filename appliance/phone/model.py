@@ -215,6 +215,7 @@ class Phone:
     last_caller: Target | None = None
     voicemail: tuple[tuple[str, int], ...] = ()  # account -> messages waiting
     trust_pending: int = 0
+    invitations: tuple[str, ...] = ()  # group conversations invited to, pending (declined in private mode)
     missed: int = 0
     contacts: tuple[Contact, ...] = ()
     trusted: tuple[Contact, ...] = ()  # the core's contacts: may ring in private mode

@@ -4,8 +4,10 @@ The telephony adapters (the Jami daemon's, and the fake) report what they observ
 arrived from a URI, a certificate was presented, a contact request came with a vCard — and apply
 what this module decides: a blocked caller is refused before any ring, a caller's certificate is
 pinned at first contact (trust on first use) and a different one later is flagged, never taken
-silently; pending requests and their vCards are bounded, since anyone may send one. Private mode
-and do-not-disturb are the machine's (``machine.py``), decided from the same trusted contacts.
+silently; pending requests and their vCards are bounded, since anyone may send one, and so are
+invitations to group conversations. Private mode and do-not-disturb are the machine's
+(``machine.py``), decided from the same trusted contacts; so is declining group invitations in
+private mode.
 """
 
 from __future__ import annotations
@@ -17,15 +19,18 @@ from enum import Enum
 
 MAX_TRUST_REQUESTS = 32  # pending requests kept; past it the oldest go
 MAX_VCARD = 8 * 1024  # bytes of a request's vCard kept, photo lines dropped
+MAX_INVITATIONS = 32  # pending group invitations kept; past it the oldest are declined
 
 
 @dataclass(frozen=True, slots=True)
 class TrustRequest:
-    """A pending contact request: who sent it, when, and the vCard it carried."""
+    """A pending contact request: who sent it, when, the vCard it carried and, from a current Jami
+    app, the one-to-one conversation it opens (empty from one before swarms)."""
 
     uri: str
     received_at: float
     vcard: bytes = b""
+    conversation: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,4 +113,26 @@ def take_request(
     while len(kept) > limit:
         oldest = min(kept.values(), key=lambda r: r.received_at)
         dropped.append(kept.pop(oldest.uri))
+    return kept, dropped
+
+
+@dataclass(frozen=True, slots=True)
+class Invitation:
+    """An invitation to a group conversation (a Jami swarm of several members): who sent it, when."""
+
+    conversation: str
+    sender: str
+    received_at: float
+
+
+def take_invitation(
+    pending: Mapping[str, Invitation], invitation: Invitation, limit: int = MAX_INVITATIONS
+) -> tuple[dict[str, Invitation], list[Invitation]]:
+    """``invitation`` added to the pending ones (by conversation); the oldest beyond ``limit``
+    come back to be declined."""
+    kept = {**pending, invitation.conversation: invitation}
+    dropped: list[Invitation] = []
+    while len(kept) > limit:
+        oldest = min(kept.values(), key=lambda i: i.received_at)
+        dropped.append(kept.pop(oldest.conversation))
     return kept, dropped

@@ -383,6 +383,8 @@ class Supervisor:
                 return core.transfer(calls)
             case fx.SendDtmf(call, key):
                 return core.send_dtmf(call, key)
+            case fx.DeclineInvitation(conversation):
+                return core.decline_invitation(conversation)
         raise AssertionError(f"not a command: {effect}")
 
     # --- the display ---------------------------------------------------------------------------

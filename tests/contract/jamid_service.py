@@ -63,6 +63,8 @@ class Account:
     device: str
     contacts: dict[str, dict[str, Any]] = field(default_factory=dict)  # uri -> added/removed/confirmed/banned
     requests: dict[str, dict[str, str]] = field(default_factory=dict)  # uri -> getTrustRequests' entry
+    # conversation -> getConversationRequests' entry (ConversationRequest::toMap)
+    conversation_requests: dict[str, dict[str, str]] = field(default_factory=dict)
     status: str = "INITIALIZING"
     announced: bool = False
 
@@ -98,6 +100,7 @@ class FakeJamiService:
         self.ring_delay_s = _delay("STANDIN_RING_DELAY_S", 0.35)  # measured: 0.3-3 s
         self.answer_delay_s = 0.045  # measured: CURRENT ~45 ms after accept
         self.identity_delay_s = 0.1  # the account's keys being made
+        self.clone_delay_s = 0.1  # a conversation being cloned from its peer
         self.accounts: dict[str, Account] = {}
         self.calls: dict[str, Call] = {}
         self.latest = ""
@@ -116,7 +119,7 @@ class FakeJamiService:
         for path in sorted((self.data / "jami").glob("*/standin.json")):
             saved = json.loads(path.read_text())
             account = Account(path.parent.name, saved["details"], saved["device"], saved["contacts"],
-                              saved["requests"], status="TRYING")  # fmt: skip
+                              saved["requests"], saved["conversation_requests"], status="TRYING")  # fmt: skip
             self.accounts[account.id] = account
             self.known_peers |= set(account.contacts) | set(account.requests)
 
@@ -128,7 +131,7 @@ class FakeJamiService:
         directory = self.data / "jami" / account.id
         directory.mkdir(parents=True, exist_ok=True)
         saved = {"details": account.details, "device": account.device, "contacts": account.contacts,
-                 "requests": account.requests}  # fmt: skip
+                 "requests": account.requests, "conversation_requests": account.conversation_requests}  # fmt: skip
         (directory / "standin.json").write_text(json.dumps(saved))
 
     def add_account(self, details: dict[str, str]) -> str:
@@ -216,18 +219,61 @@ class FakeJamiService:
         self.config.contact_removed(account.id, uri, ban)
 
     def accept_request(self, account_id: str, uri: str) -> bool:
+        """JamiAccount::acceptTrustRequest: the request's sender a contact and its conversation
+        joined (AccountManager::sendTrustRequestConfirm); with no request, the peer is made a
+        contact all the same, unless it is one already."""
         account = self.account(account_id)
-        if account.requests.pop(uri, None) is None:
-            return False
+        request = account.requests.pop(uri, None)
+        if request is None:
+            current = account.contacts.get(uri)
+            if current is not None and not current["removed"] and current["confirmed"]:
+                return False
         self.add_contact(account, uri, confirmed=True)  # measured: contactAdded(acc, uri, true)
+        if request is not None and request.get("conversationId"):
+            self._join(account, request["conversationId"])
         return True
 
     def discard_request(self, account_id: str, uri: str) -> bool:
+        """JamiAccount::discardTrustRequest: the request's conversation request declined too."""
         account = self.account(account_id)
-        if account.requests.pop(uri, None) is None:
+        request = account.requests.pop(uri, None)
+        if request is None:
             return False
         self.save(account)
+        if request.get("conversationId") in account.conversation_requests:
+            self.decline_conversation(account_id, request["conversationId"])
         return True
+
+    def accept_conversation(self, account_id: str, conversation: str) -> None:
+        """ConversationModule::acceptConversationRequest: the request goes, the trust request of
+        its sender is accepted if there is one (the module's callback), the conversation is cloned."""
+        account = self.account(account_id)
+        request = account.conversation_requests.get(conversation)
+        if request is None:
+            return  # "Request not found": a warning in the daemon's log, nothing else
+        sender = request["from"]
+        if sender in account.requests:
+            self.accept_request(account_id, sender)
+        else:
+            self._join(account, conversation)
+
+    def decline_conversation(self, account_id: str, conversation: str) -> None:
+        """JamiAccount::declineConversationRequest: declined (kept, marked, never listed again), the
+        trust request of the same conversation discarded; the signal is sent in any case."""
+        account = self.account(account_id)
+        request = account.conversation_requests.pop(conversation, None)
+        if request is not None:
+            pending = account.requests.get(request["from"], {})
+            if pending.get("conversationId") == conversation:
+                del account.requests[request["from"]]
+        self.save(account)
+        self.config.conversation_request_declined(account.id, conversation)
+
+    def _join(self, account: Account, conversation: str) -> None:
+        account.conversation_requests.pop(conversation, None)
+        self.save(account)
+        # measured: conversationReady ~0.9 s after accepting, once cloned from the peer
+        self._later(self.clone_delay_s, self.config.conversation_ready, account.id, conversation)
 
     def send_request(self, account_id: str, uri: str) -> None:
         """AccountManager::sendTrustRequest adds the peer as a contact, unconfirmed, then sends."""
@@ -237,6 +283,9 @@ class FakeJamiService:
             self.add_contact(account, uri, confirmed=False)
 
     def request_arrives(self, uri: str, payload: bytes) -> None:
+        """A current Jami app's contact request (addContact, then sendTrustRequest): a trust
+        request with its one-to-one conversation, then that conversation's request, whose title
+        is the vCard's FN (ConversationModule::onTrustRequest; measured: "Alice\r" from a CRLF card)."""
         account = self.jami_account()
         if account.banned(uri):  # ContactList::onTrustRequest: a banned peer's request is dropped
             return
@@ -244,9 +293,28 @@ class FakeJamiService:
         conversation = secrets.token_hex(20)
         account.requests[uri] = {"from": uri, "received": str(received), "conversationId": conversation,
                                  "payload": payload.decode("utf-8", "replace")}  # fmt: skip
+        names = [
+            line[3:] for line in payload.decode("utf-8", "replace").split("\n") if line.startswith("FN:")
+        ]
+        metadata = {"title": names[0]} if names else {}
+        account.conversation_requests[conversation] = {"from": uri, "id": conversation, "received": str(received),
+                                                       **metadata}  # fmt: skip
         self.known_peers.add(uri)
         self.save(account)
         self.config.incoming_trust_request(account.id, conversation, uri, payload, received)
+        self.config.conversation_request_received(account.id, conversation,
+                                                  account.conversation_requests[conversation])  # fmt: skip
+
+    def invitation_arrives(self, uri: str, conversation: str, mode: str) -> None:
+        """A conversation request alone (ConversationModule::onConversationRequest): an invite to
+        a group (mode 1-3), or a one-to-one's (mode 0) re-sent without a trust request."""
+        account = self.jami_account()
+        received = int(time.time())
+        account.conversation_requests[conversation] = {"from": uri, "id": conversation, "mode": mode,
+                                                       "received": str(received)}  # fmt: skip
+        self.save(account)
+        self.config.conversation_request_received(account.id, conversation,
+                                                  account.conversation_requests[conversation])  # fmt: skip
 
     def certificate(self, uri: str) -> dict[str, str]:
         if uri not in self.known_peers:
@@ -431,6 +499,18 @@ class ConfigurationManager(ServiceInterface):
     def discard_trust_request(self, account: Str, sender: Str) -> Bool:
         return self.jamid.discard_request(account, sender)
 
+    @dbus_method(name="getConversationRequests")
+    def get_conversation_requests(self, account: Str) -> StrMaps:
+        return [dict(r) for r in self.jamid.account(account).conversation_requests.values()]
+
+    @dbus_method(name="acceptConversationRequest")
+    def accept_conversation_request(self, account: Str, conversation: Str) -> None:
+        self.jamid.accept_conversation(account, conversation)
+
+    @dbus_method(name="declineConversationRequest")
+    def decline_conversation_request(self, account: Str, conversation: Str) -> None:
+        self.jamid.decline_conversation(account, conversation)
+
     @dbus_method(name="sendTrustRequest")
     def send_trust_request(self, account: Str, to: Str, payload: Bytes) -> None:
         self.jamid.send_request(account, to)
@@ -458,6 +538,20 @@ class ConfigurationManager(ServiceInterface):
         self, account, conversation, sender, payload, when
     ) -> Annotated[tuple, DBusSignature("sssayt")]:
         return (account, conversation, sender, payload, when)
+
+    @dbus_signal(name="conversationRequestReceived")
+    def conversation_request_received(
+        self, account, conversation, metadata
+    ) -> Annotated[tuple, DBusSignature("ssa{ss}")]:
+        return (account, conversation, metadata)
+
+    @dbus_signal(name="conversationRequestDeclined")
+    def conversation_request_declined(self, account, conversation) -> Annotated[tuple, DBusSignature("ss")]:
+        return (account, conversation)
+
+    @dbus_signal(name="conversationReady")
+    def conversation_ready(self, account, conversation) -> Annotated[tuple, DBusSignature("ss")]:
+        return (account, conversation)
 
     @dbus_signal(name="contactAdded")
     def contact_added(self, account, uri, confirmed) -> Annotated[tuple, DBusSignature("ssb")]:
@@ -553,6 +647,10 @@ class FarEnd(ServiceInterface):
     @dbus_method(name="TrustRequest")
     def trust_request(self, uri: Str, payload: Bytes) -> None:
         self.jamid.request_arrives(uri, payload)
+
+    @dbus_method(name="Invite")
+    def invite(self, uri: Str, conversation: Str, mode: Str) -> None:
+        self.jamid.invitation_arrives(uri, conversation, mode)
 
     @dbus_method(name="HeardDtmf")
     def heard_dtmf(self) -> StrList:

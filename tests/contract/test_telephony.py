@@ -46,6 +46,7 @@ from appliance.phone.events import (
     CallStateChanged,
     ConferenceFormed,
     Event,
+    InvitationsChanged,
     TelephonyLost,
     TelephonyRestored,
     TrustedContactsChanged,
@@ -86,7 +87,7 @@ def view(events: list[Event], since: int = 0) -> list[tuple]:
     """The events from ``since`` on, as the phone reads them (see the module's docstring)."""
     calls: dict[str, str] = {}
     accounts: dict[str, str] = {}
-    last: dict[Any, Any] = {"requests": 0, "contacts": ()}
+    last: dict[Any, Any] = {"requests": 0, "contacts": (), "invitations": 0}
     incoming: set[str] = set()
     out = []
     for index, event in enumerate(events):
@@ -102,6 +103,10 @@ def view(events: list[Event], since: int = 0) -> list[tuple]:
                 if last["requests"] != n:
                     last["requests"] = n
                     item = ("requests", n)
+            case InvitationsChanged(conversations=conversations):
+                if last["invitations"] != len(conversations):
+                    last["invitations"] = len(conversations)
+                    item = ("invitations", len(conversations))
             case TrustedContactsChanged(contacts=contacts):
                 uris = tuple(sorted(c.uri for c in contacts))
                 if last["contacts"] != uris:
@@ -156,6 +161,12 @@ class FakeFarEnd:
     async def trust_request(self, uri: str, vcard: bytes) -> None:
         self.core.receive_trust_request(uri, vcard)
 
+    async def invite(self, uri: str, conversation: str, mode: str) -> None:
+        if mode == "0":
+            self.core.receive_conversation_request(uri, conversation)
+        else:
+            self.core.receive_invitation(conversation, uri)
+
     async def crash(self) -> None:
         self.core.crash()
 
@@ -204,6 +215,10 @@ class JamidFarEnd:
 
     async def trust_request(self, uri: str, vcard: bytes) -> None:
         await (await self._control()).call_trust_request(uri, vcard)
+
+    async def invite(self, uri: str, conversation: str, mode: str) -> None:
+        """A conversation request alone: a group's (mode 1-3), or a one-to-one's (mode 0)."""
+        await (await self._control()).call_invite(uri, conversation, mode)
 
     async def crash(self) -> None:
         self.core.daemon.kill()  # SIGKILL, by PID: the adapter's watcher restarts it
@@ -514,6 +529,71 @@ async def test_a_trust_request_with_a_vcard_is_listed_then_accepted_as_a_contact
     assert rig.core.trust_requests() == []
     with pytest.raises(TelephonyError):
         await rig.core.accept_trust_request(DAVE)  # no longer pending
+
+
+@contract()
+async def test_a_current_apps_request_opens_a_conversation_and_accepting_it_makes_a_contact(rig):
+    mark = rig.events.mark()
+    await rig.far.trust_request(CAROL, VCARD)  # told twice by jamid: a trust request, a conversation's
+    await rig.event(TrustRequestsChanged, mark, pending=1)
+    await rig.settle()
+    [request] = rig.core.trust_requests()
+    assert (request.uri, request.vcard) == (CAROL, VCARD)  # the card as sent, once
+    assert re.fullmatch("[0-9a-f]{40}", request.conversation)
+    await rig.core.accept_trust_request(CAROL)
+    await rig.event(TrustedContactsChanged, mark)
+    await rig.settle()
+    assert rig.core.trust_requests() == []
+    assert view(rig.events.events, mark) == [("requests", 1), ("requests", 0), ("contacts", (CAROL,))]
+
+
+@contract()
+async def test_a_conversation_request_alone_is_a_contact_request_and_its_sender_made_a_contact(rig):
+    conversation = fake_jami_id("a conversation of dave's")
+    mark = rig.events.mark()
+    await rig.far.invite(DAVE, conversation, "0")  # re-sent by the peer: no trust request behind it
+    await rig.event(TrustRequestsChanged, mark, pending=1)
+    [request] = rig.core.trust_requests()
+    assert (request.uri, request.conversation) == (DAVE, conversation)
+    await rig.core.accept_trust_request(DAVE)  # jamid joins it but adds no contact: the adapter does
+    await rig.event(TrustedContactsChanged, mark)
+    await rig.settle()
+    assert view(rig.events.events, mark) == [("requests", 1), ("requests", 0), ("contacts", (DAVE,))]
+
+
+@contract()
+async def test_a_group_invitation_is_no_contact_request_and_can_be_declined(rig):
+    group = fake_jami_id("erin's group")
+    mark = rig.events.mark()
+    await rig.far.invite(ERIN, group, "2")
+    await rig.event(InvitationsChanged, mark, conversations=(group,))
+    assert rig.core.trust_requests() == []
+    await rig.core.decline_invitation(group)
+    await rig.event(InvitationsChanged, mark, conversations=())
+    with pytest.raises(TelephonyError):
+        await rig.core.decline_invitation(group)  # no longer pending
+    await rig.settle()
+    assert view(rig.events.events, mark) == [("invitations", 1), ("invitations", 0)]
+
+
+@contract()
+async def test_pending_requests_and_invitations_are_read_again_after_a_restart(rig):
+    group = fake_jami_id("erin's group")
+    mark = rig.events.mark()
+    await rig.far.trust_request(CAROL, VCARD)
+    await rig.far.invite(ERIN, group, "1")
+    await rig.event(InvitationsChanged, mark, conversations=(group,))
+    [before] = rig.core.trust_requests()
+    mark = rig.events.mark()
+    await rig.far.crash()
+    await rig.event(TelephonyRestored, mark)
+    await rig.settle()
+    [after] = rig.core.trust_requests()
+    assert (after.uri, after.vcard, after.conversation) == (before.uri, VCARD, before.conversation)
+    invitations = [e for e in rig.events.events[mark:] if isinstance(e, InvitationsChanged)]
+    assert invitations[-1].conversations == (group,)
+    await rig.core.accept_trust_request(CAROL)  # and still answerable
+    await rig.event(TrustedContactsChanged, mark)
 
 
 @contract()

@@ -32,6 +32,9 @@ class Config:
     async def call_get_trust_requests(self, account: str) -> list[dict[str, str]]:
         return []
 
+    async def call_get_conversation_requests(self, account: str) -> list[dict[str, str]]:
+        return []
+
 
 async def test_a_reply_older_than_a_signal_does_not_undo_the_announcement(tmp_path: Path) -> None:
     client = JamiTelephony(tmp_path, display_name="Desk")
@@ -50,8 +53,9 @@ class Discarding:
     def __init__(self) -> None:
         self.discarded: list[str] = []
 
-    async def call_discard_trust_request(self, account: str, uri: str) -> None:
+    async def call_discard_trust_request(self, account: str, uri: str) -> bool:
         self.discarded.append(uri)
+        return True
 
 
 async def test_a_flood_of_trust_requests_is_bounded_oldest_first(tmp_path: Path) -> None:

@@ -30,6 +30,7 @@ from appliance.phone.events import (
     TrustRequestsChanged,
 )
 from appliance.phone.model import CallId, Registration
+from appliance.phone.trust import Invitation
 from appliance.ports import EventSink, PeerIdentity, TelephonyError, TrustRequest
 
 from . import defs, liveness, processing
@@ -387,16 +388,48 @@ class JamiTelephony(JamiSignals):
 
     @command
     async def accept_trust_request(self, uri: str) -> None:
-        await self._call_expecting_true("acceptTrustRequest", self.account_id, uri)
+        request = self._requests.get(uri)
+        if request is None:  # the daemon would make anyone a contact (JamiAccount::acceptTrustRequest)
+            raise TelephonyError(f"no trust request from {uri}")
+        if request.conversation:  # a current Jami app's: its conversation joined, as that app does
+            await self._call("acceptConversationRequest", self.account_id, request.conversation)
+        else:  # from an app before swarms: the trust request alone
+            await self._call_expecting_true("acceptTrustRequest", self.account_id, uri)
         self._requests.pop(uri, None)
         self._send(TrustRequestsChanged(len(self._requests)))
+        if request.conversation:
+            await self._ensure_contact(uri)
         self._spawn(self._check_certificate(uri))  # the request was signed: its sender is known
+
+    async def _ensure_contact(self, uri: str) -> None:
+        """Joining a conversation makes its sender a contact only if the daemon holds a trust
+        request from them (ConversationModule's callback accepts that one); one that came alone
+        (an invite re-sent, a trust request lost) is made a contact here."""
+        contacts = await self._call("getContacts", self.account_id)
+        if any(c.get("id") == uri and c.get("banned") != "true" for c in contacts):
+            return
+        log.info("jamid did not add %s with its conversation; adding the contact", uri)
+        # With no trust request left, acceptTrustRequest adds the contact, confirmed
+        # (JamiAccount::acceptTrustRequest); addContact would start a second conversation with them.
+        await self._call_expecting_true("acceptTrustRequest", self.account_id, uri)
 
     @command
     async def discard_trust_request(self, uri: str) -> None:
-        await self._call_expecting_true("discardTrustRequest", self.account_id, uri)
+        request = self._requests.get(uri)
+        await self._forget_request(request or TrustRequest(uri, 0.0))
         self._requests.pop(uri, None)
         self._send(TrustRequestsChanged(len(self._requests)))
+
+    @command
+    async def decline_invitation(self, conversation: str) -> None:
+        if conversation not in self._invitations:
+            raise TelephonyError(f"no invitation to {conversation}")
+        await self._call("declineConversationRequest", self.account_id, conversation)
+        self._invitations.pop(conversation, None)
+        self._send_invitations()
+
+    def invitations(self) -> list[Invitation]:
+        return list(self._invitations.values())
 
     @command
     async def send_trust_request(self, uri: str, vcard: bytes) -> None:

@@ -41,6 +41,10 @@ METHODS: dict[str, dict[str, tuple[str, str]]] = {
         "sendTrustRequest": ("ssay", ""),
         "removeContact": ("ssb", ""),
         "addContact": ("ss", ""),
+        # Swarm (conversation) requests, jamid >= 10: a current Jami app's contact request is one.
+        "getConversationRequests": ("s", "aa{ss}"),
+        "acceptConversationRequest": ("ss", ""),
+        "declineConversationRequest": ("ss", ""),
         "getCertificateDetails": ("s", "a{ss}"),
         "setAccountDetails": ("sa{ss}", ""),
         "removeAccount": ("s", ""),
@@ -63,6 +67,9 @@ SIGNALS: dict[str, dict[str, str]] = {
         "incomingTrustRequest": "sssayt",
         "contactAdded": "ssb",
         "contactRemoved": "ssb",
+        "conversationRequestReceived": "ssa{ss}",
+        "conversationRequestDeclined": "ss",
+        "conversationReady": "ss",
     },
 }
 
@@ -77,6 +84,16 @@ CERT_PUBLIC_KEY_ID = "PUBLIC_KEY_ID"  # ... and its key's hash: the Jami ID for 
 ACCOUNT_DEVICE_ID = "Account.deviceID"  # volatile: this device certificate's SHA-256 fingerprint (hex)
 DEVICE_ANNOUNCED = "Account.deviceAnnounced"  # volatile: only then can the account be called
 CALL_DISPLAY_NAME = "DISPLAY_NAME"  # getCallDetails: the name the peer gives itself
+# A conversation request (getConversationRequests' entry, conversationRequestReceived's metadata),
+# per ConversationRequest::toMap: its conversation, sender, arrival (epoch seconds), and what the
+# conversation says of itself: "title" (a contact request's: its vCard's FN) and "mode" (a group
+# invitation's only: ConversationMode 1-3; 0 is one-to-one; a contact request's has none).
+REQUEST_CONVERSATION = "id"
+REQUEST_FROM = "from"
+REQUEST_RECEIVED = "received"
+REQUEST_TITLE = "title"
+REQUEST_MODE = "mode"
+ONE_TO_ONE = "0"
 
 AUDIO_ONLY = [
     {"MEDIA_TYPE": "MEDIA_TYPE_AUDIO", "ENABLED": "true", "MUTED": "false", "SOURCE": "", "LABEL": "audio_0"}

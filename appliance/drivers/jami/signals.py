@@ -3,6 +3,16 @@ the reads behind them (after subscribing, and until a new account is seen ready)
 
 Incoming calls are admitted here (a blocked caller refused before any ring, a caller's certificate
 checked against its pin), trust requests bounded, contacts followed.
+
+A current Jami app asks to be a contact with a swarm: it makes a one-to-one conversation and sends
+its request with the conversation's id (the peer does ``addContact`` then ``sendTrustRequest``,
+as jami-daemon's own tests do). This daemon reports it twice, ``incomingTrustRequest`` with the
+conversation's id, then ``conversationRequestReceived`` with its metadata
+(``ConversationModule::onTrustRequest``); a conversation request may also come alone (an invite
+re-sent by the peer, or a group's). Both are kept as one contact request per sender, with its
+conversation; an invitation to a group conversation (its metadata has a mode other than
+one-to-one) is kept apart, for the phone to decline in private mode. Both lists are read again at
+every start, so what came while the phone was down is there.
 """
 
 # ruff: noqa: ARG002 - signal handlers take every argument the D-Bus signal has
@@ -12,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from dataclasses import replace
 from typing import Any
 
 from appliance.phone import trust
@@ -21,12 +32,13 @@ from appliance.phone.events import (
     CallState,
     CallStateChanged,
     Event,
+    InvitationsChanged,
     TrustedContactsChanged,
     TrustRequestsChanged,
     VoicemailChanged,
 )
 from appliance.phone.model import CallId, Contact, Registration
-from appliance.phone.trust import Verdict
+from appliance.phone.trust import Invitation, Verdict
 from appliance.ports import TelephonyError, TrustRequest
 
 from . import defs
@@ -57,6 +69,7 @@ class JamiSignals(JamiAccounts):
         self._early: dict[str, list[Event]] = {}  # states of calls not named yet
         self._call_account: dict[CallId, str] = {}  # our call id -> the daemon account it is on
         self._requests: dict[str, TrustRequest] = {}
+        self._invitations: dict[str, Invitation] = {}  # group conversation -> its invitation
         self._blocked: set[str] = set()
         self._admitting: set[str] = set()  # incoming calls whose caller's certificate is being checked
         self.pins = CertificatePins(self.root / "pins.json", self.notices)
@@ -73,6 +86,9 @@ class JamiSignals(JamiAccounts):
         config.on_registration_state_changed(self._on_registration)
         config.on_volatile_account_details_changed(self._on_volatile)
         config.on_incoming_trust_request(self._on_trust_request)
+        config.on_conversation_request_received(self._on_conversation_request)
+        config.on_conversation_request_declined(self._on_conversation_gone)
+        config.on_conversation_ready(self._on_conversation_gone)
         config.on_contact_added(self._on_contact_added)
         config.on_contact_removed(self._on_contact_removed)
 
@@ -195,19 +211,80 @@ class JamiSignals(JamiAccounts):
     ) -> None:
         if account != self.account_id:
             return
-        # Anyone may send a request, so a flood must not grow without end (the daemon keeps them on
-        # disk too): past the bound the oldest are discarded, in the daemon as well.
-        request = TrustRequest(sender, float(when), bytes(payload))
-        self._requests, dropped = trust.take_request(self._requests, request)
-        self._discard_in_daemon(dropped)
+        self._take_request(TrustRequest(sender, float(when), bytes(payload), conversation))
         self._send(TrustRequestsChanged(len(self._requests)))
 
-    def _discard_in_daemon(self, dropped: list[TrustRequest]) -> None:
+    def _on_conversation_request(self, account: str, conversation: str, metadata: dict[str, str]) -> None:
+        if account != self.account_id:
+            return
+        if self._take_conversation_request({**metadata, defs.REQUEST_CONVERSATION: conversation}):
+            self._send(TrustRequestsChanged(len(self._requests)))
+        else:
+            self._send_invitations()
+
+    def _on_conversation_gone(self, account: str, conversation: str) -> None:
+        """Declined or joined (here, or on another device of the account): no longer pending."""
+        if account != self.account_id:
+            return
+        if self._invitations.pop(conversation, None) is not None:
+            self._send_invitations()
+        senders = [r.uri for r in self._requests.values() if r.conversation == conversation]
+        for uri in senders:
+            del self._requests[uri]
+        if senders:
+            self._send(TrustRequestsChanged(len(self._requests)))
+
+    def _take_request(self, request: TrustRequest) -> None:
+        # Anyone may send a request, so a flood must not grow without end (the daemon keeps them on
+        # disk too): past the bound the oldest are discarded, in the daemon as well.
+        self._requests, dropped = trust.take_request(self._requests, request)
         for oldest in dropped:
             log.warning("trust request from %s discarded: more than %d pending", oldest.uri,
                         trust.MAX_TRUST_REQUESTS)  # fmt: skip
             if self._config is not None:
-                self._spawn(self._call("discardTrustRequest", self.account_id, oldest.uri))
+                self._spawn(self._forget_request(oldest))
+
+    def _take_conversation_request(self, metadata: dict[str, str]) -> bool:
+        """Keep a conversation request: a contact request (True), unless its sender's is pending
+        already (then only its conversation is noted), or a group invitation (False)."""
+        conversation = metadata.get(defs.REQUEST_CONVERSATION, "")
+        sender = metadata.get(defs.REQUEST_FROM, "")
+        received = _seconds(metadata.get(defs.REQUEST_RECEIVED, ""))
+        if not conversation or not JAMI_ID.fullmatch(sender):
+            return True  # nothing to keep: not a request anyone could answer
+        if sender in self._blocked:  # a banned peer's: the daemon keeps a ban for trust requests only
+            self._spawn(self._call("declineConversationRequest", self.account_id, conversation))
+            return True
+        if metadata.get(defs.REQUEST_MODE, defs.ONE_TO_ONE) != defs.ONE_TO_ONE:
+            invitation = Invitation(conversation, sender, received)
+            self._invitations, dropped = trust.take_invitation(self._invitations, invitation)
+            for oldest in dropped:
+                log.warning("invitation to %s declined: more than %d pending", oldest.conversation,
+                            trust.MAX_INVITATIONS)  # fmt: skip
+                self._spawn(self._call("declineConversationRequest", self.account_id, oldest.conversation))
+            return False
+        pending = self._requests.get(sender)
+        if pending is not None:  # the same request, told twice (incomingTrustRequest came first)
+            if not pending.conversation:
+                self._requests[sender] = replace(pending, conversation=conversation)
+            return True
+        # Its title is the FN of the vCard the request carried (ConversationRepository::infosFromVCard).
+        title = "".join(c for c in metadata.get(defs.REQUEST_TITLE, "") if c.isprintable()).strip()
+        vcard = f"BEGIN:VCARD\r\nVERSION:2.1\r\nFN:{title}\r\nEND:VCARD\r\n".encode() if title else b""
+        self._take_request(TrustRequest(sender, received, vcard, conversation))
+        return True
+
+    async def _forget_request(self, request: TrustRequest) -> None:
+        """Discard ``request`` in the daemon: its conversation request declined (which discards the
+        trust request of the same conversation too: JamiAccount::declineConversationRequest), or,
+        from an app before swarms, the trust request alone."""
+        if request.conversation:
+            await self._call("declineConversationRequest", self.account_id, request.conversation)
+        else:
+            await self._call_expecting_true("discardTrustRequest", self.account_id, request.uri)
+
+    def _send_invitations(self) -> None:
+        self._send(InvitationsChanged(tuple(self._invitations)))
 
     def _on_contact_added(self, account: str, uri: str, confirmed: bool) -> None:
         self._refresh_contacts()
@@ -274,13 +351,18 @@ class JamiSignals(JamiAccounts):
         for account in self._sip:
             volatile = await self._call("getVolatileAccountDetails", account)
             self._report_sip(account, volatile.get("Account.registrationStatus", "TRYING"))
-        self._requests = {}
+        # Requests the daemon keeps (also those that came while the phone was down): contact
+        # requests, then the conversation requests behind them and any that came alone.
+        self._requests, self._invitations = {}, {}
         for r in await self._call("getTrustRequests", self.account_id):
             if "from" in r:
-                request = TrustRequest(r["from"], float(r.get("received", 0)), r.get("payload", "").encode())
-                self._requests, dropped = trust.take_request(self._requests, request)
-                self._discard_in_daemon(dropped)
+                payload = r.get("payload", "").encode()
+                received = _seconds(r.get("received", ""))
+                self._take_request(TrustRequest(r["from"], received, payload, r.get("conversationId", "")))
+        for metadata in await self._call("getConversationRequests", self.account_id):
+            self._take_conversation_request(metadata)
         self._send(TrustRequestsChanged(len(self._requests)))
+        self._send_invitations()
 
     async def _settle_registration(self) -> None:
         """Until the account is reported ready, re-read its state now and then. Signals carry it, but
@@ -302,3 +384,11 @@ class JamiSignals(JamiAccounts):
 
 async def _nothing() -> None:
     return None
+
+
+def _seconds(text: str) -> float:
+    """The daemon's epoch seconds as text; 0 when it gives none (or nonsense)."""
+    try:
+        return float(text)
+    except ValueError:
+        return 0.0
