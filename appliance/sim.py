@@ -62,6 +62,7 @@ _USAGE = {
     "remote": "remote answer|busy|fail|hangup",
     "set": "set KEY VALUE",
     "trust": "trust URI",
+    "invite": "invite SENDER (an invitation into a group conversation)",
     "crash": "crash",
 }
 
@@ -97,6 +98,7 @@ def _valid(verb: str, arg: str) -> bool:
         "remote": lambda a: a in ("answer", "busy", "fail", "hangup"),
         "set": lambda a: len(a.split(None, 1)) == 2,
         "trust": bool,
+        "invite": bool,
     }
     return checks[verb](arg)
 
@@ -185,7 +187,7 @@ class Simulation:
 
     async def _execute(self, command: Command) -> None:
         fakes, arg = self.fakes, command.arg
-        if command.verb in ("incoming", "remote", "trust", "crash") and not isinstance(
+        if command.verb in ("incoming", "remote", "trust", "invite", "crash") and not isinstance(
             fakes.telephony, FakeTelephony
         ):
             raise TelephonyError("this command plays the far end: it needs the simulated telephony core")
@@ -214,6 +216,9 @@ class Simulation:
                 await self.store.set_live(parse_assignment(f"{key}={value}"))
             case "trust":
                 fakes.telephony.receive_trust_request(arg, f"BEGIN:VCARD\nFN:{arg}\nEND:VCARD\n".encode())
+            case "invite":
+                uri, _ = self._caller(arg)
+                fakes.telephony.receive_invitation(fake_jami_id(f"group of {uri} {command.line}"), uri)
             case "crash":
                 fakes.telephony.crash()
 

@@ -203,3 +203,16 @@ def test_keypad_listens_only_off_hook(virtual):
             assert sim.fakes.keypad.listening is False
 
     virtual(main())
+
+
+def test_a_group_invitation_is_declined_through_the_core_in_private_mode(virtual):
+    async def main():
+        async with running({"features": {"private_mode": True}}) as sim:
+            core = sim.fakes.telephony
+            core.receive_invitation("c" * 40, "d" * 40)
+            await sim.supervisor.idle()
+            assert core.commands[-1] == ("decline-invitation", "c" * 40)
+            assert core.invitations() == []
+            assert sim.supervisor.phone.invitations == ()
+
+    virtual(main())
