@@ -37,7 +37,10 @@ def test_turning_private_mode_on_from_the_page_declines_those_pending():
     out = bench.send(SettingsChanged(with_settings(private_mode=True)))
     assert of(out, fx.DeclineInvitation) == [fx.DeclineInvitation("g1")]
     # A later change of settings with private mode still on declines nothing again.
-    assert of(bench.send(SettingsChanged(with_settings(private_mode=True, dnd=True))), fx.DeclineInvitation) == []
+    assert (
+        of(bench.send(SettingsChanged(with_settings(private_mode=True, dnd=True))), fx.DeclineInvitation)
+        == []
+    )
 
 
 def test_a_contact_request_pending_does_not_let_its_sender_ring_in_private_mode():
