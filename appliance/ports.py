@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
-from appliance.phone.callerid import CallerId
+from appliance.phone.callerid import CallerId, Presentation
 from appliance.phone.events import Event
 from appliance.phone.model import CallId
 from appliance.phone.screens import ScreenModel
@@ -82,6 +82,12 @@ class Ringer(Protocol):
         """Answer supervision on an analog line: its polarity reversed while a call is connected,
         back to normal when the call ends (answering machines and PBXs read that second reversal
         as the far end hanging up). A ringer with no line behind it MAY ignore it."""
+        ...
+
+    def show_messages(self, waiting: bool, presentation: Presentation, ring: Cadence) -> None:
+        """Visual message waiting: the phone's message lamp on or off, sent to it the way
+        ``presentation`` sends caller ID (told only while the line is idle; ``ring`` is the
+        country's, for a ring-pulse alert). A ringer with no phone behind it MAY ignore it."""
         ...
 
     async def stop(self) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from appliance.phone.callerid import CallerId
+from appliance.phone.callerid import CallerId, Presentation
 from appliance.phone.tones import Cadence
 
 
@@ -27,6 +27,9 @@ class CadenceRinger:
 
     def reverse_line(self, on: bool) -> None:
         del on  # a bell or a speaker has no line
+
+    def show_messages(self, waiting: bool, presentation: Presentation, ring: Cadence) -> None:
+        del waiting, presentation, ring  # nor a message lamp (the stutter dial tone still says it)
 
     def stop_ringing(self) -> None:
         self.cadence = None

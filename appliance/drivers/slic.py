@@ -24,7 +24,7 @@ from typing import Any, Protocol
 from gpiozero import DigitalOutputDevice, PWMOutputDevice
 from gpiozero.pins import Factory
 
-from appliance.phone.callerid import CallerId
+from appliance.phone.callerid import CallerId, Presentation
 from appliance.phone.tones import Cadence
 
 WallClock = Callable[[], datetime]
@@ -70,6 +70,7 @@ class SlicRinger:
         self._reversed = False  # answer supervision, set by the phone core
         self._task: asyncio.Task[None] | None = None
         self._stopped: asyncio.Task[None] | None = None  # the last one cancelled, awaited on stop
+        self._lamp_task: asyncio.Task[None] | None = None
         self.cadence: Cadence | None = None
         self.caller: CallerId | None = None
 
@@ -78,6 +79,7 @@ class SlicRinger:
         return self.cadence is not None
 
     def start_ringing(self, cadence: Cadence, caller: CallerId | None = None) -> None:
+        self._stop_lamp()  # a call wins over the message lamp
         self.stop_ringing()
         self.cadence, self.caller = cadence, caller
         self._task = asyncio.get_running_loop().create_task(self._run(cadence, caller))
@@ -91,6 +93,31 @@ class SlicRinger:
                 self._player.cancel()
         self._rest()
 
+    def show_messages(self, waiting: bool, presentation: Presentation, ring: Cadence) -> None:
+        """The message lamp, sent now (the phone core tells only an idle line)."""
+        if self._player is None or self.ringing:
+            return
+        from appliance.line import spill  # noqa: PLC0415
+
+        self._stop_lamp()
+        steps = spill.lamp_steps(presentation, on=waiting)
+        self._lamp_task = asyncio.get_running_loop().create_task(self._signal(steps, ring))
+
+    def _stop_lamp(self) -> None:
+        if self._lamp_task is not None and not self._lamp_task.done():
+            self._lamp_task.cancel()
+            if self._player is not None:
+                self._player.cancel()
+            self._rest()
+
+    async def _signal(self, steps: list[Any], ring: Cadence) -> None:
+        try:
+            for step in steps:
+                await self._do(step, ring)
+        finally:
+            if not self.ringing:
+                self._rest()
+
     def reverse_line(self, on: bool) -> None:
         self._reversed = on
         if not self.ringing:
@@ -98,10 +125,13 @@ class SlicRinger:
 
     async def stop(self) -> None:
         task = self._task or self._stopped
+        lamp = self._lamp_task
+        self._stop_lamp()
         self.stop_ringing()
-        if task is not None:  # let its cleanup run before the pins close
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        for running in (task, lamp):
+            if running is not None:  # let its cleanup run before the pins close
+                with contextlib.suppress(asyncio.CancelledError):
+                    await running
         self._reversed = False
         self._rest()
         self._rm.close()

@@ -3,7 +3,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 
-from appliance.phone.callerid import CallerId
+from appliance.phone.callerid import CallerId, Presentation
 from appliance.phone.tones import Cadence
 
 from ._watch import RECORDED, Watchable
@@ -20,6 +20,8 @@ class FakeRinger(Watchable):
         self.callers: deque[CallerId | None] = deque(maxlen=RECORDED)
         self.reversed = False  # the line's polarity: reversed while a call is connected
         self.reversals: deque[tuple[float, bool]] = deque(maxlen=RECORDED)
+        self.lamp = False
+        self.lamp_presentation: Presentation | None = None
         self.history: deque[tuple[float, bool]] = deque(maxlen=RECORDED)
         self._since = 0.0
 
@@ -53,6 +55,11 @@ class FakeRinger(Watchable):
         if on != self.reversed:
             self.reversed = on
             self.reversals.append((asyncio.get_running_loop().time(), on))
+
+    def show_messages(self, waiting: bool, presentation: Presentation, ring: Cadence) -> None:
+        """Record the message lamp (``lamp``) and how it was told (``lamp_presentation``)."""
+        del ring
+        self.lamp, self.lamp_presentation = waiting, presentation
 
     async def stop(self) -> None:
         self.stop_ringing()

@@ -20,7 +20,7 @@ from datetime import datetime
 
 import numpy as np
 
-from appliance.phone.callerid import Absence, Alert, CallerId, Standard
+from appliance.phone.callerid import Absence, Alert, CallerId, Presentation, Standard
 from appliance.phone.tones import Cadence
 
 from . import messages
@@ -127,6 +127,24 @@ def message_waiting(*, on: bool, sdmf: bool = False, standard: Standard = Standa
     """The visual message-waiting signal: an FSK burst with no ring (the lamp on or off)."""
     modem = V23 if standard is Standard.ETSI_FSK else BELL_202
     return fsk_burst(messages.message_waiting(on=on, sdmf=sdmf), modem, level=FSK_LEVEL)
+
+
+def lamp_steps(presentation: Presentation, *, on: bool) -> list[Step]:
+    """The message lamp on an idle line, with the standard's alert for data sent without a ring:
+    none for Bellcore (its phones watch the idle line), a line reversal and the dual-tone alert,
+    or a ring pulse (EN 300 659-1). DTMF caller ID has no message lamp: nothing is sent."""
+    standard = presentation.standard
+    if standard in (Standard.OFF, Standard.ETSI_DTMF):
+        return []
+    burst = message_waiting(on=on, sdmf=presentation.sdmf, standard=standard)
+    match presentation.alert:
+        case Alert.REVERSAL if standard is Standard.ETSI_FSK:
+            send = Send(np.concatenate((alert_tone(), silence(60), burst)))
+            return [Polarity(reversed=True), Pause(150), send, Polarity(reversed=False)]
+        case Alert.RING_PULSE:
+            return [Ring(250), Pause(600), Send(burst)]
+        case _:
+            return [Send(burst)]
 
 
 def pcm16(samples: Samples) -> bytes:

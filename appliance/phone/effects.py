@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .callerid import CallerId
+from .callerid import CallerId, Presentation
 from .model import CallId
 from .tones import Tone
 
@@ -40,6 +40,15 @@ class ReverseLine:
     """Reverse the analog line's polarity (``on``) or set it back: answer supervision."""
 
     on: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ShowMessages:
+    """Turn the phone's message lamp on or off (visual message waiting), the way ``presentation``
+    sends data to it. Only on an idle line: the phone core sends it on hook, when nothing rings."""
+
+    on: bool
+    presentation: Presentation
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +184,7 @@ Effect = (
     | StartRinger
     | StopRinger
     | ReverseLine
+    | ShowMessages
     | ListenForDigits
     | PlaceCall
     | Accept

@@ -104,6 +104,7 @@ def step(phone: Phone, event: Event, now: float) -> tuple[Phone, list[fx.Effect]
     """Apply one event; return the new phone and what must happen, outputs first."""
     ctx = _Step(phone, now)
     _HANDLERS[type(event)](ctx, event)
+    _message_lamp(ctx)
     return ctx.phone, _output_changes(phone, ctx.phone) + ctx.effects + _declined(phone, ctx.phone)
 
 
@@ -114,6 +115,18 @@ def _declined(before: Phone, after: Phone) -> list[fx.Effect]:
         return []
     fresh = [c for c in after.invitations if not before.private_mode or c not in before.invitations]
     return [fx.DeclineInvitation(c) for c in fresh]
+
+
+def _message_lamp(ctx: _Step) -> None:
+    """The phone's message lamp follows the voicemail count, told only while the line is idle
+    (on hook, nothing ringing): data on the line then would be heard or cut a ring short."""
+    phone = ctx.phone
+    waiting = phone.messages_waiting > 0
+    if waiting != phone.lamp and not phone.off_hook and phone.mode is Mode.IDLE:
+        s = phone.settings
+        presentation = presentation_for(s.country, s.callerid, s.callerid_alert, sdmf=s.callerid_sdmf)
+        ctx.set(lamp=waiting)
+        ctx.emit(fx.ShowMessages(waiting, presentation))
 
 
 def tone_of(phone: Phone) -> Tone | None:

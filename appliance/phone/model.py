@@ -217,6 +217,7 @@ class Phone:
     trust_pending: int = 0
     invitations: tuple[str, ...] = ()  # group conversations invited to, pending (declined in private mode)
     missed: int = 0
+    lamp: bool = False  # the message lamp as last told to the phone (visual message waiting)
     contacts: tuple[Contact, ...] = ()
     trusted: tuple[Contact, ...] = ()  # the core's contacts: may ring in private mode
     accounts: tuple[AccountInfo, ...] = ()

@@ -274,6 +274,8 @@ class Supervisor:
                 self.ports.ringer.stop_ringing()
             case fx.ReverseLine(on):
                 self.ports.ringer.reverse_line(on)
+            case fx.ShowMessages(on, presentation):
+                self.ports.ringer.show_messages(on, presentation, self.plan.ring)
             case fx.ListenForDigits(on):
                 self.ports.keypad.listen(on)
             case fx.ArmTimer(name, seconds):

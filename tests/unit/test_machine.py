@@ -570,3 +570,24 @@ def test_the_line_reverses_on_answer_and_back_when_the_far_end_hangs_up():
     out = bench.state(call, CallState.CURRENT)
     assert fx.ReverseLine(on=True) in out  # the far end answered our call
     assert fx.ReverseLine(on=False) in bench.hang()
+
+
+def test_the_message_lamp_follows_voicemail_on_an_idle_line_only():
+    bench = PhoneBench()
+    out = bench.send(VoicemailChanged("jami", 2))
+    assert of(out, fx.ShowMessages) == [
+        fx.ShowMessages(True, Presentation(Standard.BELLCORE, Alert.AFTER_RING))
+    ]
+    assert not of(bench.send(VoicemailChanged("jami", 3)), fx.ShowMessages)  # still on: nothing new
+    bench.lift()
+    assert not of(bench.send(VoicemailChanged("jami", 0)), fx.ShowMessages)  # off hook: not now
+    assert of(bench.hang(), fx.ShowMessages)[0].on is False  # told once the line is idle again
+    bench.ring_in()
+    assert not of(bench.send(VoicemailChanged("jami", 1)), fx.ShowMessages)  # never over a ring
+    assert of(bench.state("in-1", CallState.HUNGUP), fx.ShowMessages)[0].on is True
+
+
+def test_the_lamp_goes_the_countrys_way():
+    bench = PhoneBench(with_settings(country="GB"))
+    (lamp,) = of(bench.send(VoicemailChanged("jami", 1)), fx.ShowMessages)
+    assert lamp.presentation == Presentation(Standard.ETSI_FSK, Alert.REVERSAL)

@@ -275,3 +275,57 @@ def test_the_player_ends_each_burst_with_quiet_so_closing_drops_no_data():
     assert written[len(data) + 2 :] == bytes(len(written) - len(data) - 2)
     assert len(written) - len(data) >= 12 * 320  # the quiet tail
     assert pcm.closed
+
+
+def lamp_for(line: Line, presentation: Presentation, ring, *, on: bool = True, seconds: float = 2.0) -> None:
+    async def main() -> None:
+        line.ringer.show_messages(on, presentation, ring)
+        await asyncio.sleep(seconds)
+        await line.ringer.stop()
+
+    run_virtual(main())
+
+
+@pytest.mark.parametrize("on", [True, False])
+def test_the_message_lamp_is_an_fsk_burst_on_the_idle_line(on):
+    line = Line()
+    lamp_for(line, presentation_for("US"), PLANS["US"].ring, on=on)
+    ((start, pcm),) = line.player.played
+    assert start == 0.0
+    assert line.rings() == []
+    assert pcm == spill.pcm16(spill.message_waiting(on=on))
+    assert messages.message_waiting(on=on)[4] == (0xFF if on else 0x00)
+
+
+def test_bt_lamp_reverses_and_alerts_first_france_rings_a_pulse():
+    line = Line()
+    lamp_for(line, presentation_for("GB"), PLANS["GB"].ring)
+    ((start, seconds),) = line.sent_seconds()
+    assert start == 0.15
+    assert line.polarity()[:2] == [(0.0, "reversed"), (round(start + seconds, 4), "forward")]
+    line = Line()
+    lamp_for(line, presentation_for("FR"), PLANS["FR"].ring)
+    assert line.rings() == [(0.0, 0.25)]
+    assert {f for _, v, f in line.fr.timeline if v == 0.5} == {50.0}
+    assert line.sent_seconds()[0][0] == 0.85
+
+
+def test_no_lamp_for_dtmf_caller_id_and_a_ring_cuts_the_lamp_short():
+    line = Line()
+    lamp_for(line, presentation_for("NL"), PLANS["NL"].ring)
+    assert line.player.played == []
+
+    line = Line()
+
+    async def main() -> None:
+        line.ringer.show_messages(True, presentation_for("GB"), PLANS["GB"].ring)
+        await asyncio.sleep(0.3)
+        line.ringer.start_ringing(PLANS["GB"].ring, None)  # a call arrives
+        assert line.player.cancelled == 1
+        await asyncio.sleep(0)
+        assert line.fr.state == 0.5  # ringing: the lamp's reversal is gone
+        await asyncio.sleep(0.5)
+        await line.ringer.stop()
+
+    run_virtual(main())
+    assert line.rings()[0] == (0.3, 0.4)
