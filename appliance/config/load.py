@@ -14,6 +14,7 @@ from typing import Any
 from appliance.phone.dialplan import DigitMap, MatchKind
 from appliance.phone.model import Contact, Feature, Settings
 from appliance.phone.phrases import language_for
+from appliance.phone.tones import parse_cadence
 
 from .schema import Config
 
@@ -331,4 +332,7 @@ def settings_of(config: Config) -> Settings:
 
 
 def contacts_of(config: Config) -> tuple[Contact, ...]:
-    return tuple(Contact(c.name, c.uri, c.speed_dial, c.number, c.account) for c in config.contacts)
+    return tuple(
+        Contact(c.name, c.uri, c.speed_dial, c.number, c.account, parse_cadence(c.ring))
+        for c in config.contacts
+    )

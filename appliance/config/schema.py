@@ -117,6 +117,11 @@ class ContactEntry:
     speed_dial: str = opt("", v.dial_keys(2), doc="one or two keys")
     number: str = opt("", v.dial_keys(12), doc="a directory number dialed in full")
     account: str = opt("", doc="force this account")
+    ring: str = opt(
+        "",
+        v.ring_cadence,
+        doc="distinctive ring: dr2, dr3, dr4 (GR-506) or on,off,... in ms; empty: the country's",
+    )
 
 
 @dataclass

@@ -9,7 +9,7 @@ from appliance.phone.dialplan import DigitMap, DigitMapError
 from appliance.phone.directory import JAMI_ID
 from appliance.phone.model import Feature
 from appliance.phone.phrases import LANGUAGES
-from appliance.phone.tones import COUNTRIES
+from appliance.phone.tones import COUNTRIES, CadenceError, parse_cadence
 
 Check = Callable[[object], str | None]
 
@@ -55,6 +55,14 @@ def language(value: object) -> str | None:
     if str(value).lower() in ("", *LANGUAGES):
         return None
     return f"must be one of {', '.join(LANGUAGES)}, or empty for the country's (got {value!r})"
+
+
+def ring_cadence(value: object) -> str | None:
+    try:
+        parse_cadence(str(value))
+    except CadenceError as exc:
+        return str(exc)
+    return None
 
 
 def digit_map(value: object) -> str | None:

@@ -23,11 +23,12 @@ class StopTone:
 
 @dataclass(frozen=True, slots=True)
 class StartRinger:
-    """Ring with the country's cadence; ``recall`` for a held call calling the user back.
-    ``caller``: who calls, for a line that presents them (caller ID)."""
+    """Ring with the country's cadence, or the caller's own; ``recall`` for a held call calling
+    the user back. ``caller``: who calls, for a line that presents them (caller ID)."""
 
     recall: bool = False
     caller: CallerId | None = None
+    cadence: tuple[int, ...] = ()  # the caller's distinctive ring (on/off ms); empty: the country's
 
 
 @dataclass(frozen=True, slots=True)

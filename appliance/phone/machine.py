@@ -164,7 +164,7 @@ def ringer_of(phone: Phone) -> fx.StartRinger | None:
     if phone.off_hook or phone.mode is not Mode.RINGING:
         return None
     if phone.waiting:
-        return fx.StartRinger(caller=phone.waiting.caller_id)
+        return fx.StartRinger(caller=phone.waiting.caller_id, cadence=phone.waiting.ring)
     if phone.held:
         return fx.StartRinger(recall=True)
     return None
@@ -490,6 +490,7 @@ def _on_incoming(ctx: _Step, event: CallArrived) -> None:
         event.call, Direction.IN, event.caller_uri, name, event.account, CallStatus.RINGING_IN,
         identity_changed=event.identity_changed,
         caller_id=caller_id_for(phone.directory, event.caller_uri, event.caller_name, presentation),
+        ring=contact.ring if (contact := find_contact(phone.directory, event.caller_uri)) else (),
     )  # fmt: skip
     ctx.set(calls=(*phone.calls, call), last_caller=Target(event.account, event.caller_uri, name))
     if not phone.off_hook:

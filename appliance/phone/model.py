@@ -79,6 +79,7 @@ class Contact:
     speed_dial: str = ""
     number: str = ""  # a directory number (extension) dialed in full
     account: str = ""  # force an account; empty picks one by the URI's kind
+    ring: tuple[int, ...] = ()  # a distinctive ring (on/off ms); empty: the country's
 
 
 class Direction(Enum):
@@ -106,6 +107,7 @@ class Call:
     connected_at: float | None = None
     identity_changed: bool = False
     caller_id: CallerId | None = None  # incoming: who calls, as an analog line presents them
+    ring: tuple[int, ...] = ()  # incoming: the caller's distinctive ring (a contact's), on/off ms
 
 
 @dataclass(frozen=True, slots=True)

@@ -125,6 +125,35 @@ class Cadence:
         return False
 
 
+# Distinctive ringing (Telcordia GR-506-CORE): on/off ms, one cycle. DR1 is the standard ring.
+DISTINCTIVE: dict[str, tuple[int, ...]] = {
+    "dr1": (2000, 4000),
+    "dr2": (800, 400, 800, 4000),
+    "dr3": (400, 200, 400, 200, 800, 4000),
+    "dr4": (300, 200, 1000, 200, 300, 4000),
+}
+
+
+class CadenceError(ValueError):
+    pass
+
+
+def parse_cadence(text: str) -> tuple[int, ...]:
+    """A distinctive ring by name (dr1-dr4), or on,off,... in ms (pairs, each 50-10000); empty: none."""
+    name = text.strip().lower()
+    if not name:
+        return ()
+    if name in DISTINCTIVE:
+        return DISTINCTIVE[name]
+    try:
+        spans = tuple(int(x) for x in name.split(","))
+    except ValueError:
+        raise CadenceError(f"{text!r} is neither {', '.join(DISTINCTIVE)} nor on,off,... in ms") from None
+    if len(spans) % 2 or not all(50 <= s <= 10000 for s in spans):
+        raise CadenceError("a cadence is pairs of on,off times, each 50 to 10000 ms")
+    return spans
+
+
 @dataclass(frozen=True, slots=True)
 class TonePlan:
     country: str

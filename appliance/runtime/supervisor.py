@@ -32,7 +32,7 @@ from appliance.phone.events import (
 from appliance.phone.machine import step
 from appliance.phone.model import CallStatus, DeviceInfo, Mode, Phone
 from appliance.phone.screens import ScreenModel, screen
-from appliance.phone.tones import PLANS, TonePlan
+from appliance.phone.tones import PLANS, Cadence, TonePlan
 from appliance.ports import Display, HookSwitch, Keypad, Ringer, Telephony, TelephonyError, Tones
 
 from .call_log import CallLog
@@ -268,8 +268,9 @@ class Supervisor:
                 asyncio.get_running_loop().call_later(after_s, self._start_over, wipe)
             case fx.StopTone():
                 self.ports.tones.stop_tone()
-            case fx.StartRinger(caller=caller):
-                self.ports.ringer.start_ringing(self.plan.ring, caller)
+            case fx.StartRinger(caller=caller, cadence=own):
+                ring = self.plan.ring
+                self.ports.ringer.start_ringing(Cadence(own, ring.hz) if own else ring, caller)
             case fx.StopRinger():
                 self.ports.ringer.stop_ringing()
             case fx.ReverseLine(on):

@@ -216,3 +216,15 @@ def test_a_group_invitation_is_declined_through_the_core_in_private_mode(virtual
             assert sim.supervisor.phone.invitations == ()
 
     virtual(main())
+
+
+def test_a_contact_with_a_distinctive_ring_rings_with_it(virtual):
+    async def main():
+        contacts = [{"name": "Alice", "uri": "a" * 40, "ring": "dr2"}]
+        async with running({"phone": {"country": "GB"}, "contacts": contacts}) as sim:
+            sim.fakes.telephony.ring_in("a" * 40)
+            await sim.supervisor.idle()
+            assert sim.fakes.ringer.cadence.on_off_ms == (800, 400, 800, 4000)
+            assert sim.fakes.ringer.cadence.hz == 25.0  # still the country's ring frequency
+
+    virtual(main())

@@ -6,6 +6,7 @@ from datetime import datetime
 import numpy as np
 import pytest
 
+from appliance.config.validators import ring_cadence
 from appliance.line import messages, spill
 from appliance.line.fsk import BELL_202, frame, modulate
 from appliance.phone.callerid import (
@@ -19,7 +20,7 @@ from appliance.phone.callerid import (
     presentation_for,
 )
 from appliance.phone.model import Contact
-from appliance.phone.tones import PLANS
+from appliance.phone.tones import PLANS, parse_cadence
 
 WHEN = datetime(2026, 12, 3, 9, 5)  # noqa: DTZ001
 BELL = Presentation(Standard.BELLCORE, Alert.AFTER_RING)
@@ -134,3 +135,29 @@ def test_dtmf_caller_id_keys():
     assert spill.dtmf_keys(CallerId("0612345678", "", None, None, dtmf)) == "A0612345678C"
     assert spill.dtmf_keys(CallerId("", "", Absence.PRIVATE, None, dtmf)) == "D1#"
     assert spill.dtmf_keys(CallerId("", "", Absence.UNAVAILABLE, None, dtmf)) == "D3#"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", ()),
+        ("DR2", (800, 400, 800, 4000)),
+        ("dr1", (2000, 4000)),
+        ("500,500,1000,3000", (500, 500, 1000, 3000)),
+    ],
+)
+def test_distinctive_rings_by_name_or_times(text, expected):
+    assert parse_cadence(text) == expected
+
+
+@pytest.mark.parametrize("text", ["dr9", "500", "500,20", "a,b"])
+def test_a_bad_distinctive_ring_is_refused_in_words(text):
+    assert ring_cadence(text)
+
+
+def test_a_contacts_ring_in_the_config_reaches_the_phone():
+    from appliance.config.load import contacts_of
+    from appliance.config.schema import Config, ContactEntry
+
+    config = Config(contacts=[ContactEntry(name="Alice", uri="a" * 40, ring="dr3")])
+    assert contacts_of(config)[0].ring == (400, 200, 400, 200, 800, 4000)

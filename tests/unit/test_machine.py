@@ -591,3 +591,11 @@ def test_the_lamp_goes_the_countrys_way():
     bench = PhoneBench(with_settings(country="GB"))
     (lamp,) = of(bench.send(VoicemailChanged("jami", 1)), fx.ShowMessages)
     assert lamp.presentation == Presentation(Standard.ETSI_FSK, Alert.REVERSAL)
+
+
+def test_a_contact_rings_with_its_own_cadence_and_others_with_the_countrys():
+    contacts = (Contact("Alice", ALICE, ring=(800, 400, 800, 4000)), Contact("Bob", BOB))
+    bench = PhoneBench(contacts=contacts)
+    assert bench.ring_in("in-1", ALICE)[0].cadence == (800, 400, 800, 4000)
+    bench.state("in-1", CallState.HUNGUP)
+    assert bench.ring_in("in-2", BOB)[0].cadence == ()

@@ -21,7 +21,7 @@ from .errors import ChangeRejectedError, NotFoundError, as_rejection
 log = logging.getLogger(__name__)
 
 Table = dict[str, Any]
-FIELDS = ("name", "uri", "speed_dial", "number", "account")
+FIELDS = ("name", "uri", "speed_dial", "number", "account", "ring")
 
 
 class ContactsController:
