@@ -379,6 +379,7 @@ class FakeTelephony(Watchable):
         self.calls.clear()
         self._held.clear()
         self._record("crash")
+        self._send(InvitationsChanged(()))  # as the adapter: read again at the restart, new then
         self._send(TelephonyLost("the telephony core stopped"))
         self._later(self.restart_delay_s, self._restart)
 

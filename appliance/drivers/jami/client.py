@@ -239,6 +239,10 @@ class JamiTelephony(JamiSignals):
         self._held.clear()
         for task in list(self._tasks):  # reads and held calls of the daemon that is gone
             task.cancel()
+        # Invitations are read again at the restart and then new to the phone: one whose decline
+        # died with the daemon is declined again.
+        self._invitations = {}
+        self._send_invitations()
         self._send(TelephonyLost(why))
 
     def _recovered_words(self) -> str:
