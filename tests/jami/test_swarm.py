@@ -84,7 +84,7 @@ async def test_a_swarm_request_is_accepted_and_its_sender_then_rings_in_private_
             assert b.phone.trust_pending == 0  # never shown as a contact request
 
 
-async def test_a_request_sent_while_the_phone_was_stopped_is_listed_once_it_starts(tmp_path):
+async def test_a_request_sent_while_the_phone_was_stopped_is_listed_once_it_starts_then_discarded(tmp_path):
     with network_namespace(f"swarm-{os.getpid()}") as ns, dht_node(ns, tmp_path / "dht.log") as dht:
         async with appliance(ns, dht, tmp_path / "b", "Bob", PRIVATE) as b:
             bob = b.core.jami_id  # Bob's phone has been on the network once, then it is stopped
@@ -102,5 +102,9 @@ async def test_a_request_sent_while_the_phone_was_stopped_is_listed_once_it_star
                 assert abs(request["received"] - time.time()) < 120
                 assert b.phone.trust_pending == 1
                 print(f"started in {up:.1f} s; the request listed {shown:.1f} s after the start")
-                await b.sim.assembly.control.trust.accept(alice)
-                await b.until(lambda p: any(c.uri == alice for c in p.phone.trusted), 10)
+                # Discarded from the page: declining its conversation discards the trust request too.
+                await b.sim.assembly.control.trust.discard(alice)
+                assert await b.core._call("getConversationRequests", b.core.account_id) == []
+                assert await b.core._call("getTrustRequests", b.core.account_id) == []
+                await b.until(lambda p: p.phone.trust_pending == 0, 5)
+                assert not any(c.uri == alice for c in b.phone.trusted)

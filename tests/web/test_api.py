@@ -291,11 +291,14 @@ async def test_dial_plan_tester(stack):
 async def test_trust_requests_accepted_and_discarded(stack):
     vcard = b"BEGIN:VCARD\r\nVERSION:2.1\r\nFN:Carol\r\nEND:VCARD\r\n"
     stack.fakes.telephony.receive_trust_request(JAMI_ID, vcard)
-    stack.fakes.telephony.receive_trust_request("f" * 40)
+    stack.fakes.telephony.receive_trust_request("f" * 40, conversation="")  # an app's before swarms
     async with stack.admin() as c:
         async with c.get("/api/v1/trust-requests") as r:
             pending = await r.json()
         assert {p["uri"]: p["name"] for p in pending} == {JAMI_ID: "Carol", "f" * 40: ""}
+        conversations = {p["uri"]: p["conversation"] for p in pending}
+        assert len(conversations[JAMI_ID]) == 40
+        assert conversations["f" * 40] == ""
         async with c.post(f"/api/v1/trust-requests/{JAMI_ID}/accept") as r:
             assert r.status == 200
         async with c.post(f"/api/v1/trust-requests/{'f' * 40}/discard") as r:

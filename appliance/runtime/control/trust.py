@@ -29,6 +29,7 @@ class TrustController:
                 "received": r.received_at,
                 "name": _vcard_name(r.vcard),
                 "vcard": r.vcard.decode(errors="replace"),
+                "conversation": r.conversation,  # a current Jami app's: the swarm it opens ("" before)
             }
             for r in self.supervisor.ports.telephony.trust_requests()
         ]
