@@ -1,6 +1,9 @@
 """Invitations to group conversations (Jami swarms of several members): a phone joins none; in
 private mode it declines them, as they come and when private mode is turned on."""
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from appliance.phone import effects as fx
 from appliance.phone.events import CallArrived, InvitationsChanged, SettingsChanged, TrustRequestsChanged
 from appliance.phone.model import CallId
@@ -51,3 +54,32 @@ def test_a_contact_request_pending_does_not_let_its_sender_ring_in_private_mode(
     out = bench.send(CallArrived(CallId("in-1"), "jami", STRANGER, "Mallory"))
     assert of(out, fx.Refuse) == [fx.Refuse(CallId("in-1"), "private mode")]
     assert not bench.ringing
+
+
+_steps = st.one_of(
+    st.tuples(st.just("invitations"), st.lists(st.sampled_from(["g1", "g2", "g3"]), unique=True)),
+    st.tuples(st.just("private"), st.booleans()),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_steps, max_size=30), st.booleans())
+def test_in_private_mode_every_pending_invitation_is_declined_once_and_never_out_of_it(steps, private):
+    bench = PhoneBench(with_settings(private_mode=private))
+    declined: set[str] = set()  # declined while pending, since it was last told or private turned on
+    for kind, value in steps:
+        was_private = bench.phone.private_mode
+        if kind == "invitations":
+            out = bench.send(InvitationsChanged(tuple(value)))
+        else:
+            out = bench.send(SettingsChanged(with_settings(private_mode=value)))
+        now = [d.conversation for d in of(out, fx.DeclineInvitation)]
+        if not bench.phone.private_mode:
+            assert now == []
+            declined = set()
+            continue
+        if not was_private:
+            declined = set()
+        assert not declined & set(now)  # never twice while pending
+        declined = (declined | set(now)) & set(bench.phone.invitations)
+        assert declined == set(bench.phone.invitations)  # every pending one declined
