@@ -90,6 +90,17 @@ class Ringer(Protocol):
         country's, for a ring-pulse alert). A ringer with no phone behind it MAY ignore it."""
         ...
 
+    def alert_waiting(self, presentation: Presentation) -> None:
+        """Caller ID on call waiting, first: the alert tone (2130 + 2750 Hz) on the off-hook line.
+        A phone that can show the waiting caller answers with a DTMF D or A (the keypad hears it).
+        A ringer with no line MAY ignore it."""
+        ...
+
+    def send_waiting_caller(self, caller: CallerId) -> None:
+        """Caller ID on call waiting, acknowledged: the waiting caller's data on the line. A ringer
+        with no line MAY ignore it."""
+        ...
+
     async def stop(self) -> None:
         """Release the hardware, leaving the ringer off."""
         ...
@@ -159,6 +170,11 @@ class Telephony(Protocol):
         ...
 
     async def send_dtmf(self, call: CallId, key: str) -> None: ...
+
+    async def mute(self, call: CallId, on: bool) -> None:
+        """Stop (``on``) or restart sending this phone's audio to ``call``'s far end: what the line
+        carries meanwhile (a caller ID acknowledgement, the data) is not theirs to hear."""
+        ...
 
     def trust_requests(self) -> list[TrustRequest]: ...
 

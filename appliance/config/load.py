@@ -327,6 +327,8 @@ def settings_of(config: Config) -> Settings:
         callerid=config.line.callerid,
         callerid_alert=config.line.callerid_alert,
         callerid_sdmf=config.line.sdmf,
+        # Only an analog phone behind a SLIC can take it; elsewhere it would only mute the call.
+        callerid_waiting=config.line.callerid_waiting and config.drivers.ringer == "slic",
         language=language_for(config.phone.language, config.phone.country),
     )
 

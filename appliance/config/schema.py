@@ -186,6 +186,12 @@ class LineSection:
     sdmf: bool = opt(
         False, doc="bellcore: the single-data-message format (number only) for old boxes", page=LIVE
     )
+    callerid_waiting: bool = opt(
+        True,
+        doc="caller ID on call waiting (FSK standards, a SLIC line): the alert tone, the phone's ack, "
+        "the data; the far end muted meanwhile",
+        page=LIVE,
+    )
 
 
 @dataclass

@@ -28,6 +28,12 @@ class CadenceRinger:
     def reverse_line(self, on: bool) -> None:
         del on  # a bell or a speaker has no line
 
+    def alert_waiting(self, presentation: Presentation) -> None:
+        del presentation
+
+    def send_waiting_caller(self, caller: CallerId) -> None:
+        del caller
+
     def show_messages(self, waiting: bool, presentation: Presentation, ring: Cadence) -> None:
         del waiting, presentation, ring  # nor a message lamp (the stutter dial tone still says it)
 

@@ -118,6 +118,26 @@ class SlicRinger:
             if not self.ringing:
                 self._rest()
 
+    def alert_waiting(self, presentation: Presentation) -> None:
+        del presentation  # the same alert tone for both FSK standards
+        self._off_hook_signal(None)
+
+    def send_waiting_caller(self, caller: CallerId) -> None:
+        self._off_hook_signal(caller)
+
+    def _off_hook_signal(self, caller: CallerId | None) -> None:
+        """Into the talking line: the alert tone, or (``caller``) the data 60 ms after the ack."""
+        if self._player is None:
+            return
+        from appliance.line import spill  # noqa: PLC0415
+
+        if caller is None:
+            steps: list[Any] = [spill.Send(spill.waiting_alert())]
+        else:
+            steps = [spill.Pause(60), spill.Send(spill.waiting_data(caller, self._wall_clock()))]
+        self._stop_lamp()
+        self._lamp_task = asyncio.get_running_loop().create_task(self._signal(steps, Cadence((0,), 0.0)))
+
     def reverse_line(self, on: bool) -> None:
         self._reversed = on
         if not self.ringing:

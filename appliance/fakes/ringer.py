@@ -21,6 +21,8 @@ class FakeRinger(Watchable):
         self.reversed = False  # the line's polarity: reversed while a call is connected
         self.reversals: deque[tuple[float, bool]] = deque(maxlen=RECORDED)
         self.lamp = False
+        self.waiting_alerts: deque[Presentation] = deque(maxlen=RECORDED)
+        self.waiting_callers: deque[CallerId] = deque(maxlen=RECORDED)
         self.lamp_presentation: Presentation | None = None
         self.history: deque[tuple[float, bool]] = deque(maxlen=RECORDED)
         self._since = 0.0
@@ -55,6 +57,14 @@ class FakeRinger(Watchable):
         if on != self.reversed:
             self.reversed = on
             self.reversals.append((asyncio.get_running_loop().time(), on))
+
+    def alert_waiting(self, presentation: Presentation) -> None:
+        """Record the call-waiting alert (``waiting_alerts``) a phone on the line would answer."""
+        self.waiting_alerts.append(presentation)
+
+    def send_waiting_caller(self, caller: CallerId) -> None:
+        """Record the waiting caller sent to the phone (``waiting_callers``)."""
+        self.waiting_callers.append(caller)
 
     def show_messages(self, waiting: bool, presentation: Presentation, ring: Cadence) -> None:
         """Record the message lamp (``lamp``) and how it was told (``lamp_presentation``)."""

@@ -211,6 +211,10 @@ class FakeTelephony(Watchable):
         self._known(call)
         self._record("dtmf", call=call, key=key)
 
+    async def mute(self, call: CallId, on: bool) -> None:
+        self._known(call)
+        self._record("mute", call=call, on="on" if on else "off")
+
     def trust_requests(self) -> list[TrustRequest]:
         return list(self._requests.values())
 

@@ -25,7 +25,7 @@ from appliance.phone.tones import Cadence
 
 from . import messages
 from .fsk import BELL_202, RATE, V23, Samples, fsk_burst
-from .tones import alert_tone, dtmf, silence
+from .tones import CAS_MS, alert_tone, dtmf, silence
 
 FSK_LEVEL = 0.15  # about -13.5 dBm0 through a 0 dB SLIC (GR-30: -13.5 dBm at the phone)
 AFTER_RING_MS = 500
@@ -127,6 +127,21 @@ def message_waiting(*, on: bool, sdmf: bool = False, standard: Standard = Standa
     """The visual message-waiting signal: an FSK burst with no ring (the lamp on or off)."""
     modem = V23 if standard is Standard.ETSI_FSK else BELL_202
     return fsk_burst(messages.message_waiting(on=on, sdmf=sdmf), modem, level=FSK_LEVEL)
+
+
+WAITING_MARKS = 80  # GR-30 off-hook (type 2): no channel seizure, 80 +- 25 mark bits
+
+
+def waiting_alert() -> Samples:
+    """The CPE alerting signal asking an off-hook phone to take caller ID (GR-30 CAS, 80 ms)."""
+    return alert_tone(CAS_MS)
+
+
+def waiting_data(caller: CallerId, when: datetime) -> Samples:
+    """The waiting caller's data for an off-hook phone: MDMF, no seizure, a short mark run."""
+    modem = V23 if caller.presentation.standard is Standard.ETSI_FSK else BELL_202
+    msg = messages.call_setup(caller, when, caller.presentation.standard)
+    return fsk_burst(msg, modem, seizure=0, marks=WAITING_MARKS, level=FSK_LEVEL)
 
 
 def lamp_steps(presentation: Presentation, *, on: bool) -> list[Step]:

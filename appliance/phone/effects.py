@@ -44,6 +44,29 @@ class ReverseLine:
 
 
 @dataclass(frozen=True, slots=True)
+class Mute:
+    """Stop (``on``) or restart sending the handset's audio to ``call``'s far end."""
+
+    call: CallId
+    on: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AlertWaiting:
+    """Caller ID on call waiting, first: the alert tone on the off-hook line (the phone answers
+    with a DTMF D or A when it can show the caller)."""
+
+    presentation: Presentation
+
+
+@dataclass(frozen=True, slots=True)
+class SendWaitingCaller:
+    """Caller ID on call waiting, acknowledged: the waiting caller's data into the handset line."""
+
+    caller: CallerId
+
+
+@dataclass(frozen=True, slots=True)
 class ShowMessages:
     """Turn the phone's message lamp on or off (visual message waiting), the way ``presentation``
     sends data to it. Only on an idle line: the phone core sends it on hook, when nothing rings."""
@@ -186,6 +209,9 @@ Effect = (
     | StopRinger
     | ReverseLine
     | ShowMessages
+    | Mute
+    | AlertWaiting
+    | SendWaitingCaller
     | ListenForDigits
     | PlaceCall
     | Accept

@@ -21,7 +21,7 @@ from typing import Any
 
 from . import effects as fx
 from . import voicemenu
-from .callerid import caller_id_for, presentation_for
+from .callerid import Standard, caller_id_for, presentation_for
 from .dialplan import KEYS, MatchKind
 from .directory import CAN_CALL, Unreachable, caller_name, find_contact, resolve
 from .events import (
@@ -59,7 +59,7 @@ from .model import (
     Phone,
     Target,
 )
-from .tones import Tone
+from .tones import PLANS, Tone
 
 # Timer names.
 DIGIT = "digit"  # first-digit and interdigit timeouts
@@ -67,6 +67,14 @@ PROGRESS = "progress"  # call-progress stages: confirmation, then reorder/busy -
 HOOK = "hook"  # on hook long enough to be a hang-up
 PULSE = "pulse"  # closed long enough to end a rotary digit
 HANDSET_TEST = "handset_test"  # the test tone's length
+CIDCW = "cidcw"  # caller ID on call waiting: the call-waiting tone, the alert and ack window, the data
+
+# Caller ID on call waiting (GR-575-CORE, EN 300 659-2): after the call-waiting tone's first burst
+# the alert (80 ms), then 160 ms for the phone's DTMF D or A, then the data (under 0.5 s for the
+# longest MDMF message, sent 60 ms after the ack); the far end is muted throughout.
+CIDCW_ACK_S = 0.08 + 0.16
+CIDCW_SEND_S = 0.8
+CIDCW_ACKS = ("D", "A")
 
 _PROGRESS_MODES = (Mode.BUSY, Mode.REORDER, Mode.HOWLER, Mode.SILENT)
 
@@ -105,6 +113,7 @@ def step(phone: Phone, event: Event, now: float) -> tuple[Phone, list[fx.Effect]
     ctx = _Step(phone, now)
     _HANDLERS[type(event)](ctx, event)
     _message_lamp(ctx)
+    _cidcw_guard(ctx)
     return ctx.phone, _output_changes(phone, ctx.phone) + ctx.effects + _declined(phone, ctx.phone)
 
 
@@ -115,6 +124,58 @@ def _declined(before: Phone, after: Phone) -> list[fx.Effect]:
         return []
     fresh = [c for c in after.invitations if not before.private_mode or c not in before.invitations]
     return [fx.DeclineInvitation(c) for c in fresh]
+
+
+def _cidcw_start(ctx: _Step, call: Call) -> None:
+    """A call waits: present it on the analog line, if the line and its standard can."""
+    phone, s = ctx.phone, ctx.phone.settings
+    caller = call.caller_id
+    fsk = (Standard.BELLCORE, Standard.ETSI_FSK)
+    active = phone.active_call
+    if not s.callerid_waiting or caller is None or caller.presentation.standard not in fsk or phone.cidcw:
+        return
+    if active is None or active.status is not CallStatus.CONNECTED:
+        return
+    # The alert follows the call-waiting tone's bursts, before its long pause.
+    bursts = PLANS[s.country].pattern(Tone.CALL_WAITING).segments[:-1]
+    ctx.set(cidcw="tone", cidcw_muted=active.id)
+    ctx.emit(fx.Mute(active.id, on=True))
+    ctx.arm(CIDCW, sum(b.duration_ms or 0 for b in bursts) / 1000)
+
+
+def _cidcw_timer(ctx: _Step) -> None:
+    phone = ctx.phone
+    waiting = phone.waiting
+    if phone.cidcw == "tone" and waiting is not None and waiting.caller_id is not None:
+        ctx.set(cidcw="alert")
+        ctx.emit(fx.AlertWaiting(waiting.caller_id.presentation))
+        ctx.arm(CIDCW, CIDCW_ACK_S)
+    else:  # no ack in time (the phone cannot show it), or the data has gone: the call goes on
+        _cidcw_end(ctx)
+
+
+def _cidcw_ack(ctx: _Step) -> None:
+    waiting = ctx.phone.waiting
+    assert waiting is not None
+    assert waiting.caller_id is not None
+    ctx.set(cidcw="send")
+    ctx.emit(fx.SendWaitingCaller(waiting.caller_id))
+    ctx.arm(CIDCW, CIDCW_SEND_S)
+
+
+def _cidcw_end(ctx: _Step) -> None:
+    muted = ctx.phone.cidcw_muted
+    ctx.cancel(CIDCW)
+    ctx.set(cidcw="", cidcw_muted=None)
+    if muted is not None and ctx.phone.call(muted) is not None:
+        ctx.emit(fx.Mute(muted, on=False))
+
+
+def _cidcw_guard(ctx: _Step) -> None:
+    """Whatever ends the waiting (answered, gone, a flash, a hang-up) ends the presentation."""
+    phone = ctx.phone
+    if phone.cidcw and (phone.waiting is None or not phone.off_hook or phone.active != phone.cidcw_muted):
+        _cidcw_end(ctx)
 
 
 def _message_lamp(ctx: _Step) -> None:
@@ -328,6 +389,9 @@ def _key(ctx: _Step, key: str) -> None:
     elif phone.mode is Mode.MENU:
         _menu(ctx, voicemenu.pressed(phone, key, ctx.now))
     elif phone.mode is Mode.TALKING:
+        if phone.cidcw == "alert" and key in CIDCW_ACKS:  # the phone's ack: not for the far end
+            _cidcw_ack(ctx)
+            return
         active = phone.active_call
         if active and active.status is CallStatus.CONNECTED:
             ctx.emit(fx.SendDtmf(active.id, key))
@@ -495,6 +559,8 @@ def _on_incoming(ctx: _Step, event: CallArrived) -> None:
     ctx.set(calls=(*phone.calls, call), last_caller=Target(event.account, event.caller_uri, name))
     if not phone.off_hook:
         ctx.set(mode=Mode.RINGING)
+    else:
+        _cidcw_start(ctx, call)
 
 
 def _on_call_state(ctx: _Step, event: CallStateChanged) -> None:
@@ -637,6 +703,8 @@ def _on_timer(ctx: _Step, event: TimerExpired) -> None:
         _end_rotary_digit(ctx)
     elif event.name == HANDSET_TEST:
         ctx.set(handset_test=False)
+    elif event.name == CIDCW:
+        _cidcw_timer(ctx)
     elif event.name == voicemenu.IDLE and phone.mode is Mode.MENU:
         _menu(ctx, voicemenu.Turn(None))
     elif event.name == DIGIT and phone.mode is Mode.DIALING:

@@ -182,6 +182,7 @@ class Settings:
     callerid: str = "auto"  # how an analog line presents callers: auto (by country) or a standard
     callerid_alert: str = "auto"
     callerid_sdmf: bool = False
+    callerid_waiting: bool = False  # caller ID on call waiting (an analog phone behind a SLIC line)
     language: str = "en"  # what the phone speaks in (prompts: appliance.phone.phrases)
 
     def feature_for(self, code: str) -> Feature | None:
@@ -220,6 +221,8 @@ class Phone:
     invitations: tuple[str, ...] = ()  # group conversations invited to, pending (declined in private mode)
     missed: int = 0
     lamp: bool = False  # the message lamp as last told to the phone (visual message waiting)
+    cidcw: str = ""  # caller ID on call waiting under way: "alert" (waiting for the ack), "send"
+    cidcw_muted: CallId | None = None  # the call muted meanwhile
     contacts: tuple[Contact, ...] = ()
     trusted: tuple[Contact, ...] = ()  # the core's contacts: may ring in private mode
     accounts: tuple[AccountInfo, ...] = ()

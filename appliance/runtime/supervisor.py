@@ -277,6 +277,10 @@ class Supervisor:
                 self.ports.ringer.reverse_line(on)
             case fx.ShowMessages(on, presentation):
                 self.ports.ringer.show_messages(on, presentation, self.plan.ring)
+            case fx.AlertWaiting(presentation):
+                self.ports.ringer.alert_waiting(presentation)
+            case fx.SendWaitingCaller(caller):
+                self.ports.ringer.send_waiting_caller(caller)
             case fx.ListenForDigits(on):
                 self.ports.keypad.listen(on)
             case fx.ArmTimer(name, seconds):
@@ -386,6 +390,8 @@ class Supervisor:
                 return core.transfer(calls)
             case fx.SendDtmf(call, key):
                 return core.send_dtmf(call, key)
+            case fx.Mute(call, on):
+                return core.mute(call, on)
             case fx.DeclineInvitation(conversation):
                 return core.decline_invitation(conversation)
         raise AssertionError(f"not a command: {effect}")

@@ -106,6 +106,7 @@ class FakeJamiService:
         self.latest = ""
         self.known_peers: set[str] = set()  # peers whose certificate the daemon has seen
         self.heard_dtmf: list[str] = []
+        self.muted: dict[str, bool] = {}  # call -> its capture muted (muteLocalMedia)
         self.config = ConfigurationManager(self)
         self.call_manager = CallManager(self)
         self.far_end = FarEnd(self)
@@ -598,6 +599,13 @@ class CallManager(ServiceInterface):
     def join_participant(self, account: Str, call: Str, account2: Str, call2: Str) -> Bool:
         return self.jamid.join(account, call, call2)
 
+    @dbus_method(name="muteLocalMedia")
+    def mute_local_media(self, account: Str, call: Str, media: Str, mute: Bool) -> Bool:
+        if call not in self.jamid.calls or media != "MEDIA_TYPE_AUDIO":
+            return False
+        self.jamid.muted[call] = mute
+        return True
+
     @dbus_method(name="playDTMF")
     def play_dtmf(self, key: Str) -> None:
         self.jamid.heard_dtmf.append(key)  # measured: no call argument, the current call's
@@ -651,6 +659,10 @@ class FarEnd(ServiceInterface):
     @dbus_method(name="Invite")
     def invite(self, uri: Str, conversation: Str, mode: Str) -> None:
         self.jamid.invitation_arrives(uri, conversation, mode)
+
+    @dbus_method(name="Muted")
+    def muted(self) -> StrList:
+        return sorted(call for call, on in self.jamid.muted.items() if on)
 
     @dbus_method(name="HeardDtmf")
     def heard_dtmf(self) -> StrList:

@@ -176,6 +176,13 @@ class FakeFarEnd:
     async def heard_dtmf(self) -> list[str]:
         return [command[2] for command in self.core.commands if command[0] == "dtmf"]
 
+    async def muted(self) -> list[str]:
+        state: dict[str, bool] = {}
+        for command in self.core.commands:
+            if command[0] == "mute":
+                state[command[1]] = command[2] == "on"
+        return sorted(call for call, on in state.items() if on)
+
     async def close(self) -> None:
         pass
 
@@ -231,6 +238,9 @@ class JamidFarEnd:
 
     async def heard_dtmf(self) -> list[str]:
         return await (await self._control()).call_heard_dtmf()
+
+    async def muted(self) -> list[str]:
+        return await (await self._control()).call_muted()
 
     async def close(self) -> None:
         if self._bus is not None:
@@ -826,3 +836,16 @@ def test_the_stand_in_declares_its_members_as_jamid_does():
         for s in ours.signals:
             assert [a.signature for a in s.args] == [a.signature for a in theirs_signals[s.name].args], s.name
             assert defs.SIGNALS[ours.name][s.name] == s.signature, s.name
+
+
+@contract()
+async def test_muting_what_the_far_end_hears_and_back(rig):
+    mark = rig.events.mark()
+    await rig.core.place_call(CallId("out-1"), rig.account.id, BOB)
+    await rig.state("out-1", CallState.RINGING, mark)
+    await rig.far.remote_answer()
+    await rig.state("out-1", CallState.CURRENT, mark)
+    await rig.core.mute(CallId("out-1"), True)
+    assert len(await rig.far.muted()) == 1
+    await rig.core.mute(CallId("out-1"), False)
+    assert await rig.far.muted() == []

@@ -1,10 +1,12 @@
 """The runtime around the machine: ports, timers, the core's failures, shutdown."""
 
 import asyncio
+from dataclasses import replace
 
 import pytest
 
 from appliance.config.load import Layer, load_layers
+from appliance.phone.events import SettingsChanged
 from appliance.phone.model import Mode
 from appliance.ports import TelephonyError
 from appliance.sim import Simulation
@@ -226,5 +228,34 @@ def test_a_contact_with_a_distinctive_ring_rings_with_it(virtual):
             await sim.supervisor.idle()
             assert sim.fakes.ringer.cadence.on_off_ms == (800, 400, 800, 4000)
             assert sim.fakes.ringer.cadence.hz == 25.0  # still the country's ring frequency
+
+    virtual(main())
+
+
+def test_caller_id_on_call_waiting_through_the_runtime(virtual):
+    """The phone's ack arrives as a key from the line (the DTMF keypad); the far end is muted
+    through the telephony core meanwhile."""
+
+    async def main():
+        async with running() as sim:
+            # As settings_of gives an adapter's SLIC line; the fakes stand for its drivers.
+            analog = replace(sim.supervisor.phone.settings, callerid_waiting=True)
+            sim.supervisor.post(SettingsChanged(analog))
+            sim.fakes.hook.lift()
+            sim.fakes.keypad.press("2#")
+            await asyncio.sleep(0.5)
+            sim.fakes.telephony.remote_answer()
+            await sim.supervisor.idle()
+            sim.fakes.telephony.ring_in("b" * 40)
+            await asyncio.sleep(0.31)  # the call-waiting tone's burst, then the alert
+            assert len(sim.fakes.ringer.waiting_alerts) == 1
+            sim.fakes.keypad.press("D")
+            await sim.supervisor.idle()
+            assert [c.name for c in sim.fakes.ringer.waiting_callers] == ["Bob"]
+            await asyncio.sleep(1.0)
+            mutes = [c[1:] for c in sim.fakes.telephony.commands if c[0] == "mute"]
+            dtmf = [c for c in sim.fakes.telephony.commands if c[0] == "dtmf"]
+            assert [on for _, on in mutes] == ["on", "off"]
+            assert dtmf == []  # the ack never reached the far end
 
     virtual(main())

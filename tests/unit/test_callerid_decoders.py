@@ -174,6 +174,15 @@ def test_minimodems_caller_id_reader_shows_time_number_and_name(tmp_path, standa
     ]  # fmt: skip
 
 
+@pytest.mark.parametrize("channel", ["clean", "ulaw", "snr20"])
+@pytest.mark.parametrize("standard", [Standard.BELLCORE, Standard.ETSI_FSK])
+def test_call_waiting_data_decodes_without_a_seizure(tmp_path, standard, channel):
+    """Type 2 (off hook): no channel seizure, 80 mark bits, then the same MDMF message."""
+    who = caller(standard)
+    wav = through(write(tmp_path / "cw.wav", spill.waiting_data(who, WHEN)), channel)
+    assert find_message(minimodem_bytes(wav, standard)) == messages.call_setup(who, WHEN, standard)
+
+
 @pytest.mark.parametrize("on", [True, False])
 @pytest.mark.parametrize("sdmf", [False, True])
 def test_message_waiting_decodes(tmp_path, on, sdmf):

@@ -599,3 +599,43 @@ def test_a_contact_rings_with_its_own_cadence_and_others_with_the_countrys():
     assert bench.ring_in("in-1", ALICE)[0].cadence == (800, 400, 800, 4000)
     bench.state("in-1", CallState.HUNGUP)
     assert bench.ring_in("in-2", BOB)[0].cadence == ()
+
+
+def test_caller_id_on_call_waiting_alert_ack_data_and_the_far_end_muted_meanwhile():
+    bench = PhoneBench(with_settings(callerid_waiting=True))
+    first = CallId(bench.call_out())
+    out = bench.ring_in("in-1", BOB, "")
+    assert fx.Mute(first, on=True) in out
+    assert bench.tone == "call_waiting"
+    out = bench.advance(0.3)  # the US call-waiting tone's burst
+    assert of(out, fx.AlertWaiting) == [fx.AlertWaiting(Presentation(Standard.BELLCORE, Alert.AFTER_RING))]
+    out = bench.press("D")  # the phone can show it
+    assert not of(out, fx.SendDtmf)  # the ack is not the far end's
+    ((sent,),) = [(e.caller,) for e in of(out, fx.SendWaitingCaller)]
+    assert (sent.number, sent.name) == ("2001", "Bob")
+    assert of(bench.advance(0.8), fx.Mute) == [fx.Mute(first, on=False)]
+    assert of(bench.press("D"), fx.SendDtmf) == [fx.SendDtmf(first, "D")]  # later a D is a digit again
+
+
+def test_no_ack_no_data_and_a_waiting_caller_that_goes_ends_it():
+    bench = PhoneBench(with_settings(callerid_waiting=True))
+    first = CallId(bench.call_out())
+    bench.ring_in("in-1", BOB)
+    bench.advance(0.3)
+    out = bench.advance(0.25)  # 80 ms alert + 160 ms: no ack, the phone cannot show it
+    assert of(out, fx.Mute) == [fx.Mute(first, on=False)]
+    assert not of(bench.effects, fx.SendWaitingCaller)
+    bench.state("in-1", CallState.HUNGUP)
+    bench.ring_in("in-2", BOB)
+    out = bench.state("in-2", CallState.HUNGUP)  # gone before the alert
+    assert of(out, fx.Mute) == [fx.Mute(first, on=False)]
+    assert not of(bench.advance(1.0), fx.AlertWaiting)
+
+
+def test_no_caller_id_on_call_waiting_unless_the_line_can_take_it():
+    for settings in (with_settings(), with_settings(callerid_waiting=True, callerid="etsi-dtmf")):
+        bench = PhoneBench(settings)
+        bench.call_out()
+        out = bench.ring_in("in-1", BOB) + bench.advance(1.0)
+        assert not of(out, fx.Mute)
+        assert not of(out, fx.AlertWaiting)

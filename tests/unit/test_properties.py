@@ -20,7 +20,7 @@ from appliance.phone.events import (
 from appliance.phone.machine import line_reversed, ringer_of, tone_of
 from appliance.phone.model import CallId, Mode
 
-from .harness import ALICE, BOB, STRANGER, PhoneBench
+from .harness import ALICE, BOB, STRANGER, PhoneBench, with_settings
 
 CALL_IDS = ["out-1", "out-2", "out-3", "in-1", "in-2"]
 
@@ -29,7 +29,7 @@ actions = st.one_of(
     st.tuples(st.just("hang")),
     st.tuples(st.just("flash"), st.floats(0.1, 0.89)),
     st.tuples(st.just("open"), st.floats(0.0, 2.0)),
-    st.tuples(st.just("key"), st.sampled_from("0123456789*#")),
+    st.tuples(st.just("key"), st.sampled_from("0123456789*#AD")),  # D, A: an analog phone's ack
     st.tuples(st.just("wait"), st.floats(0.0, 70.0)),
     st.tuples(
         st.just("incoming"), st.sampled_from(["in-1", "in-2"]), st.sampled_from([ALICE, BOB, STRANGER])
@@ -73,10 +73,11 @@ def apply(bench: PhoneBench, action: tuple) -> list[fx.Effect]:
 @settings(max_examples=int(os.environ.get("PHONE_EXAMPLES", "400")), deadline=None)
 @given(st.lists(actions, max_size=40), st.booleans(), st.booleans())
 def test_random_sequences_keep_the_promises(sequence, private, cw):
-    bench = PhoneBench()
+    bench = PhoneBench(with_settings(callerid_waiting=True))  # the analog line's call-waiting caller ID too
     bench.phone = replace(bench.phone, private_mode=private, call_waiting=cw)
     tone = ringer = None
     reversed_ = False
+    muted: set[str] = set()
     for action in sequence:
         out = apply(bench, action)  # never raises; invariants checked after each step
         # Replaying the effects gives the state's outputs: one tone at a time, ringer as derived.
@@ -92,8 +93,12 @@ def test_random_sequences_keep_the_promises(sequence, private, cw):
                     ringer = None
                 case fx.ReverseLine(on):
                     reversed_ = on
+                case fx.Mute(call, on):
+                    (muted.add if on else muted.discard)(call)
         assert tone == tone_of(bench.phone)
         assert reversed_ == line_reversed(bench.phone)
+        # A call is muted only while its caller ID on call waiting is under way, never left so.
+        assert muted <= {bench.phone.cidcw_muted} & {c.id for c in bench.phone.calls}
         assert ringer == ringer_of(bench.phone)
         assert not (bench.phone.off_hook and ringer)
 

@@ -329,3 +329,26 @@ def test_no_lamp_for_dtmf_caller_id_and_a_ring_cuts_the_lamp_short():
 
     run_virtual(main())
     assert line.rings()[0] == (0.3, 0.4)
+
+
+def test_call_waiting_alert_then_the_data_60_ms_after_the_ack_into_the_talking_line():
+    line, who = Line(), caller("US")
+
+    async def main() -> None:
+        line.ringer.reverse_line(True)  # talking: the answer reversal
+        line.ringer.alert_waiting(who.presentation)
+        await asyncio.sleep(0.2)
+        line.ringer.send_waiting_caller(who)  # the phone acked with a D
+        await asyncio.sleep(1.0)
+        assert (line.rm.state, line.fr.state) == (0, 0)  # still reversed, never rung
+        await line.ringer.stop()
+
+    run_virtual(main())
+    (alert_at, alert), (data_at, data) = line.player.played
+    assert alert_at == 0.0
+    assert len(alert) == 2 * 640  # 80 ms at 8 kHz
+    spectrum = np.abs(np.fft.rfft(np.frombuffer(alert, "<i2") / 32768, 8000))
+    assert sorted(np.argsort(spectrum)[-2:]) == [2130, 2750]
+    assert data_at == 0.26
+    assert data == spill.pcm16(spill.waiting_data(who, WHEN))
+    assert line.rings() == []

@@ -355,6 +355,12 @@ class JamiTelephony(JamiSignals):
         await self._call_expecting_true("attendedTransfer", self._account(a), self._id(a), self._id(b))
 
     @command
+    async def mute(self, call: CallId, on: bool) -> None:
+        await self._call_expecting_true(
+            "muteLocalMedia", self._account(call), self._id(call), defs.MEDIA_AUDIO, on
+        )
+
+    @command
     async def send_dtmf(self, call: CallId, key: str) -> None:
         del call  # jamid's playDTMF acts on the current call
         await self._call("playDTMF", key)

@@ -26,6 +26,7 @@ METHODS: dict[str, dict[str, tuple[str, str]]] = {
         "joinParticipant": ("ssss", "b"),
         "attendedTransfer": ("sss", "b"),
         "playDTMF": ("s", ""),
+        "muteLocalMedia": ("sssb", "b"),
         "getCallList": ("s", "as"),
         "getCallDetails": ("ss", "a{ss}"),
     },
@@ -95,6 +96,7 @@ REQUEST_TITLE = "title"
 REQUEST_MODE = "mode"
 ONE_TO_ONE = "0"
 
+MEDIA_AUDIO = "MEDIA_TYPE_AUDIO"  # libjami::Media::MediaAttributeValue::AUDIO, as muteLocalMedia takes it
 AUDIO_ONLY = [
     {"MEDIA_TYPE": "MEDIA_TYPE_AUDIO", "ENABLED": "true", "MUTED": "false", "SOURCE": "", "LABEL": "audio_0"}
 ]
