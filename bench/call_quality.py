@@ -14,7 +14,14 @@ the call: the daemon makes a call's audio processor when capture starts): ``off`
 With ``off``, both directions are also measured talking at once (double talk). The machine's
 load average is printed beside each figure.
 
-Run: sudo .venv/bin/python bench/call_quality.py [--calls 1] [--settings off,high,auto]
+With ``--impaired LOSS/DELAY/JITTER`` (percent, ms, ms; e.g. 5/20/40) the two phones are in
+namespaces of their own joined by a user-space link (tests/jami/relay.py; this kernel has no
+netem) and every call is measured twice: on the clean link, then with each packet lost with
+probability LOSS and the rest delayed DELAY plus a uniform 0..JITTER ms (reordering as netem's
+jitter does; ``--in-order`` keeps each direction's order, as a Wi-Fi link's retries do), switched
+on once the call is up, so set-up is the same for both.
+
+Run: sudo .venv/bin/python bench/call_quality.py [--calls 1] [--settings off,high,auto] [--impaired 5/20/40]
 """
 
 from __future__ import annotations
@@ -32,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from appliance.drivers.jami.audio import PrivatePulseAudio
 from appliance.drivers.jami.processing import NOISE_REDUCTION
 from appliance.phone.model import Mode
-from tests.jami.conftest import alice_and_bob, call_and_answer
+from tests.jami.conftest import alice_and_bob, alice_and_bob_apart, call_and_answer
 from tests.jami.speech import HUMAN, VOICES, Heard, human_speech_available, measure, speech
 
 DAEMON_STATE = {**NOISE_REDUCTION, "auto": "auto"}
@@ -74,8 +81,20 @@ async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--calls", type=int, default=1, help="calls per setting")
     parser.add_argument("--settings", default="off,high,auto", help="noise suppression settings to measure")
+    parser.add_argument(
+        "--impaired",
+        metavar="LOSS/DELAY/JITTER",
+        help="also measure each call over a lossy link (%%, ms, ms)",
+    )
+    parser.add_argument("--in-order", action="store_true", help="the lossy link delays but never reorders")
     args = parser.parse_args()
     settings = args.settings.split(",")
+    impairment = None
+    if args.impaired:
+        loss, delay, jitter = (float(x) for x in args.impaired.split("/"))
+        impairment = {"loss": loss / 100, "delay_ms": delay, "jitter_ms": jitter, "in_order": args.in_order}
+    order = ", in order" if args.in_order else ""
+    networks = ["clean", f"{args.impaired} loss/delay/jitter{order}"] if impairment else ["clean"]
     with tempfile.TemporaryDirectory(prefix="call-quality-") as tmp:
         root = Path(tmp)
         voices = [*VOICES, *([HUMAN] if human_speech_available() else [])]
@@ -100,7 +119,13 @@ async def main() -> None:
         loads: dict[tuple[str, str, str], list[str]] = {}
         codecs: set[str] = set()
         table = {"audio": {"noise_reduction": "off"}}
-        async with alice_and_bob(root, "jcq", table, audio=True) as (a, b):
+        rig = (
+            alice_and_bob_apart(root, "jcq", table, audio=True)
+            if impairment
+            else alice_and_bob(root, "jcq", table, audio=True)
+        )
+        async with rig as phones:
+            a, b = phones[0], phones[1]
             for setting in settings:
                 for _ in range(args.calls):
                     for phone in (a, b):
@@ -108,15 +133,31 @@ async def main() -> None:
                     await call_and_answer(a, b)
                     await asyncio.sleep(2.0)  # media negotiation (0.5-1 s measured)
                     codecs.add(await codec(a))
-                    for voice, clip in clips.items():
-                        for label, talker, listener in (("A -> B", a, b), ("B -> A", b, a)):
-                            heard = await measure(
-                                talker.core.pulse.env, listener.core.pulse.env, clip, root / "rec"
+                    for network in networks:
+                        if impairment:
+                            link = phones[2]
+                            before = link.impair(**(impairment if network != "clean" else {}))
+                            await asyncio.sleep(1.0)  # the jitter buffers meet the new link
+                        for voice, clip in clips.items():
+                            for label, talker, listener in (("A -> B", a, b), ("B -> A", b, a)):
+                                heard = await measure(
+                                    talker.core.pulse.env, listener.core.pulse.env, clip, root / "rec"
+                                )
+                                print(f"  {setting:<5} {network} {label} {voice:<9} {heard}  {load()}")
+                                name = setting if network == "clean" else f"{setting} {network}"
+                                key = (kind(voice), name, label)
+                                results.setdefault(key, []).append(heard)
+                                loads.setdefault(key, []).append(load())
+                        if impairment:
+                            after = link.impair()  # clean again for what follows
+                            sent = (
+                                after["forwarded"]
+                                - before["forwarded"]
+                                + after["dropped"]
+                                - before["dropped"]
                             )
-                            print(f"  {setting:<5} {label} {voice:<9} {heard}  {load()}")
-                            key = (kind(voice), setting, label)
-                            results.setdefault(key, []).append(heard)
-                            loads.setdefault(key, []).append(load())
+                            lost = (after["dropped"] - before["dropped"]) / max(1, sent)
+                            print(f"  link ({network}): {sent} packets, {lost:.1%} lost")
                     if setting == "off":  # double talk: both at once, each its own voice
                         both = await asyncio.gather(
                             measure(a.core.pulse.env, b.core.pulse.env, clips["en-us"], root / "rec-a"),

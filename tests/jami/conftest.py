@@ -21,6 +21,7 @@ import pytest
 from appliance.drivers.jami.client import JamiTelephony
 from appliance.phone.events import AccountChanged
 from appliance.phone.model import Mode, Registration
+from tests.jami.impaired import ALICE_SIDE, Link, impaired_lan
 from tests.recorder import Recorder
 
 NEEDS = ("ip", "dhtnode", "dbus-daemon")
@@ -90,15 +91,15 @@ def lan(prefix: str) -> Iterator[tuple[str, str]]:
 
 
 @contextlib.contextmanager
-def dht_node(netns: str, log_path: Path, port: int = 4222) -> Iterator[str]:
-    """Debian's dhtnode in the namespace, stopped by PID."""
+def dht_node(netns: str, log_path: Path, port: int = 4222, address: str = "10.99.0.1") -> Iterator[str]:
+    """Debian's dhtnode in the namespace (reached at ``address``), stopped by PID."""
     with log_path.open("wb") as log:
         node = subprocess.Popen(
             ["ip", "netns", "exec", netns, "dhtnode", "-s", "-p", str(port)],
             stdin=subprocess.DEVNULL, stdout=log, stderr=log,
         )  # fmt: skip
         try:
-            yield f"10.99.0.1:{port}"
+            yield f"{address}:{port}"
         finally:
             node.terminate()
             try:
@@ -275,3 +276,25 @@ async def alice_and_bob(
         ):
             a.sim.supervisor.post(ContactsChanged((Contact("Bob", b.core.jami_id, speed_dial="2"),)))
             yield a, b
+
+
+@contextlib.asynccontextmanager
+async def alice_and_bob_apart(
+    root: Path, prefix: str, table: dict | None = None, **options: Any
+) -> AsyncIterator[tuple[Appliance, Appliance, Link]]:
+    """For the benches: Alice and Bob each in a namespace of their own, joined only by a link whose
+    loss and jitter the bench sets (:func:`tests.jami.impaired.impaired_lan`); the DHT node is on
+    Alice's side, so Bob's DHT traffic crosses the link too. Bob on Alice's speed dial 2."""
+    from appliance.phone.events import ContactsChanged
+    from appliance.phone.model import Contact
+
+    with (
+        impaired_lan(f"{prefix}{os.getpid() % 10000}") as (ns_a, ns_b, link),
+        dht_node(ns_a, root / "dht.log", address=ALICE_SIDE) as dht,
+    ):
+        async with (
+            appliance(ns_b, dht, root / "b", "Bob", table, **options) as b,
+            appliance(ns_a, dht, root / "a", "Alice", table, **options) as a,
+        ):
+            a.sim.supervisor.post(ContactsChanged((Contact("Bob", b.core.jami_id, speed_dial="2"),)))
+            yield a, b, link
