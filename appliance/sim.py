@@ -8,6 +8,7 @@ Script lines (``#`` starts a comment)::
     set KEY VALUE              a config value, e.g. set features.private_mode true
     trust URI                  a trust request arrives from URI
     crash                      the telephony core dies (and restarts)
+    clock HH:MM                the local time of day is now HH:MM (quiet hours; none until set)
 
 Each observable change is one JSON object on a line, with ``t`` in virtual seconds.
 """
@@ -32,7 +33,9 @@ from appliance.fakes.keypad import FakeKeypad
 from appliance.fakes.ringer import FakeRinger
 from appliance.fakes.telephony import FakeSipAccount, FakeTelephony, fake_jami_id
 from appliance.fakes.tones import FakeTones
+from appliance.phone import effects as fx
 from appliance.phone.dialplan import KEYS
+from appliance.phone.events import ClockRead
 from appliance.phone.model import DeviceInfo
 from appliance.ports import Telephony, TelephonyError
 from appliance.runtime.supervisor import Ports
@@ -64,6 +67,7 @@ _USAGE = {
     "trust": "trust URI",
     "invite": "invite SENDER (an invitation into a group conversation)",
     "crash": "crash",
+    "clock": "clock HH:MM",
 }
 
 
@@ -99,6 +103,7 @@ def _valid(verb: str, arg: str) -> bool:
         "set": lambda a: len(a.split(None, 1)) == 2,
         "trust": bool,
         "invite": bool,
+        "clock": lambda a: bool(re.fullmatch(r"([01]?[0-9]|2[0-3]):[0-5][0-9]", a)),
     }
     return checks[verb](arg)
 
@@ -171,12 +176,20 @@ class Simulation:
     def build(cls, loaded: Loaded | list[Layer]) -> Simulation:
         """The phone of these layers on fakes, nothing saved (star codes stay in memory)."""
         layers = list(loaded.layers) if isinstance(loaded, Loaded) else loaded
-        return cls(assemble(layers, None, version=__version__, device=simulated_device))
+        return cls(assemble(layers, None, version=__version__, device=simulated_device, local_clock=None))
 
     def watch(self, sink: Callable[[dict[str, Any]], None]) -> None:
         for fake in (self.fakes.tones, self.fakes.ringer, self.fakes.telephony, self.fakes.display):
             if isinstance(fake, Watchable):  # the telephony core may be the real daemon
                 fake.watch(sink)
+
+        def phone_did(effect: fx.Effect, now: float) -> None:
+            del now
+            # A forwarding, which no fake sees as such (its leg is a plain "place").
+            if isinstance(effect, fx.Forward):
+                sink({"event": "call", "action": "forward", "call": effect.call, "to": effect.to})
+
+        self.supervisor.on_effect(phone_did)
 
     async def execute(self, command: Command) -> None:
         try:
@@ -206,7 +219,9 @@ class Simulation:
                 await asyncio.sleep(float(arg))
             case "incoming":
                 uri, name = self._caller(arg)
-                fakes.telephony.ring_in(uri, name)
+                sip = [a.id for a in self.loaded.config.sip_accounts]
+                on_sip = uri.startswith("sip:") and sip  # a SIP caller rings on the SIP line
+                fakes.telephony.ring_in(uri, name, account=sip[0] if on_sip else "jami")
             case "remote":
                 far = fakes.telephony
                 {"answer": far.remote_answer, "busy": far.remote_busy,
@@ -221,6 +236,9 @@ class Simulation:
                 fakes.telephony.receive_invitation(fake_jami_id(f"group of {uri} {command.line}"), uri)
             case "crash":
                 fakes.telephony.crash()
+            case "clock":
+                hours, minutes = arg.split(":")
+                self.supervisor.post(ClockRead(int(hours) * 3600.0 + int(minutes) * 60.0))
 
     def _caller(self, caller: str) -> tuple[str, str]:
         for contact in self.loaded.config.contacts:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,7 +38,7 @@ from appliance.runtime.control import (
     VirtualPhone,
 )
 from appliance.runtime.maintenance import Maintenance, Power
-from appliance.runtime.supervisor import DeviceReader, Ports, Supervisor
+from appliance.runtime.supervisor import DeviceReader, Ports, Supervisor, local_seconds
 
 from .drivers import DRIVERS, DriverContext, build_ports, check_drivers
 
@@ -79,6 +80,7 @@ def assemble(
     notices: Notices | None = None,
     store: ConfigStore | None = None,
     device: DeviceReader | None = None,
+    local_clock: Callable[[], float] | None = local_seconds,
 ) -> Assembly:
     """The phone for ``layers`` with its data in ``data_dir`` (None: in memory, the simulator).
 
@@ -86,6 +88,7 @@ def assemble(
     ``ports`` replaces every driver (tests that shape their fakes); ``notices`` are the owner's,
     made earlier to hear what the loading found; ``store`` the config store made with them;
     ``device`` what the voice menu reads out about the device (the simulator's is fixed).
+    ``local_clock`` the time of day (None: the simulator's script sets it).
     """
     notices = notices if notices is not None else Notices()
     store = store if store is not None else ConfigStore(layers, data_dir, check=check, notices=notices)
@@ -100,6 +103,7 @@ def assemble(
     supervisor = Supervisor(
         ports, phone, debounce_s=debounce_s, features=store, call_log=call_log, notices=notices,
         device=device or device_reader(config, version), power=power if data_dir else None,
+        local_clock=local_clock,
     )  # fmt: skip
     store.on_change(lambda change: _tell_the_phone(supervisor, change))
     sim = SimHandles(ports.hook, ports.keypad) if config.board.simulated else None

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from appliance.phone.dialplan import DigitMap, MatchKind
-from appliance.phone.model import Contact, Feature, Settings
+from appliance.phone.model import Contact, Emergency, Feature, Forwarding, Screening, Settings
 from appliance.phone.phrases import language_for
 from appliance.phone.tones import parse_cadence
 
@@ -303,6 +303,8 @@ def load_layers(layers: list[Layer]) -> Loaded:
 def settings_of(config: Config) -> Settings:
     """What the pure phone needs from the config, in seconds."""
     hook, dialplan, timers = config.hook, config.dialplan, config.timers
+    fwd, screen = config.forwarding, config.screening
+    quiet = bool(screen.quiet_from and screen.quiet_to)  # both ends, or no quiet hours
     return Settings(
         country=config.phone.country.upper(),
         digit_map=DigitMap.parse(dialplan.map),
@@ -330,7 +332,28 @@ def settings_of(config: Config) -> Settings:
         # Only an analog phone behind a SLIC can take it; elsewhere it would only mute the call.
         callerid_waiting=config.line.callerid_waiting and config.drivers.ringer == "slic",
         language=language_for(config.phone.language, config.phone.country),
+        forwarding=Forwarding(fwd.always, fwd.busy, fwd.no_answer, fwd.no_answer_s),
+        hotline_uri=config.hotline.uri.strip(),
+        hotline_delay_s=config.hotline.delay_s,
+        screening=Screening(
+            anonymous_reject=screen.anonymous_reject,
+            block=tuple(screen.block),
+            quiet_from=minutes(screen.quiet_from) if quiet else 0,
+            quiet_to=minutes(screen.quiet_to) if quiet else 0,
+            quiet_allow=screen.quiet_allow,
+            allow=tuple(screen.allow),
+            dnd_allow=tuple(config.dnd.allow),
+        ),
+        emergency=Emergency(
+            tuple(config.emergency.numbers), config.emergency.account, config.emergency.callback_min * 60.0
+        ),
     )
+
+
+def minutes(time_of_day: str) -> int:
+    """``HH:MM`` as minutes of the day."""
+    hours, mins = time_of_day.split(":")
+    return int(hours) * 60 + int(mins)
 
 
 def contacts_of(config: Config) -> tuple[Contact, ...]:

@@ -110,6 +110,64 @@ class FeaturesSection:
 
 
 @dataclass
+class ForwardingSection:
+    """The phone forwards: it answers a caller once the destination answers and connects the two
+    (the Jami daemon has no forwarding of its own). Also set by star codes (*72 number / *73...)."""
+
+    always: str = opt("", v.destination, doc="forward every call to this destination", page=LIVE)
+    busy: str = opt("", v.destination, doc="forward calls that find the phone busy", page=LIVE)
+    no_answer: str = opt("", v.destination, doc="forward calls not answered in no_answer_s", page=LIVE)
+    no_answer_s: float = opt(20.0, v.between(5, 120), doc="ring this long before forwarding", page=LIVE)
+
+
+@dataclass
+class HotlineSection:
+    uri: str = opt("", v.destination, doc="lifting the handset calls this destination", page=LIVE)
+    delay_s: float = opt(
+        0.0, v.between(0, 30), doc="0: at once (hotline); else after this much silence (warm line)", page=LIVE
+    )
+
+
+@dataclass
+class ScreeningSection:
+    anonymous_reject: bool = opt(False, doc="refuse callers that withhold who they are", page=LIVE)
+    block: list[str] = opt(
+        [], v.caller_list, doc="numbers, SIP URIs, Jami IDs or names that never ring (with the Jami ban)",
+        page=LIVE,
+    )  # fmt: skip
+    quiet_from: str = opt(
+        "", v.time_of_day, doc="quiet hours start (HH:MM, local time); empty: none", page=LIVE
+    )
+    quiet_to: str = opt(
+        "", v.time_of_day, doc="quiet hours end (HH:MM); both ends, or no quiet hours", page=LIVE
+    )
+    quiet_allow: str = opt(
+        "contacts", v.one_of("contacts", "allow_list"),
+        doc="who rings in quiet hours: contacts, or only the allow list", page=LIVE,
+    )  # fmt: skip
+    allow: list[str] = opt([], v.caller_list, doc="the allow list for quiet hours", page=LIVE)
+
+
+@dataclass
+class DndSection:
+    allow: list[str] = opt([], v.caller_list, doc="callers that still ring during do not disturb", page=LIVE)
+
+
+@dataclass
+class EmergencySection:
+    numbers: list[str] = opt(
+        [], v.emergency_numbers, doc="emergency numbers; empty: the country's (911; 999, 112 in GB...)",
+        page=LIVE,
+    )  # fmt: skip
+    account: str = opt("", doc="SIP account that carries them; empty: the first one connected", page=LIVE)
+    callback_min: int = opt(
+        30,
+        v.between(0, 240),
+        doc="minutes after an emergency call when a call back rings through all screening",
+    )
+
+
+@dataclass
 class ContactEntry:
     id: str = opt("", doc="stable id for the web API (made when the page adds a contact)")
     name: str = opt("", v.not_empty, doc="shown on the display")
@@ -245,6 +303,12 @@ DEFAULT_STAR_CODES = {
     "*66": "redial",
     "*69": "call_return",
     "***": "voice_menu",
+    "*72": "forward_always",
+    "*73": "forward_always_off",
+    "*90": "forward_busy",
+    "*91": "forward_busy_off",
+    "*92": "forward_no_answer",
+    "*93": "forward_no_answer_off",
 }
 
 
@@ -259,6 +323,11 @@ class Config:
     keypad: KeypadSection = field(default_factory=KeypadSection)
     timers: TimersSection = field(default_factory=TimersSection)
     features: FeaturesSection = field(default_factory=FeaturesSection)
+    forwarding: ForwardingSection = field(default_factory=ForwardingSection)
+    hotline: HotlineSection = field(default_factory=HotlineSection)
+    screening: ScreeningSection = field(default_factory=ScreeningSection)
+    dnd: DndSection = field(default_factory=DndSection)
+    emergency: EmergencySection = field(default_factory=EmergencySection)
     star_codes: dict[str, str] = opt(DEFAULT_STAR_CODES, v.star_code_table, doc="code -> feature", page=LIVE)
     contacts: list[ContactEntry] = opt([], doc="the directory")
     sip_accounts: list[SipAccountEntry] = opt([], doc="plain SIP accounts")

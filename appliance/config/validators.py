@@ -90,6 +90,42 @@ def dial_keys(max_len: int) -> Check:
     return check
 
 
+def destination(value: object) -> str | None:
+    """Where a call may be sent: keys dialed as on the keypad (a speed dial, a directory number),
+    or a Jami ID, registered name or SIP URI; empty for none."""
+    text = str(value).strip()
+    if not text or _DIAL_KEYS.match(text):
+        return None
+    if contact_uri(text) is None:
+        return None
+    return "must be a speed dial or number, a 40-hex Jami ID, a registered Jami name or a sip: URI"
+
+
+def caller_list(value: object) -> str | None:
+    assert isinstance(value, list)
+    for item in value:
+        text = str(item).strip()
+        if not text or not (_DIAL_KEYS.match(text) or contact_uri(text) is None or "@" in text):
+            return f"{item!r} must be a number, a SIP URI, a 40-hex Jami ID or a registered name"
+    return None
+
+
+def time_of_day(value: object) -> str | None:
+    text = str(value)
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})", text)
+    if text == "" or (match and int(match.group(1)) < 24 and int(match.group(2)) < 60):
+        return None
+    return f"must be HH:MM, for example 22:00 (got {text!r})"
+
+
+def emergency_numbers(value: object) -> str | None:
+    assert isinstance(value, list)
+    for item in value:
+        if not re.fullmatch(r"[0-9]{2,6}", str(item)):
+            return f"{item!r} must be 2 to 6 digits"
+    return None
+
+
 def host_port(value: object) -> str | None:
     match = _HOST_PORT.match(str(value))
     if match and 0 < int(match.group(2)) < 65536:

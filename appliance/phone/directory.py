@@ -111,6 +111,26 @@ def resolve(
     return Unreachable(f"Number {number} not found")
 
 
+def reach(
+    destination: str,
+    contacts: tuple[Contact, ...],
+    accounts: tuple[AccountInfo, ...],
+    digits_account: str = "",
+) -> Target | Unreachable:
+    """Where a configured destination goes (a forwarding, a hotline): keys are dialed as on the
+    keypad (speed dial, directory number, digits account); anything else is a Jami ID, a
+    registered name or a SIP URI."""
+    text = destination.strip()
+    if not text:
+        return Unreachable("No destination")
+    if all(key in "0123456789*#" for key in text):
+        return resolve(text, contacts, accounts, digits_account)
+    account = pick_account(accounts, text)
+    if isinstance(account, Unreachable):
+        return account
+    return Target(account.id, _dialable_uri(text, account), caller_name(contacts, text, ""))
+
+
 def _dialable_uri(uri: str, account: AccountInfo) -> str:
     if account.kind is AccountKind.JAMI:
         return normalize_uri(uri)

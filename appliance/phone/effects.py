@@ -169,6 +169,23 @@ class SaveFeature:
 
 
 @dataclass(frozen=True, slots=True)
+class SaveForwarding:
+    """A star code set or cleared a forwarding destination (``kind``: always, busy, no_answer)."""
+
+    kind: str
+    to: str
+    was: str = field(default="", compare=False)  # the destination before: restored if the save fails
+
+
+@dataclass(frozen=True, slots=True)
+class Forward:
+    """Note that ``call`` is being forwarded to ``to`` (the leg itself is a :class:`PlaceCall`)."""
+
+    call: CallId
+    to: str
+
+
+@dataclass(frozen=True, slots=True)
 class LogCall:
     """One line of the call log: ``kind`` is incoming, outgoing, missed or refused."""
 
@@ -226,6 +243,8 @@ Effect = (
     | ArmTimer
     | CancelTimer
     | SaveFeature
+    | SaveForwarding
+    | Forward
     | LogCall
     | Say
     | ReadDevice

@@ -164,8 +164,8 @@ class FeatureNotSaved:
     ``was`` is the value before the star code; ``reason`` plain words for the display.
     """
 
-    name: str  # "dnd", "private_mode", "call_waiting"
-    was: bool
+    name: str  # "dnd", "private_mode", "call_waiting", or "forwarding.always|busy|no_answer"
+    was: bool | str
     reason: str
 
 
@@ -181,6 +181,13 @@ class DeviceInfoChanged:
     """The runtime read the device's address, links and version (asked by :class:`ReadDevice`)."""
 
     info: DeviceInfo
+
+
+@dataclass(frozen=True, slots=True)
+class ClockRead:
+    """The local time of day was read (at start, then now and then): quiet hours need it."""
+
+    seconds: float  # seconds since local midnight
 
 
 Event = (
@@ -204,4 +211,5 @@ Event = (
     | FeatureNotSaved
     | NoticesChanged
     | DeviceInfoChanged
+    | ClockRead
 )

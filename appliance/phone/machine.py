@@ -16,12 +16,13 @@ handset to come back).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 from . import effects as fx
-from . import voicemenu
+from . import emergency, forwarding, hotline, screening, voicemenu
 from .callerid import Standard, caller_id_for, presentation_for
+from .context import Step as _Step
 from .dialplan import KEYS, MatchKind
 from .directory import CAN_CALL, Unreachable, caller_name, find_contact, resolve
 from .events import (
@@ -29,6 +30,7 @@ from .events import (
     CallArrived,
     CallState,
     CallStateChanged,
+    ClockRead,
     ConferenceFormed,
     ContactsChanged,
     DeviceInfoChanged,
@@ -59,6 +61,7 @@ from .model import (
     Phone,
     Target,
 )
+from .phrases import phrase
 from .tones import PLANS, Tone
 
 # Timer names.
@@ -77,35 +80,6 @@ CIDCW_SEND_S = 0.8
 CIDCW_ACKS = ("D", "A")
 
 _PROGRESS_MODES = (Mode.BUSY, Mode.REORDER, Mode.HOWLER, Mode.SILENT)
-
-
-@dataclass(slots=True)
-class _Step:
-    """The step in progress: a phone being replaced and the effects it produced, in order."""
-
-    phone: Phone
-    now: float
-    effects: list[fx.Effect] = field(default_factory=list)
-
-    def set(self, **changes: object) -> None:
-        self.phone = replace(self.phone, **changes)  # type: ignore[arg-type]
-
-    def emit(self, *effects: fx.Effect) -> None:
-        self.effects.extend(effects)
-
-    def arm(self, name: str, seconds: float) -> None:
-        seconds = max(0.0, seconds)
-        timers = (*(t for t in self.phone.timers if t[0] != name), (name, self.now + seconds))
-        self.set(timers=timers)
-        self.emit(fx.ArmTimer(name, seconds))
-
-    def cancel(self, name: str) -> None:
-        if self.phone.deadline(name) is not None:
-            self.set(timers=tuple(t for t in self.phone.timers if t[0] != name))
-            self.emit(fx.CancelTimer(name))
-
-    def update_call(self, call_id: CallId, **changes: object) -> None:
-        self.set(calls=tuple(replace(c, **changes) if c.id == call_id else c for c in self.phone.calls))  # type: ignore[arg-type]
 
 
 def step(phone: Phone, event: Event, now: float) -> tuple[Phone, list[fx.Effect]]:
@@ -307,11 +281,24 @@ def _lifted(ctx: _Step) -> None:
         _resume(ctx, phone.held)
     else:
         _dial_tone(ctx)
+        wait = hotline.delay(ctx.phone)
+        if wait == 0:
+            _hotline(ctx)
+        elif wait is not None:
+            ctx.arm(hotline.TIMER, wait)
+
+
+def _hotline(ctx: _Step) -> None:
+    target = hotline.target(ctx.phone)
+    if isinstance(target, Unreachable):
+        _signal(ctx, Mode.REORDER, target.message)
+    else:
+        _place(ctx, target)
 
 
 def _hung_up(ctx: _Step) -> None:
     phone = ctx.phone
-    for name in (DIGIT, PROGRESS, HOOK, PULSE):
+    for name in (DIGIT, PROGRESS, HOOK, PULSE, hotline.TIMER):
         ctx.cancel(name)
     ctx.cancel(voicemenu.IDLE)
     ctx.set(off_hook=False, hook=HookTrack(), digits="", notice="", call_waiting_cancelled=False, menu=None)
@@ -399,11 +386,23 @@ def _key(ctx: _Step, key: str) -> None:
 
 def _collect(ctx: _Step, key: str) -> None:
     phone, settings = ctx.phone, ctx.phone.settings
+    ctx.cancel(hotline.TIMER)  # a key before the warm line calls: the user dials
     if phone.mode is Mode.CONFIRM:
         ctx.cancel(PROGRESS)
         ctx.set(mode=Mode.DIALING, digits="")
         phone = ctx.phone
     digits = phone.digits + key
+    if emergency.dial_now(phone, digits):  # before the digit map: nothing may stand in the way
+        _emergency(ctx, digits)
+        return
+    with_number = forwarding.code_with_number(phone, phone.digits if key == "#" else digits)
+    if with_number is not None:  # a star code, then its number, ended by '#' or a pause
+        if key == "#":
+            _feature(ctx, with_number[1], phone.digits.removeprefix(with_number[0]))
+        else:
+            ctx.set(digits=digits, notice="")
+            ctx.arm(DIGIT, settings.interdigit_s)
+        return
     result = settings.digit_map.match(digits)
     if result.kind is MatchKind.NONE and settings.feature_for(digits):
         _dial(ctx, digits)  # a star code outside the digit map (``***``) is dialed as it is
@@ -415,7 +414,9 @@ def _collect(ctx: _Step, key: str) -> None:
     if result.kind is MatchKind.NONE and any(code.startswith(digits) for code, _ in settings.star_codes):
         ctx.arm(DIGIT, settings.interdigit_s)  # on the way to such a star code
         return
-    if result.kind is MatchKind.COMPLETE:
+    if result.kind in (MatchKind.NONE, MatchKind.BLOCKED) and emergency.may_follow(phone, digits):
+        ctx.arm(DIGIT, settings.interdigit_s)  # on the way to an emergency number
+    elif result.kind is MatchKind.COMPLETE:
         _dial(ctx, result.number)
     elif result.kind is MatchKind.BLOCKED:
         _signal(ctx, Mode.REORDER, f"{digits} is blocked")
@@ -430,6 +431,13 @@ def _collect(ctx: _Step, key: str) -> None:
 def _send(ctx: _Step) -> None:
     """The interdigit time ran out, or '#' was pressed: dial what was dialed if it is whole."""
     digits = ctx.phone.digits
+    if emergency.is_number(ctx.phone, digits):
+        _emergency(ctx, digits)
+        return
+    with_number = forwarding.code_with_number(ctx.phone, digits)
+    if with_number is not None:
+        _feature(ctx, with_number[1], digits.removeprefix(with_number[0]))
+        return
     result = ctx.phone.settings.digit_map.match(digits)
     if result.dialable:
         _dial(ctx, result.number)
@@ -453,8 +461,39 @@ def _dial(ctx: _Step, number: str) -> None:
         _place(ctx, target)
 
 
-def _feature(ctx: _Step, feature: Feature) -> None:
+def _emergency(ctx: _Step, number: str) -> None:
+    target = emergency.target(ctx.phone, number)
+    if target is None:  # said at once, in plain words: there is no time to lose on a timeout
+        _signal(ctx, Mode.REORDER, emergency.NO_LINE)
+        ctx.emit(
+            fx.Say(phrase(ctx.phone.settings.language, "no_emergency_line"), ctx.phone.settings.language)
+        )
+        return
+    ctx.set(emergency_call=(target.account, ctx.now))
+    _place(ctx, target)
+
+
+def _forwarding(ctx: _Step, feature: Feature, number: str) -> bool:
+    """A forwarding star code: True if it was one (then it is done)."""
+    code = forwarding.star_code(feature)
+    if code is None:
+        return False
+    kind, on = code
+    if on and not number:
+        _signal(ctx, Mode.REORDER, "Dial the code, then the number")
+        return True
+    was = forwarding.destination(ctx.phone.forwarding, kind)
+    to = number if on else ""
+    ctx.set(forwarding=forwarding.with_destination(ctx.phone.forwarding, kind, to))
+    ctx.emit(fx.SaveForwarding(kind, to, was=was))
+    _confirm(ctx, forwarding.confirmation(kind, to))
+    return True
+
+
+def _feature(ctx: _Step, feature: Feature, number: str = "") -> None:
     phone = ctx.phone
+    if _forwarding(ctx, feature, number):
+        return
     match feature:
         case Feature.DND_ON | Feature.DND_OFF:
             on = feature is Feature.DND_ON
@@ -529,25 +568,9 @@ def _place(ctx: _Step, target: Target) -> None:
 
 def _on_incoming(ctx: _Step, event: CallArrived) -> None:
     phone = ctx.phone
-    if phone.call(event.call) is not None:
+    if phone.call(event.call) is not None or forwarding.leg_of(phone, event.call) is not None:
         return
     name = caller_name(phone.directory, event.caller_uri, event.caller_name)
-    reason = ""
-    if phone.private_mode and find_contact(phone.directory, event.caller_uri) is None:
-        reason = "private mode"
-    elif phone.private_mode and event.identity_changed:  # may not be the contact we know
-        reason = "certificate changed"
-    elif phone.dnd:
-        reason = "do not disturb"
-    elif phone.off_hook:
-        can_wait = phone.call_waiting and not phone.call_waiting_cancelled
-        if phone.mode is not Mode.TALKING or not can_wait or phone.waiting or len(phone.calls) >= 2:
-            reason = "busy"
-    elif phone.calls:
-        reason = "busy"
-    if reason:
-        ctx.emit(fx.Refuse(event.call, reason), fx.LogCall("refused", event.caller_uri, name, reason))
-        return
     s = phone.settings
     presentation = presentation_for(s.country, s.callerid, s.callerid_alert, sdmf=s.callerid_sdmf)
     call = Call(
@@ -556,14 +579,47 @@ def _on_incoming(ctx: _Step, event: CallArrived) -> None:
         caller_id=caller_id_for(phone.directory, event.caller_uri, event.caller_name, presentation),
         ring=contact.ring if (contact := find_contact(phone.directory, event.caller_uri)) else (),
     )  # fmt: skip
-    ctx.set(calls=(*phone.calls, call), last_caller=Target(event.account, event.caller_uri, name))
+    refusal = None
+    if not emergency.is_call_back(phone, event.account, ctx.now):
+        caller = screening.Caller(event.caller_uri, name, event.identity_changed, phone.directory)
+        refusal = screening.refusal(
+            phone.settings.screening, caller, private_mode=phone.private_mode, dnd=phone.dnd,
+            minute=phone.local_minute(ctx.now),
+        )  # fmt: skip
+    if refusal is not None:
+        if refusal.kind == "missed":
+            ctx.set(missed=phone.missed + 1)
+        ctx.emit(fx.Refuse(event.call, refusal.reason))
+        ctx.emit(fx.LogCall(refusal.kind, event.caller_uri, name, refusal.reason))
+        return
+    ctx.set(last_caller=Target(event.account, event.caller_uri, name))
+    if forwarding.start(ctx, call, forwarding.ALWAYS):
+        return
+    if _busy(phone):
+        if not forwarding.start(ctx, call, forwarding.BUSY):
+            ctx.emit(fx.Refuse(event.call, "busy"), fx.LogCall("refused", event.caller_uri, name, "busy"))
+        return
+    ctx.set(calls=(*phone.calls, call))
+    forwarding.arm_no_answer(ctx, call)
     if not phone.off_hook:
         ctx.set(mode=Mode.RINGING)
     else:
         _cidcw_start(ctx, call)
 
 
+def _busy(phone: Phone) -> bool:
+    """Whether another call cannot ring now (or wait, during a call)."""
+    if phone.off_hook:
+        can_wait = phone.call_waiting and not phone.call_waiting_cancelled
+        return phone.mode is not Mode.TALKING or not can_wait or bool(phone.waiting) or len(phone.calls) >= 2
+    return bool(phone.calls)
+
+
 def _on_call_state(ctx: _Step, event: CallStateChanged) -> None:
+    forward = forwarding.leg_of(ctx.phone, event.call)
+    if forward is not None:
+        forwarding.on_state(ctx, forward, event)
+        return
     call = ctx.phone.call(event.call)
     if call is None:
         return
@@ -633,6 +689,7 @@ def _drop(ctx: _Step, call: Call, reason: str) -> None:
 
 
 def _answer(ctx: _Step, call: Call) -> None:
+    forwarding.cancel_no_answer(ctx, call.id)
     ctx.emit(fx.Accept(call.id))
     ctx.update_call(call.id, status=CallStatus.ANSWERING)
     ctx.set(mode=Mode.TALKING, active=call.id, digits="", notice="")
@@ -707,6 +764,11 @@ def _on_timer(ctx: _Step, event: TimerExpired) -> None:
         _cidcw_timer(ctx)
     elif event.name == voicemenu.IDLE and phone.mode is Mode.MENU:
         _menu(ctx, voicemenu.Turn(None))
+    elif event.name == hotline.TIMER and hotline.due(phone):
+        _hotline(ctx)
+    elif event.name.startswith(forwarding.NO_ANSWER_TIMER) and forwarding.no_answer_expired(ctx, event.name):
+        if not ctx.phone.off_hook and not (ctx.phone.waiting or ctx.phone.held):
+            ctx.set(mode=Mode.IDLE)
     elif event.name == DIGIT and phone.mode is Mode.DIALING:
         if phone.digits:
             _send(ctx)
@@ -743,9 +805,13 @@ _SAVED_FEATURES = ("dnd", "private_mode", "call_waiting")
 def _on_feature_not_saved(ctx: _Step, event: FeatureNotSaved) -> None:
     """A star code whose save failed is undone; while its confirmation still sounds, the caller
     hears reorder and reads why instead (nothing is claimed that a restart would lose)."""
-    if event.name not in _SAVED_FEATURES:
+    kind = event.name.removeprefix("forwarding.")
+    if kind != event.name and kind in forwarding.KINDS and isinstance(event.was, str):
+        ctx.set(forwarding=forwarding.with_destination(ctx.phone.forwarding, kind, event.was))
+    elif event.name in _SAVED_FEATURES:
+        ctx.set(**{event.name: event.was})
+    else:
         return
-    ctx.set(**{event.name: event.was})
     if ctx.phone.mode is Mode.CONFIRM:
         _signal(ctx, Mode.REORDER, f"Not saved: {event.reason}")
 
@@ -767,6 +833,10 @@ def _on_notices(ctx: _Step, event: NoticesChanged) -> None:
     ctx.set(notices=max(0, event.count))
 
 
+def _on_clock(ctx: _Step, event: ClockRead) -> None:
+    ctx.set(clock=(event.seconds % 86400, ctx.now))
+
+
 def _on_trust(ctx: _Step, event: TrustRequestsChanged) -> None:
     ctx.set(trust_pending=max(0, event.pending))
 
@@ -785,13 +855,15 @@ def _on_trusted(ctx: _Step, event: TrustedContactsChanged) -> None:
 
 def _on_settings(ctx: _Step, event: SettingsChanged) -> None:
     s = event.settings
-    ctx.set(settings=s, dnd=s.dnd, private_mode=s.private_mode, call_waiting=s.call_waiting)
+    ctx.set(settings=s, dnd=s.dnd, private_mode=s.private_mode, call_waiting=s.call_waiting,
+            forwarding=s.forwarding)  # fmt: skip
 
 
 def _on_lost(ctx: _Step, event: TelephonyLost) -> None:
     del event
     for call in ctx.phone.calls:
         _drop(ctx, call, "phone service lost")
+    forwarding.lost(ctx)
     ctx.set(telephony_up=False, active=None, consult=None, conference=False)
     if ctx.phone.mode is Mode.MENU:
         return  # the menu goes on: it is how the owner learns what is wrong (3 says so)
@@ -830,4 +902,5 @@ _HANDLERS: dict[type, Callable[[_Step, Any], None]] = {
     SetupCodeChanged: _on_setup_code,
     HandsetTestRequested: _on_handset_test,
     DeviceInfoChanged: _on_device,
+    ClockRead: _on_clock,
 }

@@ -43,6 +43,18 @@ class Feature(Enum):
     REDIAL = "redial"
     CALL_RETURN = "call_return"
     VOICE_MENU = "voice_menu"
+    # Forwarding: the "on" codes take a destination dialed after them (*72 2#: to speed dial 2).
+    FORWARD_ALWAYS = "forward_always"
+    FORWARD_ALWAYS_OFF = "forward_always_off"
+    FORWARD_BUSY = "forward_busy"
+    FORWARD_BUSY_OFF = "forward_busy_off"
+    FORWARD_NO_ANSWER = "forward_no_answer"
+    FORWARD_NO_ANSWER_OFF = "forward_no_answer_off"
+
+    @property
+    def takes_number(self) -> bool:
+        """The code is followed by a number (a forwarding destination), ended by # or a pause."""
+        return self in (Feature.FORWARD_ALWAYS, Feature.FORWARD_BUSY, Feature.FORWARD_NO_ANSWER)
 
 
 class AccountKind(Enum):
@@ -145,6 +157,58 @@ class Target:
 
 
 @dataclass(frozen=True, slots=True)
+class Forwarding:
+    """Where calls go instead of ringing here: each a speed dial, number, Jami ID, name or SIP URI
+    (empty: not forwarded). ``no_answer`` takes over after ``no_answer_s`` of ringing."""
+
+    always: str = ""
+    busy: str = ""
+    no_answer: str = ""
+    no_answer_s: float = 20.0
+
+
+@dataclass(frozen=True, slots=True)
+class ForwardLeg:
+    """A call being forwarded: the caller, not answered until ``leg`` (our call to the
+    destination) is, and then connected to it."""
+
+    caller: Call
+    leg: CallId
+    to: str  # the destination URI as dialed
+    why: str  # always, busy, no_answer
+    bridging: bool = False  # the destination answered: the caller is being accepted
+
+
+@dataclass(frozen=True, slots=True)
+class Screening:
+    """Who does not ring: anonymous callers, a block list, quiet hours, and who rings despite DND.
+
+    Entries are numbers, SIP URIs, Jami IDs or registered names; a bare number matches a SIP
+    caller's user part. Quiet hours are minutes of the local day (``quiet_from`` == ``quiet_to``:
+    none); during them only contacts ring (``quiet_allow`` "contacts") or only ``allow``.
+    """
+
+    anonymous_reject: bool = False
+    block: tuple[str, ...] = ()
+    quiet_from: int = 0
+    quiet_to: int = 0
+    quiet_allow: str = "contacts"
+    allow: tuple[str, ...] = ()
+    dnd_allow: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Emergency:
+    """Emergency numbers (empty: the country's) and the SIP account that carries them (empty:
+    the first one connected); a call back on that account within ``callback_s`` rings whatever
+    screens it (the emergency service calling back)."""
+
+    numbers: tuple[str, ...] = ()
+    account: str = ""
+    callback_s: float = 1800.0
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """The configuration the pure machine needs, in seconds. Built from the validated config."""
 
@@ -184,6 +248,11 @@ class Settings:
     callerid_sdmf: bool = False
     callerid_waiting: bool = False  # caller ID on call waiting (an analog phone behind a SLIC line)
     language: str = "en"  # what the phone speaks in (prompts: appliance.phone.phrases)
+    forwarding: Forwarding = field(default_factory=Forwarding)
+    hotline_uri: str = ""  # lifting dials this (a warm line after hotline_delay_s of silence)
+    hotline_delay_s: float = 0.0
+    screening: Screening = field(default_factory=Screening)
+    emergency: Emergency = field(default_factory=Emergency)
 
     def feature_for(self, code: str) -> Feature | None:
         return next((feature for known, feature in self.star_codes if known == code), None)
@@ -233,6 +302,10 @@ class Phone:
     notices: int = 0  # things the owner must look at on the web page (a file kept aside, a full disk)
     menu: Menu | None = None  # the voice menu, while open
     device: DeviceInfo = field(default_factory=DeviceInfo)
+    forwarding: Forwarding = field(default_factory=Forwarding)  # as set by star codes or the page
+    forwards: tuple[ForwardLeg, ...] = ()  # calls being forwarded (not ringing here)
+    clock: tuple[float, float] | None = None  # (local seconds of the day, monotonic) when last read
+    emergency_call: tuple[str, float] | None = None  # (account, when) of the last emergency call
     hook: HookTrack = field(default_factory=HookTrack)
     timers: tuple[tuple[str, float], ...] = ()  # name -> deadline, to drop stale expiries
     next_call: int = 1
@@ -244,6 +317,7 @@ class Phone:
             dnd=settings.dnd,
             private_mode=settings.private_mode,
             call_waiting=settings.call_waiting,
+            forwarding=settings.forwarding,
             contacts=contacts,
         )
 
@@ -271,6 +345,13 @@ class Phone:
     @property
     def messages_waiting(self) -> int:
         return sum(n for _, n in self.voicemail)
+
+    def local_minute(self, now: float) -> int | None:
+        """The minute of the local day at monotonic ``now``, or None while the clock is unknown."""
+        if self.clock is None:
+            return None
+        seconds, at = self.clock
+        return int((seconds + now - at) % 86400 // 60)
 
     def deadline(self, name: str) -> float | None:
         return next((t for n, t in self.timers if n == name), None)

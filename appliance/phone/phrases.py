@@ -25,6 +25,9 @@ EN = {
     "sip_direct": "SIP number {user}, direct calls.",
     "no_account": "This phone has no account yet.",
     "service_down": "Phone service is restarting.",
+    "no_emergency_line": (
+        "Emergency calls cannot be made from this phone now: no phone line is connected. Use another phone."
+    ),
     "jami_registered": "Jami: connected to the network.",
     "jami_trying": "Jami: connecting.",
     "jami_down": "Jami: not connected.",
@@ -66,6 +69,10 @@ DE = {
     "sip_direct": "SIP-Nummer {user}, direkte Anrufe.",
     "no_account": "Dieses Telefon hat noch kein Konto.",
     "service_down": "Der Telefondienst startet neu.",
+    "no_emergency_line": (
+        "Notrufe sind von diesem Telefon gerade nicht möglich: "
+        "keine Telefonleitung ist verbunden. Benutzen Sie ein anderes Telefon."
+    ),
     "jami_registered": "Jami: mit dem Netz verbunden.",
     "jami_trying": "Jami: verbindet.",
     "jami_down": "Jami: nicht verbunden.",
@@ -108,6 +115,10 @@ FR = {
     "sip_direct": "Numéro SIP {user}, appels directs.",
     "no_account": "Ce téléphone n'a pas encore de compte.",
     "service_down": "Le service téléphonique redémarre.",
+    "no_emergency_line": (
+        "Les appels d'urgence sont impossibles depuis ce téléphone : "
+        "aucune ligne n'est connectée. Utilisez un autre téléphone."
+    ),
     "jami_registered": "Jami : connecté au réseau.",
     "jami_trying": "Jami : connexion en cours.",
     "jami_down": "Jami : non connecté.",
@@ -150,6 +161,10 @@ NL = {
     "sip_direct": "SIP-nummer {user}, directe oproepen.",
     "no_account": "Deze telefoon heeft nog geen account.",
     "service_down": "De telefoondienst start opnieuw.",
+    "no_emergency_line": (
+        "Noodoproepen zijn nu niet mogelijk vanaf deze telefoon: "
+        "er is geen telefoonlijn verbonden. Gebruik een andere telefoon."
+    ),
     "jami_registered": "Jami: verbonden met het netwerk.",
     "jami_trying": "Jami: verbinding maken.",
     "jami_down": "Jami: niet verbonden.",

@@ -142,6 +142,8 @@ def _idle(phone: Phone) -> tuple[str, ...]:
         lines.append(f"{phone.notices} notice{'s' if phone.notices > 1 else ''}: see page")
     if phone.dnd:
         lines.append("Do not disturb")
+    if phone.forwarding.always:
+        lines.append("All calls forwarded")
     if phone.private_mode:
         lines.append("Private mode")
     if phone.missed:

@@ -170,6 +170,10 @@ class ConfigStore:
         """A star code switched a feature: saved like any change, so the page and a restart see it."""
         await self.save({"features": {name: on}}, origin=Origin.PHONE)
 
+    async def save_forwarding(self, kind: str, to: str) -> None:
+        """A star code set (or cleared, ``to`` empty) where calls are forwarded."""
+        await self.save({"forwarding": {kind: to}}, origin=Origin.PHONE)
+
     async def set_live(self, changes: Table, origin: str = Origin.CONSOLE) -> Loaded:
         """Change values for this run only (over every other layer); nothing is written."""
         async with self._lock:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any, Protocol, TypeVar
@@ -20,6 +21,7 @@ from appliance.phone import effects as fx
 from appliance.phone.events import (
     CallState,
     CallStateChanged,
+    ClockRead,
     DeviceInfoChanged,
     Event,
     FeatureNotSaved,
@@ -58,6 +60,17 @@ class FeatureStore(Protocol):
 
     async def save_feature(self, name: str, on: bool) -> None: ...
 
+    async def save_forwarding(self, kind: str, to: str) -> None: ...
+
+
+CLOCK_READ_S = 600.0  # the local time is read again this often (time set later, summer time)
+
+
+def local_seconds() -> float:
+    """Seconds since local midnight, by the system clock."""
+    now = time.localtime()
+    return now.tm_hour * 3600.0 + now.tm_min * 60.0 + now.tm_sec
+
 
 PhoneListener = Callable[[Phone], None]
 DeviceReader = Callable[[], DeviceInfo]
@@ -95,8 +108,11 @@ class Supervisor:
         notices: Notices | None = None,
         device: DeviceReader | None = None,
         power: Power | None = None,
+        local_clock: Callable[[], float] | None = local_seconds,
     ) -> None:
         self.ports = ports
+        self._local_clock = local_clock  # None: the time of day comes as ClockRead events (simulator)
+        self._clock_read: asyncio.TimerHandle | None = None
         self._read_device = device
         self._power = power  # the voice menu's restart and factory reset
         self.phone = phone
@@ -202,7 +218,14 @@ class Supervisor:
         self._commands.put_nowait(fx.ReadDevice())  # the voice menu's facts, refreshed when it opens
         if self.ports.hook.off_hook:
             self.post(HookChanged(off_hook=True, at=loop.time()))
+        self._read_clock()
         self._started.set()
+
+    def _read_clock(self) -> None:
+        if self._local_clock is None:
+            return
+        self.post(ClockRead(self._local_clock()))
+        self._clock_read = asyncio.get_running_loop().call_later(CLOCK_READ_S, self._read_clock)
 
     async def _shutdown(self) -> None:
         for task in self._tasks:
@@ -214,6 +237,8 @@ class Supervisor:
             handle.cancel()
         if self._tick:
             self._tick.cancel()
+        if self._clock_read:
+            self._clock_read.cancel()
         # Never leave a bell ringing or a tone playing behind us.
         self.ports.ringer.stop_ringing()
         self.ports.tones.stop_tone()
@@ -289,6 +314,8 @@ class Supervisor:
                 self._timers[name] = loop.call_later(seconds, self.post, TimerExpired(name))
             case fx.CancelTimer(name):
                 self._cancel_timer(name)
+            case fx.Forward(call, to):
+                log.info("call %s forwarded to %s", call, to)
             case fx.LogCall():
                 try:
                     self.call_log.add(effect)  # one appended line, no fsync
@@ -311,7 +338,7 @@ class Supervisor:
                 await self._answer(effect)
                 self._commands.task_done()
                 continue
-            if isinstance(effect, fx.SaveFeature):
+            if isinstance(effect, fx.SaveFeature | fx.SaveForwarding):
                 await self._save_feature(effect)
                 self._commands.task_done()
                 continue
@@ -351,13 +378,18 @@ class Supervisor:
         else:
             self._power.reboot()
 
-    async def _save_feature(self, effect: fx.SaveFeature) -> None:
+    async def _save_feature(self, effect: fx.SaveFeature | fx.SaveForwarding) -> None:
         """A star code's change, saved; if it cannot be, the phone undoes it and says so."""
         try:
-            await self.features.save_feature(effect.name, effect.on)
+            if isinstance(effect, fx.SaveForwarding):
+                name = f"forwarding.{effect.kind}"
+                await self.features.save_forwarding(effect.kind, effect.to)
+            else:
+                name = effect.name
+                await self.features.save_feature(effect.name, effect.on)
         except Exception as exc:  # noqa: BLE001 - whatever it was, the change would not outlive a restart
-            log.warning("%s not saved: %s", effect.name, exc)
-            self.post(FeatureNotSaved(effect.name, effect.was, "storage full" if is_full(exc) else "error"))
+            log.warning("%s not saved: %s", name, exc)
+            self.post(FeatureNotSaved(name, effect.was, "storage full" if is_full(exc) else "error"))
 
     async def _answer(self, request: _Request) -> None:
         try:

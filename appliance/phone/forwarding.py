@@ -1,0 +1,156 @@
+"""Call forwarding, done by the phone: the Jami daemon has none.
+
+The phone answers and transfers. The caller's call is left unanswered, so the caller hears
+ringback, while the phone calls the destination. When the destination answers, the phone accepts
+the caller and connects the two calls (the :class:`~appliance.phone.effects.Transfer` command),
+and the handset is out of it. If the destination is busy, fails or never answers, the caller is
+refused, as a busy line would be.
+
+Refuse-and-redirect does not work here. jamid's ``refuse`` declines a call and says nothing about
+where to go: its API has no 302 with a Contact, and a Jami caller could not follow one anyway.
+Answering after the destination does also means a caller is never answered into silence when the
+destination is away, and the phone can check the destination (an account that can reach it)
+before it takes the call from the ringer.
+
+Pure functions only; ``machine.py`` applies them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from . import effects as fx
+from .context import Step
+from .directory import Unreachable, reach
+from .events import CallState, CallStateChanged
+from .model import Call, CallId, CallStatus, Feature, Forwarding, ForwardLeg, Phone
+
+ALWAYS = "always"
+BUSY = "busy"
+NO_ANSWER = "no_answer"
+KINDS = (ALWAYS, BUSY, NO_ANSWER)
+
+NO_ANSWER_TIMER = "no_answer "  # + the ringing call's id: forward it when this runs out
+
+# Star-code features -> (kind, on).
+_CODES = {
+    Feature.FORWARD_ALWAYS: (ALWAYS, True),
+    Feature.FORWARD_ALWAYS_OFF: (ALWAYS, False),
+    Feature.FORWARD_BUSY: (BUSY, True),
+    Feature.FORWARD_BUSY_OFF: (BUSY, False),
+    Feature.FORWARD_NO_ANSWER: (NO_ANSWER, True),
+    Feature.FORWARD_NO_ANSWER_OFF: (NO_ANSWER, False),
+}
+
+_WORDS = {ALWAYS: "all calls", BUSY: "when busy", NO_ANSWER: "on no answer"}
+
+
+def star_code(feature: Feature) -> tuple[str, bool] | None:
+    """The forwarding a star code switches, and whether on; None for other features."""
+    return _CODES.get(feature)
+
+
+def code_with_number(phone: Phone, digits: str) -> tuple[str, Feature] | None:
+    """``(code, feature)`` when ``digits`` start with a star code that takes a number (``*72``)."""
+    for code, feature in phone.settings.star_codes:
+        if feature.takes_number and digits.startswith(code):
+            return code, feature
+    return None
+
+
+def destination(rules: Forwarding, kind: str) -> str:
+    return str(getattr(rules, kind))
+
+
+def with_destination(rules: Forwarding, kind: str, to: str) -> Forwarding:
+    return replace(rules, **{kind: to})  # type: ignore[arg-type]
+
+
+def confirmation(kind: str, to: str) -> str:
+    """Plain words for the display once a star code changed forwarding."""
+    if not to:
+        return f"Forwarding {_WORDS[kind]} off"
+    return f"Forwarding {_WORDS[kind]} to {to}"
+
+
+def leg_of(phone: Phone, call: str) -> ForwardLeg | None:
+    """The forwarding that ``call`` (the caller's call or our leg to the destination) belongs to."""
+    return next((f for f in phone.forwards if call in (f.leg, f.caller.id)), None)
+
+
+def without(phone: Phone, forward: ForwardLeg) -> tuple[ForwardLeg, ...]:
+    return tuple(f for f in phone.forwards if f.leg != forward.leg)
+
+
+# --- acting on a call (the machine calls these with its step in progress) ------------------------
+
+_ENDED = (CallState.BUSY, CallState.PEER_BUSY, CallState.FAILURE, CallState.HUNGUP, CallState.OVER)
+
+
+def start(ctx: Step, caller: Call, kind: str) -> bool:
+    """Forward ``caller`` if forwarding ``kind`` is set and its destination can be called;
+    False (nothing done) otherwise, and the call rings or is refused as without forwarding."""
+    phone = ctx.phone
+    to = destination(phone.forwarding, kind)
+    if not to:
+        return False
+    target = reach(to, phone.contacts, phone.accounts, phone.settings.digits_account)
+    if isinstance(target, Unreachable):
+        return False
+    leg = CallId(f"fwd-{phone.next_call}")
+    forward = ForwardLeg(replace(caller, status=CallStatus.RINGING_IN), leg, target.uri, kind)
+    ctx.set(forwards=(*phone.forwards, forward), next_call=phone.next_call + 1)
+    ctx.emit(fx.Forward(caller.id, target.uri), fx.PlaceCall(leg, target.account, target.uri))
+    return True
+
+
+def arm_no_answer(ctx: Step, call: Call) -> None:
+    if ctx.phone.forwarding.no_answer:
+        ctx.arm(NO_ANSWER_TIMER + call.id, ctx.phone.forwarding.no_answer_s)
+
+
+def cancel_no_answer(ctx: Step, call: CallId) -> None:
+    ctx.cancel(NO_ANSWER_TIMER + call)
+
+
+def no_answer_expired(ctx: Step, timer: str) -> bool:
+    """The call rang ``no_answer_s`` unanswered: True if it is now forwarded (no longer ringing)."""
+    waiting = ctx.phone.waiting
+    if waiting is None or NO_ANSWER_TIMER + waiting.id != timer:
+        return False
+    if not start(ctx, waiting, NO_ANSWER):
+        return False
+    ctx.set(calls=tuple(c for c in ctx.phone.calls if c.id != waiting.id))
+    return True
+
+
+def on_state(ctx: Step, forward: ForwardLeg, event: CallStateChanged) -> None:
+    """A state of either call of a forwarding: the caller is accepted once the destination
+    answers, then both are connected; either side ending ends the other."""
+    caller = forward.caller
+    if event.call == forward.leg:
+        if event.state is CallState.CURRENT and not forward.bridging:
+            ctx.emit(fx.Accept(caller.id))
+            bridging = replace(forward, bridging=True)
+            ctx.set(forwards=tuple(bridging if f.leg == forward.leg else f for f in ctx.phone.forwards))
+        elif event.state in _ENDED:
+            ctx.emit(fx.HangUp(caller.id) if forward.bridging else fx.Refuse(caller.id, "forward failed"))
+            _done(ctx, forward, "missed", f"forwarded to {forward.to}: not answered there")
+    elif event.state is CallState.CURRENT and forward.bridging:
+        ctx.emit(fx.Transfer((caller.id, forward.leg)))
+        _done(ctx, forward, "forwarded", f"to {forward.to} ({forward.why.replace('_', ' ')})")
+    elif event.state in _ENDED:
+        ctx.emit(fx.HangUp(forward.leg))
+        _done(ctx, forward, "missed", "hung up while forwarded")
+
+
+def lost(ctx: Step) -> None:
+    """The telephony core went away: every forwarding with it."""
+    for forward in ctx.phone.forwards:
+        _done(ctx, forward, "missed", "phone service lost")
+
+
+def _done(ctx: Step, forward: ForwardLeg, kind: str, reason: str) -> None:
+    ctx.set(forwards=without(ctx.phone, forward))
+    caller = forward.caller
+    ctx.emit(fx.LogCall(kind, caller.peer_uri, caller.peer_name, reason))
