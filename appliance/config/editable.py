@@ -79,6 +79,7 @@ def live(name: str) -> bool:
 
 
 _JSON = {str: "string", bool: "boolean", int: "integer", float: "number"}
+MAX_LIST = 500  # entries of a list setting (a block list) in one save
 
 
 def body_schema(
@@ -88,7 +89,14 @@ def body_schema(
     hints = typing.get_type_hints(cls)
     props: dict[str, Schema] = {}
     for spec in fields(cls):
-        kind = _JSON.get(hints[spec.name])
+        hint = hints[spec.name]
+        if hint == list[str]:  # a list of entries (a block list): one schema for each
+            items: Schema = {"type": "string", "maxLength": (lengths or {}).get(spec.name, max_length)}
+            props[spec.name] = {"type": "array", "items": items, "maxItems": MAX_LIST}
+            if spec.metadata.get("doc"):
+                props[spec.name]["description"] = spec.metadata["doc"]
+            continue
+        kind = _JSON.get(hint)
         if kind is None:
             continue
         prop: Schema = {"type": kind}

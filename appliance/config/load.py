@@ -237,6 +237,11 @@ def _cross_check(config: Config, problems: list[str]) -> None:
             problems.append(f"sip_accounts[{i}].local_port: {port} is already the port of {owner}")
     if config.dialplan.digits_account and config.dialplan.digits_account not in ids:
         problems.append(f"dialplan.digits_account: no SIP account named {config.dialplan.digits_account!r}")
+    if config.emergency.account and config.emergency.account not in ids:
+        problems.append(f"emergency.account: no SIP account named {config.emergency.account!r}")
+    screening = config.screening
+    if bool(screening.quiet_from) != bool(screening.quiet_to):
+        problems.append("screening.quiet_to: quiet hours need both quiet_from and quiet_to (HH:MM)")
 
 
 def _check_hardware(config: Config, problems: list[str]) -> None:

@@ -237,6 +237,12 @@ class Settings:
         ("*66", Feature.REDIAL),
         ("*69", Feature.CALL_RETURN),
         ("***", Feature.VOICE_MENU),
+        ("*72", Feature.FORWARD_ALWAYS),
+        ("*73", Feature.FORWARD_ALWAYS_OFF),
+        ("*90", Feature.FORWARD_BUSY),
+        ("*91", Feature.FORWARD_BUSY_OFF),
+        ("*92", Feature.FORWARD_NO_ANSWER),
+        ("*93", Feature.FORWARD_NO_ANSWER_OFF),
     )
     digits_account: str = ""  # SIP account that gets numbers not in the directory
     dnd: bool = False

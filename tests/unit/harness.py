@@ -140,6 +140,9 @@ class PhoneBench:
         ids = [c.id for c in phone.calls]
         assert len(ids) == len(set(ids)), "duplicate call"
         assert phone.active is None or phone.active in ids, "active call unknown"
+        forwarded = [c for f in phone.forwards for c in (f.caller.id, f.leg)]
+        assert len(forwarded) == len(set(forwarded)), "a call in two forwardings"
+        assert not set(forwarded) & set(ids), "a forwarded call also rings or talks here"
 
 
 def of(effects: list[fx.Effect], kind: type) -> list[fx.Effect]:

@@ -41,6 +41,32 @@ def test_empty_config_is_valid_and_gives_the_defaults():
     settings = settings_of(config)
     assert settings.flash_min_s == pytest.approx(0.1)
     assert settings.feature_for("*78") is Feature.DND_ON
+    assert settings.feature_for("*72") is Feature.FORWARD_ALWAYS
+
+
+def test_feature_sections_reach_the_phone():
+    settings = settings_of(
+        build(
+            {
+                "forwarding": {"busy": "sip:desk@pbx.example", "no_answer": "2", "no_answer_s": 15},
+                "hotline": {"uri": "door-phone", "delay_s": 4},
+                "screening": {"block": ["5551234"], "quiet_from": "22:30", "quiet_to": "06:45"},
+                "dnd": {"allow": ["a" * 40]},
+                "emergency": {"numbers": ["112", "144"], "callback_min": 10},
+            }
+        )
+    )
+    assert settings.forwarding.busy == "sip:desk@pbx.example"
+    assert (settings.forwarding.no_answer, settings.forwarding.no_answer_s) == ("2", 15)
+    assert (settings.hotline_uri, settings.hotline_delay_s) == ("door-phone", 4)
+    screening = settings.screening
+    assert (screening.block, screening.quiet_from, screening.quiet_to) == (
+        ("5551234",),
+        22 * 60 + 30,
+        6 * 60 + 45,
+    )
+    assert screening.dnd_allow == ("a" * 40,)
+    assert (settings.emergency.numbers, settings.emergency.callback_s) == (("112", "144"), 600)
 
 
 @pytest.mark.parametrize(
@@ -74,6 +100,20 @@ def test_empty_config_is_valid_and_gives_the_defaults():
         ({"dialplan": {"digits_account": "pbx"}}, "dialplan.digits_account: no SIP account named 'pbx'"),
         ({"drivers": {"hook": "gpioo"}}, "drivers.hook: must be one of fake, gpio (got 'gpioo')"),
         ({"phone": "GB"}, "phone: must be a table"),
+        ({"forwarding": {"always": "not a uri!"}}, "forwarding.always: must be a speed dial or number"),
+        ({"forwarding": {"no_answer_s": 2}}, "forwarding.no_answer_s: must be between 5 and 120"),
+        ({"hotline": {"uri": "sip:"}}, "hotline.uri: must be a speed dial or number"),
+        ({"hotline": {"delay_s": 60}}, "hotline.delay_s: must be between 0 and 30"),
+        ({"screening": {"quiet_from": "25:00", "quiet_to": "07:00"}}, "screening.quiet_from: must be HH:MM"),
+        ({"screening": {"quiet_from": "22:00"}}, "screening.quiet_to: quiet hours need both"),
+        (
+            {"screening": {"quiet_allow": "friends"}},
+            "screening.quiet_allow: must be one of contacts, allow_list",
+        ),
+        ({"screening": {"block": ["okay", "no spaces!"]}}, "screening.block: 'no spaces!' must be a number"),
+        ({"dnd": {"allow": [""]}}, "dnd.allow: '' must be a number"),
+        ({"emergency": {"numbers": ["11a"]}}, "emergency.numbers: '11a' must be 2 to 6 digits"),
+        ({"emergency": {"account": "pbx"}}, "emergency.account: no SIP account named 'pbx'"),
         (
             {"audio": {"noise_reduction": "low"}},
             "audio.noise_reduction: must be one of off, high (got 'low')",

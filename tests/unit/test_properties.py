@@ -11,6 +11,7 @@ from appliance.phone.events import (
     CallArrived,
     CallState,
     CallStateChanged,
+    ClockRead,
     HookChanged,
     KeyPressed,
     TelephonyLost,
@@ -18,11 +19,12 @@ from appliance.phone.events import (
     VoicemailChanged,
 )
 from appliance.phone.machine import line_reversed, ringer_of, tone_of
-from appliance.phone.model import CallId, Mode
+from appliance.phone.model import CallId, Forwarding, Mode, Screening
 
 from .harness import ALICE, BOB, STRANGER, PhoneBench, with_settings
 
-CALL_IDS = ["out-1", "out-2", "out-3", "in-1", "in-2"]
+CALL_IDS = ["out-1", "out-2", "out-3", "in-1", "in-2", "fwd-1", "fwd-2", "fwd-3"]
+DESTINATIONS = ["", "2", "3", "sip:dana@pbx.example", "7"]  # "7": no such speed dial
 
 actions = st.one_of(
     st.tuples(st.just("lift")),
@@ -38,6 +40,25 @@ actions = st.one_of(
     st.tuples(st.just("lost")),
     st.tuples(st.just("restored")),
     st.tuples(st.just("voicemail"), st.integers(0, 3)),
+    st.tuples(st.just("clock"), st.floats(0, 86399)),
+    st.tuples(st.just("dial"), st.sampled_from(["911", "112", "*723#", "*73", "*90", "*922"])),
+)
+
+# The features of issue 16 in every combination: forwarding, a hotline, screening, emergency.
+feature_settings = st.builds(
+    lambda always, busy, no_answer, hotline, delay, quiet, anonymous: with_settings(
+        forwarding=Forwarding(always, busy, no_answer, 10.0),
+        hotline_uri=hotline,
+        hotline_delay_s=delay,
+        screening=Screening(
+            anonymous_reject=anonymous, quiet_from=quiet[0], quiet_to=quiet[1], dnd_allow=(ALICE,)
+        ),
+    ),
+    *[st.sampled_from(DESTINATIONS)] * 3,
+    st.sampled_from(["", "2"]),
+    st.sampled_from([0.0, 3.0]),
+    st.sampled_from([(0, 0), (22 * 60, 7 * 60), (0, 1439)]),
+    st.booleans(),
 )
 
 
@@ -67,13 +88,18 @@ def apply(bench: PhoneBench, action: tuple) -> list[fx.Effect]:
             return bench.send(TelephonyRestored())
         case ("voicemail", count):
             return bench.send(VoicemailChanged("jami", count))
+        case ("clock", seconds):
+            return bench.send(ClockRead(seconds))
+        case ("dial", keys):
+            return bench.press(keys) if bench.phone.off_hook else []
     raise AssertionError(action)
 
 
 @settings(max_examples=int(os.environ.get("PHONE_EXAMPLES", "400")), deadline=None)
-@given(st.lists(actions, max_size=40), st.booleans(), st.booleans())
-def test_random_sequences_keep_the_promises(sequence, private, cw):
-    bench = PhoneBench(with_settings(callerid_waiting=True))  # the analog line's call-waiting caller ID too
+@given(st.lists(actions, max_size=40), st.booleans(), st.booleans(), st.one_of(st.none(), feature_settings))
+def test_random_sequences_keep_the_promises(sequence, private, cw, features):
+    # The analog line's call-waiting caller ID too, and issue 16's features in some runs.
+    bench = PhoneBench(replace(features or with_settings(), callerid_waiting=True))
     bench.phone = replace(bench.phone, private_mode=private, call_waiting=cw)
     tone = ringer = None
     reversed_ = False
@@ -113,4 +139,4 @@ def test_random_sequences_keep_the_promises(sequence, private, cw):
         assert bench.phone.waiting or bench.phone.held
     else:
         assert bench.phone.calls == ()
-    assert all(name not in ("digit", "progress", "hook") for name, _ in bench.phone.timers)
+    assert all(name not in ("digit", "progress", "hook", "hotline") for name, _ in bench.phone.timers)

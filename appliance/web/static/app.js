@@ -536,6 +536,7 @@ async function loadSettings() {
     const [section, key] = element.name.split(".");
     const value = settings[section] ? settings[section][key] : undefined;
     if (element.type === "checkbox") element.checked = !!value;
+    else if ("list" in element.dataset) element.value = (value || []).join("\n");
     else element.value = value === undefined ? "" : value;
   }
   $("star-codes").value = Object.entries(settings.star_codes || {}).map(([code, f]) => code + " " + f).join("\n");
@@ -552,6 +553,7 @@ $("form-settings").addEventListener("submit", async (event) => {
     let value = element.value;
     if (element.type === "checkbox") value = element.checked;
     else if (element.type === "number") value = Number(element.value);
+    else if ("list" in element.dataset) value = element.value.split("\n").map((line) => line.trim()).filter(Boolean);
     (changes[section] = changes[section] || {})[key] = value;
   }
   changes.star_codes = {};
