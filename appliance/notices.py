@@ -2,9 +2,11 @@
 partition, a daemon that stopped answering.
 
 Any part of the firmware raises a notice by a stable key and clears it once the cause is gone; the
-status page lists them and the idle screen counts them. Notices are plain words for the owner, not
-log lines: a log line scrolls away, a notice stays until its cause is fixed. Thread-safe, because
-drivers raise them from their own threads.
+status page lists them and the idle screen counts them. The owner may dismiss a warning once read
+(a file kept aside, a daemon restarted: nothing is broken now); an error stays until its cause is
+fixed, since dismissing it would hide something that still does not work. Notices are plain words
+for the owner, not log lines: a log line scrolls away, a notice stays. Thread-safe, because drivers
+raise them from their own threads.
 """
 
 from __future__ import annotations
@@ -36,6 +38,10 @@ class Notice:
         return {"key": self.key, "text": self.text, "severity": self.severity.value, "since": self.since}
 
 
+class NoticeStaysError(ValueError):
+    """An error notice: it goes when its cause is fixed, not when it is dismissed."""
+
+
 class Notices:
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -59,6 +65,20 @@ class Notices:
                 return
         log.info("resolved: %s", key)
         self._changed()
+
+    def dismiss(self, key: str) -> bool:
+        """The owner read a warning: drop it (False if there is no such notice). An error is not
+        dismissed: :class:`NoticeStaysError`."""
+        with self._lock:
+            notice = self._notices.get(key)
+            if notice is None:
+                return False
+            if notice.severity is Severity.ERROR:
+                raise NoticeStaysError(key)
+            del self._notices[key]
+        log.info("dismissed by the owner: %s", key)
+        self._changed()
+        return True
 
     def all(self) -> list[Notice]:
         with self._lock:

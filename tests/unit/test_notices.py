@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from appliance.notices import MAX_NOTICES, Notices, Severity
+import pytest
+
+from appliance.notices import MAX_NOTICES, Notices, NoticeStaysError, Severity
 
 
 def test_a_notice_stays_until_cleared_and_a_repeat_replaces_it() -> None:
@@ -43,3 +45,19 @@ def test_a_failing_listener_does_not_undo_the_notice() -> None:
     notices.on_change(broken)
     notices.raise_("x", "something")
     assert [n.key for n in notices.all()] == ["x"]
+
+
+def test_the_owner_dismisses_a_warning_but_an_error_stays_until_fixed() -> None:
+    notices = Notices()
+    changes: list[int] = []
+    notices.on_change(lambda: changes.append(len(notices.all())))
+    notices.raise_("jami.daemon", "The Jami daemon stopped and was restarted", Severity.WARNING)
+    notices.raise_("storage-full", "The data partition is full", Severity.ERROR)
+    assert notices.dismiss("jami.daemon") is True
+    assert [n.key for n in notices.all()] == ["storage-full"] and changes == [1, 2, 1]
+    assert notices.dismiss("jami.daemon") is False  # already gone: nothing to tell
+    with pytest.raises(NoticeStaysError):
+        notices.dismiss("storage-full")
+    assert "storage-full" in notices and changes == [1, 2, 1]
+    notices.raise_("jami.daemon", "The Jami daemon stopped and was restarted twice")  # a new fault: back
+    assert "jami.daemon" in notices

@@ -165,6 +165,13 @@ async def test_an_installer_sets_up_the_phone_from_the_browser(tmp_path, browser
         await page.get_by_role("link", name="System").click()
         await expect(page.locator("#form-backup")).to_be_visible()
         await shot(page, "10-system")
+
+        # A warning read by the owner is dismissed from the banner (pushed to the page at once).
+        stack.control.status.notices.raise_("jami.daemon", "The Jami daemon stopped and was restarted")
+        await expect(page.locator("#notices")).to_contain_text("restarted")
+        await page.get_by_role("button", name="Dismiss: The Jami daemon stopped and was restarted").click()
+        await expect(page.locator("#notices")).to_be_hidden()
+        assert "jami.daemon" not in stack.control.status.notices
         assert errors == []
 
 

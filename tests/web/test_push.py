@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 
+from appliance.notices import Severity
+
 from .conftest import PASSWORD
 
 
@@ -74,3 +76,29 @@ async def test_a_notice_raised_from_another_thread_is_pushed(stack):
             pass
         assert status["notices"][0]["text"] == "The data partition is full"
         assert "1 notice: see page" in status["phone"]["display"]  # and on the idle screen
+
+
+async def test_the_owner_dismisses_a_warning_from_the_page(stack):
+    notices = stack.control.status.notices
+    notices.raise_("jami.daemon", "The Jami daemon stopped and was restarted", Severity.WARNING)
+    notices.raise_("storage-full", "The data partition is full", Severity.ERROR)
+    async with stack.session() as c:
+        async with c.post("/api/v1/notices/jami.daemon/dismiss") as r:
+            assert r.status == 401  # not without a login
+        async with c.post("/api/v1/login", json={"password": PASSWORD}) as r:
+            csrf = (await r.json())["csrf"]
+        async with c.post("/api/v1/notices/jami.daemon/dismiss") as r:
+            assert r.status == 403  # nor without the page's token
+        assert "jami.daemon" in notices
+        token = {"X-CSRF-Token": csrf}
+        async with c.post("/api/v1/notices/jami.daemon/dismiss", headers=token) as r:
+            assert r.status == 204
+        async with c.post("/api/v1/notices/storage-full/dismiss", headers=token) as r:
+            assert r.status == 400
+            assert "until its cause is fixed" in json.dumps(await r.json())
+        async with c.post("/api/v1/notices/no-such/dismiss", headers=token) as r:
+            assert r.status == 404
+        async with c.get("/api/v1/status") as r:
+            status = await r.json()
+    assert [n["key"] for n in status["notices"]] == ["storage-full"]
+    assert "1 notice: see page" in status["phone"]["display"]  # the idle screen's count too

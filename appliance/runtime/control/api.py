@@ -199,6 +199,8 @@ OPERATIONS: tuple[Operation, ...] = (
         _object({"since": {"type": "integer", "minimum": 0},
                  "timeout_s": {"type": "number", "minimum": 0, "maximum": 25}}, required=[]),
         result={"type": "object", "properties": {"version": {"type": "integer"}, "status": STATUS}}),
+    _op("status.dismiss_notice", "POST", "/api/v1/notices/{key}/dismiss",
+        "Dismiss a warning the owner has read (an error stays until its cause is fixed)", ok=204),
     _op("status.info", "GET", "/api/v1/info", "Board, version and the device's facts"),
     _op("status.network", "GET", "/api/v1/network",
         "Addresses, the router's UPnP gateway and outside address, a NAT hint, DHT connectivity"),

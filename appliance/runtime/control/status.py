@@ -13,14 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from appliance.notices import Notices
+from appliance.notices import Notices, NoticeStaysError
 from appliance.phone.machine import ringer_of, tone_of
 from appliance.phone.model import AccountKind, Registration
 from appliance.runtime.call_log import CallLog
 from appliance.runtime.config_store import ConfigStore
 from appliance.runtime.supervisor import Supervisor
 
-from .errors import ChangeRejectedError
+from .errors import ChangeRejectedError, NotFoundError
 
 Table = dict[str, Any]
 NETWORK_CACHE_S = 30.0
@@ -168,6 +168,16 @@ class StatusController:
 
     async def logs(self) -> list[str]:
         return list(self.log_lines.lines)
+
+    async def dismiss_notice(self, key: str) -> None:
+        """The owner read a warning on the page: it leaves the page and the idle screen's count."""
+        try:
+            if not self.notices.dismiss(key):
+                raise NotFoundError(f"no notice {key!r}")
+        except NoticeStaysError as exc:
+            raise ChangeRejectedError(
+                [("notice", "an error stays until its cause is fixed; only warnings can be dismissed")]
+            ) from exc
 
     async def handset_test(self, tone: bool = False, listen_s: float = 0.0) -> Table:
         """Play the test tone in the handset, and/or measure the microphone for ``listen_s``."""

@@ -221,6 +221,20 @@ function render() {
   for (const n of status.notices || []) {
     const p = document.createElement("p");
     p.textContent = n.text;
+    if (n.severity === "warning") {  // read and done with; an error stays until it is fixed
+      const dismiss = document.createElement("button");
+      dismiss.type = "button";
+      dismiss.className = "quiet";
+      dismiss.textContent = "Dismiss";
+      dismiss.setAttribute("aria-label", "Dismiss: " + n.text);
+      dismiss.addEventListener("click", async () => {
+        try {
+          await api("POST", "/notices/" + encodeURIComponent(n.key) + "/dismiss");
+          await refreshStatus();
+        } catch (e) { handle(e); }
+      });
+      p.append(" ", dismiss);
+    }
     notices.appendChild(p);
   }
   notices.hidden = !(status.notices || []).length;
