@@ -172,6 +172,8 @@ def _jami(b: DriverContext) -> Any:  # noqa: ANN401
             b.data_dir / "jami" / "pulse",
             playback=playback_device(audio.card, audio.playback),
             capture=capture_device(audio.card, audio.capture),
+            rx_gain_db=audio.rx_gain_db,
+            tx_gain_db=audio.tx_gain_db,
         )
     elif (host := host_pulse_server()) is None:
         pulse = PrivatePulseAudio(b.data_dir / "jami" / "pulse")

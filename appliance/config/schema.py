@@ -267,6 +267,12 @@ class AudioSection:
     playback: str = opt("", doc="ALSA playback PCM; empty: derived from the card (shared with dmix)")
     capture: str = opt("", doc="ALSA capture PCM for DTMF detection; empty: derived from the card")
     mixer: str = opt("", doc="ALSA mixer control for the handset volume; empty: the first playback control")
+    rx_gain_db: float = opt(
+        0.0, v.between(-20, 12), doc="call audio gain towards the handset (a board's card), dB", page=RESTART
+    )
+    tx_gain_db: float = opt(
+        0.0, v.between(-20, 12), doc="handset gain towards the far end (a board's card), dB", page=RESTART
+    )
 
 
 @dataclass

@@ -120,3 +120,54 @@ def test_the_daemon_gets_a_pulseaudio_in_front_of_the_boards_card(name, tmp_path
     script = telephony.pulse.script()
     assert f"module-alsa-sink device={config.audio.playback} " in script
     assert f"module-alsa-source device={config.audio.capture} " in script
+
+
+def test_handset_gains_reach_the_boards_pulseaudio_in_db(tmp_path):
+    """audio.rx_gain_db / tx_gain_db: PulseAudio's cubic volume, -6 dB = 65536 * 10^(-6/60)."""
+    layers = [Layer("defaults", {}), board_layer("adapter-v1", str(BOARDS)),
+              Layer("test", {"audio": {"rx_gain_db": -6.0, "tx_gain_db": 3.0}})]  # fmt: skip
+    config = load_layers(layers).config
+    telephony = DRIVERS["telephony"]["jami"](DriverContext(config, tmp_path))
+    script = telephony.pulse.script()
+    assert "set-sink-volume speaker 52057\n" in script
+    assert "set-source-volume mic 73533\n" in script
+
+
+async def pactl(*args: str) -> str:
+    """pactl's answer, or "" when it failed."""
+    process = await asyncio.create_subprocess_exec(*args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    out, _ = await process.communicate()
+    return out.decode() if process.returncode == 0 else ""
+
+
+@pytest.mark.skipif(not shutil.which("pulseaudio") or not shutil.which("pactl"), reason="needs PulseAudio")
+async def test_pulseaudio_takes_the_gains_as_the_db_asked(tmp_path):
+    """The script's volumes, read back by pactl from the board's PulseAudio. Its 'card' is a second,
+    clocked PulseAudio reached through ALSA's pulse plugin (ALSA's null PCM is not clocked)."""
+    from appliance.drivers.jami.audio import PrivatePulseAudio
+
+    card = PrivatePulseAudio(tmp_path / "card")
+    await card.start()
+    asound = tmp_path / "asound.conf"
+    asound.write_text(
+        f'pcm.!default {{ type asym playback.pcm "out" capture.pcm "in" }}\n'
+        f'pcm.out {{ type pulse server "unix:{card.socket}" device "speaker" }}\n'
+        f'pcm.in {{ type pulse server "unix:{card.socket}" device "micsink.monitor" }}\n'
+    )
+    alsa_env = {"ALSA_CONFIG_PATH": f"/usr/share/alsa/alsa.conf:{asound}"}
+    pulse = PrivatePulseAudio(tmp_path / "pulse", playback="default", alsa_env=alsa_env, rx_gain_db=-6.0,
+                              tx_gain_db=3.0)  # fmt: skip
+    server = ["pactl", "-s", f"unix:{pulse.socket}"]
+    try:
+        await pulse.start()
+        for _ in range(100):  # its socket is up before its script has loaded the sink and source
+            sink = await pactl(*server, "get-sink-volume", "speaker")
+            source = await pactl(*server, "get-source-volume", "mic")
+            if sink and source:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        await pulse.stop()
+        await card.stop()
+    assert "-6.00 dB" in sink
+    assert "3.00 dB" in source

@@ -60,8 +60,20 @@ def host_pulse_server(environ: Mapping[str, str] | None = None) -> str | None:
     return f"unix:{socket}" if socket.exists() else None
 
 
+def pulse_volume(gain_db: float) -> int:
+    """PulseAudio's volume for a gain in dB: its software volume is cubic (pa_sw_volume_from_dB)."""
+    return round(PA_VOLUME_NORM * 10 ** (gain_db / 60))
+
+
+PA_VOLUME_NORM = 0x10000
+
+
 class PrivatePulseAudio:
-    """A PulseAudio for one daemon: null sinks, or the board's ALSA PCMs when ``playback`` is given."""
+    """A PulseAudio for one daemon: null sinks, or the board's ALSA PCMs when ``playback`` is given.
+
+    ``rx_gain_db`` is the call's gain towards the handset (the card's sink), ``tx_gain_db`` the
+    handset's towards the far end (its source): an analog phone's line levels, set once at start.
+    """
 
     def __init__(
         self,
@@ -70,12 +82,16 @@ class PrivatePulseAudio:
         playback: str | None = None,
         capture: str | None = None,
         alsa_env: dict[str, str] | None = None,
+        rx_gain_db: float = 0.0,
+        tx_gain_db: float = 0.0,
     ) -> None:
         self.root = root
         self.socket = root / "native"
         self.playback = playback
         self.capture = capture or playback
         self.alsa_env = alsa_env or {}
+        self.rx_gain_db = rx_gain_db
+        self.tx_gain_db = tx_gain_db
         self.process: asyncio.subprocess.Process | None = None
 
     def script(self) -> str:
@@ -84,8 +100,14 @@ class PrivatePulseAudio:
         for pcm in (self.playback, self.capture):
             if not pcm or any(c.isspace() or c in "\"'" for c in pcm):
                 raise ValueError(f"audio: ALSA device name {pcm!r} cannot be handed to PulseAudio")
-        return _PROTOCOL.format(socket=self.socket) + _CARD.format(
-            playback=self.playback, capture=self.capture
+        gains = (
+            f"set-sink-volume speaker {pulse_volume(self.rx_gain_db)}\n"
+            f"set-source-volume mic {pulse_volume(self.tx_gain_db)}\n"
+        )
+        return (
+            _PROTOCOL.format(socket=self.socket)
+            + _CARD.format(playback=self.playback, capture=self.capture)
+            + gains
         )
 
     @property
