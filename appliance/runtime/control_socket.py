@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import itertools
 import json
 import logging
@@ -121,6 +122,8 @@ class ControlClient:
                 raise ChangeRejectedError([tuple(p) for p in error["problems"]])
             if error["kind"] == "not_found":
                 raise NotFoundError(error["message"])
+            if error["kind"] == "full":  # the page answers 503 in the phone's words, as in one process
+                raise StorageFullError(errno.ENOSPC, error["message"])
             raise ControlUnavailableError(error["message"])
         return answer["ok"]
 

@@ -1,6 +1,7 @@
 """The operation table is the one declaration: every phone operation has a controller method whose
 parameters are exactly the route's path parameters and body fields, and the socket answers them."""
 
+import errno
 import inspect
 import re
 
@@ -8,6 +9,7 @@ import pytest
 
 from appliance.assembly import assemble
 from appliance.config.load import Layer
+from appliance.durable import StorageFullError
 from appliance.runtime.control import Controllers
 from appliance.runtime.control.api import OPERATIONS
 from appliance.runtime.control_socket import ControlClient, ControlServer, ControlUnavailableError
@@ -57,6 +59,26 @@ async def test_the_socket_answers_declared_operations_and_refuses_others(tmp_pat
             await client.call("web.login", {"password": "x"})  # the page's own, not the phone's
         with pytest.raises(ControlUnavailableError, match="unexpected keyword"):
             await client.call("settings.dial_test", {"digits": "1", "extra": 1})
+    finally:
+        await client.close()
+        await server.stop()
+
+
+async def test_a_full_data_partition_crosses_the_socket_in_plain_words(tmp_path, monkeypatch):
+    """The page's own process gets the phone's StorageFullError (its 503 and words), not a lost phone."""
+    phone = assemble([Layer("defaults", {}), Layer("b", {"board": {"simulated": True}})], tmp_path)
+
+    def full(*_args, **_kwargs):
+        raise StorageFullError(errno.ENOSPC, "The data partition is full: the change was not saved")
+
+    monkeypatch.setattr("appliance.config.store.atomic_write", full)
+    server = ControlServer(phone.control, tmp_path / "control.sock")
+    await server.start()
+    client = ControlClient(tmp_path / "control.sock")
+    try:
+        with pytest.raises(StorageFullError, match="the change was not saved"):
+            await client.call("settings.save", {"changes": {"phone": {"country": "DE"}}})
+        assert (await client.call("status.status", {}))["simulated"] is True  # the phone answers on
     finally:
         await client.close()
         await server.stop()
