@@ -78,6 +78,11 @@ class SlicRinger:
     def ringing(self) -> bool:
         return self.cadence is not None
 
+    @property
+    def player(self) -> LinePlayer | None:
+        """Where line signals are played (None: a board without a codec on the line)."""
+        return self._player
+
     def start_ringing(self, cadence: Cadence, caller: CallerId | None = None) -> None:
         self._stop_lamp()  # a call wins over the message lamp
         self.stop_ringing()

@@ -54,3 +54,21 @@ async def test_lift_the_handset(ports):
         await asyncio.sleep(0.1)
     await ports.hook.stop()
     assert True in edges
+
+
+async def test_the_analog_line_sends_caller_id_in_the_first_ring_pause(ports):
+    """The adapter: a US ring with Bellcore caller ID. The periods written are checked here; the
+    phone's display (or a caller ID box on the line) must show 555-123-4567 and Board test."""
+    from appliance.drivers.slic import SlicRinger
+    from appliance.phone.callerid import CallerId, presentation_for
+
+    if not isinstance(ports.ringer, SlicRinger) or ports.ringer.player is None:
+        pytest.skip("a board with a SLIC line and its codec")
+    player = ports.ringer.player
+    ports.ringer.start_ringing(PLANS["US"].ring, CallerId("5551234567", "Board test", None, None,
+                                                           presentation_for("US")))  # fmt: skip
+    await asyncio.sleep(7.0)  # the ring (2 s), 0.5 s, the data (0.74 s), to the second ring
+    ports.ringer.stop_ringing()
+    await ports.ringer.stop()
+    print("\nThe phone should show 555-123-4567, Board test")
+    assert getattr(player, "periods_written", 0) >= 0.7 / 0.02  # the burst reached the card

@@ -18,7 +18,8 @@ from appliance.phone.events import (
     TrustedContactsChanged,
     VoicemailChanged,
 )
-from appliance.phone.model import CallId, Contact, Feature, Mode, Registration
+from appliance.phone.machine import step
+from appliance.phone.model import CallId, Contact, Feature, Mode, Phone, Registration, Settings
 from appliance.phone.tones import Tone
 
 from .harness import ALICE, BOB, JAMI, STRANGER, PhoneBench, of, with_settings
@@ -639,3 +640,14 @@ def test_no_caller_id_on_call_waiting_unless_the_line_can_take_it():
         out = bench.ring_in("in-1", BOB) + bench.advance(1.0)
         assert not of(out, fx.Mute)
         assert not of(out, fx.AlertWaiting)
+
+
+def test_the_lamp_is_put_right_once_after_a_start():
+    """Nobody knows what the phone's lamp shows after a restart: it is told at the first chance."""
+    phone = Phone.initial(Settings())
+    phone, out = step(phone, AccountChanged(JAMI), 0.0)
+    assert of(out, fx.ShowMessages) == [
+        fx.ShowMessages(False, Presentation(Standard.BELLCORE, Alert.AFTER_RING))
+    ]
+    phone, out = step(phone, AccountChanged(JAMI), 1.0)
+    assert not of(out, fx.ShowMessages)
