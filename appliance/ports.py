@@ -9,8 +9,9 @@ work to a thread and comes back with ``loop.call_soon_threadsafe``.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from appliance.phone.callerid import CallerId, Presentation
 from appliance.phone.events import Event
@@ -115,8 +116,9 @@ class Tones(Protocol):
 
     def play(self, tone: Tone, pattern: TonePattern) -> None: ...
 
-    def say(self, text: str, language: str) -> None:
-        """Speak ``text`` in ``language`` (``en``, ``de``, ``fr``...) once, then fall silent.
+    def say(self, text: str, language: str, then: Path | None = None) -> None:
+        """Speak ``text`` in ``language`` (``en``, ``de``, ``fr``...) once, then play the recorded
+        message ``then`` if given (a file a :class:`CallRecorder` made), then fall silent.
 
         Must not block: an implementation that synthesises speech does it off the event loop.
         """
@@ -214,11 +216,38 @@ class Telephony(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class Recording:
+    """What the caller said, as an audio file's bytes (``suffix`` its kind: ``.flac``, ``.wav``)."""
+
+    data: bytes
+    suffix: str
+    duration_s: float
+
+
+@runtime_checkable
+class CallRecorder(Protocol):
+    """A telephony core that can take a call for the answering machine: play a greeting into it
+    and record the caller. Reports ``GreetingEnded`` once the greeting and beep are out, and
+    ``CallerFinished`` when it hears the caller go silent or press ``#``."""
+
+    async def greet(self, call: CallId, text: str, language: str) -> None:
+        """Start playing the greeting (``text`` spoken, or the owner's recording) and a beep."""
+        ...
+
+    async def start_recording(self, call: CallId) -> None: ...
+
+    async def stop_recording(self, call: CallId) -> Recording | None:
+        """Stop recording ``call``; what was recorded (None: nothing, or the call is unknown)."""
+        ...
+
+
 class TelephonyError(RuntimeError):
     """The telephony core refused a command or is unreachable."""
 
 
 __all__ = [
+    "CallRecorder",
     "CallerId",
     "Display",
     "EventSink",
@@ -227,6 +256,7 @@ __all__ = [
     "KeyListener",
     "Keypad",
     "PeerIdentity",
+    "Recording",
     "Ringer",
     "Telephony",
     "TelephonyError",

@@ -5,6 +5,7 @@ Script lines (``#`` starts a comment)::
     lift | hang | flash [SECONDS] | press KEYS | pulse DIGITS | wait SECONDS
     incoming CALLER            a contact's name, a URI, or any name (a stranger)
     remote answer|busy|fail|hangup   the far end of the latest call
+    remote done|silent         a caller leaving a message presses # or goes quiet
     set KEY VALUE              a config value, e.g. set features.private_mode true
     trust URI                  a trust request arrives from URI
     crash                      the telephony core dies (and restarts)
@@ -36,11 +37,11 @@ from appliance.fakes.tones import FakeTones
 from appliance.phone import effects as fx
 from appliance.phone.dialplan import KEYS
 from appliance.phone.events import ClockRead
-from appliance.phone.model import DeviceInfo
+from appliance.phone.model import DeviceInfo, Message
 from appliance.ports import Telephony, TelephonyError
 from appliance.runtime.supervisor import Ports
 
-TRACED = ("tone", "announce", "ringer", "call", "display")
+TRACED = ("tone", "announce", "ringer", "call", "message", "display")
 
 
 class ScriptError(ValueError):
@@ -62,7 +63,7 @@ _USAGE = {
     "pulse": "pulse DIGITS (0-9)",
     "wait": "wait SECONDS",
     "incoming": "incoming CALLER",
-    "remote": "remote answer|busy|fail|hangup",
+    "remote": "remote answer|busy|fail|hangup|done|silent",
     "set": "set KEY VALUE",
     "trust": "trust URI",
     "invite": "invite SENDER (an invitation into a group conversation)",
@@ -99,7 +100,7 @@ def _valid(verb: str, arg: str) -> bool:
         "pulse": lambda a: bool(re.fullmatch(r"[0-9]+", a)),
         "wait": lambda a: _number(a) is not None and float(a) >= 0,
         "incoming": bool,
-        "remote": lambda a: a in ("answer", "busy", "fail", "hangup"),
+        "remote": lambda a: a in ("answer", "busy", "fail", "hangup", "done", "silent"),
         "set": lambda a: len(a.split(None, 1)) == 2,
         "trust": bool,
         "invite": bool,
@@ -191,6 +192,11 @@ class Simulation:
 
         self.supervisor.on_effect(phone_did)
 
+        def message(action: str, message: Message) -> None:
+            sink({"event": "message", "action": action, "from": message.caller_name or message.caller_uri})
+
+        self.supervisor.messages.on_change(message)
+
     async def execute(self, command: Command) -> None:
         try:
             await self._execute(command)
@@ -224,8 +230,9 @@ class Simulation:
                 fakes.telephony.ring_in(uri, name, account=sip[0] if on_sip else "jami")
             case "remote":
                 far = fakes.telephony
-                {"answer": far.remote_answer, "busy": far.remote_busy,
-                 "fail": far.remote_fail, "hangup": far.remote_hangup}[arg]()  # fmt: skip
+                {"answer": far.remote_answer, "busy": far.remote_busy, "fail": far.remote_fail,
+                 "hangup": far.remote_hangup, "done": far.remote_done,
+                 "silent": far.remote_silent}[arg]()  # fmt: skip
             case "set":
                 key, value = arg.split(None, 1)
                 await self.store.set_live(parse_assignment(f"{key}={value}"))

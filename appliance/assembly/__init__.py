@@ -10,15 +10,15 @@ from __future__ import annotations
 import logging
 import socket
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from appliance.config.load import ConfigError, Layer, Loaded, contacts_of, load_layers, settings_of
 from appliance.config.schema import Config
-from appliance.notices import Notices
+from appliance.notices import Notices, Severity
 from appliance.phone.events import ContactsChanged, SettingsChanged, SetupCodeChanged
-from appliance.phone.model import DeviceInfo, Phone
-from appliance.ports import Telephony
+from appliance.phone.model import DeviceInfo, Phone, Settings
+from appliance.ports import CallRecorder, Telephony
 from appliance.runtime.call_log import FILE as CALL_LOG_FILE
 from appliance.runtime.call_log import CallLog
 from appliance.runtime.claim import Claim, page_address
@@ -28,6 +28,7 @@ from appliance.runtime.control import (
     ContactsController,
     Controllers,
     LogLines,
+    MessagesController,
     Probes,
     SettingsController,
     SetupController,
@@ -38,6 +39,8 @@ from appliance.runtime.control import (
     VirtualPhone,
 )
 from appliance.runtime.maintenance import Maintenance, Power
+from appliance.runtime.messages import DIRECTORY as MESSAGES_DIR
+from appliance.runtime.messages import MessageBox
 from appliance.runtime.supervisor import DeviceReader, Ports, Supervisor, local_seconds
 
 from .drivers import DRIVERS, DriverContext, build_ports, check_drivers
@@ -98,14 +101,19 @@ def assemble(
     if telephony is not None:
         ports = Ports(ports.hook, ports.keypad, ports.ringer, ports.tones, ports.display, telephony)
     call_log = CallLog(data_dir / CALL_LOG_FILE if data_dir is not None else None, notices=notices)
-    phone = Phone.initial(settings_of(config), contacts_of(config))
+    messages = MessageBox(data_dir / MESSAGES_DIR if data_dir is not None else None)
+    answers = AnsweringMachine(
+        messages, can_record=isinstance(ports.telephony, CallRecorder), notices=notices
+    )
+    phone = Phone.initial(answers.settings(config), contacts_of(config))
     debounce_s = config.hook.debounce_ms / 1000
     supervisor = Supervisor(
         ports, phone, debounce_s=debounce_s, features=store, call_log=call_log, notices=notices,
         device=device or device_reader(config, version), power=power if data_dir else None,
         local_clock=local_clock,
+        messages=messages,
     )  # fmt: skip
-    store.on_change(lambda change: _tell_the_phone(supervisor, change))
+    store.on_change(lambda change: _tell_the_phone(supervisor, change, answers))
     sim = SimHandles(ports.hook, ports.keypad) if config.board.simulated else None
     status = StatusController(
         store, supervisor, call_log, simulated=sim is not None, version=version,
@@ -132,6 +140,7 @@ def assemble(
         system=SystemController(store, supervisor, maintenance),
         virtual_phone=VirtualPhone(supervisor, sim, status.status),
         setup=SetupController(claim),
+        messages=MessagesController(messages),
     )
     logging.getLogger(__name__).debug("assembled %s", config.board.name)
     return Assembly(store, ports, supervisor, call_log, control, sim, notices)
@@ -154,10 +163,35 @@ def device_reader(config: Config, version: str) -> DeviceReader:
     return read
 
 
-def _tell_the_phone(supervisor: Supervisor, change: ConfigChange) -> None:
+class AnsweringMachine:
+    """The answering machine's settings as the phone gets them: on only where the telephony core
+    can record calls (the owner told otherwise), and the message box's bounds kept current."""
+
+    NOTICE = "answering-machine"
+
+    def __init__(self, messages: MessageBox, *, can_record: bool, notices: Notices) -> None:
+        self.messages, self.can_record, self.notices = messages, can_record, notices
+
+    def settings(self, config: Config) -> Settings:
+        settings = settings_of(config)
+        self.messages.max_messages = config.voicemail.max_messages
+        self.messages.max_bytes = config.voicemail.max_mb * 2**20
+        if config.voicemail.enabled and not self.can_record:
+            self.notices.raise_(
+                self.NOTICE,
+                f"The answering machine is on, but this phone's telephony core "
+                f"({config.drivers.telephony}) cannot record calls yet: calls ring on as before.",
+                Severity.WARNING,
+            )
+            return replace(settings, voicemail=replace(settings.voicemail, enabled=False))
+        self.notices.clear(self.NOTICE)
+        return settings
+
+
+def _tell_the_phone(supervisor: Supervisor, change: ConfigChange, answers: AnsweringMachine) -> None:
     """The phone takes a saved change at once; its own star codes it already knows."""
     if change.origin == Origin.PHONE:
         return
-    supervisor.post(SettingsChanged(settings_of(change.config)))
+    supervisor.post(SettingsChanged(answers.settings(change.config)))
     if "contacts" in change.sections or change.origin == Origin.RESTORE:
         supervisor.post(ContactsChanged(contacts_of(change.config)))

@@ -12,7 +12,15 @@ from pathlib import Path
 from typing import Any
 
 from appliance.phone.dialplan import DigitMap, MatchKind
-from appliance.phone.model import Contact, Emergency, Feature, Forwarding, Screening, Settings
+from appliance.phone.model import (
+    AnsweringSettings,
+    Contact,
+    Emergency,
+    Feature,
+    Forwarding,
+    Screening,
+    Settings,
+)
 from appliance.phone.phrases import language_for
 from appliance.phone.tones import parse_cadence
 
@@ -307,7 +315,7 @@ def load_layers(layers: list[Layer]) -> Loaded:
 
 def settings_of(config: Config) -> Settings:
     """What the pure phone needs from the config, in seconds."""
-    hook, dialplan, timers = config.hook, config.dialplan, config.timers
+    hook, dialplan, timers, vm = config.hook, config.dialplan, config.timers, config.voicemail
     fwd, screen = config.forwarding, config.screening
     quiet = bool(screen.quiet_from and screen.quiet_to)  # both ends, or no quiet hours
     return Settings(
@@ -351,6 +359,14 @@ def settings_of(config: Config) -> Settings:
         ),
         emergency=Emergency(
             tuple(config.emergency.numbers), config.emergency.account, config.emergency.callback_min * 60.0
+        ),
+        voicemail=AnsweringSettings(
+            enabled=vm.enabled,
+            answer_after_s=vm.answer_after_s,
+            max_s=vm.max_s,
+            when_busy=vm.when_busy,
+            when_dnd=vm.when_dnd,
+            greeting=vm.greeting,
         ),
     )
 

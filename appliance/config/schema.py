@@ -168,6 +168,22 @@ class EmergencySection:
 
 
 @dataclass
+class VoicemailSection:
+    enabled: bool = opt(False, doc="the answering machine takes calls nobody lifts", page=LIVE)
+    answer_after_s: float = opt(
+        20.0, v.between(0, 120), doc="ringing this long, then the answering machine answers", page=LIVE
+    )
+    max_s: float = opt(120.0, v.between(10, 600), doc="the longest message", page=LIVE)
+    when_busy: bool = opt(False, doc="it also takes calls the phone would refuse as busy", page=LIVE)
+    when_dnd: bool = opt(False, doc="in do not disturb it answers at once instead of refusing", page=LIVE)
+    greeting: str = opt("", doc="the spoken greeting; empty: the phone's own, in its language", page=LIVE)
+    max_messages: int = opt(50, v.between(1, 1000), doc="messages kept; the oldest heard go first", page=LIVE)
+    max_mb: int = opt(
+        50, v.between(1, 2000), doc="space the messages may take on the data partition", page=LIVE
+    )
+
+
+@dataclass
 class ContactEntry:
     id: str = opt("", doc="stable id for the web API (made when the page adds a contact)")
     name: str = opt("", v.not_empty, doc="shown on the display")
@@ -315,6 +331,7 @@ DEFAULT_STAR_CODES = {
     "*91": "forward_busy_off",
     "*92": "forward_no_answer",
     "*93": "forward_no_answer_off",
+    "*98": "messages",
 }
 
 
@@ -334,6 +351,7 @@ class Config:
     screening: ScreeningSection = field(default_factory=ScreeningSection)
     dnd: DndSection = field(default_factory=DndSection)
     emergency: EmergencySection = field(default_factory=EmergencySection)
+    voicemail: VoicemailSection = field(default_factory=VoicemailSection)
     star_codes: dict[str, str] = opt(DEFAULT_STAR_CODES, v.star_code_table, doc="code -> feature", page=LIVE)
     contacts: list[ContactEntry] = opt([], doc="the directory")
     sip_accounts: list[SipAccountEntry] = opt([], doc="plain SIP accounts")

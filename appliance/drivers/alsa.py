@@ -14,6 +14,7 @@ import logging
 import math
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import alsaaudio
@@ -119,8 +120,10 @@ class _Prompt:
     """A prompt being spoken: synthesised (or read from the cache) on the writer thread when first
     rendered, so the loop never waits for the speech engine; then played period by period."""
 
-    def __init__(self, text: str, language: str, speech: EspeakSpeech, gain: float) -> None:
-        self.text, self.language = text, language
+    def __init__(
+        self, text: str, language: str, speech: EspeakSpeech, gain: float, then: Path | None
+    ) -> None:
+        self.text, self.language, self.then = text, language, then
         self._speech, self._gain = speech, gain
         self._pcm: bytes | None = None
         self._at = 0
@@ -129,6 +132,10 @@ class _Prompt:
         """The next ``frames`` samples (the last period padded with silence), None once said."""
         if self._pcm is None:
             pcm = self._speech.pcm(self.text, self.language)
+            if self.then is not None:  # a recorded message after its announcement
+                from .audiofile import read_pcm  # noqa: PLC0415
+
+                pcm += bytes(2 * RATE // 2) + read_pcm(self.then, RATE)
             if self._gain != 1.0:
                 import numpy as np  # noqa: PLC0415 - numpy only once something is said
 
@@ -177,10 +184,10 @@ class AlsaTones:
             self._renderer = ToneRenderer(pattern, RATE, self.level)
             self._changed.notify()
 
-    def say(self, text: str, language: str) -> None:
+    def say(self, text: str, language: str, then: Path | None = None) -> None:
         with self._changed:
             self.current, self.saying = None, text
-            self._renderer = _Prompt(text, language, self._speech, self.level / TONE_LEVEL)
+            self._renderer = _Prompt(text, language, self._speech, self.level / TONE_LEVEL, then)
             self._changed.notify()
 
     def stop_tone(self) -> None:
@@ -208,7 +215,7 @@ class AlsaTones:
                 log.warning("tones: %s: %s", self.device, exc)
                 with self._changed:  # wait for the next tone rather than spin on a broken device
                     self._renderer = None
-            except (SpeechError, OSError) as exc:
+            except (SpeechError, RuntimeError, OSError) as exc:  # libsndfile raises RuntimeErrors
                 log.warning("tones: a prompt could not be spoken: %s", exc)
                 with self._changed:
                     self._renderer, self.saying = None, None

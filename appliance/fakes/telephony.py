@@ -2,9 +2,11 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import io
 import json
 import secrets
 import time
+import wave
 from collections import deque
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -13,10 +15,12 @@ from appliance.phone import trust
 from appliance.phone.events import (
     AccountChanged,
     CallArrived,
+    CallerFinished,
     CallState,
     CallStateChanged,
     ConferenceFormed,
     Event,
+    GreetingEnded,
     InvitationsChanged,
     TelephonyLost,
     TelephonyRestored,
@@ -25,12 +29,14 @@ from appliance.phone.events import (
     VoicemailChanged,
 )
 from appliance.phone.model import AccountInfo, AccountKind, CallId, Contact, Registration
-from appliance.ports import EventSink, PeerIdentity, TelephonyError, TrustRequest
+from appliance.ports import EventSink, PeerIdentity, Recording, TelephonyError, TrustRequest
 
 from ._watch import RECORDED, Watchable
 
 ECONNABORTED = 103  # jamid's code of a call ended before it was up (SIPCall::refuse)
 EBUSY = 16  # jamid's code of PEER_BUSY on a Jami call
+RATE = 8000  # the answering machine's recordings
+BEEP_S = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +73,11 @@ class FakeTelephony(Watchable):
     The far end is driven with ``remote_answer()``, ``remote_busy()``, ``remote_fail()``,
     ``remote_hangup()``, and calls arrive with ``ring_in()``. ``crash()`` loses every call and
     comes back after ``restart_delay_s``, like a daemon restarted by its supervisor.
+
+    It also takes calls for the answering machine (a :class:`~appliance.ports.CallRecorder`): a
+    greeting lasts ``greeting_s_per_char`` per character plus the beep; the caller "says" what
+    ``caller_says()`` gives (8 kHz PCM), else silence as long as they stayed, recorded as WAV;
+    ``remote_done()`` and ``remote_silent()`` are the caller pressing ``#`` or going quiet.
     """
 
     def __init__(
@@ -82,6 +93,7 @@ class FakeTelephony(Watchable):
         restart_delay_s: float = 1.0,
         hang_noticed_s: float = 5.0,
         hold_call_s: float = 10.0,
+        greeting_s_per_char: float = 0.06,
     ) -> None:
         super().__init__()
         self.accounts: dict[str, AccountInfo] = {}
@@ -99,6 +111,9 @@ class FakeTelephony(Watchable):
         self.restart_delay_s = restart_delay_s
         self.hang_noticed_s = hang_noticed_s
         self.hold_call_s = hold_call_s
+        self.greeting_s_per_char = greeting_s_per_char
+        self._recording: dict[CallId, float] = {}  # call -> when its recording started
+        self._says: dict[CallId, bytes] = {}
         self._held: dict[CallId, tuple[str, str, float]] = {}  # calls waiting for their account
         self._hung = False
         self.calls: dict[CallId, _Call] = {}
@@ -302,6 +317,50 @@ class FakeTelephony(Watchable):
             raise TelephonyError(f"no changed certificate for {uri}") from None
         return self._identities[uri]
 
+    # --- the answering machine's side (CallRecorder) ------------------------------------------
+
+    async def greet(self, call: CallId, text: str, language: str) -> None:
+        self._known(call)
+        self._record("greet", call=call, text=text, language=language)
+        self._later(len(text) * self.greeting_s_per_char + BEEP_S, self._greeted, call)
+
+    def _greeted(self, call: CallId) -> None:
+        if call in self.calls:
+            self._send(GreetingEnded(call))
+
+    async def start_recording(self, call: CallId) -> None:
+        self._known(call)
+        self._record("record", call=call)
+        self._recording[call] = asyncio.get_running_loop().time()
+
+    async def stop_recording(self, call: CallId) -> Recording | None:
+        started = self._recording.pop(call, None)
+        said = self._says.pop(call, None)
+        if started is None:
+            return None
+        self._record("stop-recording", call=call)
+        if said is None:  # silence for as long as the caller stayed
+            said = bytes(2 * int(RATE * (asyncio.get_running_loop().time() - started)))
+        buffer = io.BytesIO()
+        with wave.open(buffer, "wb") as wav:
+            wav.setnchannels(1)
+            wav.setsampwidth(2)
+            wav.setframerate(RATE)
+            wav.writeframes(said)
+        return Recording(buffer.getvalue(), ".wav", len(said) / 2 / RATE)
+
+    def caller_says(self, pcm: bytes, call: CallId | None = None) -> None:
+        """What the caller of ``call`` says into the recording (8 kHz 16-bit mono PCM)."""
+        self._says[self._pick(call)] = pcm
+
+    def remote_done(self, call: CallId | None = None) -> None:
+        """The caller presses ``#``: the message is complete."""
+        self._send(CallerFinished(self._pick(call), "#"))
+
+    def remote_silent(self, call: CallId | None = None) -> None:
+        """The recorder hears the caller go quiet."""
+        self._send(CallerFinished(self._pick(call), "silence"))
+
     # --- the far end and the world -------------------------------------------------------------
 
     @property
@@ -382,6 +441,8 @@ class FakeTelephony(Watchable):
         self._up = False
         self.calls.clear()
         self._held.clear()
+        self._recording.clear()
+        self._says.clear()
         self._record("crash")
         self._send(InvitationsChanged(()))  # as the adapter: read again at the restart, new then
         self._send(TelephonyLost("the telephony core stopped"))

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from pathlib import Path
 
 from appliance.phone.tones import Tone, TonePattern
 
@@ -17,6 +18,7 @@ class FakeTones(Watchable):
         self.current: Tone | None = None
         self.pattern: TonePattern | None = None
         self.saying: str | None = None
+        self.then: Path | None = None  # the message played after the prompt being said
         self.played: deque[tuple[float, Tone | None]] = deque(maxlen=RECORDED)
         self.said: deque[tuple[float, str, str]] = deque(maxlen=RECORDED)  # (time, language, text)
 
@@ -28,16 +30,16 @@ class FakeTones(Watchable):
         self.current, self.pattern, self.saying = tone, pattern, None
         self._record(tone)
 
-    def say(self, text: str, language: str) -> None:
+    def say(self, text: str, language: str, then: Path | None = None) -> None:
         if self.current is not None:
             self.current = self.pattern = None
             self._record(None)
-        self.saying = text
+        self.saying, self.then = text, then
         self.said.append((asyncio.get_running_loop().time(), language, text))
         self._notify(event="announce", text=text, language=language)
 
     def stop_tone(self) -> None:
-        self.saying = None
+        self.saying = self.then = None
         if self.current is not None:
             self.current = self.pattern = None
             self._record(None)

@@ -199,10 +199,11 @@ class LogCall:
 @dataclass(frozen=True, slots=True)
 class Say:
     """Speak ``text`` into the handset in ``language``, replacing any tone; a tone or silence
-    commanded after it cuts it short."""
+    commanded after it cuts it short. ``message``: then play that recorded message."""
 
     text: str
     language: str
+    message: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,6 +218,44 @@ class StartOver:
 
     wipe: bool = False
     after_s: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Greet:
+    """Play the answering machine's greeting (``text`` spoken in ``language``, or the owner's
+    recorded one if there is), then a beep, into the call; report ``GreetingEnded``."""
+
+    call: CallId
+    text: str
+    language: str
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """Record what the caller says in ``call`` (until :class:`StopRecording`)."""
+
+    call: CallId
+
+
+@dataclass(frozen=True, slots=True)
+class StopRecording:
+    """Stop recording ``call``; ``keep``: store it as a message from the caller (else discard)."""
+
+    call: CallId
+    keep: bool
+    caller_uri: str = ""
+    caller_name: str = ""
+    account: str = ""  # the account the call came in on (to call back)
+
+
+@dataclass(frozen=True, slots=True)
+class MessageHeard:
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteMessage:
+    message: str
 
 
 Effect = (
@@ -249,4 +288,9 @@ Effect = (
     | Say
     | ReadDevice
     | StartOver
+    | Greet
+    | Record
+    | StopRecording
+    | MessageHeard
+    | DeleteMessage
 )

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from .model import AccountInfo, CallId, Contact, DeviceInfo, Settings
+from .model import AccountInfo, CallId, Contact, DeviceInfo, Message, Settings
 
 
 class CallState(Enum):
@@ -190,6 +190,29 @@ class ClockRead:
     seconds: float  # seconds since local midnight
 
 
+@dataclass(frozen=True, slots=True)
+class GreetingEnded:
+    """The answering machine's greeting and beep have been played into ``call``."""
+
+    call: CallId
+
+
+@dataclass(frozen=True, slots=True)
+class CallerFinished:
+    """The caller leaving a message is done without hanging up: ``reason`` is ``silence`` or ``#``
+    (heard by the recorder in the call's audio)."""
+
+    call: CallId
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class MessagesChanged:
+    """The answering machine's messages, as kept on the data partition (oldest first)."""
+
+    messages: tuple[Message, ...]
+
+
 Event = (
     HookChanged
     | KeyPressed
@@ -212,4 +235,7 @@ Event = (
     | NoticesChanged
     | DeviceInfoChanged
     | ClockRead
+    | GreetingEnded
+    | CallerFinished
+    | MessagesChanged
 )

@@ -20,7 +20,7 @@ from dataclasses import replace
 from typing import Any
 
 from . import effects as fx
-from . import emergency, forwarding, hotline, screening, voicemenu
+from . import emergency, forwarding, hotline, screening, voicemail, voicemenu
 from .callerid import Standard, caller_id_for, presentation_for
 from .context import Step as _Step
 from .dialplan import KEYS, MatchKind
@@ -28,6 +28,7 @@ from .directory import CAN_CALL, Unreachable, caller_name, find_contact, resolve
 from .events import (
     AccountChanged,
     CallArrived,
+    CallerFinished,
     CallState,
     CallStateChanged,
     ClockRead,
@@ -36,10 +37,12 @@ from .events import (
     DeviceInfoChanged,
     Event,
     FeatureNotSaved,
+    GreetingEnded,
     HandsetTestRequested,
     HookChanged,
     InvitationsChanged,
     KeyPressed,
+    MessagesChanged,
     NoticesChanged,
     SettingsChanged,
     SetupCodeChanged,
@@ -275,6 +278,8 @@ def _lifted(ctx: _Step) -> None:
     if not phone.telephony_up:
         _signal(ctx, Mode.REORDER, "Phone service is starting")
         return
+    if voicemail.take_over(ctx):  # the answering machine had the call: the person takes it
+        return
     if phone.waiting:
         _answer(ctx, phone.waiting)
     elif phone.held:
@@ -311,6 +316,8 @@ def _hung_up(ctx: _Step) -> None:
     for call in phone.calls:
         # A waiting call goes on ringing and a held call rings back (recall); the rest end.
         if call.status is CallStatus.RINGING_IN or (call.held and not phone.conference):
+            continue
+        if voicemail.owns(phone, call):  # the answering machine's call goes on without the handset
             continue
         ctx.emit(fx.HangUp(call.id))
         _drop(ctx, call, "hung up")
@@ -373,6 +380,8 @@ def _key(ctx: _Step, key: str) -> None:
     phone = ctx.phone
     if phone.mode in (Mode.DIALING, Mode.CONFIRM):
         _collect(ctx, key)
+    elif phone.mode is Mode.MENU and phone.menu and phone.menu.level == "messages":
+        _menu(ctx, voicemail.pressed(phone, key))
     elif phone.mode is Mode.MENU:
         _menu(ctx, voicemenu.pressed(phone, key, ctx.now))
     elif phone.mode is Mode.TALKING:
@@ -525,20 +534,26 @@ def _feature(ctx: _Step, feature: Feature, number: str = "") -> None:
                 _place(ctx, phone.last_caller)
         case Feature.VOICE_MENU:
             _menu(ctx, voicemenu.opened(phone))
+        case Feature.MESSAGES:
+            _menu(ctx, voicemail.listen(phone))
 
 
 def _menu(ctx: _Step, turn: voicemenu.Turn) -> None:
     """The voice menu after a key (or its opening): what it says next, or back to dial tone."""
+    ctx.emit(*turn.effects)
     if turn.menu is None:
         ctx.cancel(voicemenu.IDLE)
         ctx.set(menu=None)
-        _dial_tone(ctx)
+        if turn.place is not None:
+            _place(ctx, turn.place)  # a message's caller called back
+        else:
+            _dial_tone(ctx)
     else:
         ctx.cancel(DIGIT)
         ctx.cancel(PROGRESS)
-        ctx.set(mode=Mode.MENU, menu=turn.menu, digits="", notice="Voice menu")
-        ctx.arm(voicemenu.IDLE, voicemenu.IDLE_S)
-    ctx.emit(*turn.effects)
+        notice = "Messages" if turn.menu.level == "messages" else "Voice menu"
+        ctx.set(mode=Mode.MENU, menu=turn.menu, digits="", notice=notice)
+        ctx.arm(voicemenu.IDLE, turn.idle_s)
 
 
 def _place(ctx: _Step, target: Target) -> None:
@@ -586,23 +601,33 @@ def _on_incoming(ctx: _Step, event: CallArrived) -> None:
             phone.settings.screening, caller, private_mode=phone.private_mode, dnd=phone.dnd,
             minute=phone.local_minute(ctx.now),
         )  # fmt: skip
-    if refusal is not None:
+    if refusal is not None and not voicemail.takes_refused(phone, refusal.reason):
         if refusal.kind == "missed":
             ctx.set(missed=phone.missed + 1)
         ctx.emit(fx.Refuse(event.call, refusal.reason))
         ctx.emit(fx.LogCall(refusal.kind, event.caller_uri, name, refusal.reason))
         return
     ctx.set(last_caller=Target(event.account, event.caller_uri, name))
+    if refusal is not None:  # do not disturb, and the answering machine takes such calls
+        ctx.set(calls=(*phone.calls, call))
+        voicemail.answer(ctx, call)
+        return
     if forwarding.start(ctx, call, forwarding.ALWAYS):
         return
     if _busy(phone):
-        if not forwarding.start(ctx, call, forwarding.BUSY):
-            ctx.emit(fx.Refuse(event.call, "busy"), fx.LogCall("refused", event.caller_uri, name, "busy"))
+        if forwarding.start(ctx, call, forwarding.BUSY):
+            return
+        if voicemail.takes_refused(phone, "busy"):  # the answering machine takes busy calls
+            ctx.set(calls=(*phone.calls, call))
+            voicemail.answer(ctx, call)
+            return
+        ctx.emit(fx.Refuse(event.call, "busy"), fx.LogCall("refused", event.caller_uri, name, "busy"))
         return
     ctx.set(calls=(*phone.calls, call))
     forwarding.arm_no_answer(ctx, call)
     if not phone.off_hook:
         ctx.set(mode=Mode.RINGING)
+        voicemail.ringing(ctx)
     else:
         _cidcw_start(ctx, call)
 
@@ -621,7 +646,7 @@ def _on_call_state(ctx: _Step, event: CallStateChanged) -> None:
         forwarding.on_state(ctx, forward, event)
         return
     call = ctx.phone.call(event.call)
-    if call is None:
+    if call is None or voicemail.call_state(ctx, call, event.state):
         return
     match event.state:
         case CallState.RINGING:
@@ -762,6 +787,8 @@ def _on_timer(ctx: _Step, event: TimerExpired) -> None:
         ctx.set(handset_test=False)
     elif event.name == CIDCW:
         _cidcw_timer(ctx)
+    elif voicemail.timer(ctx, event.name):
+        pass
     elif event.name == voicemenu.IDLE and phone.mode is Mode.MENU:
         _menu(ctx, voicemenu.Turn(None))
     elif event.name == hotline.TIMER and hotline.due(phone):
@@ -865,6 +892,7 @@ def _on_lost(ctx: _Step, event: TelephonyLost) -> None:
         _drop(ctx, call, "phone service lost")
     forwarding.lost(ctx)
     ctx.set(telephony_up=False, active=None, consult=None, conference=False)
+    voicemail.lost(ctx)
     if ctx.phone.mode is Mode.MENU:
         return  # the menu goes on: it is how the owner learns what is wrong (3 says so)
     if ctx.phone.off_hook:
@@ -903,4 +931,7 @@ _HANDLERS: dict[type, Callable[[_Step, Any], None]] = {
     HandsetTestRequested: _on_handset_test,
     DeviceInfoChanged: _on_device,
     ClockRead: _on_clock,
+    GreetingEnded: voicemail.greeting_ended,
+    CallerFinished: voicemail.caller_finished,
+    MessagesChanged: voicemail.messages_changed,
 }

@@ -50,6 +50,7 @@ class Feature(Enum):
     FORWARD_BUSY_OFF = "forward_busy_off"
     FORWARD_NO_ANSWER = "forward_no_answer"
     FORWARD_NO_ANSWER_OFF = "forward_no_answer_off"
+    MESSAGES = "messages"  # play the answering machine's messages
 
     @property
     def takes_number(self) -> bool:
@@ -140,11 +141,46 @@ class Menu:
     the runtime hears (speech is a function of the state, like the tones).
     """
 
-    level: str = "intro"  # intro, item, reboot, reset
+    level: str = "intro"  # intro, item, reboot, reset; "messages" while the messages play (``*98``)
     prompt: str = ""
     said: int = 0
     code: str = ""  # the factory reset's confirmation code, while it is asked for
     entered: str = ""  # its digits dialed so far
+    message: str = ""  # the message played after the prompt (its id), while messages play
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A message the answering machine recorded, as the phone knows it (the audio stays on disk)."""
+
+    id: str
+    caller_uri: str
+    caller_name: str
+    at: str  # when, as the caller's message is announced: "Tuesday 14:05" (local time, said as is)
+    duration_s: float
+    heard: bool = False
+    account: str = ""  # the account the call came in on (a call back goes out on it)
+
+
+@dataclass(frozen=True, slots=True)
+class AnsweringSettings:
+    """The answering machine's configuration (``voicemail.*``)."""
+
+    enabled: bool = False
+    answer_after_s: float = 20.0
+    max_s: float = 120.0
+    when_busy: bool = False  # answer calls the phone would turn away as busy
+    when_dnd: bool = False  # answer at once in do-not-disturb, instead of refusing
+    greeting: str = ""  # spoken greeting; empty: the phone's default in its language
+
+
+@dataclass(frozen=True, slots=True)
+class Answering:
+    """A call the answering machine took: greeting, then recording from ``recording_at``."""
+
+    call: CallId
+    phase: str = "answering"  # answering (media not up), greeting, recording
+    recording_at: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,6 +279,7 @@ class Settings:
         ("*91", Feature.FORWARD_BUSY_OFF),
         ("*92", Feature.FORWARD_NO_ANSWER),
         ("*93", Feature.FORWARD_NO_ANSWER_OFF),
+        ("*98", Feature.MESSAGES),
     )
     digits_account: str = ""  # SIP account that gets numbers not in the directory
     dnd: bool = False
@@ -259,6 +296,7 @@ class Settings:
     hotline_delay_s: float = 0.0
     screening: Screening = field(default_factory=Screening)
     emergency: Emergency = field(default_factory=Emergency)
+    voicemail: AnsweringSettings = field(default_factory=AnsweringSettings)
 
     def feature_for(self, code: str) -> Feature | None:
         return next((feature for known, feature in self.star_codes if known == code), None)
@@ -313,6 +351,8 @@ class Phone:
     forwards: tuple[ForwardLeg, ...] = ()  # calls being forwarded (not ringing here)
     clock: tuple[float, float] | None = None  # (local seconds of the day, monotonic) when last read
     emergency_call: tuple[str, float] | None = None  # (account, when) of the last emergency call
+    answering: Answering | None = None  # a call the answering machine has
+    messages: tuple[Message, ...] = ()  # the answering machine's, oldest first
     hook: HookTrack = field(default_factory=HookTrack)
     timers: tuple[tuple[str, float], ...] = ()  # name -> deadline, to drop stale expiries
     next_call: int = 1

@@ -8,6 +8,20 @@ speech engine, a voice: ``appliance.drivers.speech.VOICES``). Templates take the
 from __future__ import annotations
 
 EN = {
+    "greeting": (
+        "Hello. Nobody can take your call just now. Please leave a message after the tone, "
+        "and press pound when you are done."
+    ),
+    "no_messages": "You have no messages.",
+    "one_message": "You have one message.",
+    "messages": "You have {count} messages.",
+    "message_keys": "5 repeats, 6 goes to the next, 7 deletes, 8 calls back, star ends.",
+    "message_from": "Message {n}, from {caller}, {day} at {time}.",
+    "message_from_undated": "Message {n}, from {caller}.",
+    "unknown_caller": "an unknown caller",
+    "weekdays": "Monday,Tuesday,Wednesday,Thursday,Friday,Saturday,Sunday",
+    "deleted": "Message deleted.",
+    "no_more": "No more messages.",
     "intro": (
         "Voice menu. 1: the web page's address. 2: this phone's identity. 3: connection state. "
         "4: firmware version. 5: setup code. 9: restart. 0: factory reset. "
@@ -52,6 +66,20 @@ EN = {
 }
 
 DE = {
+    "greeting": (
+        "Hallo. Leider ist gerade niemand erreichbar. Bitte hinterlassen Sie eine Nachricht nach "
+        "dem Signalton, und drücken Sie Raute, wenn Sie fertig sind."
+    ),
+    "no_messages": "Sie haben keine Nachrichten.",
+    "one_message": "Sie haben eine Nachricht.",
+    "messages": "Sie haben {count} Nachrichten.",
+    "message_keys": "5 wiederholt, 6 zur nächsten, 7 löscht, 8 ruft zurück, Stern beendet.",
+    "message_from": "Nachricht {n}, von {caller}, {day} um {time}.",
+    "message_from_undated": "Nachricht {n}, von {caller}.",
+    "unknown_caller": "einem unbekannten Anrufer",
+    "weekdays": "Montag,Dienstag,Mittwoch,Donnerstag,Freitag,Samstag,Sonntag",
+    "deleted": "Nachricht gelöscht.",
+    "no_more": "Keine weiteren Nachrichten.",
     "intro": (
         "Sprachmenü. 1: Adresse der Webseite. 2: Identität dieses Telefons. 3: Verbindungsstatus. "
         "4: Firmware-Version. 5: Einrichtungscode. 9: Neustart. 0: Werkseinstellungen. "
@@ -98,6 +126,20 @@ DE = {
 }
 
 FR = {
+    "greeting": (
+        "Bonjour. Personne ne peut vous répondre pour le moment. Laissez un message après le bip, "
+        "et appuyez sur dièse quand vous avez terminé."
+    ),
+    "no_messages": "Vous n'avez aucun message.",
+    "one_message": "Vous avez un message.",
+    "messages": "Vous avez {count} messages.",
+    "message_keys": "5 répète, 6 passe au suivant, 7 efface, 8 rappelle, étoile termine.",
+    "message_from": "Message {n}, de {caller}, {day} à {time}.",
+    "message_from_undated": "Message {n}, de {caller}.",
+    "unknown_caller": "un correspondant inconnu",
+    "weekdays": "lundi,mardi,mercredi,jeudi,vendredi,samedi,dimanche",
+    "deleted": "Message effacé.",
+    "no_more": "Plus de messages.",
     "intro": (
         "Menu vocal. 1 : l'adresse de la page web. 2 : l'identité de ce téléphone. "
         "3 : l'état de la connexion. 4 : la version du logiciel. 5 : le code de configuration. "
@@ -144,6 +186,20 @@ FR = {
 }
 
 NL = {
+    "greeting": (
+        "Hallo. Er is nu niemand bereikbaar. Spreek een bericht in na de toon, en druk op hekje "
+        "als u klaar bent."
+    ),
+    "no_messages": "U hebt geen berichten.",
+    "one_message": "U hebt één bericht.",
+    "messages": "U hebt {count} berichten.",
+    "message_keys": "5 herhaalt, 6 naar het volgende, 7 wist, 8 belt terug, sterretje stopt.",
+    "message_from": "Bericht {n}, van {caller}, {day} om {time}.",
+    "message_from_undated": "Bericht {n}, van {caller}.",
+    "unknown_caller": "een onbekende beller",
+    "weekdays": "maandag,dinsdag,woensdag,donderdag,vrijdag,zaterdag,zondag",
+    "deleted": "Bericht gewist.",
+    "no_more": "Geen berichten meer.",
     "intro": (
         "Spraakmenu. 1: het adres van de webpagina. 2: de identiteit van deze telefoon. "
         "3: de verbindingsstatus. 4: de firmwareversie. 5: de installatiecode. 9: herstarten. "

@@ -128,6 +128,9 @@ def _body(phone: Phone, now: float) -> tuple[str, ...]:
             return (phone.notice or "Call failed", "Hang up to try again")
         case Mode.HOWLER | Mode.SILENT:
             return ("Please hang up",)
+        case Mode.MENU if phone.menu and phone.menu.level == "messages":
+            kept = len(phone.messages)
+            return ("Messages", f"{kept} kept" if kept else "None", "* ends")
         case Mode.MENU:
             return ("Voice menu", "# repeats, * back")
     return ()

@@ -16,7 +16,7 @@ import hashlib
 from dataclasses import dataclass, replace
 
 from . import effects as fx
-from .model import AccountInfo, AccountKind, Menu, Mode, Phone, Registration
+from .model import AccountInfo, AccountKind, Menu, Mode, Phone, Registration, Target
 from .phrases import phrase
 
 IDLE = "menu"  # timer: no key for this long closes the menu (back to dial tone)
@@ -31,6 +31,8 @@ class Turn:
 
     menu: Menu | None
     effects: tuple[fx.Effect, ...] = ()
+    idle_s: float = IDLE_S  # no key for this long closes it (a message plays out first)
+    place: Target | None = None  # closed by calling this back
 
 
 def opened(phone: Phone) -> Turn:
@@ -95,7 +97,9 @@ def speech_changes(before: Phone, after: Phone, tone_after: object) -> list[fx.E
     that ends with no tone after it is silenced (a tone after it replaces it anyway)."""
     was, now = speech_of(before), speech_of(after)
     if now is not None and now != was:
-        return [fx.Say(now[0], after.settings.language)]
+        menu = after.menu
+        message = menu.message if menu is not None and menu.level == "messages" else ""
+        return [fx.Say(now[0], after.settings.language, message)]
     if now is None and was is not None and tone_after is None:
         return [fx.StopTone()]
     return []

@@ -28,18 +28,30 @@ from appliance.phone.events import (
     HandsetTestRequested,
     HookChanged,
     KeyPressed,
+    MessagesChanged,
     NoticesChanged,
     TimerExpired,
+    VoicemailChanged,
 )
 from appliance.phone.machine import step
 from appliance.phone.model import CallStatus, DeviceInfo, Mode, Phone
 from appliance.phone.screens import ScreenModel, screen
 from appliance.phone.tones import PLANS, Cadence, TonePlan
-from appliance.ports import Display, HookSwitch, Keypad, Ringer, Telephony, TelephonyError, Tones
+from appliance.ports import (
+    CallRecorder,
+    Display,
+    HookSwitch,
+    Keypad,
+    Ringer,
+    Telephony,
+    TelephonyError,
+    Tones,
+)
 
 from .call_log import CallLog
 from .debounce import HookDebouncer
 from .maintenance import Power
+from .messages import MessageBox
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +100,7 @@ class _Request:
 
 
 EffectListener = Callable[[fx.Effect, float], None]
+ANSWERING_MACHINE = "answering-machine"  # the voicemail "account" of the phone's own messages
 
 
 class Supervisor:
@@ -109,12 +122,15 @@ class Supervisor:
         device: DeviceReader | None = None,
         power: Power | None = None,
         local_clock: Callable[[], float] | None = local_seconds,
+        messages: MessageBox | None = None,
     ) -> None:
         self.ports = ports
         self._local_clock = local_clock  # None: the time of day comes as ClockRead events (simulator)
         self._clock_read: asyncio.TimerHandle | None = None
         self._read_device = device
         self._power = power  # the voice menu's restart and factory reset
+        self.messages = messages if messages is not None else MessageBox(None)
+        self.messages.on_change(lambda _action, _message: self._tell_messages())
         self.phone = phone
         self._loop: asyncio.AbstractEventLoop | None = None
         if notices is not None:  # the idle screen counts them; raised from any thread
@@ -216,6 +232,7 @@ class Supervisor:
         await self.ports.keypad.start(lambda key: self.post(KeyPressed(key)))
         await self.ports.telephony.start(self.post)
         self._commands.put_nowait(fx.ReadDevice())  # the voice menu's facts, refreshed when it opens
+        self._tell_messages()
         if self.ports.hook.off_hook:
             self.post(HookChanged(off_hook=True, at=loop.time()))
         self._read_clock()
@@ -287,8 +304,12 @@ class Supervisor:
         match effect:
             case fx.PlayTone(tone):
                 self.ports.tones.play(tone, self.plan.pattern(tone))
-            case fx.Say(text, language):
-                self.ports.tones.say(text, language)
+            case fx.Say(text, language, message):
+                self.ports.tones.say(text, language, self.messages.path(message) if message else None)
+            case fx.MessageHeard(message):
+                self._keep_going(self.messages.mark_heard, message)
+            case fx.DeleteMessage(message):
+                self._keep_going(self.messages.delete, message)
             case fx.StartOver(wipe, after_s):
                 asyncio.get_running_loop().call_later(after_s, self._start_over, wipe)
             case fx.StopTone():
@@ -346,6 +367,10 @@ class Supervisor:
                 self._device_read()
                 self._commands.task_done()
                 continue
+            if isinstance(effect, fx.StopRecording):
+                await self._stop_recording(effect)
+                self._commands.task_done()
+                continue
             try:
                 await self._command(effect)
                 self._commands.task_done()
@@ -357,6 +382,43 @@ class Supervisor:
             except OSError:
                 log.exception("%s failed", type(effect).__name__)
                 self._commands.task_done()
+
+    def _tell_messages(self) -> None:
+        box = self.messages
+        self.post(MessagesChanged(box.all()))
+        self.post(VoicemailChanged(ANSWERING_MACHINE, box.unheard()))  # stutter tone, display count
+
+    def _keep_going(self, change: Callable[[str], object], message: str) -> None:
+        try:
+            change(message)
+        except OSError:  # a message the card cannot update never takes the phone down
+            log.exception("message %s not changed", message)
+
+    def _recorder(self) -> CallRecorder:
+        core = self.ports.telephony
+        if not isinstance(core, CallRecorder):
+            raise TelephonyError("this telephony core cannot take calls for the answering machine")
+        return core
+
+    async def _stop_recording(self, effect: fx.StopRecording) -> None:
+        try:
+            recording = await self._recorder().stop_recording(effect.call)
+        except (TelephonyError, OSError) as exc:
+            log.warning("recording of %s lost: %s", effect.call, exc)
+            return
+        if recording is None or not effect.keep:
+            return
+        box = self.messages
+        try:
+            if box.directory is None:
+                box.add(recording, effect.caller_uri, effect.caller_name, effect.account)
+            else:  # seconds of audio written and synced: off the loop
+                written = await asyncio.to_thread(
+                    box.write, recording, effect.caller_uri, effect.caller_name, effect.account
+                )
+                box.commit(written)
+        except (OSError, ValueError) as exc:
+            log.warning("message from %s not kept: %s", effect.caller_uri, exc)
 
     def _device_read(self) -> None:
         if self._read_device is None:
@@ -426,6 +488,10 @@ class Supervisor:
                 return core.mute(call, on)
             case fx.DeclineInvitation(conversation):
                 return core.decline_invitation(conversation)
+            case fx.Greet(call, text, language):
+                return self._recorder().greet(call, text, language)
+            case fx.Record(call):
+                return self._recorder().start_recording(call)
         raise AssertionError(f"not a command: {effect}")
 
     # --- the display ---------------------------------------------------------------------------

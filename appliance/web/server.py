@@ -471,7 +471,7 @@ def _answer(op: Operation, result: Any) -> web.StreamResponse:  # noqa: ANN401 -
         return web.Response(status=204)
     if op.answer == FILE:
         return web.Response(
-            body=base64.b64decode(result["data"]), content_type=op.produces,
+            body=base64.b64decode(result["data"]), content_type=result.get("type", op.produces),
             headers={"Content-Disposition": f'attachment; filename="{result["filename"]}"'},
         )  # fmt: skip
     if op.answer == TEXT:

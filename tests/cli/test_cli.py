@@ -161,7 +161,7 @@ def test_sim_pulse_dialing_and_flash():
         ("lift\npress\n", "line 2: expected 'press KEYS (0-9 * # A-D)', got 'press'"),
         ("lift\n\nwait soon\n", "line 3: expected 'wait SECONDS', got 'wait soon'"),
         ("dance\n", "line 1: unknown command 'dance'"),
-        ("remote pickup\n", "line 1: expected 'remote answer|busy|fail|hangup'"),
+        ("remote pickup\n", "line 1: expected 'remote answer|busy|fail|hangup|done|silent'"),
         ("remote answer\n", "line 1: remote answer: there is no call at the far end"),
         (
             "set dialplan.interdigit_s 99\n",

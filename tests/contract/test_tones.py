@@ -267,3 +267,29 @@ async def test_fake_records_what_was_said():
     assert seen[-1] == {"event": "announce", "text": "Voice menu", "language": "en"}
     tones.stop_tone()
     assert tones.saying is None
+
+
+@pytest.mark.skipif(not shutil.which("espeak-ng"), reason="the Debian package espeak-ng")
+async def test_alsa_plays_a_message_after_its_announcement(tmp_path):
+    from appliance.drivers.audiofile import flac, read_pcm
+    from appliance.drivers.speech import EspeakSpeech
+
+    said = (np.sin(2 * np.pi * 700 * np.arange(8000) / 8000) * 0.25 * 32767).astype("<i2").tobytes()
+    message = tmp_path / "m.flac"
+    message.write_bytes(flac(said))
+    assert len(message.read_bytes()) < len(said)  # compressed, and lossless:
+    assert read_pcm(message) == said
+    speech = EspeakSpeech()
+    rig = AlsaRig(tmp_path)
+    rig.tones = AlsaTones(f"file:FILE={rig.out},FORMAT=raw", speech=speech)
+    rig.tones.say("Message 1", "en", then=message)
+    for _ in range(600):
+        if rig.tones.saying is None:
+            break
+        await asyncio.sleep(0.01)
+    await rig.tones.stop()
+    heard = rig.out.read_bytes()
+    announcement = speech.pcm("Message 1", "en")
+    assert heard[: len(announcement)] == announcement
+    start = len(announcement) + 2 * 4000  # half a second's pause
+    assert heard[start : start + len(said)] == said  # then the message as it was recorded

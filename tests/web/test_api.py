@@ -666,3 +666,28 @@ async def test_handset_test_tone_then_back_to_dial_tone(stack):
     assert stack.fakes.tones.current is Tone.TEST
     await asyncio.sleep(3.2)
     assert stack.fakes.tones.current is Tone.DIAL  # the test tone gives way to what the phone plays
+
+
+async def test_messages_listed_played_downloaded_and_deleted(stack):
+    from appliance.ports import Recording
+
+    box = stack.supervisor.messages
+    wav = b"RIFF" + bytes(40) + bytes(1600)
+    message = box.add(Recording(wav, ".wav", 0.1), "a" * 40, "Alice", "jami")
+    async with stack.admin() as c:
+        async with c.get("/api/v1/messages") as r:
+            listed = await r.json()
+        assert [(m["id"], m["caller_name"], m["heard"]) for m in listed] == [(message.id, "Alice", False)]
+        async with c.get(f"/api/v1/messages/{message.id}/audio") as r:
+            assert r.status == 200
+            assert r.content_type == "audio/wav"  # what the recorder made: the browser plays it in place
+            assert "attachment" in r.headers["Content-Disposition"]
+            assert await r.read() == wav
+        async with c.get("/api/v1/messages/nope/audio") as r:
+            assert r.status == 404
+        async with c.delete(f"/api/v1/messages/{message.id}") as r:
+            assert r.status == 204
+        async with c.get("/api/v1/messages") as r:
+            assert await r.json() == []
+        async with c.delete(f"/api/v1/messages/{message.id}") as r:
+            assert r.status == 404

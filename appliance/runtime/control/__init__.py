@@ -16,6 +16,7 @@ from .accounts import AccountsController
 from .api import OPERATIONS, PHONE_OPERATIONS, Operation
 from .contacts import ContactsController
 from .errors import ChangeRejectedError, NotFoundError, StorageFullError
+from .messages import MessagesController
 from .settings import SettingsController
 from .setup import SetupController
 from .status import LogLines, Probes, StatusController
@@ -48,6 +49,7 @@ class Controllers:
     system: SystemController
     virtual_phone: VirtualPhone
     setup: SetupController
+    messages: MessagesController
 
     async def call(self, name: str, args: dict[str, Any]) -> Any:  # noqa: ANN401 - JSON
         if name not in PHONE_OPERATIONS:
@@ -70,6 +72,7 @@ __all__ = [
     "ControlAPI",
     "Controllers",
     "LogLines",
+    "MessagesController",
     "NotFoundError",
     "Operation",
     "Probes",

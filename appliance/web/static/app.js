@@ -187,6 +187,7 @@ async function loadNetwork() {
 const loaders = {
   status: loadStatus, phone: refreshStatus, contacts: loadContacts, requests: loadRequests,
   settings: loadSettings, calls: loadCalls, system: loadSystem, accounts: loadAccounts,
+  messages: loadMessages,
 };
 
 async function route() {
@@ -612,6 +613,41 @@ async function loadCalls() {
     cell(tr, c.kind + (c.reason ? " (" + c.reason + ")" : ""));
     cell(tr, c.name || c.uri);
     cell(tr, c.duration_s ? Math.round(c.duration_s) + " s" : "");
+    rows.appendChild(tr);
+  }
+}
+
+async function loadMessages() {
+  const messages = await api("GET", "/messages");
+  const rows = $("messages");
+  rows.replaceChildren();
+  $("messages-none").hidden = messages.length > 0;
+  for (const m of messages) {
+    const tr = document.createElement("tr");
+    cell(tr, m.at.replace("T", " ") + (m.heard ? "" : " (new)"));
+    cell(tr, m.caller_name || m.caller_uri);
+    cell(tr, Math.round(m.duration_s) + " s");
+    const listen = document.createElement("td");
+    const audio = document.createElement("audio");
+    audio.controls = true;
+    audio.preload = "none";
+    audio.src = "/api/v1/messages/" + encodeURIComponent(m.id) + "/audio";
+    const save = document.createElement("a");
+    save.href = audio.src;
+    save.textContent = "Download";
+    save.setAttribute("download", "");
+    listen.append(audio, " ", save);
+    tr.appendChild(listen);
+    const actions = document.createElement("td");
+    const remove = document.createElement("button");
+    remove.type = "button";
+    remove.textContent = "Delete";
+    remove.addEventListener("click", async () => {
+      if (!confirm("Delete the message from " + (m.caller_name || m.caller_uri) + "?")) return;
+      try { await api("DELETE", "/messages/" + encodeURIComponent(m.id)); await loadMessages(); } catch (e) { handle(e); }
+    });
+    actions.appendChild(remove);
+    tr.appendChild(actions);
     rows.appendChild(tr);
   }
 }

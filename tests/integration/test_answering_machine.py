@@ -1,0 +1,103 @@
+"""The answering machine through the real runtime on fakes: a caller's words kept on the data
+partition, the stutter tone and count, ``*98`` playing the very file, and the page's API."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import struct
+
+from appliance.assembly import assemble
+from appliance.config.load import Layer
+from appliance.phone.screens import Icon
+from appliance.phone.tones import Tone
+
+ALICE = "a" * 40
+CONTACTS = [{"name": "Alice", "uri": ALICE, "speed_dial": "2"}]
+
+
+def tone_pcm(seconds=1.5, hz=700):
+    return b"".join(
+        struct.pack("<h", int(8000 * math.sin(2 * math.pi * hz * i / 8000)))
+        for i in range(int(8000 * seconds))
+    )
+
+
+def test_a_message_is_recorded_kept_announced_and_played(virtual, tmp_path):
+    async def scenario():
+        table = {"contacts": CONTACTS, "voicemail": {"enabled": True, "answer_after_s": 5}}
+        phone = assemble([Layer("defaults", {}), Layer("test", table)], tmp_path)
+        task = asyncio.get_running_loop().create_task(phone.supervisor.run())
+        await phone.supervisor.started()
+        ports, sup = phone.ports, phone.supervisor
+        try:
+            await asyncio.sleep(1)  # accounts registered
+            call = ports.telephony.ring_in(ALICE)
+            await asyncio.sleep(5.1)
+            assert ("answer", call) in ports.telephony.commands
+            assert not ports.ringer.ringing
+            await asyncio.sleep(10)  # the greeting and beep
+            assert ("record", call) in ports.telephony.commands
+            said = tone_pcm()
+            ports.telephony.caller_says(said, call)
+            ports.telephony.remote_hangup(call)
+            await asyncio.sleep(0.1)
+            await sup.idle()
+            [message] = phone.control.messages.box.all()
+            assert (message.caller_name, message.caller_uri, message.duration_s) == ("Alice", ALICE, 1.5)
+            assert phone.control.messages.box.audio(message.id)[0][44:] == said  # the caller's words, whole
+            assert sup.phone.messages_waiting == 1
+            assert (
+                Icon.VOICEMAIL in sup.screen.icons
+            )  # the display says so (the unclaimed idle screen shows the code)
+            ports.hook.lift()
+            await sup.settled()
+            assert ports.tones.playing is Tone.STUTTER
+            ports.keypad.press("*98")
+            await sup.idle()
+            assert ports.tones.saying.endswith(f"Message 1, from Alice, {message_day(message.at)}.")
+            assert ports.tones.then == tmp_path / "messages" / f"{message.id}.wav"
+            assert phone.control.messages.box.all()[0].heard
+            assert sup.phone.messages_waiting == 0
+            listed = await phone.control.call("messages.list", {})
+            assert [m["id"] for m in listed] == [message.id] and listed[0]["heard"]
+            audio = await phone.control.call("messages.audio", {"message_id": message.id})
+            assert audio["type"] == "audio/wav" and audio["filename"].endswith("Alice.wav")
+            await phone.control.call("messages.delete", {"message_id": message.id})
+            assert list((tmp_path / "messages").iterdir()) == []
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    virtual(scenario())
+
+
+def message_day(at):
+    import datetime as dt
+
+    when = dt.datetime.fromisoformat(at)
+    return f"{when:%A} at {when:%H:%M}"
+
+
+def test_a_core_that_cannot_record_leaves_the_phone_ringing_and_says_so(virtual, tmp_path):
+    async def scenario():
+        from appliance.fakes.telephony import FakeTelephony
+
+        class NoRecorder:  # the Jami driver, for now: every port method, no recorder
+            def __init__(self):
+                self._core = FakeTelephony()
+
+            def __getattr__(self, name):
+                if name in ("greet", "start_recording", "stop_recording"):
+                    raise AttributeError(name)
+                return getattr(self._core, name)
+
+        table = {"voicemail": {"enabled": True, "answer_after_s": 5}}
+        phone = assemble([Layer("defaults", {}), Layer("test", table)], tmp_path, telephony=NoRecorder())
+        notices = [n.text for n in phone.notices.all()]
+        assert any("cannot record calls yet" in text for text in notices)
+        assert not phone.supervisor.phone.settings.voicemail.enabled
+
+    virtual(scenario())
