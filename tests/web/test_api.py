@@ -443,6 +443,55 @@ async def test_block_a_sender_then_unblock(stack):
             assert await r.json() == []
 
 
+async def test_one_block_list_for_numbers_and_jami_ids(stack):
+    async with stack.admin() as c:
+        for uri in ("5551234", JAMI_ID.upper()):
+            async with c.post("/api/v1/blocked", json={"uri": uri}) as r:
+                assert r.status == 204, await r.text()
+        async with c.post("/api/v1/blocked", json={"uri": "no spaces!"}) as r:
+            assert r.status == 400
+            assert (await r.json())["problems"][0]["field"] == "screening.block"
+        async with c.get("/api/v1/blocked") as r:
+            assert await r.json() == sorted(["5551234", JAMI_ID])
+        assert stack.fakes.telephony.blocked() == [JAMI_ID]  # a Jami ID is banned in the core too
+        async with c.get("/api/v1/settings") as r:
+            assert (await r.json())["screening"]["block"] == ["5551234", JAMI_ID]
+        await stack.supervisor.idle()
+        assert stack.fakes.telephony.ring_in("sip:5551234@pbx.example", account="jami") != ""
+        await stack.supervisor.idle()
+        assert not stack.fakes.ringer.ringing  # the phone refused it: on the block list
+        assert stack.fakes.telephony.commands[-1][0] == "refuse"
+        async with c.delete(f"/api/v1/blocked/{JAMI_ID}") as r:
+            assert r.status == 204
+        async with c.get("/api/v1/blocked") as r:
+            assert await r.json() == ["5551234"]
+        assert stack.fakes.telephony.blocked() == []
+
+
+async def test_forwarding_and_screening_from_the_page(stack):
+    changes = {
+        "forwarding": {"always": "sip:desk@pbx.example", "no_answer_s": 15},
+        "hotline": {"uri": "", "delay_s": 0},
+        "screening": {"anonymous_reject": True, "quiet_from": "22:00", "quiet_to": "07:00"},
+        "dnd": {"allow": [JAMI_ID]},
+        "emergency": {"numbers": ["112"]},
+    }
+    async with stack.admin() as c:
+        async with c.put("/api/v1/settings", json=changes) as r:
+            assert r.status == 200, await r.text()
+            assert (await r.json())["restart_required"] == []
+        async with c.put("/api/v1/settings", json={"forwarding": {"busy": "not a uri!"}}) as r:
+            assert r.status == 400
+            assert (await r.json())["problems"][0]["field"] == "forwarding.busy"
+        async with c.put("/api/v1/settings", json={"dnd": {"allow": "one"}}) as r:
+            assert r.status == 400  # a list, not a string
+    await stack.supervisor.idle()
+    phone = stack.supervisor.phone
+    assert phone.forwarding.always == "sip:desk@pbx.example"
+    assert (phone.settings.screening.quiet_from, phone.settings.screening.dnd_allow) == (22 * 60, (JAMI_ID,))
+    assert phone.settings.emergency.numbers == ("112",)
+
+
 async def test_a_contacts_certificate_shown_flagged_when_changed_and_accepted(stack):
     telephony = stack.fakes.telephony
     async with stack.admin() as c:

@@ -119,6 +119,10 @@ async def test_an_installer_sets_up_the_phone_from_the_browser(tmp_path, browser
         await page.get_by_role("button", name="Accept").click()
         await expect(page.locator("#requests")).to_contain_text("No requests waiting")
         await until(lambda: CAROL in [c.uri for c in stack.supervisor.phone.trusted])
+        await page.get_by_label("Block a caller").fill("sip:5550100@pbx.example")  # a number, no request
+        await page.get_by_role("button", name="Add to the list").click()
+        await expect(page.locator("#blocked")).to_contain_text("sip:5550100@pbx.example")
+        assert stack.store.config.screening.block == ["sip:5550100@pbx.example"]
 
         # Change the country: German tones from now on.
         await page.get_by_role("link", name="Settings").click()
@@ -126,10 +130,20 @@ async def test_an_installer_sets_up_the_phone_from_the_browser(tmp_path, browser
         await page.get_by_label("Country (tones and ring)").select_option("DE")
         codes = page.locator("#star-codes")
         await codes.fill((await codes.input_value()) + "\n*88 dnd_on")  # a star code of one's own
+        await page.get_by_label("Forward when busy to").fill("sip:desk@pbx.example")
+        await page.get_by_label("Still ring during do not disturb").fill(f"{CAROL}\n\n 5551234 \n")
+        await page.get_by_label("Quiet hours from").fill("22:00")
+        await page.get_by_label("until").fill("07:00")
         await page.get_by_role("button", name="Save settings").click()
         await expect(page.locator("#flash")).to_have_text("Saved.")
         await until(lambda: stack.supervisor.plan.country == "DE")
         assert stack.store.config.star_codes["*88"] == "dnd_on"
+        assert stack.supervisor.phone.forwarding.busy == "sip:desk@pbx.example"
+        assert stack.store.config.dnd.allow == [CAROL, "5551234"]  # one a line, blanks dropped
+        assert stack.supervisor.phone.settings.screening.quiet_to == 7 * 60
+        await page.reload()  # and the form shows them again as saved
+        await expect(page.locator("#form-settings")).to_have_attribute("aria-busy", "false")
+        await expect(page.get_by_label("Still ring during do not disturb")).to_have_value(f"{CAROL}\n5551234")
         await page.get_by_label("Digits", exact=True).fill("5551234")
         await page.get_by_role("button", name="Test", exact=True).click()
         await expect(page.locator("#dialtest-result")).not_to_be_empty()

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from appliance.phone.directory import JAMI_ID
 from appliance.ports import TelephonyError
+from appliance.runtime.config_store import Origin
 from appliance.runtime.supervisor import Supervisor
 
 from .contacts import ContactsController, identity
-from .errors import ChangeRejectedError, NotFoundError
+from .errors import ChangeRejectedError, NotFoundError, as_rejection
 
 Table = dict[str, Any]
 ANSWERS = ("accept", "discard", "block")
@@ -47,6 +49,8 @@ class TrustController:
             "block": lambda core: core.block(uri),
         }
         await self._ask(actions[answer])
+        if answer == "block":
+            await self._list(uri, add=True)
         if answer == "accept":  # "the sender becomes a contact": in the directory too, by name
             await self.contacts.adopt(uri, _vcard_name(request.vcard))
 
@@ -59,13 +63,37 @@ class TrustController:
     async def block(self, uri: str) -> None:
         await self.answer(uri, "block")
 
+    # One block list: the Jami daemon's ban (its calls and requests never reach the phone) and
+    # ``screening.block`` (numbers, SIP URIs, names: the phone refuses them before any ring). A
+    # Jami ID blocked here goes into both, so the block outlives a new account or daemon.
+
     async def blocked(self) -> list[str]:
-        return self.supervisor.ports.telephony.blocked()
+        return sorted(set(self.supervisor.ports.telephony.blocked()) | set(self._listed()))
+
+    async def block_caller(self, uri: str) -> None:
+        """Block a number, SIP URI, Jami ID or registered name (no request needed)."""
+        text = uri.strip()
+        if JAMI_ID.match(text.lower()):
+            text = text.lower()
+            await self._ask(lambda core: core.block(text))
+        await self._list(text, add=True)
 
     async def unblock(self, uri: str) -> None:
-        if uri not in self.supervisor.ports.telephony.blocked():
+        banned, listed = uri in self.supervisor.ports.telephony.blocked(), uri in self._listed()
+        if not banned and not listed:
             raise NotFoundError(uri)
-        await self._ask(lambda core: core.unblock(uri))
+        if banned:
+            await self._ask(lambda core: core.unblock(uri))
+        if listed:
+            await self._list(uri, add=False)
+
+    def _listed(self) -> list[str]:
+        return self.contacts.store.config.screening.block
+
+    async def _list(self, uri: str, *, add: bool) -> None:
+        entries = [entry for entry in self._listed() if entry != uri] + ([uri] if add else [])
+        with as_rejection():  # a bad entry answers 400 naming screening.block
+            await self.contacts.store.save({"screening": {"block": entries}}, origin=Origin.PAGE)
 
     async def accept_identity(self, uri: str) -> Table:
         """A person checked a contact's new certificate (with them, out of band) and accepts it."""

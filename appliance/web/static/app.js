@@ -365,6 +365,14 @@ function editContact(c) {
   form.name.focus();
 }
 
+$("form-block").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  try {
+    await api("POST", "/blocked", { uri: event.target.uri.value.trim() });
+    event.target.reset(); say("Blocked."); await loadRequests();
+  } catch (e) { say(describe(e, event.target), true); }
+});
+
 $("form-contact").addEventListener("reset", () => { $("contact-form-title").textContent = "Add a contact"; });
 
 $("form-contact").addEventListener("submit", async (event) => {
