@@ -126,10 +126,12 @@ class CallLog:
         }
         line = json.dumps(entry) + "\n"
         self._keep(entry, len(line.encode()))
+        over = self._bytes > self.max_bytes
+        if over:  # also in memory only (the simulator, a phone without a data partition)
+            self._trim()
         if self.path is not None:
             try:
-                if self._bytes > self.max_bytes:
-                    self._trim()
+                if over:
                     self._rewrite()
                 else:
                     self._append(line)

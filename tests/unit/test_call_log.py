@@ -70,3 +70,17 @@ def test_the_idle_screen_counts_notices_and_is_unchanged_without():
     bench.send(NoticesChanged(2))
     lines = screen(bench.phone, 0.0).lines
     assert lines[2] == "2 notices: see page"
+
+
+def test_the_log_is_bounded_in_memory_too_and_on_disk_the_same(tmp_path):
+    """The simulator and a phone without a data partition keep calls in memory only: the same bound
+    holds there (a soak of 10,000 cycles grew 1.25 MB per 1000 cycles before it did)."""
+    in_memory, on_disk = CallLog(None, max_bytes=4000), CallLog(tmp_path / "calls.jsonl", max_bytes=4000)
+    line = len(json.dumps(in_memory.add(CALL, at=0.0)).encode()) + 1
+    on_disk.add(CALL, at=0.0)
+    for i in range(1, 1000):
+        in_memory.add(CALL, at=float(i))
+        on_disk.add(CALL, at=float(i))
+    assert len(in_memory) <= 4000 // line
+    assert [e["time"] for e in in_memory.entries()] == [e["time"] for e in on_disk.entries()]
+    assert in_memory.entries()[0]["time"] == 999.0  # newest kept, oldest gone
