@@ -21,7 +21,7 @@ from typing import Any
 
 from . import effects as fx
 from . import emergency, forwarding, hotline, screening, voicemail, voicemenu
-from .callerid import Standard, caller_id_for, presentation_for
+from .callerid import Alert, Standard, caller_id_for, presentation_for
 from .context import Step as _Step
 from .dialplan import KEYS, MatchKind
 from .directory import CAN_CALL, Unreachable, caller_name, find_contact, resolve
@@ -164,6 +164,8 @@ def _message_lamp(ctx: _Step) -> None:
         s = phone.settings
         presentation = presentation_for(s.country, s.callerid, s.callerid_alert, sdmf=s.callerid_sdmf)
         ctx.set(lamp=waiting)
+        if phone.lamp is None and not waiting and presentation.alert is Alert.RING_PULSE:
+            return  # "off" after a start would chirp the bell at every boot: assume it is off
         ctx.emit(fx.ShowMessages(waiting, presentation))
 
 

@@ -334,7 +334,8 @@ class Phone:
     invitations: tuple[str, ...] = ()  # group conversations invited to, pending (declined in private mode)
     missed: int = 0
     lamp: bool | None = None  # the message lamp as last told to the phone; None: not yet (a lamp
-    # left on before a restart is put right at the first idle moment)
+    # left on before a restart is put right at the first idle moment, unless turning it off would
+    # ring the bell: a ring-pulse alert, as in France)
     cidcw: str = ""  # caller ID on call waiting under way: "alert" (waiting for the ack), "send"
     cidcw_muted: CallId | None = None  # the call muted meanwhile
     contacts: tuple[Contact, ...] = ()

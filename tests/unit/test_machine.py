@@ -4,6 +4,7 @@ from dataclasses import replace
 
 import pytest
 
+from appliance.line import spill
 from appliance.phone import effects as fx
 from appliance.phone.callerid import Absence, Alert, Presentation, Standard
 from appliance.phone.dialplan import DigitMap
@@ -20,7 +21,7 @@ from appliance.phone.events import (
 )
 from appliance.phone.machine import step
 from appliance.phone.model import CallId, Contact, Feature, Mode, Phone, Registration, Settings
-from appliance.phone.tones import Tone
+from appliance.phone.tones import COUNTRIES, Tone
 
 from .harness import ALICE, BOB, JAMI, STRANGER, PhoneBench, of, with_settings
 
@@ -651,3 +652,25 @@ def test_the_lamp_is_put_right_once_after_a_start():
     ]
     phone, out = step(phone, AccountChanged(JAMI), 1.0)
     assert not of(out, fx.ShowMessages)
+
+
+@pytest.mark.parametrize("country", COUNTRIES)
+def test_a_fresh_start_with_no_messages_never_rings_the_bell_to_say_so(country):
+    """France's lamp is told with a ring pulse: at every boot the bell would chirp for nothing."""
+    phone = Phone.initial(Settings(country=country))
+    sent = []
+    for at, event in enumerate((AccountChanged(JAMI), AccountChanged(JAMI))):
+        phone, out = step(phone, event, float(at))
+        sent += of(out, fx.ShowMessages)
+    rings = [s for m in sent for s in spill.lamp_steps(m.presentation, on=m.on) if isinstance(s, spill.Ring)]
+    assert not rings
+    assert all(m.presentation.alert is not Alert.RING_PULSE for m in sent)
+
+
+def test_a_fresh_start_with_messages_still_lights_the_lamp_by_ring_pulse_in_france():
+    phone = Phone.initial(Settings(country="FR"))
+    phone, first = step(phone, VoicemailChanged(JAMI, 2), 0.0)
+    phone, then = step(phone, AccountChanged(JAMI), 1.0)
+    assert of(first + then, fx.ShowMessages) == [
+        fx.ShowMessages(True, Presentation(Standard.ETSI_FSK, Alert.RING_PULSE))
+    ]
