@@ -6,9 +6,11 @@ from __future__ import annotations
 import asyncio
 import shutil
 import subprocess
+import time
 import wave
 from datetime import datetime
 
+import alsaaudio
 import numpy as np
 import pytest
 from gpiozero.pins.mock import MockFactory, MockPWMPin
@@ -206,25 +208,49 @@ def test_private_caller_goes_out_as_p():
     assert message[12:] == b"\x04\x01P\x08\x01P" + message[-1:]
 
 
+class StalledPcm:
+    """An ALSA PCM whose writer thread stalls once, 100 ms, a few periods into the burst."""
+
+    def __init__(self, **kwargs) -> None:
+        self._pcm, self._writes = alsaaudio.PCM(**kwargs), 0
+
+    def write(self, data: bytes) -> int:
+        self._writes += 1
+        if self._writes == 5:
+            time.sleep(0.1)
+        return self._pcm.write(data)
+
+    def close(self) -> None:
+        self._pcm.close()
+
+
+class PlayedPlayer(AlsaLinePlayer):
+    """The ALSA player, saying when the ringer's burst has been played (its ``play`` returned)."""
+
+    def __init__(self, device: str) -> None:
+        super().__init__(device, pcm_factory=StalledPcm)
+        self.played = asyncio.Event()
+
+    async def play(self, pcm: bytes) -> None:
+        await super().play(pcm)
+        self.played.set()
+
+
 @pytest.mark.skipif(not shutil.which("minimodem"), reason="minimodem is the reference FSK decoder")
 def test_the_real_player_writes_a_burst_minimodem_reads_to_the_checksum(tmp_path):
     """The SLIC driver with the ALSA player, into ALSA's file plugin: the whole message reaches
-    the PCM, its last byte (the checksum) included, and decodes."""
+    the PCM, its last byte (the checksum) included, and decodes, though the writer stalls."""
     raw = tmp_path / "line.raw"
     factory = MockFactory(pin_class=MockPWMPin)
-    player = AlsaLinePlayer(f"file:FILE={raw},FORMAT=raw")
+    player = PlayedPlayer(f"file:FILE={raw},FORMAT=raw")
     ringer = SlicRinger(23, 24, player=player, factory=factory, wall_clock=lambda: WHEN)
     who = caller("DE")  # V.23 in the first ring pause
     quick = Cadence((100, 2000), 25.0)  # in real time (the player's thread is not virtual): short
 
     async def main() -> None:
         ringer.start_ringing(quick, who)
-        await asyncio.sleep(0.65)  # the ring, the 0.5 s gap: the burst is being written
-        for _ in range(200):
-            written = player.periods_written
-            await asyncio.sleep(0.02)
-            if written and player.periods_written == written:
-                break
+        # The ringer's step that plays the burst returns: all of it written, a stalled thread or not.
+        await asyncio.wait_for(player.played.wait(), 30)
         await ringer.stop()
 
     asyncio.run(main())
