@@ -19,13 +19,16 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from gpiozero import DigitalOutputDevice, PWMOutputDevice
 from gpiozero.pins import Factory
 
 from appliance.phone.callerid import CallerId, Presentation
 from appliance.phone.tones import Cadence
+
+if TYPE_CHECKING:  # numpy comes with spill: loaded with the first call, not at boot
+    from appliance.line.spill import Step
 
 WallClock = Callable[[], datetime]
 
@@ -64,9 +67,7 @@ class SlicRinger:
         self._wall_clock = wall_clock
         self._rm = DigitalOutputDevice(rm_pin, initial_value=False, pin_factory=factory)
         # F/R high at rest: forward polarity. PWM, as the ring toggles it at 20-50 Hz.
-        self._fr: Any = PWMOutputDevice(
-            fr_pin, frequency=ring_hz or 20.0, initial_value=1, pin_factory=factory
-        )
+        self._fr = PWMOutputDevice(fr_pin, frequency=ring_hz or 20.0, initial_value=1, pin_factory=factory)
         self._reversed = False  # answer supervision, set by the phone core
         self._task: asyncio.Task[None] | None = None
         self._stopped: asyncio.Task[None] | None = None  # the last one cancelled, awaited on stop
@@ -115,7 +116,7 @@ class SlicRinger:
                 self._player.cancel()
             self._rest()
 
-    async def _signal(self, steps: list[Any], ring: Cadence) -> None:
+    async def _signal(self, steps: list[Step], ring: Cadence) -> None:
         try:
             for step in steps:
                 await self._do(step, ring)
@@ -137,7 +138,7 @@ class SlicRinger:
         from appliance.line import spill  # noqa: PLC0415
 
         if caller is None:
-            steps: list[Any] = [spill.Send(spill.waiting_alert())]
+            steps: list[Step] = [spill.Send(spill.waiting_alert())]
         else:
             steps = [spill.Pause(60), spill.Send(spill.waiting_data(caller, self._wall_clock()))]
         self._stop_lamp()
@@ -193,7 +194,7 @@ class SlicRinger:
         finally:
             self._rest()
 
-    async def _do(self, step: Any, cadence: Cadence) -> None:  # noqa: ANN401 - a spill.Step
+    async def _do(self, step: Step, cadence: Cadence) -> None:
         from appliance.line import spill  # noqa: PLC0415
 
         match step:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import subprocess
+import sys
 import time
 import wave
 from datetime import datetime
@@ -378,3 +379,10 @@ def test_call_waiting_alert_then_the_data_60_ms_after_the_ack_into_the_talking_l
     assert data_at == 0.26
     assert data == spill.pcm16(spill.waiting_data(who, WHEN))
     assert line.rings() == []
+
+
+def test_the_driver_loads_no_numpy_until_a_signal_is_sent():
+    """numpy costs ~11 MB of RSS: an idle adapter should not carry it (the steps' type is for mypy)."""
+    code = "import sys, appliance.drivers.slic; print('numpy' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=30)
+    assert out.stdout.strip() == "False"
