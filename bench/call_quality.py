@@ -22,6 +22,7 @@ jitter does; ``--in-order`` keeps each direction's order, as a Wi-Fi link's retr
 on once the call is up, so set-up is the same for both.
 
 Run: sudo .venv/bin/python bench/call_quality.py [--calls 1] [--settings off,high,auto] [--impaired 5/20/40]
+[--in-order] [--voices en-us]
 """
 
 from __future__ import annotations
@@ -47,6 +48,17 @@ DAEMON_STATE = {**NOISE_REDUCTION, "auto": "auto"}
 
 def kind(voice: str) -> str:
     return "recorded human voice" if voice == HUMAN else "espeak-ng speech"
+
+
+def impairment(spec: str, in_order: bool) -> dict[str, float | bool]:
+    """LOSS/DELAY/JITTER[/in-order] (%, ms, ms) as tests.jami.impaired.Link.impair's arguments."""
+    if spec.endswith("/in-order"):
+        spec, in_order = spec.removesuffix("/in-order"), True
+    try:
+        loss, delay, jitter = (float(x) for x in spec.split("/"))
+    except ValueError:
+        raise SystemExit(f"--impaired: {spec!r} is not LOSS/DELAY/JITTER (e.g. 5/20/40)") from None
+    return {"loss": loss / 100, "delay_ms": delay, "jitter_ms": jitter, "in_order": in_order}
 
 
 def load() -> str:
@@ -83,21 +95,44 @@ async def main() -> None:
     parser.add_argument("--settings", default="off,high,auto", help="noise suppression settings to measure")
     parser.add_argument(
         "--impaired",
-        metavar="LOSS/DELAY/JITTER",
-        help="also measure each call over a lossy link (%%, ms, ms)",
+        metavar="LOSS/DELAY/JITTER[/in-order][,...]",
+        help="also measure each call over a lossy link (%%, ms, ms), after the clean one; several: in turn",
     )
     parser.add_argument("--in-order", action="store_true", help="the lossy link delays but never reorders")
+    parser.add_argument(
+        "--loss-recovery",
+        choices=("on", "off"),
+        default="on",
+        help="the daemon with appliance/drivers/jami/opus_fec.c preloaded (on, as the firmware runs it) or as Debian ships it",
+    )
+    parser.add_argument(
+        "--reorder-ms",
+        type=int,
+        help="with loss recovery: the RTP demuxer's wait for a missing packet (opus_fec.c's REORDER_WAIT_MS"
+        " by default; the daemon's own is 50)",
+    )
+    parser.add_argument(
+        "--voices", help=f"only these voices (of {', '.join([*VOICES, HUMAN])}), for a quicker run"
+    )
     args = parser.parse_args()
     settings = args.settings.split(",")
-    impairment = None
-    if args.impaired:
-        loss, delay, jitter = (float(x) for x in args.impaired.split("/"))
-        impairment = {"loss": loss / 100, "delay_ms": delay, "jitter_ms": jitter, "in_order": args.in_order}
-    order = ", in order" if args.in_order else ""
-    networks = ["clean", f"{args.impaired} loss/delay/jitter{order}"] if impairment else ["clean"]
+    # (label, impairment) per network each call is measured on; None is the clean link
+    networks: list[tuple[str, dict[str, float | bool] | None]] = [("clean", None)]
+    for spec in args.impaired.split(",") if args.impaired else []:
+        impaired = impairment(spec, args.in_order)
+        networks.append(
+            (f"{spec.removesuffix('/in-order')}{' in order' if impaired['in_order'] else ''}", impaired)
+        )
     with tempfile.TemporaryDirectory(prefix="call-quality-") as tmp:
         root = Path(tmp)
         voices = [*VOICES, *([HUMAN] if human_speech_available() else [])]
+        if args.voices:
+            unknown = set(args.voices.split(",")) - set(voices)
+            if unknown:
+                parser.error(
+                    f"--voices: no voice {', '.join(sorted(unknown))} (there are {', '.join(voices)})"
+                )
+            voices = args.voices.split(",")
         clips = {voice: speech(root / "speech", voice) for voice in voices}
         for voice, clip in clips.items():
             print(f"speech: {voice}, {len(clip) / 16000:.1f} s")
@@ -119,10 +154,13 @@ async def main() -> None:
         loads: dict[tuple[str, str, str], list[str]] = {}
         codecs: set[str] = set()
         table = {"audio": {"noise_reduction": "off"}}
+        options = {"audio": True, "loss_recovery": args.loss_recovery == "on"}
+        if args.reorder_ms is not None:
+            options["daemon_env"] = {"APPLIANCE_REORDER_MS": str(args.reorder_ms)}
         rig = (
-            alice_and_bob_apart(root, "jcq", table, audio=True)
-            if impairment
-            else alice_and_bob(root, "jcq", table, audio=True)
+            alice_and_bob_apart(root, "jcq", table, **options)
+            if args.impaired
+            else alice_and_bob(root, "jcq", table, **options)
         )
         async with rig as phones:
             a, b = phones[0], phones[1]
@@ -133,10 +171,10 @@ async def main() -> None:
                     await call_and_answer(a, b)
                     await asyncio.sleep(2.0)  # media negotiation (0.5-1 s measured)
                     codecs.add(await codec(a))
-                    for network in networks:
-                        if impairment:
+                    for network, impaired in networks:
+                        if args.impaired:
                             link = phones[2]
-                            before = link.impair(**(impairment if network != "clean" else {}))
+                            before = link.impair(**(impaired or {}))
                             await asyncio.sleep(1.0)  # the jitter buffers meet the new link
                         for voice, clip in clips.items():
                             for label, talker, listener in (("A -> B", a, b), ("B -> A", b, a)):
@@ -148,7 +186,7 @@ async def main() -> None:
                                 key = (kind(voice), name, label)
                                 results.setdefault(key, []).append(heard)
                                 loads.setdefault(key, []).append(load())
-                        if impairment:
+                        if args.impaired:
                             after = link.impair()  # clean again for what follows
                             sent = (
                                 after["forwarded"]
@@ -158,7 +196,9 @@ async def main() -> None:
                             )
                             lost = (after["dropped"] - before["dropped"]) / max(1, sent)
                             print(f"  link ({network}): {sent} packets, {lost:.1%} lost")
-                    if setting == "off":  # double talk: both at once, each its own voice
+                    if (
+                        setting == "off" and {"en-us", "en-gb+f3"} <= clips.keys()
+                    ):  # double talk: both at once, each its own voice
                         both = await asyncio.gather(
                             measure(a.core.pulse.env, b.core.pulse.env, clips["en-us"], root / "rec-a"),
                             measure(b.core.pulse.env, a.core.pulse.env, clips["en-gb+f3"], root / "rec-b"),
@@ -176,11 +216,20 @@ async def main() -> None:
                     await asyncio.sleep(0.5)
         log = (root / "b" / "log" / "jamid.log").read_text(errors="replace")
         processors = log.count("Starting audio processor")
+        for side in ("a", "b"):  # what FFmpeg's RTP demuxer said (warnings, in jamid's log)
+            text = (root / side / "log" / "jamid.log").read_text(errors="replace")
+            said = {
+                m: text.count(m) for m in ("max delay reached", "received too late", "jitter buffer full")
+            }
+            print(f"{side.upper()}'s RTP demuxer: {said}")
 
     print()
     print(f"codec negotiated: {', '.join(sorted(codecs))}; B's daemon made {processors} audio processors")
-    baseline["double talk (espeak-ng)"] = baseline[kind("en-us")]
-    base_loads["double talk (espeak-ng)"] = base_loads[kind("en-us")]
+    wait = f", RTP reorder wait {args.reorder_ms} ms" if args.reorder_ms is not None else ""
+    print(f"loss recovery (opus_fec preloaded into jamid): {args.loss_recovery}{wait}")
+    if any(k == "double talk (espeak-ng)" for k, _, _ in results):
+        baseline["double talk (espeak-ng)"] = baseline[kind("en-us")]
+        base_loads["double talk (espeak-ng)"] = base_loads[kind("en-us")]
     for speech_kind, base in baseline.items():
         print(f"-- {speech_kind}")
         print(line("PulseAudio alone", base, None, base_loads[speech_kind]))

@@ -169,6 +169,7 @@ async def appliance(
     pulse: Any = None,
     daemon_env: dict[str, str] | None = None,
     own_dht_node: bool = False,
+    loss_recovery: bool = True,
 ) -> AsyncIterator[Appliance]:
     """An appliance on the desktop board driving a real daemon; ``audio`` gives the daemon null
     sinks, ``pulse`` a PulseAudio of the test's making (for instance in front of an ALSA device)."""
@@ -205,6 +206,7 @@ async def appliance(
         sip_accounts=sip,
         daemon_env=daemon_env,
         noise_reduction=loaded.config.audio.noise_reduction,
+        loss_recovery=loss_recovery,
     )
     # The phone as `appliance run` assembles it, with this test's daemon (in its namespace) as the core.
     sim = Simulation(assemble(layers, None, telephony=core))

@@ -12,6 +12,7 @@ bench, not broken audio.
 import asyncio
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -45,8 +46,10 @@ async def test_speech_crosses_the_call_both_ways_clearly(netns, dht, tmp_path):
         appliance(netns, dht, tmp_path / "b", "Bob", table, audio=True) as b,
         appliance(netns, dht, tmp_path / "a", "Alice", table, audio=True) as a,
     ):
-        for phone in (a, b):  # the setting reached the daemon
+        for phone in (a, b):  # the settings reached the daemon
             assert await phone.core._call("getNoiseSuppressState") == "off"
+            maps = await asyncio.to_thread(Path(f"/proc/{phone.core.daemon.jamid.pid}/maps").read_text)
+            assert "opus-fec" in maps, "jamid runs without its Opus loss recovery (opus_fec.c)"
         a.sim.supervisor.post(ContactsChanged((Contact("Bob", b.core.jami_id, speed_dial="2"),)))
         await call_and_answer(a, b)
         await asyncio.sleep(2.0)  # media negotiation (0.5-1 s measured)

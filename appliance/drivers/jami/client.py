@@ -71,11 +71,12 @@ class JamiTelephony(JamiSignals):
         notices: Notices | None = None,
         on_step: Callable[[str, str], Awaitable[None]] | None = None,
         noise_reduction: str | None = None,  # audio.noise_reduction; None: the daemon's own
+        loss_recovery: bool = True,  # opus_fec preloaded into jamid; off only to measure without
     ) -> None:
         env = {**(daemon_env or {}), **(pulse.env if pulse else {})}
         super().__init__(
             root=root,
-            daemon=JamiDaemon(root, wrapper=wrapper, extra_env=env),
+            daemon=JamiDaemon(root, wrapper=wrapper, extra_env=env, loss_recovery=loss_recovery),
             display_name=display_name,
             # With a node of its own, the daemon joins the DHT through it (the node joins the rest).
             bootstrap=[dht_node.address] if dht_node else (bootstrap or []),

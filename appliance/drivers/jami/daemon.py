@@ -13,6 +13,8 @@ import os
 import signal
 from pathlib import Path
 
+from appliance.drivers.jami import opus_fec
+
 log = logging.getLogger(__name__)
 
 JAMID = "/usr/libexec/jamid"
@@ -50,14 +52,21 @@ class JamiDaemon:
     """jamid and its bus, under ``root`` (the device's data directory for Jami).
 
     ``wrapper`` prefixes both commands, e.g. ``["ip", "netns", "exec", "ns1"]`` in tests.
+    ``loss_recovery`` preloads :mod:`opus_fec` into jamid (FEC and concealment of lost packets).
     """
 
     def __init__(
-        self, root: Path, *, wrapper: list[str] | None = None, extra_env: dict[str, str] | None = None
+        self,
+        root: Path,
+        *,
+        wrapper: list[str] | None = None,
+        extra_env: dict[str, str] | None = None,
+        loss_recovery: bool = True,
     ) -> None:
         self.root = root
         self.wrapper = wrapper or []
         self.extra_env = extra_env or {}
+        self.loss_recovery = loss_recovery
         self.bus_socket = root / "bus"
         self.bus: asyncio.subprocess.Process | None = None
         self.jamid: asyncio.subprocess.Process | None = None
@@ -98,6 +107,8 @@ class JamiDaemon:
             "DBUS_SESSION_BUS_ADDRESS": self.address,
             **self.extra_env,
         }
+        if self.loss_recovery and (preload := await asyncio.to_thread(opus_fec.library, self.root)):
+            env["LD_PRELOAD"] = str(preload)
         with (logs / "jamid.log").open("ab") as out:
             # -c console log, -d debug, -p persistent: stay up when the last client unregisters.
             self.jamid = await asyncio.create_subprocess_exec(
