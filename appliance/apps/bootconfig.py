@@ -9,12 +9,14 @@ nothing was refused, so a corrected card is read again at the next boot.
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import socket
 import sys
 from pathlib import Path
 from typing import Any
 
 from appliance.provision.bootfiles import read_boot
-from appliance.provision.render import Targets, apply, consume, plan
+from appliance.provision.render import LAYOUTS, Targets, apply, consume, plan
 from appliance.provision.settings import ZONEINFO, BootSettings
 
 from .common import EXIT_INVALID
@@ -31,6 +33,16 @@ def add_parser(sub: Any) -> None:  # noqa: ANN401 - argparse's subparsers action
         "--root", required=True, type=Path, help="the root to write the system's files under"
     )
     command.add_argument("--dry-run", action="store_true", help="say what would be written; write nothing")
+    command.add_argument(
+        "--layout",
+        choices=sorted(LAYOUTS),
+        default="debian",
+        help="where the files go: a Debian root's /etc (debian), or the SD card image's data "
+        "partition, which its read-only /etc links to (image)",
+    )
+    command.add_argument(
+        "--set-hostname", action="store_true", help="also give the running system the new host name"
+    )
     command.add_argument(
         "--zoneinfo", type=Path, default=ZONEINFO, help="the time zone database to check against"
     )
@@ -75,7 +87,9 @@ def main(args: argparse.Namespace) -> int:
         return EXIT_INVALID if report.problems else 0
     for line in describe(settings):
         print(line)
-    targets = Targets(ssh_user=args.ssh_user, ssh_home=str(args.ssh_home).lstrip("/"))
+    targets = dataclasses.replace(
+        LAYOUTS[args.layout], ssh_user=args.ssh_user, ssh_home=str(args.ssh_home).lstrip("/")
+    )
     writes, unmet = plan(settings, args.root, targets)
     problems = [*report.problems, *unmet]
     if settings.ssh_password_auth:
@@ -86,6 +100,11 @@ def main(args: argparse.Namespace) -> int:
     for write in writes:
         shown = f" -> {write.link}" if write.link else f" (mode {write.mode:04o})"
         print(f"{verb} /{write.path}{shown}: {write.what}")
+    if args.set_hostname and settings.hostname and not args.dry_run:
+        # The boot's own set-up named the host before this ran (appliance-boot); later boots
+        # take the name from the file just written.
+        socket.sethostname(settings.hostname)
+        print(f"host name now {settings.hostname}")
     for problem in problems:
         print(f"refused: {problem}", file=sys.stderr)
     if problems:

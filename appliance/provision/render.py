@@ -28,20 +28,43 @@ from .settings import BootSettings, Problem, Wifi
 
 @dataclass(frozen=True)
 class Targets:
-    """Where each setting goes, relative to the root (paths inside the device's file system)."""
+    """Where each setting goes, relative to the root (paths inside the device's file system).
+
+    None: not written, because the system has it already (the image ships the sshd drop-in and
+    turns SSH on by the key file's presence) or does not need it."""
 
     hostname: str = "etc/hostname"
-    hosts: str = "etc/hosts"
+    hosts: str | None = "etc/hosts"
     connection: str = "etc/NetworkManager/system-connections/appliance-wifi.nmconnection"
     regulatory: str = "etc/modprobe.d/appliance-wifi-country.conf"
     ssh_user: str = "admin"
     ssh_home: str = "var/lib/admin"  # on the data partition: the image's root is read-only
-    sshd_dropin: str = "etc/ssh/sshd_config.d/10-appliance.conf"
-    ssh_wants: str = "etc/systemd/system/multi-user.target.wants/ssh.service"
+    sshd_dropin: str | None = "etc/ssh/sshd_config.d/10-appliance.conf"
+    ssh_wants: str | None = "etc/systemd/system/multi-user.target.wants/ssh.service"
     ssh_unit: str = "/lib/systemd/system/ssh.service"
     localtime: str = "etc/localtime"
     timezone: str = "etc/timezone"
     zoneinfo: str = "/usr/share/zoneinfo"  # as the device sees it (the symlink's target)
+
+
+SYSTEM_DIR = "var/lib/system"
+"""On the SD card image, what /etc would hold, on the data partition: the root is a read-only
+squashfs, and the image's /etc/hostname, /etc/localtime, /etc/timezone and
+/etc/modprobe.d/appliance-wifi-country.conf are symlinks into here (image/customize)."""
+
+IMAGE_TARGETS = Targets(
+    hostname=f"{SYSTEM_DIR}/hostname",
+    hosts=None,  # systemd-resolved answers for the host's own name; /etc/hosts stays as built
+    # NetworkManager reads its keyfiles there (image/rootfs/etc/NetworkManager/conf.d).
+    connection="var/lib/NetworkManager/system-connections/appliance-wifi.nmconnection",
+    regulatory=f"{SYSTEM_DIR}/wifi-country.conf",
+    # The image's sshd drop-in is built in, and ssh.service starts only where the key file exists.
+    sshd_dropin=None,
+    ssh_wants=None,
+    localtime=f"{SYSTEM_DIR}/localtime",
+    timezone=f"{SYSTEM_DIR}/timezone",
+)
+LAYOUTS = {"debian": Targets(), "image": IMAGE_TARGETS}
 
 
 @dataclass(frozen=True)
@@ -79,7 +102,8 @@ def plan(
     if settings.hostname:
         name = settings.hostname
         writes.append(Write(targets.hostname, f"host name {name}", f"{name}\n".encode()))
-        writes.append(Write(targets.hosts, f"127.0.1.1 {name}", _hosts(root / targets.hosts, name)))
+        if targets.hosts is not None:
+            writes.append(Write(targets.hosts, f"127.0.1.1 {name}", _hosts(root / targets.hosts, name)))
     if settings.wifi:
         wifi = settings.wifi
         security = "open network" if wifi.open else "WPA-PSK, key not shown"
@@ -109,9 +133,11 @@ def plan(
                 dir_mode=0o700,
             )
         )
-        dropin = SSHD_DROPIN.format(user=user)
-        writes.append(Write(targets.sshd_dropin, "sshd: public keys only, no password", dropin.encode()))
-        writes.append(Write(targets.ssh_wants, "SSH on", link=targets.ssh_unit))
+        if targets.sshd_dropin is not None:
+            dropin = SSHD_DROPIN.format(user=user)
+            writes.append(Write(targets.sshd_dropin, "sshd: public keys only, no password", dropin.encode()))
+        if targets.ssh_wants is not None:
+            writes.append(Write(targets.ssh_wants, "SSH on", link=targets.ssh_unit))
     elif settings.ssh_enabled:
         problems.append(
             Problem(
