@@ -4,6 +4,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.unit import imager
 from tests.unit.test_bootconfig import PSK, SETTINGS
 
@@ -79,3 +81,33 @@ def test_refused_with_reasons_and_the_rest_applied(tmp_path):
     assert not (root / "etc/hostname").exists()
     assert (boot / "firstrun.sh").exists()  # left for the owner to correct
     assert "systemd.run=/boot/firstrun.sh" in (boot / "cmdline.txt").read_text()
+
+
+def test_image_layout_writes_the_data_partition_only(tmp_path, monkeypatch):
+    boot, root, zoneinfo = setup(tmp_path)
+    result = bootconfig(boot, root, zoneinfo, "--layout", "image")
+    assert result.returncode == 0, result.stderr
+    assert "wrote /var/lib/system/hostname (mode 0644): host name kitchen-phone" in result.stdout
+    assert "wrote /var/lib/NetworkManager/system-connections/appliance-wifi.nmconnection" in result.stdout
+    assert sorted(p.name for p in root.iterdir()) == ["var"]
+    assert "systemd.run" not in (boot / "cmdline.txt").read_text()
+
+
+def test_set_hostname_names_the_running_system(tmp_path, monkeypatch):
+    """In process, with sethostname caught: the test machine's own name is not touched."""
+    import socket
+
+    from appliance.app import main
+
+    named = []
+    monkeypatch.setattr(socket, "sethostname", named.append)
+    boot, root, zoneinfo = setup(tmp_path)
+    argv = ["bootconfig", "--boot", str(boot), "--root", str(root), "--zoneinfo", str(zoneinfo)]
+    with pytest.raises(SystemExit) as dry:
+        main([*argv, "--layout", "image", "--set-hostname", "--dry-run"])
+    assert dry.value.code == 0
+    assert named == []  # a dry run changes nothing
+    with pytest.raises(SystemExit) as done:
+        main([*argv, "--layout", "image", "--set-hostname"])
+    assert done.value.code == 0
+    assert named == ["kitchen-phone"]
