@@ -59,3 +59,41 @@ def test_a_signed_update_is_kept_and_a_broken_one_falls_back():
     )  # fmt: skip
     print(result.stdout)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.skipif(
+    not all(shutil.which(t) for t in ("qemu-system-aarch64", "dnsmasq", "mcopy", "ssh", "unshare")),
+    reason="needs qemu-system-arm, dnsmasq-base, mtools and ssh (IMAGE_BUILD=1 bash .ci/setup --dev)",
+)
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root: a network namespace with a tap device")
+@pytest.mark.timeout(900)
+def test_imagers_settings_give_the_name_key_and_time_zone_at_the_first_boot():
+    result = subprocess.run(
+        [sys.executable, str(REPO / "image" / "firstboot_test.py"), str(BASE)], capture_output=True, text=True,
+        cwd=REPO,
+    )  # fmt: skip
+    print(result.stdout)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.skipif(not ROOTFS.is_dir(), reason="the build's root file system is gone")
+def test_the_read_only_roots_settings_link_to_the_data_partition():
+    from appliance.provision.render import IMAGE_TARGETS
+
+    for link, target in (
+        ("etc/hostname", IMAGE_TARGETS.hostname),
+        ("etc/localtime", IMAGE_TARGETS.localtime),
+        ("etc/timezone", IMAGE_TARGETS.timezone),
+        ("etc/modprobe.d/appliance-wifi-country.conf", IMAGE_TARGETS.regulatory),
+    ):
+        assert (ROOTFS / link).is_symlink(), link
+        assert str((ROOTFS / link).readlink()) == f"/{target}", link
+    assert not list((ROOTFS / "etc/ssh").glob("ssh_host_*")), "host keys are made on each device"
+    admin = next(
+        line for line in (ROOTFS / "etc/passwd").read_text().splitlines() if line.startswith("admin:")
+    )
+    assert admin.split(":")[5] == f"/{IMAGE_TARGETS.ssh_home}"
+    wants = ROOTFS / "etc/systemd/system/multi-user.target.wants"
+    assert (wants / "ssh.service").exists() and (wants / "NetworkManager.service").exists()
+    assert (wants / "appliance-bootconfig.service").exists()
+    assert not (wants / "systemd-networkd.service").exists()  # one network manager, not two
