@@ -11,7 +11,7 @@ import sys
 
 from . import __version__
 from .apps import bootconfig, callerid, config, dht_node, dtmf, run, sim, update, web
-from .apps.common import EXIT_INVALID
+from .apps.exits import EXIT_INVALID
 from .config.load import ConfigError
 from .sim import ScriptError
 

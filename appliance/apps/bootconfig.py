@@ -4,14 +4,21 @@ partition (hostname, Wi-Fi, SSH keys, time zone), read as data, never run.
 Exit 0 when everything found was applied (or there was nothing), 2 when something was refused
 (each reason on stderr; what could be applied still was). The boot files are put aside only when
 nothing was refused, so a corrected card is read again at the next boot.
+
+``python -m appliance.apps.bootconfig ARGS`` is the same command without the other commands'
+imports: the image runs it at the first boot, before the network and the phone start.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
+import errno
 import socket
+import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +26,9 @@ from appliance.provision.bootfiles import read_boot
 from appliance.provision.render import LAYOUTS, Targets, apply, consume, plan
 from appliance.provision.settings import ZONEINFO, BootSettings
 
-from .common import EXIT_INVALID
+from .exits import EXIT_INVALID
+
+MOUNT = "/bin/mount"
 
 
 def add_parser(sub: Any) -> None:  # noqa: ANN401 - argparse's subparsers action
@@ -49,6 +58,12 @@ def add_parser(sub: Any) -> None:  # noqa: ANN401 - argparse's subparsers action
     command.add_argument("--ssh-user", default=Targets.ssh_user, help="the account SSH keys are for")
     command.add_argument("--ssh-home", default=Targets.ssh_home, help="its home, relative to --root")
     command.add_argument("--keep-boot-files", action="store_true", help="do not put Imager's files aside")
+    command.add_argument(
+        "--remount-boot",
+        action="store_true",
+        help="the boot partition is mounted read-only: remount it read-write to put the files aside, "
+        "then read-only again",
+    )
     command.set_defaults(func=main)
 
 
@@ -111,6 +126,37 @@ def main(args: argparse.Namespace) -> int:
         print(f"boot files left in place: correct them and boot again ({len(problems)} refused)")
         return EXIT_INVALID
     if not args.dry_run and not args.keep_boot_files:
-        for done in consume(args.boot, settings):
-            print(f"boot partition: {done}")
+        try:
+            done = consume(args.boot, settings)
+        except OSError as exc:
+            if exc.errno != errno.EROFS or not args.remount_boot:
+                raise
+            # Nothing was changed: the first write (the aside copy's temporary file) failed.
+            with _writable(args.boot):
+                done = consume(args.boot, settings)
+        for line in done:
+            print(f"boot partition: {line}")
     return 0
+
+
+@contextlib.contextmanager
+def _writable(boot: Path) -> Iterator[None]:
+    """The boot partition read-write for a moment, read-only again however it ends. (Remounted here,
+    in the unit's own mount namespace: a remount before it started did not reach it; the update
+    does the same, appliance/update.py.)"""
+    subprocess.run([MOUNT, "-o", "remount,rw", str(boot)], check=True)  # noqa: S603
+    try:
+        yield
+    finally:
+        subprocess.run([MOUNT, "-o", "remount,ro", str(boot)], check=True)  # noqa: S603
+
+
+if __name__ == "__main__":
+    _top = argparse.ArgumentParser(prog="appliance")
+    add_parser(_top.add_subparsers(dest="command", required=True))
+    _args = _top.parse_args(["bootconfig", *sys.argv[1:]])
+    try:
+        sys.exit(main(_args))
+    except OSError as _exc:
+        print(f"appliance bootconfig: {_exc}", file=sys.stderr)
+        sys.exit(1)

@@ -16,7 +16,7 @@ from typing import Any
 
 from appliance.phone.callerid import Absence, Alert, CallerId, Presentation, Standard
 
-from .common import EXIT_INVALID
+from .exits import EXIT_INVALID
 
 STANDARDS = ("bellcore", "etsi-fsk", "etsi-dtmf")
 MAX_DIGITS = {"bellcore": 15, "etsi-fsk": 20, "etsi-dtmf": 20}

@@ -17,7 +17,6 @@ from appliance.config.store import DataConfig
 
 SYSTEM_CONFIG = Path("/etc/appliance/config.toml")
 SYSTEM_BOARDS = Path("/usr/share/appliance/board")
-EXIT_INVALID = 2
 Table = dict[str, Any]
 
 

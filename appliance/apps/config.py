@@ -12,7 +12,8 @@ import tomli_w
 from appliance.assembly import check
 from appliance.config.load import ConfigError, Layer, read_toml, to_table
 
-from .common import EXIT_INVALID, add_config_args, board_layer, layers_for
+from .common import add_config_args, board_layer, layers_for
+from .exits import EXIT_INVALID
 
 
 def add_parser(sub: Any) -> None:  # noqa: ANN401 - argparse's subparsers action

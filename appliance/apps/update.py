@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .common import EXIT_INVALID
+from .exits import EXIT_INVALID
 
 
 def add_parser(sub: Any) -> None:  # noqa: ANN401 - argparse's subparsers action

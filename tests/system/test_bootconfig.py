@@ -111,3 +111,55 @@ def test_set_hostname_names_the_running_system(tmp_path, monkeypatch):
         main([*argv, "--layout", "image", "--set-hostname"])
     assert done.value.code == 0
     assert named == ["kitchen-phone"]
+
+
+def test_a_read_only_boot_partition_is_remounted_for_the_put_aside_only(tmp_path, monkeypatch):
+    """The image's boot partition is mounted read-only: the first write fails with EROFS (nothing
+    changed yet), then it is remounted read-write for the put-aside and read-only again."""
+    import errno
+    import subprocess as sp
+
+    from appliance.apps import bootconfig as command
+
+    real_consume = command.consume
+    calls = []
+
+    def consume(boot, settings):
+        calls.append("consume")
+        if calls.count("consume") == 1:
+            raise OSError(errno.EROFS, "Read-only file system")
+        return real_consume(boot, settings)
+
+    def run(cmd, check):
+        calls.append(" ".join(cmd[1:]))
+        return sp.CompletedProcess(cmd, 0)
+
+    monkeypatch.setattr(command, "consume", consume)
+    monkeypatch.setattr(command.subprocess, "run", run)
+    boot, root, zoneinfo = setup(tmp_path)
+    argv = ["bootconfig", "--boot", str(boot), "--root", str(root), "--zoneinfo", str(zoneinfo)]
+    from appliance.app import main
+
+    with pytest.raises(SystemExit) as done:
+        main([*argv, "--layout", "image", "--remount-boot"])
+    assert done.value.code == 0
+    assert calls == ["consume", f"-o remount,rw {boot}", "consume", f"-o remount,ro {boot}"]
+    assert (boot / "firstrun.sh.done").exists()
+    calls.clear()
+    (boot / "firstrun.sh.done").rename(boot / "firstrun.sh")
+    with pytest.raises(SystemExit) as refused:  # without --remount-boot: the error, no remount
+        main([*argv, "--layout", "image"])
+    assert refused.value.code == 1
+    assert calls == ["consume"]
+
+
+def test_the_module_runs_alone_as_the_image_unit_does(tmp_path):
+    boot, root, zoneinfo = setup(tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-m", "appliance.apps.bootconfig", "--boot", str(boot), "--root", str(root),
+         "--zoneinfo", str(zoneinfo), "--layout", "image"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert (root / "var/lib/system/hostname").read_text() == "kitchen-phone\n"
+    assert (boot / "firstrun.sh.done").exists()

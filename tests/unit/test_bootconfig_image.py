@@ -132,6 +132,7 @@ def test_the_unit_runs_when_imager_left_a_file_and_before_what_uses_it():
     (start,) = unit_values(unit, "Service", "ExecStart")
     assert "--layout image" in start
     assert "--set-hostname" in start
+    assert "--remount-boot" in start  # the boot partition is read-only in use
 
 
 def test_the_data_partition_holds_what_etc_links_to():
