@@ -15,6 +15,8 @@ from appliance.config import salvage
 from appliance.config.load import ConfigError, Layer, load_layers, parse_assignment, read_toml
 from appliance.config.store import DataConfig
 
+from .exits import EXIT_INVALID  # noqa: F401 - still importable from here, as before
+
 SYSTEM_CONFIG = Path("/etc/appliance/config.toml")
 SYSTEM_BOARDS = Path("/usr/share/appliance/board")
 Table = dict[str, Any]
