@@ -231,6 +231,11 @@ class CallRecorder(Protocol):
     and record the caller. Reports ``GreetingEnded`` once the greeting and beep are out, and
     ``CallerFinished`` when it hears the caller go silent or press ``#``."""
 
+    @property
+    def can_record(self) -> bool:
+        """False where this core cannot take calls now (e.g. no sound path of its own)."""
+        ...
+
     async def greet(self, call: CallId, text: str, language: str) -> None:
         """Start playing the greeting (``text`` spoken, or the owner's recording) and a beep."""
         ...

@@ -102,9 +102,9 @@ def assemble(
         ports = Ports(ports.hook, ports.keypad, ports.ringer, ports.tones, ports.display, telephony)
     call_log = CallLog(data_dir / CALL_LOG_FILE if data_dir is not None else None, notices=notices)
     messages = MessageBox(data_dir / MESSAGES_DIR if data_dir is not None else None)
-    answers = AnsweringMachine(
-        messages, can_record=isinstance(ports.telephony, CallRecorder), notices=notices
-    )
+    core = ports.telephony
+    can_record = isinstance(core, CallRecorder) and core.can_record
+    answers = AnsweringMachine(messages, can_record=can_record, notices=notices)
     phone = Phone.initial(answers.settings(config), contacts_of(config))
     debounce_s = config.hook.debounce_ms / 1000
     supervisor = Supervisor(

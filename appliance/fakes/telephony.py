@@ -319,6 +319,10 @@ class FakeTelephony(Watchable):
 
     # --- the answering machine's side (CallRecorder) ------------------------------------------
 
+    @property
+    def can_record(self) -> bool:
+        return True
+
     async def greet(self, call: CallId, text: str, language: str) -> None:
         self._known(call)
         self._record("greet", call=call, text=text, language=language)

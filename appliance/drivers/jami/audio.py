@@ -28,6 +28,10 @@ from .daemon import stop_process
 log = logging.getLogger(__name__)
 
 _PROTOCOL = "load-module module-native-protocol-unix auth-anonymous=1 socket={socket}\n"
+# The answering machine's: the daemon's streams are moved here while it has a call (answering.py).
+_MACHINE = """load-module module-null-sink sink_name=greeting rate=48000 channels=1
+load-module module-null-sink sink_name=machine rate=48000 channels=1
+"""
 _NULL_SINKS = """load-module module-null-sink sink_name=speaker rate=48000 channels=1
 load-module module-null-sink sink_name=micsink rate=48000 channels=1
 set-default-sink speaker
@@ -96,7 +100,7 @@ class PrivatePulseAudio:
 
     def script(self) -> str:
         if self.playback is None:
-            return _PROTOCOL.format(socket=self.socket) + _NULL_SINKS
+            return _PROTOCOL.format(socket=self.socket) + _MACHINE + _NULL_SINKS
         for pcm in (self.playback, self.capture):
             if not pcm or any(c.isspace() or c in "\"'" for c in pcm):
                 raise ValueError(f"audio: ALSA device name {pcm!r} cannot be handed to PulseAudio")
@@ -106,6 +110,7 @@ class PrivatePulseAudio:
         )
         return (
             _PROTOCOL.format(socket=self.socket)
+            + _MACHINE
             + _CARD.format(playback=self.playback, capture=self.capture)
             + gains
         )

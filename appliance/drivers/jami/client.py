@@ -20,6 +20,7 @@ from dbus_fast import BusType, DBusError
 from dbus_fast.aio import MessageBus
 from dbus_fast.introspection import Node
 
+from appliance.drivers.speech import EspeakSpeech, PromptCache
 from appliance.notices import Notices, Severity
 from appliance.phone.events import (
     CallState,
@@ -31,10 +32,11 @@ from appliance.phone.events import (
 )
 from appliance.phone.model import CallId, Registration
 from appliance.phone.trust import Invitation
-from appliance.ports import EventSink, PeerIdentity, TelephonyError, TrustRequest
+from appliance.ports import EventSink, PeerIdentity, Recording, TelephonyError, TrustRequest
 
 from . import defs, liveness, processing
 from .accounts import SipAccountSpec
+from .answering import CallAudio
 from .audio import PrivatePulseAudio
 from .daemon import JamiDaemon
 from .dhtnode import DhtNodeProcess
@@ -98,6 +100,15 @@ class JamiTelephony(JamiSignals):
         self.restarts = 0
         self.hold_call_s = HOLD_CALL_S
         self._held: set[CallId] = set()  # calls placed before their account was registered
+        # The answering machine needs the daemon's own PulseAudio to move its streams off the handset.
+        self._machine = (
+            CallAudio(pulse, self._send, EspeakSpeech(PromptCache(root / "prompts"))) if pulse else None
+        )
+
+    @property
+    def can_record(self) -> bool:
+        """Whether calls can be taken for the answering machine (with the daemon's own PulseAudio)."""
+        return self._machine is not None
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -118,6 +129,8 @@ class JamiTelephony(JamiSignals):
                 await self._watcher
         for task in list(self._tasks):
             task.cancel()
+        if self._machine is not None:
+            await self._machine.stop()
         await self._disconnect()
         await self.daemon.stop()
         if self.dht_node is not None:
@@ -360,6 +373,25 @@ class JamiTelephony(JamiSignals):
         await self._call_expecting_true(
             "muteLocalMedia", self._account(call), self._id(call), defs.MEDIA_AUDIO, on
         )
+
+    # --- the answering machine (CallRecorder) ------------------------------------------------
+
+    @command
+    async def greet(self, call: CallId, text: str, language: str) -> None:
+        self._id(call)  # a call the daemon has
+        await self._recorder().greet(call, text, language)
+
+    @command
+    async def start_recording(self, call: CallId) -> None:
+        await self._recorder().start_recording(call)
+
+    async def stop_recording(self, call: CallId) -> Recording | None:
+        return await self._recorder().stop_recording(call)
+
+    def _recorder(self) -> CallAudio:
+        if self._machine is None:
+            raise TelephonyError("the answering machine needs the daemon's own PulseAudio (none here)")
+        return self._machine
 
     @command
     async def send_dtmf(self, call: CallId, key: str) -> None:
