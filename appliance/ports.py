@@ -91,10 +91,11 @@ class Ringer(Protocol):
         country's, for a ring-pulse alert). A ringer with no phone behind it MAY ignore it."""
         ...
 
-    def alert_waiting(self, presentation: Presentation) -> None:
-        """Caller ID on call waiting, first: the alert tone (2130 + 2750 Hz) on the off-hook line.
+    def alert_waiting(self, presentation: Presentation, sent: Callable[[], None]) -> None:
+        """Caller ID on call waiting, first: the alert tone (2130 + 2750 Hz) on the off-hook line;
+        ``sent()`` (on the loop) once it has gone out, as the phone's ack is timed from its end.
         A phone that can show the waiting caller answers with a DTMF D or A (the keypad hears it).
-        A ringer with no line MAY ignore it."""
+        A ringer with no line MAY ignore it (then the phone core gives up on the ack)."""
         ...
 
     def send_waiting_caller(self, caller: CallerId) -> None:

@@ -322,6 +322,7 @@ class AlsaLinePlayer:
     """
 
     TAIL_PERIODS = 12  # 240 ms of quiet: more than the four periods ALSA buffers
+    BUFFERED_PERIODS = 4  # open_pcm's: a period written means the one four before it has played
 
     def __init__(self, device: str = "default", *, pcm_factory: PcmFactory = alsaaudio.PCM) -> None:
         self.device = device
@@ -329,26 +330,36 @@ class AlsaLinePlayer:
         self._cancelled = threading.Event()
         self.periods_written = 0
 
-    async def play(self, pcm: bytes) -> None:
+    async def play(self, pcm: bytes, *, sent: Callable[[], None] | None = None) -> None:
         self._cancelled.clear()
+        loop = asyncio.get_running_loop()
+
+        def out() -> None:
+            if sent is not None:
+                loop.call_soon_threadsafe(sent)
+
         try:
-            await asyncio.to_thread(self._write, pcm)
+            await asyncio.to_thread(self._write, pcm, out)
         except alsaaudio.ALSAAudioError as exc:  # no caller ID this time; the ring goes on
             log.warning("line: %s: %s", self.device, exc)
 
     def cancel(self) -> None:
         self._cancelled.set()
 
-    def _write(self, data: bytes) -> None:
+    def _write(self, data: bytes, out: Callable[[], None]) -> None:
         size = PERIOD * 2
         padded = data + bytes(-len(data) % size + self.TAIL_PERIODS * size)
+        # Once this many periods are written the data's last one has left the buffer.
+        played = -(-len(data) // size) + self.BUFFERED_PERIODS
         pcm = open_pcm(self._pcm_factory, self.device, capture=False, period=PERIOD)
         try:
-            for at in range(0, len(padded), size):
+            for written, at in enumerate(range(0, len(padded), size), 1):
                 if self._cancelled.is_set():
                     return
                 pcm.write(padded[at : at + size])  # blocks: the card's clock paces us
                 self.periods_written += 1
+                if written == played:
+                    out()
         finally:
             pcm.close()
 

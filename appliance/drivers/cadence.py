@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from appliance.phone.callerid import CallerId, Presentation
 from appliance.phone.tones import Cadence
@@ -28,8 +29,8 @@ class CadenceRinger:
     def reverse_line(self, on: bool) -> None:
         del on  # a bell or a speaker has no line
 
-    def alert_waiting(self, presentation: Presentation) -> None:
-        del presentation
+    def alert_waiting(self, presentation: Presentation, sent: Callable[[], None]) -> None:
+        del presentation, sent  # no line to send it on
 
     def send_waiting_caller(self, caller: CallerId) -> None:
         del caller

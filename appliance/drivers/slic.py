@@ -36,8 +36,9 @@ WallClock = Callable[[], datetime]
 class LinePlayer(Protocol):
     """Plays line signals (8 kHz mono 16-bit PCM) into the SLIC's VIN, through the codec."""
 
-    async def play(self, pcm: bytes) -> None:
-        """Return once the samples have gone out."""
+    async def play(self, pcm: bytes, *, sent: Callable[[], None] | None = None) -> None:
+        """Return once the samples have gone out; call ``sent`` (on the loop) as soon as they
+        have, before any quiet the player adds."""
         ...
 
     def cancel(self) -> None:
@@ -116,23 +117,24 @@ class SlicRinger:
                 self._player.cancel()
             self._rest()
 
-    async def _signal(self, steps: list[Step], ring: Cadence) -> None:
+    async def _signal(self, steps: list[Step], ring: Cadence, sent: Callable[[], None] | None = None) -> None:
         try:
             for step in steps:
-                await self._do(step, ring)
+                await self._do(step, ring, sent)
         finally:
             if not self.ringing:
                 self._rest()
 
-    def alert_waiting(self, presentation: Presentation) -> None:
+    def alert_waiting(self, presentation: Presentation, sent: Callable[[], None]) -> None:
         del presentation  # the same alert tone for both FSK standards
-        self._off_hook_signal(None)
+        self._off_hook_signal(None, sent)
 
     def send_waiting_caller(self, caller: CallerId) -> None:
         self._off_hook_signal(caller)
 
-    def _off_hook_signal(self, caller: CallerId | None) -> None:
-        """Into the talking line: the alert tone, or (``caller``) the data 60 ms after the ack."""
+    def _off_hook_signal(self, caller: CallerId | None, sent: Callable[[], None] | None = None) -> None:
+        """Into the talking line: the alert tone (``sent`` once it is out), or (``caller``) the
+        data 60 ms after the ack."""
         if self._player is None:
             return
         from appliance.line import spill  # noqa: PLC0415
@@ -142,7 +144,8 @@ class SlicRinger:
         else:
             steps = [spill.Pause(60), spill.Send(spill.waiting_data(caller, self._wall_clock()))]
         self._stop_lamp()
-        self._lamp_task = asyncio.get_running_loop().create_task(self._signal(steps, Cadence((0,), 0.0)))
+        signal = self._signal(steps, Cadence((0,), 0.0), sent)
+        self._lamp_task = asyncio.get_running_loop().create_task(signal)
 
     def reverse_line(self, on: bool) -> None:
         self._reversed = on
@@ -194,7 +197,7 @@ class SlicRinger:
         finally:
             self._rest()
 
-    async def _do(self, step: Step, cadence: Cadence) -> None:
+    async def _do(self, step: Step, cadence: Cadence, sent: Callable[[], None] | None = None) -> None:
         from appliance.line import spill  # noqa: PLC0415
 
         match step:
@@ -208,4 +211,4 @@ class SlicRinger:
                 self._rest(reversed_=reversed_)
             case spill.Send():
                 assert self._player is not None
-                await self._player.play(spill.pcm16(step.samples))
+                await self._player.play(spill.pcm16(step.samples), sent=sent)

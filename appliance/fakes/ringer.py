@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Callable
 
 from appliance.phone.callerid import CallerId, Presentation
 from appliance.phone.tones import Cadence
@@ -12,6 +13,8 @@ from ._watch import RECORDED, Watchable
 class FakeRinger(Watchable):
     """A bell that records when it was told to ring, with which cadence, and the caller it was
     told of (``caller``, and every one in ``callers``)."""
+
+    ALERT_OUT_S = 0.05 + 0.08 + 0.08  # as the SLIC line's: the PCM opened, the alert, 4 periods
 
     def __init__(self) -> None:
         super().__init__()
@@ -58,9 +61,11 @@ class FakeRinger(Watchable):
             self.reversed = on
             self.reversals.append((asyncio.get_running_loop().time(), on))
 
-    def alert_waiting(self, presentation: Presentation) -> None:
-        """Record the call-waiting alert (``waiting_alerts``) a phone on the line would answer."""
+    def alert_waiting(self, presentation: Presentation, sent: Callable[[], None]) -> None:
+        """Record the call-waiting alert (``waiting_alerts``) a phone on the line would answer;
+        report it sent after the time a line takes (its device opened, 80 ms of it, the buffer)."""
         self.waiting_alerts.append(presentation)
+        asyncio.get_running_loop().call_later(self.ALERT_OUT_S, sent)
 
     def send_waiting_caller(self, caller: CallerId) -> None:
         """Record the waiting caller sent to the phone (``waiting_callers``)."""

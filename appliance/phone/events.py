@@ -207,6 +207,12 @@ class CallerFinished:
 
 
 @dataclass(frozen=True, slots=True)
+class AlertSent:
+    """The call-waiting alert asked for by :class:`~appliance.phone.effects.AlertWaiting` has
+    gone out on the line (not just been asked for: the player opens its device and buffers first)."""
+
+
+@dataclass(frozen=True, slots=True)
 class MessagesChanged:
     """The answering machine's messages, as kept on the data partition (oldest first)."""
 
@@ -238,4 +244,5 @@ Event = (
     | GreetingEnded
     | CallerFinished
     | MessagesChanged
+    | AlertSent
 )

@@ -27,6 +27,7 @@ from .dialplan import KEYS, MatchKind
 from .directory import CAN_CALL, Unreachable, caller_name, find_contact, resolve
 from .events import (
     AccountChanged,
+    AlertSent,
     CallArrived,
     CallerFinished,
     CallState,
@@ -76,9 +77,14 @@ HANDSET_TEST = "handset_test"  # the test tone's length
 CIDCW = "cidcw"  # caller ID on call waiting: the call-waiting tone, the alert and ack window, the data
 
 # Caller ID on call waiting (GR-575-CORE, EN 300 659-2): after the call-waiting tone's first burst
-# the alert (80 ms), then 160 ms for the phone's DTMF D or A, then the data (under 0.5 s for the
-# longest MDMF message, sent 60 ms after the ack); the far end is muted throughout.
-CIDCW_ACK_S = 0.08 + 0.16
+# the alert (80 ms), then the phone's DTMF D or A, then the data (under 0.5 s for the longest MDMF
+# message, sent 60 ms after the ack); the far end is muted throughout. The ack's window opens when
+# the line driver reports the alert out (AlertSent), not when it is asked for: the player opens its
+# device and buffers four 20 ms periods first. The phone starts its ack within 100 ms of the
+# alert's end and holds it 55-65 ms; the line's DTMF detector reads 100 ms blocks, so the key
+# arrives up to a block after the ack is heard; 35 ms more for the report's own lateness (a period).
+CIDCW_ALERT_S = 1.0  # the alert not reported out by then (a player error, no codec): give up
+CIDCW_ACK_S = 0.100 + 0.065 + 0.100 + 0.035
 CIDCW_SEND_S = 0.8
 CIDCW_ACKS = ("D", "A")
 
@@ -126,9 +132,16 @@ def _cidcw_timer(ctx: _Step) -> None:
     if phone.cidcw == "tone" and waiting is not None and waiting.caller_id is not None:
         ctx.set(cidcw="alert")
         ctx.emit(fx.AlertWaiting(waiting.caller_id.presentation))
-        ctx.arm(CIDCW, CIDCW_ACK_S)
+        ctx.arm(CIDCW, CIDCW_ALERT_S)
     else:  # no ack in time (the phone cannot show it), or the data has gone: the call goes on
         _cidcw_end(ctx)
+
+
+def _on_alert_sent(ctx: _Step, event: AlertSent) -> None:
+    """The alert is on the line: the phone's ack is due from now."""
+    del event
+    if ctx.phone.cidcw == "alert":
+        ctx.arm(CIDCW, CIDCW_ACK_S)
 
 
 def _cidcw_ack(ctx: _Step) -> None:
@@ -936,4 +949,5 @@ _HANDLERS: dict[type, Callable[[_Step, Any], None]] = {
     GreetingEnded: voicemail.greeting_ended,
     CallerFinished: voicemail.caller_finished,
     MessagesChanged: voicemail.messages_changed,
+    AlertSent: _on_alert_sent,
 }

@@ -19,6 +19,7 @@ from appliance.durable import is_full
 from appliance.notices import Notices
 from appliance.phone import effects as fx
 from appliance.phone.events import (
+    AlertSent,
     CallState,
     CallStateChanged,
     ClockRead,
@@ -324,7 +325,7 @@ class Supervisor:
             case fx.ShowMessages(on, presentation):
                 self.ports.ringer.show_messages(on, presentation, self.plan.ring)
             case fx.AlertWaiting(presentation):
-                self.ports.ringer.alert_waiting(presentation)
+                self.ports.ringer.alert_waiting(presentation, lambda: self.post(AlertSent()))
             case fx.SendWaitingCaller(caller):
                 self.ports.ringer.send_waiting_caller(caller)
             case fx.ListenForDigits(on):

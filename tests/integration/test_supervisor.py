@@ -6,6 +6,7 @@ from dataclasses import replace
 import pytest
 
 from appliance.config.load import Layer, load_layers
+from appliance.fakes.ringer import FakeRinger
 from appliance.phone.events import SettingsChanged
 from appliance.phone.model import Mode
 from appliance.ports import TelephonyError
@@ -249,6 +250,9 @@ def test_caller_id_on_call_waiting_through_the_runtime(virtual):
             sim.fakes.telephony.ring_in("b" * 40)
             await asyncio.sleep(0.31)  # the call-waiting tone's burst, then the alert
             assert len(sim.fakes.ringer.waiting_alerts) == 1
+            # The fake line reports the alert out after a real one's delays; the phone acks as
+            # late as it may (100 ms), heard at the end of the DTMF detector's 100 ms block.
+            await asyncio.sleep(FakeRinger.ALERT_OUT_S + 0.1 + 0.034 + 0.1)
             sim.fakes.keypad.press("D")
             await sim.supervisor.idle()
             assert [c.name for c in sim.fakes.ringer.waiting_callers] == ["Bob"]

@@ -10,6 +10,7 @@ from appliance.phone.callerid import Absence, Alert, Presentation, Standard
 from appliance.phone.dialplan import DigitMap
 from appliance.phone.events import (
     AccountChanged,
+    AlertSent,
     CallArrived,
     CallState,
     ContactsChanged,
@@ -611,6 +612,12 @@ def test_caller_id_on_call_waiting_alert_ack_data_and_the_far_end_muted_meanwhil
     assert bench.tone == "call_waiting"
     out = bench.advance(0.3)  # the US call-waiting tone's burst
     assert of(out, fx.AlertWaiting) == [fx.AlertWaiting(Presentation(Standard.BELLCORE, Alert.AFTER_RING))]
+    # A real line: the player opens its PCM (50 ms), plays the alert (80 ms) and the four periods
+    # ALSA buffers (80 ms) before it reports it out; the phone waits 100 ms, its D is confirmed
+    # 34 ms into it and reaches us at the end of the detector's 100 ms block.
+    bench.advance(0.05 + 0.08 + 0.08)
+    bench.send(AlertSent())
+    bench.advance(0.1 + 0.034 + 0.1)
     out = bench.press("D")  # the phone can show it
     assert not of(out, fx.SendDtmf)  # the ack is not the far end's
     ((sent,),) = [(e.caller,) for e in of(out, fx.SendWaitingCaller)]
@@ -624,14 +631,30 @@ def test_no_ack_no_data_and_a_waiting_caller_that_goes_ends_it():
     first = CallId(bench.call_out())
     bench.ring_in("in-1", BOB)
     bench.advance(0.3)
-    out = bench.advance(0.25)  # 80 ms alert + 160 ms: no ack, the phone cannot show it
+    bench.advance(0.2)
+    bench.send(AlertSent())
+    assert not of(bench.advance(0.29), fx.Mute)
+    out = bench.advance(0.02)  # 300 ms after the alert went out: no ack, the phone cannot show it
     assert of(out, fx.Mute) == [fx.Mute(first, on=False)]
+    assert of(bench.press("D"), fx.SendDtmf) == [fx.SendDtmf(first, "D")]  # too late: a digit
     assert not of(bench.effects, fx.SendWaitingCaller)
     bench.state("in-1", CallState.HUNGUP)
     bench.ring_in("in-2", BOB)
     out = bench.state("in-2", CallState.HUNGUP)  # gone before the alert
     assert of(out, fx.Mute) == [fx.Mute(first, on=False)]
     assert not of(bench.advance(1.0), fx.AlertWaiting)
+
+
+def test_an_alert_never_reported_out_gives_up_within_a_second():
+    """A player that failed (or a line without a codec) never says the alert went out."""
+    bench = PhoneBench(with_settings(callerid_waiting=True))
+    first = CallId(bench.call_out())
+    bench.ring_in("in-1", BOB)
+    bench.advance(0.3)
+    assert not of(bench.advance(0.99), fx.Mute)
+    assert of(bench.advance(0.02), fx.Mute) == [fx.Mute(first, on=False)]
+    assert not of(bench.send(AlertSent()), fx.SendWaitingCaller)  # a late report changes nothing
+    assert not of(bench.press("D"), fx.SendWaitingCaller)
 
 
 def test_no_caller_id_on_call_waiting_unless_the_line_can_take_it():

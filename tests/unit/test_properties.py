@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from appliance.phone import effects as fx
 from appliance.phone.events import (
+    AlertSent,
     CallArrived,
     CallState,
     CallStateChanged,
@@ -38,6 +39,7 @@ actions = st.one_of(
     ),
     st.tuples(st.just("state"), st.sampled_from(CALL_IDS), st.sampled_from(list(CallState))),
     st.tuples(st.just("lost")),
+    st.tuples(st.just("alert_sent")),  # the line's report that the call-waiting alert went out
     st.tuples(st.just("restored")),
     st.tuples(st.just("voicemail"), st.integers(0, 3)),
     st.tuples(st.just("clock"), st.floats(0, 86399)),
@@ -84,6 +86,8 @@ def apply(bench: PhoneBench, action: tuple) -> list[fx.Effect]:
             return bench.send(CallStateChanged(CallId(call), state))
         case ("lost",):
             return bench.send(TelephonyLost())
+        case ("alert_sent",):
+            return bench.send(AlertSent())
         case ("restored",):
             return bench.send(TelephonyRestored())
         case ("voicemail", count):

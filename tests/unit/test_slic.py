@@ -7,6 +7,7 @@ import asyncio
 import shutil
 import subprocess
 import sys
+import threading
 import time
 import wave
 from datetime import datetime
@@ -52,13 +53,14 @@ class FakeLinePlayer:
         self.cancelled = 0
         self._stop = asyncio.Event()
 
-    async def play(self, pcm: bytes) -> None:
+    async def play(self, pcm: bytes, *, sent=None) -> None:
         self.played.append((round(asyncio.get_running_loop().time(), 4), pcm))
         self._stop.clear()
         try:
             await asyncio.wait_for(self._stop.wait(), len(pcm) / 2 / 8000)
         except TimeoutError:
-            return
+            if sent is not None:
+                sent()
 
     def cancel(self) -> None:
         self.cancelled += 1
@@ -232,8 +234,8 @@ class PlayedPlayer(AlsaLinePlayer):
         super().__init__(device, pcm_factory=StalledPcm)
         self.played = asyncio.Event()
 
-    async def play(self, pcm: bytes) -> None:
-        await super().play(pcm)
+    async def play(self, pcm: bytes, *, sent=None) -> None:
+        await super().play(pcm, sent=sent)
         self.played.set()
 
 
@@ -360,11 +362,13 @@ def test_no_lamp_for_dtmf_caller_id_and_a_ring_cuts_the_lamp_short():
 
 def test_call_waiting_alert_then_the_data_60_ms_after_the_ack_into_the_talking_line():
     line, who = Line(), caller("US")
+    sent: list[float] = []
 
     async def main() -> None:
         line.ringer.reverse_line(True)  # talking: the answer reversal
-        line.ringer.alert_waiting(who.presentation)
+        line.ringer.alert_waiting(who.presentation, lambda: sent.append(asyncio.get_running_loop().time()))
         await asyncio.sleep(0.2)
+        assert sent == [pytest.approx(0.08)]  # reported once the alert has played, not when asked
         line.ringer.send_waiting_caller(who)  # the phone acked with a D
         await asyncio.sleep(1.0)
         assert (line.rm.state, line.fr.state) == (0, 0)  # still reversed, never rung
@@ -386,3 +390,52 @@ def test_the_driver_loads_no_numpy_until_a_signal_is_sent():
     code = "import sys, appliance.drivers.slic; print('numpy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=30)
     assert out.stdout.strip() == "False"
+
+
+class ClockedPcm:
+    """A PCM paced by the test's ticks, as a card's clock paces the writer: each write takes one."""
+
+    def __init__(self, **kwargs) -> None:
+        del kwargs
+        self.written = 0
+        self.ticks = threading.Semaphore(0)
+
+    def write(self, data: bytes) -> int:
+        assert self.ticks.acquire(timeout=10), "the test stopped ticking"
+        self.written += 1
+        return len(data) // 2
+
+    def close(self) -> None:
+        pass
+
+
+def test_the_player_reports_the_alert_out_once_the_card_has_played_it_not_when_written():
+    """ALSA buffers four periods: the alert's last period has played once four more are written."""
+    pcm = ClockedPcm()
+    player = AlsaLinePlayer("line", pcm_factory=lambda **_: pcm)
+    alert = spill.pcm16(spill.waiting_alert())  # 80 ms: four periods
+    played = 4 + AlsaLinePlayer.BUFFERED_PERIODS
+
+    async def main() -> None:
+        sent: list[int] = []
+        playing = asyncio.create_task(player.play(alert, sent=lambda: sent.append(pcm.written)))
+        for _ in range(played - 1):
+            pcm.ticks.release()
+        for _ in range(1000):  # the writer then waits for the card
+            if pcm.written == played - 1:
+                break
+            await asyncio.sleep(0.005)
+        await asyncio.sleep(0.05)
+        assert sent == []  # written to the buffer, still in it
+        pcm.ticks.release()
+        for _ in range(1000):
+            if sent:
+                break
+            await asyncio.sleep(0.005)
+        assert sent == [played]
+        for _ in range(AlsaLinePlayer.TAIL_PERIODS):
+            pcm.ticks.release()
+        await asyncio.wait_for(playing, 10)
+        assert sent == [played]
+
+    asyncio.run(main())
