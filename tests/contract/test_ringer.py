@@ -134,3 +134,38 @@ def test_the_line_reverses_for_a_call_and_keeps_it_through_a_ring(line_rig):
         await line_rig.ringer.stop()
 
     run_virtual(main())
+
+
+class PacedPlayer:
+    """A codec in virtual time: the samples take as long as they last."""
+
+    async def play(self, pcm, *, sent=None):
+        await asyncio.sleep(len(pcm) / 2 / 8000)
+        if sent is not None:
+            sent()
+
+    def cancel(self):
+        pass
+
+
+@pytest.mark.parametrize("kind", ["fake", "slic"])
+def test_a_line_reports_the_call_waiting_alert_out_once_after_it_played(kind, mock_factory):
+    """The phone core times the phone's ack from this report, and gives up after a second."""
+    if kind == "fake":
+        ringer = FakeRinger()
+    else:
+        ringer = SlicRinger(23, 24, player=PacedPlayer(), factory=mock_factory)
+
+    async def main():
+        sent = []
+        loop = asyncio.get_running_loop()
+        ringer.reverse_line(True)
+        ringer.alert_waiting(
+            Presentation(Standard.BELLCORE, Alert.AFTER_RING), lambda: sent.append(loop.time())
+        )
+        await asyncio.sleep(1.0)
+        await ringer.stop()
+        return sent
+
+    (at,) = run_virtual(main())
+    assert 0.08 <= at < 1.0  # not before the 80 ms alert has played
