@@ -174,7 +174,9 @@ class VoicemailSection:
         20.0, v.between(0, 120), doc="ringing this long, then the answering machine answers", page=LIVE
     )
     max_s: float = opt(120.0, v.between(10, 600), doc="the longest message", page=LIVE)
-    when_busy: bool = opt(False, doc="it also takes calls the phone would refuse as busy", page=LIVE)
+    when_busy: bool = opt(
+        False, doc="it also takes calls refused as busy (handset off hook with no call on it)", page=LIVE
+    )
     when_dnd: bool = opt(False, doc="in do not disturb it answers at once instead of refusing", page=LIVE)
     greeting: str = opt("", doc="the spoken greeting; empty: the phone's own, in its language", page=LIVE)
     max_messages: int = opt(50, v.between(1, 1000), doc="messages kept; the oldest heard go first", page=LIVE)

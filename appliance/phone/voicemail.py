@@ -50,11 +50,16 @@ class Step(Protocol):
 
 def takes_refused(phone: Phone, reason: str) -> bool:
     """Whether the machine answers a call the phone turns away for ``reason`` (busy or DND only:
-    a private-mode refusal stays a refusal)."""
+    a private-mode refusal stays a refusal). Busy means a handset off hook with no call on it
+    (dialing, or left off hook): during a call the second one waits or is refused as ever, since
+    the telephony core mixes its calls into one sound path the machine would take from the person."""
     settings = phone.settings.voicemail
     if not settings.enabled or phone.answering is not None:
         return False
-    return (reason == "busy" and settings.when_busy) or (reason == "do not disturb" and settings.when_dnd)
+    if reason == "busy":
+        in_call = any(c.status in (CallStatus.CONNECTED, CallStatus.ANSWERING) for c in phone.calls)
+        return settings.when_busy and not in_call
+    return reason == "do not disturb" and settings.when_dnd
 
 
 def ringing(ctx: Step) -> None:
