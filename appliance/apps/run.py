@@ -20,6 +20,7 @@ from appliance.runtime.config_store import ConfigStore
 from appliance.runtime.control import LogLines, Probes
 from appliance.runtime.control_socket import ControlServer
 from appliance.runtime.maintenance import ProcessPower, start_over
+from appliance.runtime.provisioning import kept_profile
 
 from .common import add_config_args, data_dir_of, layers_for, serve_until_stopped
 
@@ -68,7 +69,7 @@ def probes_for(config: Config, data_dir: Path) -> Probes:
 async def _run(args: argparse.Namespace, data_dir: Path, power_out: list[ProcessPower]) -> int:
     layers = layers_for(args, data_dir)
     notices = Notices()  # before the store: what it could not use of the saved file is told there
-    store = ConfigStore(layers, data_dir, check=check, notices=notices)
+    store = ConfigStore(layers, data_dir, check=check, notices=notices, profile=kept_profile(data_dir))
     config = store.config
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
@@ -100,6 +101,7 @@ async def _run(args: argparse.Namespace, data_dir: Path, power_out: list[Process
         log.info("ready")
     else:
         ready.cancel()
+    phone.provisioning.start()  # the kept profile is in use already; the server's comes when idle
     watchdog = loop.create_task(sdnotify.watchdog())
     console: asyncio.Task[None] | None = None
     if phone.sim is not None and (args.console or sys.stdin.isatty()):
@@ -117,6 +119,7 @@ async def _run(args: argparse.Namespace, data_dir: Path, power_out: list[Process
         if web_runner is not None:
             await web_runner.cleanup()
         await control.stop()
+        await phone.provisioning.stop()
     try:
         await task  # a crash of the loop ends the process loudly (systemd restarts it)
     except asyncio.CancelledError:

@@ -30,6 +30,7 @@ from appliance.runtime.control import (
     LogLines,
     MessagesController,
     Probes,
+    ProvisioningController,
     SettingsController,
     SetupController,
     SimHandles,
@@ -41,6 +42,7 @@ from appliance.runtime.control import (
 from appliance.runtime.maintenance import Maintenance, Power
 from appliance.runtime.messages import DIRECTORY as MESSAGES_DIR
 from appliance.runtime.messages import MessageBox
+from appliance.runtime.provisioning import Provisioning, kept_profile
 from appliance.runtime.supervisor import DeviceReader, Ports, Supervisor, local_seconds
 
 from .drivers import DRIVERS, DriverContext, build_ports, check_drivers
@@ -68,6 +70,7 @@ class Assembly:
     control: Controllers
     sim: SimHandles | None  # the simulated board's hook and keypad, for the console and the page
     notices: Notices  # what the owner must be told about the device (page and display)
+    provisioning: Provisioning  # fleet provisioning: ``start()`` once the phone runs
 
 
 def assemble(
@@ -84,6 +87,7 @@ def assemble(
     store: ConfigStore | None = None,
     device: DeviceReader | None = None,
     local_clock: Callable[[], float] | None = local_seconds,
+    mac: str | None = None,
 ) -> Assembly:
     """The phone for ``layers`` with its data in ``data_dir`` (None: in memory, the simulator).
 
@@ -91,10 +95,13 @@ def assemble(
     ``ports`` replaces every driver (tests that shape their fakes); ``notices`` are the owner's,
     made earlier to hear what the loading found; ``store`` the config store made with them;
     ``device`` what the voice menu reads out about the device (the simulator's is fixed).
-    ``local_clock`` the time of day (None: the simulator's script sets it).
+    ``local_clock`` the time of day (None: the simulator's script sets it). ``mac`` the MAC address
+    provisioning and the status name the phone by (None: read from the network interfaces).
     """
     notices = notices if notices is not None else Notices()
-    store = store if store is not None else ConfigStore(layers, data_dir, check=check, notices=notices)
+    if store is None:
+        profile = kept_profile(data_dir)
+        store = ConfigStore(layers, data_dir, check=check, notices=notices, profile=profile)
     config = store.config
     if ports is None:
         ports = build_ports(config, data_dir, notices)
@@ -115,9 +122,17 @@ def assemble(
     )  # fmt: skip
     store.on_change(lambda change: _tell_the_phone(supervisor, change, answers))
     sim = SimHandles(ports.hook, ports.keypad) if config.board.simulated else None
+    if mac is None:
+        from appliance.drivers.network import mac_address  # noqa: PLC0415 - sysfs, read once
+
+        mac = mac_address()
+    provisioning = Provisioning(store, supervisor, data_dir, mac=mac, board=config.board.name,
+                                version=version, power=power if data_dir else None)  # fmt: skip
+    probes = probes or Probes()
+    probes.mac = lambda: mac or ""
     status = StatusController(
         store, supervisor, call_log, simulated=sim is not None, version=version,
-        probes=probes or Probes(), log_lines=log_lines or LogLines(), notices=notices,
+        probes=probes, log_lines=log_lines or LogLines(), notices=notices, provisioning=provisioning.status,
     )  # fmt: skip
     maintenance = Maintenance(
         data_dir or Path(), store, call_log, telephony=ports.telephony, power=power if data_dir else None,
@@ -141,9 +156,10 @@ def assemble(
         virtual_phone=VirtualPhone(supervisor, sim, status.status),
         setup=SetupController(claim),
         messages=MessagesController(messages),
+        provisioning=ProvisioningController(provisioning),
     )
     logging.getLogger(__name__).debug("assembled %s", config.board.name)
-    return Assembly(store, ports, supervisor, call_log, control, sim, notices)
+    return Assembly(store, ports, supervisor, call_log, control, sim, notices, provisioning)
 
 
 def device_reader(config: Config, version: str) -> DeviceReader:

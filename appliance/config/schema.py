@@ -316,6 +316,29 @@ class WebSection:
     )  # fmt: skip
 
 
+@dataclass
+class ProvisioningSection:
+    """Fleet provisioning: the phone fetches a profile (this file's schema, plus ``locked``) from the
+    owner's web server; see the README's "Fleet provisioning"."""
+
+    url: str = opt(
+        "", v.url, doc="this phone's profile; {mac} (lowercase hex, no colons), {board}, {version} "
+        "are filled in; empty: no provisioning",
+    )  # fmt: skip
+    common_url: str = opt("", v.url, doc="a profile shared by every phone, fetched first (the same macros)")
+    ca_file: str = opt("", doc="PEM file of the only CA trusted for the server; empty: the system's CAs")
+    client_cert: str = opt("", doc="PEM client certificate shown to the server (with client_key)")
+    client_key: str = opt("", doc="PEM private key of client_cert")
+    interval_s: int = opt(
+        3600, v.zero_or_between(60, 7 * 86400), doc="resync this often (plus jitter); 0: at start only"
+    )
+    jitter_s: int = opt(
+        300, v.between(0, 86400), doc="a random delay up to this, so a fleet does not ask all at once"
+    )
+    timeout_s: float = opt(15.0, v.between(1, 120), doc="a fetch taking longer fails")
+    max_kb: int = opt(256, v.between(1, 4096), doc="a profile larger than this is refused")
+
+
 DEFAULT_STAR_CODES = {
     "*78": "dnd_on",
     "*79": "dnd_off",
@@ -363,3 +386,4 @@ class Config:
     audio: AudioSection = field(default_factory=AudioSection)
     display: DisplaySection = field(default_factory=DisplaySection)
     web: WebSection = field(default_factory=WebSection)
+    provisioning: ProvisioningSection = field(default_factory=ProvisioningSection)

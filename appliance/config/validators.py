@@ -193,5 +193,21 @@ def keypad_layout(value: object) -> str | None:
     return None
 
 
+_URL = re.compile(r"^https?://[^\s/?#]+[^\s]*$")
+_MACRO = re.compile(r"\{([^{}]*)\}")
+
+
+def url(value: object) -> str | None:
+    """Empty, or an http(s) URL (with ``{mac}``, ``{board}``, ``{version}`` allowed in it)."""
+    if value == "":
+        return None
+    if not isinstance(value, str) or not _URL.match(value):
+        return f"must be an https:// (or http://) URL, got {value!r}"
+    unknown = [m.group(0) for m in _MACRO.finditer(value) if m.group(1) not in ("mac", "board", "version")]
+    if unknown:
+        return f"unknown macro {unknown[0]} (known: {{mac}}, {{board}}, {{version}})"
+    return None
+
+
 def not_empty(value: object) -> str | None:
     return None if str(value).strip() else "must not be empty"

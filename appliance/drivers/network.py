@@ -33,6 +33,36 @@ def addresses() -> dict[str, str]:
     return found
 
 
+def mac_address(sys_net: Path = Path("/sys/class/net"), route_table: Path = Path("/proc/net/route")) -> str:
+    """The MAC address the device is known by (lowercase hex, no colons), or "" if none is found.
+
+    A fleet's server names files by it, so it must not change between boots: a physical interface
+    (one with a ``device``) wins over virtual ones (bridges, veth, tunnels), wired over wireless,
+    then by name; the interface of the default route comes first among equals.
+    """
+    routed = ""
+    try:
+        for line in route_table.read_text().splitlines()[1:]:
+            fields = line.split()
+            if len(fields) > 1 and fields[1] == "00000000":
+                routed = fields[0]
+                break
+    except OSError:
+        pass
+    found = []
+    for link in sys_net.iterdir() if sys_net.is_dir() else []:
+        try:
+            mac = (link / "address").read_text().strip().lower()
+        except OSError:
+            continue
+        if link.name == "lo" or len(mac) != 17 or mac == "00:00:00:00:00:00":
+            continue
+        physical = (link / "device").exists()
+        wireless = (link / "wireless").exists() or (link / "phy80211").exists()
+        found.append(((not physical, wireless, link.name != routed, link.name), mac.replace(":", "")))
+    return min(found)[1] if found else ""
+
+
 def default_gateway(route_table: Path = Path("/proc/net/route")) -> str:
     try:
         lines = route_table.read_text().splitlines()[1:]

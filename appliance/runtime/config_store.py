@@ -1,9 +1,10 @@
 """The one owner of the running phone's configuration.
 
-It holds the loaded layers (defaults, board, system file, the data directory's ``config.toml``,
-command line), takes every change under one lock — star codes, the web page, the console's
-``set``, a restored backup and, later, provisioning — validates the whole layered result before
-anything is written, writes the data file atomically, and tells its listeners what changed.
+It holds the loaded layers (defaults, board, system file, the provisioning profile, the data
+directory's ``config.toml``, the profile's locked keys, command line), takes every change under one
+lock — star codes, the web page, the console's ``set``, a restored backup and a provisioning
+profile — validates the whole layered result before anything is written, writes the data file
+atomically, and tells its listeners what changed.
 Nobody else writes ``config.toml``; nobody keeps a copy of the configuration that can go stale.
 """
 
@@ -17,7 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from appliance.config.load import ConfigError, Layer, Loaded, load_layers, merge
+from appliance.config import profile as profiles
+from appliance.config.load import ConfigError, Layer, Loaded, load_layers, merge, to_table
+from appliance.config.profile import Profile
 from appliance.config.salvage import Salvaged
 from appliance.config.schema import Config
 from appliance.config.store import DataConfig
@@ -28,6 +31,9 @@ log = logging.getLogger(__name__)
 
 Table = dict[str, Any]
 DATA = "data"  # the name of the layer this store saves
+PROFILE = "provisioning"  # the profile from the owner's server: under the saved layer
+LOCKED = "provisioning locked"  # the keys it locks: over the saved layer
+NOTICE_PROFILE = "provisioning-stored"  # the kept profile could not be used at this start
 LIVE = "live"  # changes made for this run only (the console's and the simulator's ``set``)
 NOTICE_IGNORED = "config-ignored"  # what of the saved configuration this start could not use
 NOTICE_FULL = "storage-full"  # a save found the data partition full
@@ -44,6 +50,7 @@ class Origin:
     PAGE = "page"
     CONSOLE = "console"
     RESTORE = "restore"
+    PROVISIONING = "provisioning"
 
 
 @dataclass(frozen=True)
@@ -86,6 +93,7 @@ class ConfigStore:
         *,
         check: Check = load_layers,
         notices: Notices | None = None,
+        profile: Profile | None = None,
     ) -> None:
         self._file = DataConfig(data_dir) if data_dir is not None else None
         self._check = check
@@ -102,8 +110,12 @@ class ConfigStore:
             at = next(
                 (i for i, n in enumerate(names) if n == "command line" or n.startswith("--set")), len(names)
             )
+        self._profile = self._usable_profile(profile or Profile({}), layers, at)
+        layers = [*layers[:at], Layer(PROFILE, self._profile.table), *layers[at:]]
+        at += 1
         table = self._salvaged(self._file.load(layers, at, check)) if self._file is not None else given
-        self._layers = [*layers[:at], Layer(DATA, table), *layers[at:]]
+        locked = Layer(LOCKED, self._profile.locked_table())
+        self._layers = [*layers[:at], Layer(DATA, table), locked, *layers[at:]]
         self._loaded = check(self._layers)
 
     @property
@@ -119,6 +131,11 @@ class ConfigStore:
         """The data layer as it is on disk."""
         return dict(self._layer(DATA).table)
 
+    @property
+    def profile(self) -> Profile:
+        """The provisioning profile in use (empty: none)."""
+        return self._profile
+
     def layers_except_data(self) -> list[Layer]:
         """Every layer but the saved one: what a restored ``config.toml`` is checked against."""
         return [layer for layer in self._layers if layer.name != DATA]
@@ -131,14 +148,36 @@ class ConfigStore:
         """What the configuration would be with ``table`` as the data layer (ConfigError if invalid)."""
         return self._check(self._with(DATA, table))
 
+    def check_profile(self, profile: Profile) -> Loaded:
+        """What the configuration would be with ``profile`` (ConfigError naming each field if invalid)."""
+        layers = self._with(PROFILE, profile.table)
+        return self._check([Layer(LOCKED, profile.locked_table()) if x.name == LOCKED else x for x in layers])
+
+    async def apply_profile(self, profile: Profile) -> frozenset[str]:
+        """Make ``profile`` the provisioning layer, validated whole first; the sections it changed."""
+        async with self._lock:
+            self.check_profile(profile)
+            before = to_table(self.config)
+            self._layers = self._with(PROFILE, profile.table)
+            self._replace(LOCKED, profile.locked_table())
+            self._profile = profile
+            after = to_table(self.config)
+        sections = frozenset(k for k in after if before.get(k) != after[k])
+        if sections:
+            self._publish(sections, Origin.PROVISIONING)
+        return sections
+
     async def save(self, changes: Table | Callable[[Config], Table], origin: str = Origin.PAGE) -> Loaded:
         """Merge ``changes`` into the saved layer, validate the whole, write it, tell the listeners.
 
         ``changes`` may be a function of the current configuration, called under the lock, so a
-        read-modify-write (a contact added to the list) cannot lose a concurrent one.
+        read-modify-write (a contact added to the list) cannot lose a concurrent one. A change to a
+        key the provisioning profile locks is refused (:class:`~appliance.config.profile.LockedError`).
         """
         async with self._lock:
             table = changes(self.config) if callable(changes) else changes
+            if locked := profiles.locked_changes(table, self._profile.locked, to_table(self.config)):
+                raise profiles.refusal(locked)
             saved = self._layer(DATA).table
 
             def validate(updated: Table) -> None:
@@ -186,6 +225,22 @@ class ConfigStore:
         return self._loaded
 
     # --- internals ---------------------------------------------------------------------------
+
+    def _usable_profile(self, profile: Profile, layers: list[Layer], at: int) -> Profile:
+        """The kept profile, if this firmware and board can use it (a newer firmware's profile, or
+        a board it does not suit, is left out and the owner told; the next fetch may bring a good one)."""
+        if not profile.table:
+            return profile
+        try:
+            self._check([*layers[:at], Layer(PROFILE, profile.table), Layer(LOCKED, profile.locked_table()),
+                         *layers[at:]])  # fmt: skip
+        except ConfigError as exc:
+            why = "; ".join(exc.problems)
+            self.notices.raise_(NOTICE_PROFILE, f"The kept provisioning profile is not used: {why}.",
+                                Severity.WARNING)  # fmt: skip
+            return Profile({})
+        self.notices.clear(NOTICE_PROFILE)
+        return profile
 
     def _salvaged(self, found: Salvaged) -> Table:
         """The usable table; what was ignored is told to the owner, naming the file and each field."""

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any, Protocol, TypeVar
 
+from appliance.config.profile import LockedError
 from appliance.durable import is_full
 from appliance.notices import Notices
 from appliance.phone import effects as fx
@@ -452,7 +453,8 @@ class Supervisor:
                 await self.features.save_feature(effect.name, effect.on)
         except Exception as exc:  # noqa: BLE001 - whatever it was, the change would not outlive a restart
             log.warning("%s not saved: %s", name, exc)
-            self.post(FeatureNotSaved(name, effect.was, "storage full" if is_full(exc) else "error"))
+            why = "storage full" if is_full(exc) else "locked" if isinstance(exc, LockedError) else "error"
+            self.post(FeatureNotSaved(name, effect.was, why))
 
     async def _answer(self, request: _Request) -> None:
         try:

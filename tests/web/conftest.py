@@ -58,6 +58,7 @@ class Stack:
     web: WebApp
     clock: Clock
     store: ConfigStore
+    power: RecordedPower
 
     def session(self, basic: tuple[str, str] | None = None) -> aiohttp.ClientSession:
         headers = {"Authorization": aiohttp.encode_basic_auth(*basic)} if basic else None
@@ -74,14 +75,15 @@ class Stack:
 
 @contextlib.asynccontextmanager
 async def running(
-    data: Path, *, password: bool = True, desktop: bool = True, table: dict | None = None
+    data: Path, *, password: bool = True, desktop: bool = True, table: dict | None = None,
+    mac: str | None = None,
 ) -> AsyncIterator[Stack]:
     """The phone as ``appliance run`` assembles it (the desktop board, data in ``data``), with
     its page served in this process on a free port."""
     board = {"board": {"name": "desktop", "simulated": desktop}, **(table or {})}
     layers = [Layer("defaults", {}), Layer("board", board), Layer("data", DataConfig(data).read())]
     power = RecordedPower()
-    phone = assemble(layers, data, version="test", power=power)
+    phone = assemble(layers, data, version="test", power=power, mac=mac)
     task = asyncio.get_running_loop().create_task(phone.supervisor.run())
     await phone.supervisor.started()
     clock = Clock()
@@ -92,8 +94,9 @@ async def running(
     runner = await serve(web, f"127.0.0.1:{port}")
     try:
         yield Stack(f"http://127.0.0.1:{port}", data, Fakes.of(phone.ports), phone.supervisor, phone.control,
-                    web, clock, phone.store)  # fmt: skip
+                    web, clock, phone.store, power)  # fmt: skip
     finally:
+        await phone.provisioning.stop()
         await runner.cleanup()
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):

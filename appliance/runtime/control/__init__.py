@@ -17,6 +17,7 @@ from .api import OPERATIONS, PHONE_OPERATIONS, Operation
 from .contacts import ContactsController
 from .errors import ChangeRejectedError, NotFoundError, StorageFullError
 from .messages import MessagesController
+from .provisioning import ProvisioningController
 from .settings import SettingsController
 from .setup import SetupController
 from .status import LogLines, Probes, StatusController
@@ -50,6 +51,7 @@ class Controllers:
     virtual_phone: VirtualPhone
     setup: SetupController
     messages: MessagesController
+    provisioning: ProvisioningController
 
     async def call(self, name: str, args: dict[str, Any]) -> Any:  # noqa: ANN401 - JSON
         if name not in PHONE_OPERATIONS:
@@ -76,6 +78,7 @@ __all__ = [
     "NotFoundError",
     "Operation",
     "Probes",
+    "ProvisioningController",
     "SettingsController",
     "SetupController",
     "SimHandles",

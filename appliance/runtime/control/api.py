@@ -277,6 +277,9 @@ OPERATIONS: tuple[Operation, ...] = (
         "Erase configuration, account and password, then start as new",
         _object({"confirm": {"type": "string", "maxLength": 64,
                              "description": "the words 'factory reset'"}})),
+    _op("provisioning.sync", "POST", "/api/v1/provisioning/sync",
+        "Fetch the provisioning profile now: checked whole, kept, applied when the phone is idle; "
+        "answers where provisioning stands (last success, last error with each field and why)"),
     _op("system.restart", "POST", "/api/v1/system/restart", "Restart the phone's software"),
     _op("system.reboot", "POST", "/api/v1/system/reboot", "Reboot the device"),
     _op("virtual_phone.hook", "POST", "/api/v1/sim/hook", "Virtual phone: lift or replace the handset",

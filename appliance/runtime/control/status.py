@@ -34,6 +34,14 @@ def _no_node() -> Table | None:
     return None
 
 
+def _no_mac() -> str:
+    return ""
+
+
+def _off() -> Table:
+    return {"state": "off"}
+
+
 @dataclass
 class Probes:
     """Readings the application wires in from drivers (the controllers import none): the network
@@ -42,6 +50,7 @@ class Probes:
     network: Callable[[], Table] = _nothing
     dht_node: Callable[[], Table | None] = _no_node
     mic_level: Callable[[float], float] | None = None  # dBFS over some seconds; None: no microphone
+    mac: Callable[[], str] = _no_mac  # the MAC address provisioning knows the phone by
 
 
 class LogLines(logging.Handler):
@@ -61,7 +70,8 @@ class StatusController:
 
     def __init__(self, store: ConfigStore, supervisor: Supervisor, call_log: CallLog, *, simulated: bool,
                  version: str, probes: Probes, log_lines: LogLines,
-                 notices: Notices | None = None) -> None:  # fmt: skip
+                 notices: Notices | None = None,
+                 provisioning: Callable[[], Table] | None = None) -> None:  # fmt: skip
         self.store = store
         self.supervisor = supervisor
         self.calls = call_log
@@ -70,6 +80,7 @@ class StatusController:
         self.probes = probes
         self.log_lines = log_lines
         self.notices = notices if notices is not None else Notices()
+        self.provisioning = provisioning or _off  # where fleet provisioning stands
         self.started_at = time.time()
         self._network: tuple[float, Table] | None = None
         # What the page's push waits on: a count of changes, and an event set at each one.
@@ -118,6 +129,7 @@ class StatusController:
                 for a in phone.accounts
             ],
             "notices": [n.as_table() for n in self.notices.all()],
+            "provisioning": self.provisioning(),
             **await self.info(),
             "uptime_s": round(time.time() - self.started_at),
         }
@@ -140,7 +152,7 @@ class StatusController:
         return {
             "board": self.store.config.board.name,
             "simulated": self.simulated,
-            "system": system_facts(),
+            "system": {**system_facts(), "mac": self.probes.mac()},
             "version": self.version,
         }
 
