@@ -246,7 +246,10 @@ class Provisioning:
         self.last_error = None
         self.last_success = time.time()
         if sources != list(kept.values()) or profile != self.store.profile:
-            await asyncio.to_thread(self.kept.write, sources)
+            if self.kept.path is None:
+                self.kept.write(sources)
+            else:  # fsyncs: off the loop
+                await asyncio.to_thread(self.kept.write, sources)
             self._pending = (profile, sources)
             if idle(self.supervisor.phone):
                 await self._apply()  # at once: the answer to a sync says it was applied

@@ -75,7 +75,11 @@ class Stack:
 
 @contextlib.asynccontextmanager
 async def running(
-    data: Path, *, password: bool = True, desktop: bool = True, table: dict | None = None,
+    data: Path,
+    *,
+    password: bool = True,
+    desktop: bool = True,
+    table: dict | None = None,
     mac: str | None = None,
 ) -> AsyncIterator[Stack]:
     """The phone as ``appliance run`` assembles it (the desktop board, data in ``data``), with

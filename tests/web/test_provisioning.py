@@ -220,10 +220,27 @@ async def test_an_unchanged_profile_is_not_downloaded_again(tmp_path, nginx, pki
         await sync(stack)
         await sync(stack)
         assert nginx.requests() == [
-            ("/common.toml", 200), (f"/{MAC}.toml", 200), ("/common.toml", 304), (f"/{MAC}.toml", 304),
+            ("/common.toml", 200),
+            (f"/{MAC}.toml", 200),
+            ("/common.toml", 304),
+            (f"/{MAC}.toml", 304),
         ]
         assert stack.control.provisioning.provisioning.fetches == 2
         (nginx.www / f"{MAC}.toml").write_text(DEVICE.replace("Room 12", "Room 14"))
         await sync(stack)
         assert nginx.requests()[-2:] == [("/common.toml", 304), (f"/{MAC}.toml", 200)]
         assert stack.store.config.phone.display_name == "Room 14"
+
+
+async def test_a_change_only_a_start_takes_restarts_the_phone_once_applied(tmp_path, nginx, pki):
+    (nginx.www / f"{MAC}.toml").write_text(DEVICE + '\n[[sip_accounts]]\nid = "pbx"\nusername = "212"\n')
+    async with running(tmp_path / "data", table=fleet(nginx.url, pki.pem.cert), mac=MAC) as stack:
+        answer = await sync(stack)
+        assert answer["state"] == "ok"
+        assert stack.power.requests == ["restart"]  # the SIP account registers at the start
+        await sync(stack)
+        assert stack.power.requests == ["restart"]  # unchanged: no second restart
+    async with running(tmp_path / "data", table=fleet(nginx.url, pki.pem.cert), mac=MAC) as again:
+        assert [a.id for a in again.store.config.sip_accounts] == ["pbx"]
+        await sync(again)
+        assert again.power.requests == []  # the kept profile was in use from the start

@@ -1,0 +1,116 @@
+"""Provisioning profiles as data: parsing, locks, macros, the MAC address, what needs a restart."""
+
+from __future__ import annotations
+
+import pytest
+
+from appliance.config import profile as profiles
+from appliance.config.load import ConfigError, Layer, build, to_table
+from appliance.config.schema import Config
+from appliance.drivers.network import mac_address
+from appliance.runtime.config_store import ConfigStore
+from appliance.runtime.provisioning import KeptProfile, Source, kept_profile, needs_restart
+
+
+def test_locked_is_a_list_of_schema_keys_and_the_board_is_not_the_profiles():
+    with pytest.raises(ConfigError) as bad:
+        profiles.parse(
+            'locked = ["features.dnd", "features.nope", "drivers.hook", "x"]\n[board]\nname = "x"\n', "p"
+        )
+    assert bad.value.problems == [
+        "board: a profile may not set this (it is the board's own)",
+        "locked[1]: features.nope: no such key in the configuration (a section, a list, or section.key)",
+        "locked[2]: drivers.hook: not the profile's to set",
+        "locked[3]: x: no such key in the configuration",
+    ]
+    with pytest.raises(ConfigError, match="locked: must be a list"):
+        profiles.parse('locked = "features.dnd"\n', "p")
+    with pytest.raises(ConfigError, match=r"^https://h/p\.toml: "):
+        profiles.parse("[features\n", "https://h/p.toml")
+
+
+def test_the_device_file_over_the_common_one_and_locks_adding_up():
+    common = profiles.parse(
+        'locked = ["dialplan.map"]\n[dialplan]\nmap = "xx."\n[phone]\ncountry = "GB"\n', "c"
+    )
+    device = profiles.parse('locked = ["phone.country"]\n[phone]\ncountry = "DE"\n', "d")
+    both = profiles.combine([common, device])
+    assert both.table == {"dialplan": {"map": "xx."}, "phone": {"country": "DE"}}
+    assert both.locked == ("dialplan.map", "phone.country")
+    assert both.locked_table() == {"dialplan": {"map": "xx."}, "phone": {"country": "DE"}}
+    with pytest.raises(ConfigError, match=r"locked: features\.dnd is locked but no profile sets it"):
+        profiles.combine([profiles.parse('locked = ["features.dnd"]\n', "d")])
+
+
+def test_a_change_is_refused_only_where_a_lock_covers_it_and_the_value_differs():
+    current = to_table(build({"features": {"dnd": True}}))
+    locked = ("features.dnd", "contacts", "star_codes")
+    assert profiles.locked_changes({"features": {"dnd": True, "private_mode": True}}, locked, current) == []
+    assert profiles.locked_changes({"features": {"dnd": False}}, locked, current) == ["features.dnd"]
+    assert profiles.locked_changes({"contacts": [{"name": "A"}]}, locked, current) == ["contacts"]
+    assert profiles.locked_changes({"star_codes": {"*11": "dnd_on"}}, locked, current) == ["star_codes.*11"]
+    assert profiles.locked_changes({"features": {"dnd": False}}, ("features",), current) == ["features.dnd"]
+
+
+def test_macros_are_filled_and_unknown_ones_refused_by_the_schema():
+    url = "https://prov.example/{board}/{mac}.toml?v={version}"
+    assert profiles.fill(url, mac="b827eb012345", board="adapter-v1", version="1.2") == (
+        "https://prov.example/adapter-v1/b827eb012345.toml?v=1.2"
+    )
+    with pytest.raises(ConfigError, match=r"provisioning.url: unknown macro \{serial\}"):
+        build({"provisioning": {"url": "https://p.example/{serial}.toml"}})
+    with pytest.raises(ConfigError, match=r"provisioning\.common_url: must be an https://"):
+        build({"provisioning": {"common_url": "tftp://p.example/x"}})
+
+
+def test_the_mac_address_is_the_wired_physical_interfaces(tmp_path):
+    def link(name: str, mac: str, *, device: bool = True, wireless: bool = False) -> None:
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "address").write_text(mac + "\n")
+        if device:
+            (tmp_path / name / "device").mkdir()
+        if wireless:
+            (tmp_path / name / "wireless").mkdir()
+
+    link("lo", "00:00:00:00:00:00", device=False)
+    link("docker0", "02:42:ac:11:00:01", device=False)
+    link("wlan0", "B8:27:EB:AA:BB:CC", wireless=True)
+    route = tmp_path / "route"
+    route.write_text("Iface\tDestination\tGateway\nwlan0\t00000000\t0101A8C0\n")
+    assert mac_address(tmp_path, route) == "b827ebaabbcc"  # Wi-Fi only: its MAC, not docker's
+    link("eth0", "b8:27:eb:01:23:45")
+    assert mac_address(tmp_path, route) == "b827eb012345"  # wired wins, whatever the route
+    assert mac_address(tmp_path / "none", route) == ""
+
+
+def test_what_a_profile_change_needs_a_restart_for():
+    before = to_table(Config())
+    after = to_table(build({"phone": {"country": "GB"}, "audio": {"handset_volume": 50},
+                            "sip_accounts": [{"id": "pbx", "username": "12"}], "contacts": [],
+                            "provisioning": {"interval_s": 600}}))  # fmt: skip
+    assert needs_restart(before, after) == ["audio.handset_volume", "sip_accounts"]
+
+
+def test_the_kept_profile_is_read_at_start_and_a_broken_one_ignored(tmp_path):
+    kept = KeptProfile(tmp_path)
+    kept.write([Source("https://p/c.toml", '"e1"', "", '[phone]\ncountry = "GB"\n'),
+                Source("https://p/d.toml", "", "", 'locked = ["phone.country"]\n')])  # fmt: skip
+    profile = kept_profile(tmp_path)
+    assert profile is not None
+    assert profile.locked == ("phone.country",)
+    store = ConfigStore([Layer("defaults", {})], tmp_path, profile=profile)
+    assert store.config.phone.country == "GB"
+    (tmp_path / "provisioning" / "profile.json").write_text("{half a file")
+    assert kept_profile(tmp_path) is None
+
+
+def test_a_kept_profile_this_board_cannot_use_is_left_out_and_said(tmp_path):
+    profile = profiles.parse("[hook]\npin = 4\n", "p")  # the fake hook driver needs no pin: fine
+    store = ConfigStore([Layer("defaults", {})], tmp_path, profile=profile)
+    assert store.config.hook.pin == 4
+    clash = profiles.parse("[ringer]\npin = 4\n[hook]\npin = 4\n", "p")
+    store = ConfigStore([Layer("defaults", {})], tmp_path, profile=clash)
+    assert store.profile.table == {}
+    assert "provisioning profile is not used: ringer.pin: GPIO 4 is already used by hook.pin" in (
+        store.notices.all()[0].text
+    )
