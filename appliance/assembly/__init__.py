@@ -205,8 +205,11 @@ class AnsweringMachine:
 
 
 def _tell_the_phone(supervisor: Supervisor, change: ConfigChange, answers: AnsweringMachine) -> None:
-    """The phone takes a saved change at once; its own star codes it already knows."""
+    """The phone takes a saved change at once; its own star codes it already knows (but the
+    answering machine switched on by one where nothing can record is switched off again)."""
     if change.origin == Origin.PHONE:
+        if "voicemail" in change.sections and not answers.can_record:
+            supervisor.post(SettingsChanged(answers.settings(change.config)))
         return
     supervisor.post(SettingsChanged(answers.settings(change.config)))
     if "contacts" in change.sections or change.origin == Origin.RESTORE:

@@ -357,6 +357,8 @@ DEFAULT_STAR_CODES = {
     "*92": "forward_no_answer",
     "*93": "forward_no_answer_off",
     "*98": "messages",
+    "*94": "voicemail_on",
+    "*95": "voicemail_off",
 }
 
 

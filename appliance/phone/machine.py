@@ -551,6 +551,10 @@ def _feature(ctx: _Step, feature: Feature, number: str = "") -> None:
             _menu(ctx, voicemenu.opened(phone))
         case Feature.MESSAGES:
             _menu(ctx, voicemail.listen(phone))
+        case Feature.VOICEMAIL_ON | Feature.VOICEMAIL_OFF:
+            on = feature is Feature.VOICEMAIL_ON
+            voicemail.switch(ctx, on)
+            _confirm(ctx, f"Answering machine {'on' if on else 'off'}")
 
 
 def _menu(ctx: _Step, turn: voicemenu.Turn) -> None:
@@ -852,6 +856,8 @@ def _on_feature_not_saved(ctx: _Step, event: FeatureNotSaved) -> None:
         ctx.set(forwarding=forwarding.with_destination(ctx.phone.forwarding, kind, event.was))
     elif event.name in _SAVED_FEATURES:
         ctx.set(**{event.name: event.was})
+    elif event.name == voicemail.SAVED and isinstance(event.was, bool):
+        voicemail.switch(ctx, event.was, save=False)
     else:
         return
     if ctx.phone.mode is Mode.CONFIRM:

@@ -51,6 +51,8 @@ class Feature(Enum):
     FORWARD_NO_ANSWER = "forward_no_answer"
     FORWARD_NO_ANSWER_OFF = "forward_no_answer_off"
     MESSAGES = "messages"  # play the answering machine's messages
+    VOICEMAIL_ON = "voicemail_on"  # the answering machine takes calls
+    VOICEMAIL_OFF = "voicemail_off"
 
     @property
     def takes_number(self) -> bool:
@@ -280,6 +282,8 @@ class Settings:
         ("*92", Feature.FORWARD_NO_ANSWER),
         ("*93", Feature.FORWARD_NO_ANSWER_OFF),
         ("*98", Feature.MESSAGES),
+        ("*94", Feature.VOICEMAIL_ON),
+        ("*95", Feature.VOICEMAIL_OFF),
     )
     digits_account: str = ""  # SIP account that gets numbers not in the directory
     dnd: bool = False

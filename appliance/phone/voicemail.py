@@ -15,6 +15,7 @@ is dropped).
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Protocol
 
 from . import effects as fx
@@ -43,6 +44,20 @@ class Step(Protocol):
     def cancel(self, name: str) -> None: ...
 
     def update_call(self, call_id: CallId, **changes: object) -> None: ...
+
+
+SAVED = "voicemail.enabled"  # the setting its star codes save
+
+
+def switch(ctx: Step, on: bool, *, save: bool = True) -> None:
+    """The answering machine on or off (a star code; ``save`` False: a failed save undone)."""
+    settings = ctx.phone.settings
+    was = settings.voicemail.enabled
+    ctx.set(settings=replace(settings, voicemail=replace(settings.voicemail, enabled=on)))
+    if save:
+        ctx.emit(fx.SaveFeature(SAVED, on, was=was))
+    if not on:
+        ctx.cancel(ANSWER)
 
 
 # --- taking calls ----------------------------------------------------------------------------

@@ -206,8 +206,10 @@ class ConfigStore:
         return self._loaded
 
     async def save_feature(self, name: str, on: bool) -> None:
-        """A star code switched a feature: saved like any change, so the page and a restart see it."""
-        await self.save({"features": {name: on}}, origin=Origin.PHONE)
+        """A star code switched a feature: saved like any change, so the page and a restart see it.
+        ``name`` is a key of ``features`` or a dotted key elsewhere (``voicemail.enabled``)."""
+        section, _, key = name.rpartition(".")
+        await self.save({section or "features": {key: on}}, origin=Origin.PHONE)
 
     async def save_forwarding(self, kind: str, to: str) -> None:
         """A star code set (or cleared, ``to`` empty) where calls are forwarded."""

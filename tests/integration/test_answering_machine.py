@@ -101,3 +101,23 @@ def test_a_core_that_cannot_record_leaves_the_phone_ringing_and_says_so(virtual,
         assert not phone.supervisor.phone.settings.voicemail.enabled
 
     virtual(scenario())
+
+
+def test_the_star_code_is_saved_in_the_configuration(virtual, tmp_path):
+    async def scenario():
+        phone = assemble([Layer("defaults", {})], tmp_path)
+        task = asyncio.get_running_loop().create_task(phone.supervisor.run())
+        await phone.supervisor.started()
+        try:
+            phone.ports.hook.lift()
+            await phone.supervisor.settled()
+            phone.ports.keypad.press("*94")
+            await phone.supervisor.idle()
+            assert phone.store.config.voicemail.enabled  # the page and the next start see it
+            assert "[voicemail]\nenabled = true" in (tmp_path / "config.toml").read_text()
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    virtual(scenario())

@@ -268,3 +268,31 @@ def test_ringing_status_is_tracked():
     bench = machine()
     bench.ring_in()
     assert bench.phone.calls[0].status is CallStatus.RINGING_IN
+
+
+def test_star_codes_switch_it_on_and_off_and_save_it():
+    bench = PhoneBench()
+    bench.lift()
+    out = bench.press("*94")
+    assert of(out, fx.SaveFeature) == [fx.SaveFeature("voicemail.enabled", True)]
+    assert bench.phone.settings.voicemail.enabled
+    assert bench.tone == "confirm"
+    bench.hang()
+    bench.ring_in()
+    assert of(bench.advance(20), fx.Accept)  # it takes calls now
+    bench.state("in-1", CallState.HUNGUP)
+    bench.lift()
+    bench.press("*95")
+    assert not bench.phone.settings.voicemail.enabled
+
+
+def test_a_switch_that_could_not_be_saved_is_undone():
+    from appliance.phone.events import FeatureNotSaved
+
+    bench = PhoneBench()
+    bench.lift()
+    bench.press("*94")
+    out = bench.send(FeatureNotSaved("voicemail.enabled", False, "storage full"))
+    assert not bench.phone.settings.voicemail.enabled
+    assert not of(out, fx.SaveFeature)
+    assert bench.tone == "reorder"
