@@ -326,6 +326,11 @@ class ProvisioningSection:
         "are filled in; empty: no provisioning",
     )  # fmt: skip
     common_url: str = opt("", v.url, doc="a profile shared by every phone, fetched first (the same macros)")
+    dhcp_file: str = opt(
+        "/run/appliance/dhcp-provisioning",
+        doc="where the DHCP client hands over options 66, 160 and 43 (the server, when url is empty); "
+        "empty: DHCP is not asked",
+    )
     ca_file: str = opt("", doc="PEM file of the only CA trusted for the server; empty: the system's CAs")
     client_cert: str = opt("", doc="PEM client certificate shown to the server (with client_key)")
     client_key: str = opt("", doc="PEM private key of client_cert")

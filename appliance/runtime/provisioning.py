@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from appliance.config import editable
+from appliance.config import dhcp, editable
 from appliance.config import profile as profiles
 from appliance.config.load import ConfigError, to_table
 from appliance.config.profile import Profile
@@ -182,10 +182,37 @@ class Provisioning:
                     await task
 
     def urls(self) -> list[str]:
-        """The common file's URL and this phone's, macros filled in (those configured)."""
+        """The common file's URL and this phone's, macros filled in: the configured ones, else
+        those the DHCP server names (empty: no provisioning server known)."""
+        return self._where()[0]
+
+    def _where(self) -> tuple[list[str], str]:
+        """The URLs and where they came from ("config", "dhcp option 66"...; "" for nowhere)."""
         cfg = self.store.config.provisioning
+        common, url, origin = cfg.common_url, cfg.url, "config"
+        if not url and cfg.dhcp_file:
+            server = self._dhcp(Path(cfg.dhcp_file))
+            if server is None:
+                return [], ""
+            common, url, origin = server.common_url, server.url, f"dhcp option {server.option}"
+        if not url:
+            return [], ""
         return [profiles.fill(u, mac=self.mac, board=self.board, version=self.version)
-                for u in (cfg.common_url, cfg.url) if u]  # fmt: skip
+                for u in (common, url) if u], origin  # fmt: skip
+
+    def _dhcp(self, path: Path) -> dhcp.DhcpServer | None:
+        try:
+            text = path.read_text()  # a few lines on /run (tmpfs): read on the loop
+        except FileNotFoundError:
+            return None  # no lease yet, or a network without these options
+        except (OSError, UnicodeDecodeError) as exc:
+            self.last_error = _error(str(path), f"cannot be read ({exc})")
+            return None
+        try:
+            return dhcp.parse(text, str(path))
+        except ConfigError as exc:
+            self.last_error = {"at": time.time(), "source": str(path), "problems": _problems(exc)}
+            return None
 
     async def sync(self) -> Table:
         """Fetch, check and keep the profile now; applied at once if idle, else when idle.
@@ -195,10 +222,9 @@ class Provisioning:
         return self.status()
 
     def status(self) -> Table:
-        cfg = self.store.config.provisioning
-        urls = self.urls()
-        if not cfg.url:
-            state = "off"
+        urls, origin = self._where()
+        if not urls:
+            state = "off" if self.last_error is None else "error"
         elif self._pending is not None:
             state = "pending"  # fetched and good, waiting for the phone to be idle
         elif self.last_error is not None:
@@ -209,6 +235,7 @@ class Provisioning:
             state = "starting"
         return {
             "state": state,
+            "from": origin,
             "source": urls[-1] if urls else "",
             "common": urls[0] if len(urls) > 1 else "",
             "last_success": self.last_success,
@@ -224,9 +251,11 @@ class Provisioning:
 
     async def _sync(self) -> None:
         self.last_attempt = time.time()
+        self.last_error = None
         urls = self.urls()
-        if not self.store.config.provisioning.url:
-            self.last_error = _error("provisioning.url", "not set: there is nothing to fetch")
+        if not urls:
+            if self.last_error is None and not self.store.config.provisioning.dhcp_file:
+                self.last_error = _error("provisioning.url", "not set: there is nothing to fetch")
             return
         kept = {s.url: s for s in self.kept.read()}
         try:
@@ -313,7 +342,8 @@ class Provisioning:
     def _reschedule(self) -> None:
         if self._schedule is not None:
             self._schedule.cancel()
-        if not self.store.config.provisioning.url:
+        cfg = self.store.config.provisioning
+        if not cfg.url and not cfg.dhcp_file:
             self._schedule = None
             return
         self._schedule = asyncio.get_running_loop().create_task(self._run(), name="provisioning")
@@ -325,6 +355,9 @@ class Provisioning:
             async with self._sync_lock:
                 await self._sync()
             cfg = self.store.config.provisioning
+            if not self.urls():  # no server known (yet): DHCP may name one with the next lease
+                await asyncio.sleep(RETRY_S + self._rng() * cfg.jitter_s)
+                continue
             if cfg.interval_s == 0 and self.last_error is None:
                 return
             base = cfg.interval_s if self.last_error is None else min(cfg.interval_s or RETRY_S, RETRY_S)

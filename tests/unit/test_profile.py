@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from appliance.config import dhcp
 from appliance.config import profile as profiles
 from appliance.config.load import ConfigError, Layer, build, to_table
 from appliance.config.schema import Config
@@ -114,3 +115,34 @@ def test_a_kept_profile_this_board_cannot_use_is_left_out_and_said(tmp_path):
     assert "provisioning profile is not used: ringer.pin: GPIO 4 is already used by hook.pin" in (
         store.notices.all()[0].text
     )
+
+
+def test_the_dhcp_hand_over_names_the_server_by_option_160_then_66_then_43():
+    both = "interface=eth0\noption_66=tftp.example.org\noption_160=https://prov.example.org/phones/\n"
+    server = dhcp.parse(both, "f")
+    assert server == dhcp.DhcpServer("https://prov.example.org/phones/{mac}.toml",
+                                      "https://prov.example.org/phones/common.toml", "160", "eth0")  # fmt: skip
+    server = dhcp.parse("option_66=prov.example.org:8443\n", "f")
+    assert server is not None
+    assert (server.url, server.common_url, server.option) == (
+        "https://prov.example.org:8443/{mac}.toml", "https://prov.example.org:8443/common.toml", "66")  # fmt: skip
+    assert dhcp.parse('option_66="http://10.0.0.2/cfg{mac}"\n', "f") == dhcp.DhcpServer(
+        "http://10.0.0.2/cfg{mac}", "", "66"
+    )
+    url = b"https://prov.example.org/p/"
+    tlv = (bytes([2, 3]) + b"abc" + bytes([1, len(url)]) + url).hex(":")  # sub-option 1 is the server
+    assert dhcp.parse(f"option_43={tlv}\n", "f").url == "https://prov.example.org/p/{mac}.toml"
+    assert (
+        dhcp.parse(f"option_43={b'prov.example.org'.hex()}\n", "f").url
+        == "https://prov.example.org/{mac}.toml"
+    )
+    assert dhcp.parse("# nothing\ninterface=eth0\noption_3=10.0.0.1\n", "f") is None
+
+
+def test_a_bad_dhcp_hand_over_is_named():
+    with pytest.raises(ConfigError, match=r"^f:2: expected option_<code>=<value>"):
+        dhcp.parse("option_66=a\nwhat is this\n", "f")
+    with pytest.raises(ConfigError, match=r"option 66: 'not a host!' is neither a URL nor a host name"):
+        dhcp.parse("option_66=not a host!\n", "f")
+    with pytest.raises(ConfigError, match="option 160"):
+        dhcp.parse("option_160=https://p.example/{serial}\n", "f")

@@ -245,3 +245,19 @@ async def test_a_change_only_a_start_takes_restarts_the_phone_once_applied(tmp_p
         assert [a.id for a in again.store.config.sip_accounts] == ["pbx"]
         await sync(again)
         assert again.power.requests == []  # the kept profile was in use from the start
+
+
+async def test_the_server_from_dhcp_option_66_when_no_url_is_configured(tmp_path, nginx, pki):
+    handed = tmp_path / "dhcp-provisioning"  # as the DHCP client's hook writes it
+    handed.write_text(f"interface=eth0\noption_66={nginx.url.removeprefix('https://')}\n")
+    table = {"provisioning": {"dhcp_file": str(handed), "ca_file": str(pki.pem.cert), "jitter_s": 0}}
+    async with running(tmp_path / "data", table=table, mac=MAC) as stack:
+        answer = await sync(stack)
+        assert answer["state"] == "ok", answer
+        assert (answer["from"], answer["source"]) == ("dhcp option 66", f"{nginx.url}/{MAC}.toml")
+        assert stack.store.config.phone.display_name == "Room 12"
+        assert stack.store.config.phone.country == "GB"  # its common.toml too
+        handed.write_text("option_66=\n")  # a lease without the option: nothing to fetch, nothing lost
+        answer = await sync(stack)
+        assert (answer["state"], answer["last_error"]) == ("off", None)
+        assert stack.store.config.phone.display_name == "Room 12"
