@@ -154,7 +154,7 @@ def _fake_telephony(b: DriverContext) -> Any:  # noqa: ANN401
 
 def _jami(b: DriverContext) -> Any:  # noqa: ANN401
     from appliance.drivers.jami.audio import PrivatePulseAudio, host_pulse_server  # noqa: PLC0415
-    from appliance.drivers.jami.client import JamiTelephony, SipAccountSpec  # noqa: PLC0415 - dbus-fast with the daemon
+    from appliance.drivers.jami.client import JamiTelephony, JamsEnrolment, SipAccountSpec  # noqa: PLC0415 - dbus-fast with the daemon
 
     if b.data_dir is None:
         raise ConfigError(["drivers.telephony: the Jami daemon needs a data directory"])
@@ -201,6 +201,9 @@ def _jami(b: DriverContext) -> Any:  # noqa: ANN401
         noise_reduction=audio.noise_reduction,
         daemon_env={"PULSE_SERVER": host} if host else None,
         notices=b.notices,  # damaged files kept aside, a daemon that stopped answering
+        manager=JamsEnrolment(jami.manager_uri, jami.manager_username, jami.manager_password)
+        if jami.manager_uri
+        else None,
     )
 
 

@@ -247,6 +247,10 @@ def _cross_check(config: Config, problems: list[str]) -> None:
         problems.append(f"dialplan.digits_account: no SIP account named {config.dialplan.digits_account!r}")
     if config.emergency.account and config.emergency.account not in ids:
         problems.append(f"emergency.account: no SIP account named {config.emergency.account!r}")
+    jami = config.jami
+    if jami.manager_uri and not (jami.manager_username and jami.manager_password):
+        # jamid 13.7 answers an empty password with ERROR_NEED_MIGRATION and makes no account.
+        problems.append("jami.manager_uri: a JAMS enrolment needs manager_username and manager_password")
     screening = config.screening
     if bool(screening.quiet_from) != bool(screening.quiet_to):
         problems.append("screening.quiet_to: quiet hours need both quiet_from and quiet_to (HH:MM)")

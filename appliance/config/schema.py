@@ -218,6 +218,11 @@ class JamiSection:
     )
     dht_port: int = opt(4222, v.between(1024, 65535), doc="UDP port of the device's own DHT node")
     netns: str = opt("", doc="run the daemon in this network namespace (test rigs; IPv6 must be off)")
+    manager_uri: str = opt(
+        "", v.url, doc="a JAMS server that gives the Jami account at first run (https://jams.example.org)"
+    )
+    manager_username: str = opt("", doc="the JAMS user this phone enrols as")
+    manager_password: str = opt("", secret=True, doc="that user's JAMS password")
 
 
 @dataclass

@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from appliance.config.load import ConfigError, build
 from appliance.drivers.jami import accounts as accounts_module
 from appliance.drivers.jami import defs
+from appliance.drivers.jami.accounts import JamsEnrolment
 from appliance.drivers.jami.client import JamiTelephony, SipAccountSpec
 from appliance.ports import TelephonyError
 
@@ -220,3 +222,27 @@ def test_the_daemons_files_of_an_account_are_synced(tmp_path: Path, monkeypatch)
             str(tmp_path / "config" / "jami"),
         ]
     )
+
+
+async def test_a_jams_enrolment_is_carried_to_the_account_creation(tmp_path: Path) -> None:
+    daemon = Daemon()
+    jams = JamsEnrolment("https://jams.example.org", "room12", "right password")
+    core = adapter(tmp_path, daemon, manager=jams)
+    await core._ensure_account()
+    details = daemon.accounts[core.account_id]
+    assert details[defs.ACCOUNT_TYPE] == "RING"
+    assert details[defs.ACCOUNT_MANAGER_URI] == "https://jams.example.org"
+    assert details[defs.ACCOUNT_MANAGER_USERNAME] == "room12"
+    assert details[defs.ACCOUNT_ARCHIVE_PASSWORD] == "right password"
+    assert "right password" not in repr(jams)
+    again = Daemon()
+    again.have("acc7", **{defs.ACCOUNT_USERNAME: "7" * 40})
+    await adapter(tmp_path / "b", again, manager=jams)._ensure_account()
+    assert again.added == []  # an account the daemon holds is adopted, not enrolled again
+
+
+def test_a_jams_enrolment_needs_its_credentials() -> None:
+    with pytest.raises(ConfigError, match=r"jami\.manager_uri: a JAMS enrolment needs"):
+        build({"jami": {"manager_uri": "https://jams.example.org", "manager_username": "room12"}})
+    assert build({"jami": {"manager_uri": "https://jams.example.org", "manager_username": "a",
+                           "manager_password": "b"}}).jami.manager_username == "a"  # fmt: skip

@@ -52,6 +52,15 @@ class SipAccountSpec:
     local_port: int = 5060
 
 
+@dataclass(frozen=True, slots=True)
+class JamsEnrolment:
+    """A Jami account from the organisation's JAMS server instead of a new identity of its own."""
+
+    uri: str
+    username: str
+    password: str = field(default="", repr=False)
+
+
 class JamiAccounts(DaemonLink):
     """The accounts' bookkeeping under ``root`` (``account-id``, ``sip-accounts.json``)."""
 
@@ -66,8 +75,10 @@ class JamiAccounts(DaemonLink):
         announce_timeout_s: float,
         notices: Notices,
         on_step: Callable[[str, str], Awaitable[None]] | None,
+        manager: JamsEnrolment | None = None,
     ) -> None:
         super().__init__()
+        self.manager = manager
         self.root = root
         self.daemon = daemon
         self.display_name = display_name
@@ -185,6 +196,10 @@ class JamiAccounts(DaemonLink):
         details = {**defs.JAMI_ACCOUNT, defs.ACCOUNT_DISPLAY_NAME: self.display_name}
         if self.bootstrap:
             details[defs.ACCOUNT_HOSTNAME] = ";".join(self.bootstrap)
+        if self.manager is not None:  # an account adopted above stays as it was enrolled
+            details[defs.ACCOUNT_MANAGER_URI] = self.manager.uri
+            details[defs.ACCOUNT_MANAGER_USERNAME] = self.manager.username
+            details[defs.ACCOUNT_ARCHIVE_PASSWORD] = self.manager.password
         await self._step("adding", "")
         created: str = await self._call("addAccount", details)
         if not created:

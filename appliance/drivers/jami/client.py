@@ -35,7 +35,7 @@ from appliance.phone.trust import Invitation
 from appliance.ports import EventSink, PeerIdentity, Recording, TelephonyError, TrustRequest
 
 from . import defs, liveness, processing
-from .accounts import SipAccountSpec
+from .accounts import JamsEnrolment, SipAccountSpec
 from .answering import CallAudio
 from .audio import PrivatePulseAudio
 from .daemon import JamiDaemon
@@ -44,7 +44,7 @@ from .link import NoAnswerError, command
 from .liveness import Liveness
 from .signals import JamiSignals, peer_uri
 
-__all__ = ["JamiTelephony", "SipAccountSpec", "peer_uri"]
+__all__ = ["JamiTelephony", "JamsEnrolment", "SipAccountSpec", "peer_uri"]
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +74,7 @@ class JamiTelephony(JamiSignals):
         on_step: Callable[[str, str], Awaitable[None]] | None = None,
         noise_reduction: str | None = None,  # audio.noise_reduction; None: the daemon's own
         loss_recovery: bool = True,  # opus_fec preloaded into jamid; off only to measure without
+        manager: JamsEnrolment | None = None,  # a JAMS server gives the account at first run
     ) -> None:
         env = {**(daemon_env or {}), **(pulse.env if pulse else {})}
         super().__init__(
@@ -86,6 +87,7 @@ class JamiTelephony(JamiSignals):
             announce_timeout_s=announce_timeout_s,
             notices=notices if notices is not None else Notices(),
             on_step=on_step,
+            manager=manager,
         )
         self.dht_node = dht_node
         self.pulse = pulse

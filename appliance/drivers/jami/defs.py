@@ -79,6 +79,11 @@ ACCOUNT_TYPE = "Account.type"
 ACCOUNT_USERNAME = "Account.username"  # the 40-hex Jami ID of a RING account
 ACCOUNT_DISPLAY_NAME = "Account.displayName"
 ACCOUNT_HOSTNAME = "Account.hostname"  # DHT bootstrap HOST:PORT[;HOST:PORT], or the SIP registrar
+# JAMS enrolment at addAccount (jamid 13.7): the daemon POSTs a CSR to <uri>/api/auth/device with
+# Basic auth of the username and the archive password, and takes its certificate from the answer.
+ACCOUNT_MANAGER_URI = "Account.managerUri"
+ACCOUNT_MANAGER_USERNAME = "Account.managerUsername"
+ACCOUNT_ARCHIVE_PASSWORD = "Account.archivePassword"  # noqa: S105 - the key's name, not a password
 ACCOUNT_REGISTERED_NAME = "Account.registeredName"
 CERT_SHA1_FINGERPRINT = "SHA1_FINGERPRINT"  # getCertificateDetails: the certificate's fingerprint
 CERT_PUBLIC_KEY_ID = "PUBLIC_KEY_ID"  # ... and its key's hash: the Jami ID for an account certificate
