@@ -61,6 +61,24 @@ class Header:
         return json.dumps(self.__dict__, sort_keys=True).encode()
 
 
+# --- the hand-over to the updater (appliance-update.path watches for READY) ---------------------
+
+HANDOFF_BUNDLE, HANDOFF_READY, HANDOFF_STATUS = "upload.bundle", "ready", "status.json"
+
+
+def hand_over(directory: Path, checked: Path, header: Header) -> None:
+    """Give a bundle already checked by :func:`verify` (``checked``, in ``directory``) to the
+    updater: renamed into place, the status written, then ``ready``, which starts the update."""
+    checked.replace(directory / HANDOFF_BUNDLE)
+    status = {
+        "state": "applying",
+        "message": f"{header.version} checked, being written",
+        "version": header.version,
+    }
+    atomic_write(directory / HANDOFF_STATUS, json.dumps(status).encode(), mode=0o640)
+    atomic_write(directory / HANDOFF_READY, b"", mode=0o640)
+
+
 # --- making and checking bundles --------------------------------------------------------------
 
 

@@ -66,6 +66,12 @@ def probes_for(config: Config, data_dir: Path) -> Probes:
     return probes
 
 
+def update_dir() -> Path | None:
+    """The updater's hand-over directory on the image, where firmware.url's bundles go."""
+    handoff = os.environ.get("APPLIANCE_UPDATE_DIR")
+    return Path(handoff) if handoff else None
+
+
 async def _run(args: argparse.Namespace, data_dir: Path, power_out: list[ProcessPower]) -> int:
     layers = layers_for(args, data_dir)
     notices = Notices()  # before the store: what it could not use of the saved file is told there
@@ -80,7 +86,7 @@ async def _run(args: argparse.Namespace, data_dir: Path, power_out: list[Process
     logging.getLogger().addHandler(log_lines)
     phone = assemble(layers, data_dir, version=__version__, power=power,
                      probes=probes_for(config, data_dir), log_lines=log_lines, notices=notices,
-                     store=store)  # fmt: skip
+                     store=store, update_dir=update_dir())  # fmt: skip
     task = loop.create_task(phone.supervisor.run())
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)

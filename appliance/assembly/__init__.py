@@ -39,11 +39,13 @@ from appliance.runtime.control import (
     TrustController,
     VirtualPhone,
 )
+from appliance.runtime.firmware import FirmwareUpdates
 from appliance.runtime.maintenance import Maintenance, Power
 from appliance.runtime.messages import DIRECTORY as MESSAGES_DIR
 from appliance.runtime.messages import MessageBox
 from appliance.runtime.provisioning import Provisioning, kept_profile
 from appliance.runtime.supervisor import DeviceReader, Ports, Supervisor, local_seconds
+from appliance.update import KEYS_DIR as UPDATE_KEYS
 
 from .drivers import DRIVERS, DriverContext, build_ports, check_drivers
 
@@ -88,6 +90,8 @@ def assemble(
     device: DeviceReader | None = None,
     local_clock: Callable[[], float] | None = local_seconds,
     mac: str | None = None,
+    update_dir: Path | None = None,
+    update_keys: Path = UPDATE_KEYS,
 ) -> Assembly:
     """The phone for ``layers`` with its data in ``data_dir`` (None: in memory, the simulator).
 
@@ -97,6 +101,8 @@ def assemble(
     ``device`` what the voice menu reads out about the device (the simulator's is fixed).
     ``local_clock`` the time of day (None: the simulator's script sets it). ``mac`` the MAC address
     provisioning and the status name the phone by (None: read from the network interfaces).
+    ``update_dir`` the updater's hand-over directory for ``firmware.url`` (None: no update slots),
+    ``update_keys`` the keys a bundle must be signed with.
     """
     notices = notices if notices is not None else Notices()
     if store is None:
@@ -126,8 +132,11 @@ def assemble(
         from appliance.drivers.network import mac_address  # noqa: PLC0415 - sysfs, read once
 
         mac = mac_address()
-    provisioning = Provisioning(store, supervisor, data_dir, mac=mac, board=config.board.name,
-                                version=version, power=power if data_dir else None)  # fmt: skip
+    board = config.board.name
+    firmware = FirmwareUpdates(store, supervisor, update_dir, mac=mac, board=board, version=version,
+                               keys_dir=update_keys)  # fmt: skip
+    provisioning = Provisioning(store, supervisor, data_dir, mac=mac, board=board, version=version,
+                                power=power if data_dir else None, firmware=firmware)  # fmt: skip
     probes = probes or Probes()
     probes.mac = lambda: mac or ""
     status = StatusController(

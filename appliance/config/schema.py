@@ -349,6 +349,18 @@ class ProvisioningSection:
     max_kb: int = opt(256, v.between(1, 4096), doc="a profile larger than this is refused")
 
 
+@dataclass
+class FirmwareSection:
+    """Updates from the owner's server: a signed bundle, checked as an upload is, then handed to
+    the A/B updater, only when the phone is idle in the maintenance window."""
+
+    url: str = opt(
+        "", v.url, doc="the signed update bundle ({board}, {version}, {mac} filled in); empty: none"
+    )
+    window_from: str = opt("02:00", v.time_of_day, doc="maintenance window start (HH:MM, local time)")
+    window_to: str = opt("05:00", v.time_of_day, doc="maintenance window end (HH:MM); equal ends: any time")
+
+
 DEFAULT_STAR_CODES = {
     "*78": "dnd_on",
     "*79": "dnd_off",
@@ -399,3 +411,4 @@ class Config:
     display: DisplaySection = field(default_factory=DisplaySection)
     web: WebSection = field(default_factory=WebSection)
     provisioning: ProvisioningSection = field(default_factory=ProvisioningSection)
+    firmware: FirmwareSection = field(default_factory=FirmwareSection)

@@ -33,6 +33,7 @@ from appliance.durable import atomic_write
 from appliance.phone.model import Mode, Phone
 
 from .config_store import ConfigStore
+from .firmware import FirmwareUpdates
 from .maintenance import Power
 from .profile_fetch import Fetched, FetchError, Tls, fetch
 from .supervisor import Supervisor
@@ -146,13 +147,14 @@ class Provisioning:
     def __init__(
         self, store: ConfigStore, supervisor: Supervisor, data_dir: Path | None, *, mac: str, board: str,
         version: str, power: Power | None = None, fetch: Fetch = fetch,
-        rng: Callable[[], float] = random.random,
+        rng: Callable[[], float] = random.random, firmware: FirmwareUpdates | None = None,
     ) -> None:  # fmt: skip
         self.store, self.supervisor = store, supervisor
         self.kept = KeptProfile(data_dir)
         self.mac, self.board, self.version = mac, board, version
         self.power = power
         self._fetch = fetch
+        self.firmware = firmware  # firmware.url, checked after each sync
         self._rng = rng
         self._sync_lock = asyncio.Lock()
         self._pending: tuple[Profile, list[Source]] | None = None
@@ -219,7 +221,12 @@ class Provisioning:
         Answers the status block (its ``last_error`` says what went wrong, if anything did)."""
         async with self._sync_lock:
             await self._sync()
+            await self._check_firmware()
         return self.status()
+
+    async def _check_firmware(self) -> None:
+        if self.firmware is not None:
+            await self.firmware.check(idle=idle(self.supervisor.phone))
 
     def status(self) -> Table:
         urls, origin = self._where()
@@ -245,6 +252,7 @@ class Provisioning:
             "pending": self._pending is not None,
             "locked": list(self.store.profile.locked),
             "restart_required": list(self.restart_for),
+            "firmware": self.firmware.state if self.firmware is not None else {"state": "off"},
         }
 
     # --- fetching ------------------------------------------------------------------------------
@@ -354,6 +362,7 @@ class Provisioning:
         while True:
             async with self._sync_lock:
                 await self._sync()
+                await self._check_firmware()
             cfg = self.store.config.provisioning
             if not self.urls():  # no server known (yet): DHCP may name one with the next lease
                 await asyncio.sleep(RETRY_S + self._rng() * cfg.jitter_s)

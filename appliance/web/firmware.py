@@ -18,12 +18,11 @@ from typing import Any
 from aiohttp import web
 
 from appliance import update
-from appliance.durable import atomic_write
 
 log = logging.getLogger(__name__)
 
 MAX_BUNDLE = 1024 * 1024 * 1024
-BUNDLE, READY, STATUS = "upload.bundle", "ready", "status.json"
+BUNDLE, READY, STATUS = update.HANDOFF_BUNDLE, update.HANDOFF_READY, update.HANDOFF_STATUS
 
 
 class NoUpdaterError(RuntimeError):
@@ -66,14 +65,7 @@ class FirmwareHandoff:
                 with contextlib.suppress(FileNotFoundError):
                     part.unlink()
                 raise
-            part.replace(self.directory / BUNDLE)
-            status = {"state": "applying", "message": f"{header.version} checked, being written"}
-            atomic_write(
-                self.directory / STATUS,
-                json.dumps({**status, "version": header.version}).encode(),
-                mode=0o640,
-            )
-            atomic_write(self.directory / READY, b"", mode=0o640)  # the updater's path unit starts now
+            update.hand_over(self.directory, part, header)  # the updater's path unit starts now
             log.warning(
                 "web: firmware %s for %s uploaded and checked; handed to the updater", header.version, board
             )

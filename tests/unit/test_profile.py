@@ -10,6 +10,7 @@ from appliance.config.load import ConfigError, Layer, build, to_table
 from appliance.config.schema import Config
 from appliance.drivers.network import mac_address
 from appliance.runtime.config_store import ConfigStore
+from appliance.runtime.firmware import FirmwareUpdates
 from appliance.runtime.provisioning import KeptProfile, Source, kept_profile, needs_restart
 
 
@@ -146,3 +147,28 @@ def test_a_bad_dhcp_hand_over_is_named():
         dhcp.parse("option_66=not a host!\n", "f")
     with pytest.raises(ConfigError, match="option 160"):
         dhcp.parse("option_160=https://p.example/{serial}\n", "f")
+
+
+async def test_the_maintenance_window_by_the_phones_local_clock(tmp_path):
+    class Phone:
+        minute: int | None = None
+
+        def local_minute(self, _now: float) -> int | None:
+            return self.minute
+
+    class Supervisor:
+        phone = Phone()
+
+    store = ConfigStore([Layer("defaults", {}), Layer("system", {"firmware": {"window_from": "23:00",
+                                                                              "window_to": "02:00"}})], None)  # fmt: skip
+    updates = FirmwareUpdates(store, Supervisor(), tmp_path, mac="", board="desktop", version="1")  # type: ignore[arg-type]
+    assert not updates.in_window()  # the time of day not known yet
+    for hhmm, inside in (
+        ("22:59", False),
+        ("23:00", True),
+        ("00:30", True),
+        ("01:59", True),
+        ("02:00", False),
+    ):
+        Supervisor.phone.minute = int(hhmm[:2]) * 60 + int(hhmm[3:])
+        assert updates.in_window() is inside, hhmm

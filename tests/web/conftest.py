@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -81,13 +82,14 @@ async def running(
     desktop: bool = True,
     table: dict | None = None,
     mac: str | None = None,
+    **assembly: Any,  # more of assemble()'s arguments (the firmware hand-over directory)
 ) -> AsyncIterator[Stack]:
     """The phone as ``appliance run`` assembles it (the desktop board, data in ``data``), with
     its page served in this process on a free port."""
     board = {"board": {"name": "desktop", "simulated": desktop}, **(table or {})}
     layers = [Layer("defaults", {}), Layer("board", board), Layer("data", DataConfig(data).read())]
     power = RecordedPower()
-    phone = assemble(layers, data, version="test", power=power, mac=mac)
+    phone = assemble(layers, data, version="test", power=power, mac=mac, **assembly)
     task = asyncio.get_running_loop().create_task(phone.supervisor.run())
     await phone.supervisor.started()
     clock = Clock()

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from appliance import update
+from appliance.runtime.provisioning import idle
 from tests.nginx import Authority, Nginx, serving
 
 from .conftest import running
@@ -261,3 +263,68 @@ async def test_the_server_from_dhcp_option_66_when_no_url_is_configured(tmp_path
         answer = await sync(stack)
         assert (answer["state"], answer["last_error"]) == ("off", None)
         assert stack.store.config.phone.display_name == "Room 12"
+
+
+def bundle(tmp_path: Path, www: Path, *, version: str, key: str = "release") -> Path:
+    """A signed update bundle for the desktop board, served as /update.bundle; the key's public
+    half in tmp_path/keys-<key> (what the image would carry)."""
+    keys = tmp_path / f"keys-{key}"
+    keys.mkdir(exist_ok=True)
+    if not (keys / "release.pem").exists():
+        update.generate_key(tmp_path / f"{key}.key", keys / "release.pem")
+    payload = tmp_path / "root.img"
+    payload.write_bytes(b"a root file system " * 5000)
+    update.make_bundle(payload, www / "update.bundle", key=tmp_path / f"{key}.key", board="desktop",
+                       version=version)  # fmt: skip
+    return keys
+
+
+async def test_firmware_from_the_profile_is_checked_and_handed_to_the_updater_when_idle(tmp_path, nginx, pki):
+    keys = bundle(tmp_path, nginx.www, version="2.0")
+    (nginx.www / f"{MAC}.toml").write_text(DEVICE + f'\n[firmware]\nurl = "{nginx.url}/update.bundle"\n'
+                                           'window_from = "00:00"\nwindow_to = "00:00"\n')  # fmt: skip
+    handoff = tmp_path / "update"
+    async with running(tmp_path / "data", table=fleet(nginx.url, pki.pem.cert), mac=MAC, update_dir=handoff,
+                       update_keys=keys) as stack:  # fmt: skip
+        stack.fakes.hook.lift()  # off hook: the profile waits, and so does the firmware
+        await asyncio.sleep(0.05)
+        answer = await sync(stack)
+        assert answer["firmware"]["state"] in ("off", "waiting")
+        assert not (handoff / "ready").exists()
+        stack.fakes.hook.replace()
+        for _ in range(100):  # the profile, with firmware.url, applied once the phone is idle
+            await asyncio.sleep(0.01)
+            if stack.store.config.firmware.url:
+                break
+        answer = await sync(stack)
+        assert answer["firmware"] == {
+            "state": "applying",
+            "version": "2.0",
+            "source": f"{nginx.url}/update.bundle",
+        }
+        assert (handoff / "ready").exists()
+        assert update.verify(handoff / "upload.bundle", update.trusted_keys(keys), "desktop").version == "2.0"
+        assert json.loads((handoff / "status.json").read_text())["version"] == "2.0"
+
+
+async def test_a_bundle_signed_by_another_key_is_refused_as_an_upload_would_be(tmp_path, nginx, pki):
+    keys = bundle(tmp_path, nginx.www, version="2.0")
+    bundle(tmp_path, nginx.www, version="2.0", key="stranger")  # served: signed by a key not in the image
+    table = fleet(nginx.url, pki.pem.cert)
+    table["firmware"] = {"url": f"{nginx.url}/update.bundle", "window_from": "00:00", "window_to": "00:00"}
+    handoff = tmp_path / "update"
+    async with running(
+        tmp_path / "data", table=table, mac=MAC, update_dir=handoff, update_keys=keys
+    ) as stack:
+        stack.fakes.hook.lift()
+        await asyncio.sleep(0.05)
+        answer = await sync(stack)
+        assert answer["firmware"]["state"] == "waiting"  # not while the handset is off hook
+        assert nginx.requests()[-1][0] != "/update.bundle"
+        stack.fakes.hook.replace()
+        while not idle(stack.supervisor.phone):  # on hook once the hook-flash window has passed
+            await asyncio.sleep(0.02)
+        answer = await sync(stack)
+        assert answer["firmware"]["state"] == "error"
+        assert "signature" in answer["firmware"]["reason"]
+        assert sorted(p.name for p in handoff.iterdir()) == []  # nothing handed over, nothing left
