@@ -176,7 +176,8 @@ class ConfigStore:
         """
         async with self._lock:
             table = changes(self.config) if callable(changes) else changes
-            if locked := profiles.locked_changes(table, self._profile.locked, to_table(self.config)):
+            locks = self._profile.locked
+            if locks and (locked := profiles.locked_changes(table, locks, to_table(self.config))):
                 raise profiles.refusal(locked)
             saved = self._layer(DATA).table
 

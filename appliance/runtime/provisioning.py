@@ -165,6 +165,7 @@ class Provisioning:
         self.last_error: Table | None = None
         self.applied_at: float | None = None
         self.restart_for: list[str] = []  # keys applied that need a start the phone could not make
+        self._dhcp_server: dhcp.DhcpServer | None = None  # as the DHCP client's file said at the last sync
         self.fetches = 0  # files downloaded (not counting 304s): what a fleet costs the server
         self.not_modified = 0
         supervisor.on_phone(self._phone_changed)
@@ -185,7 +186,7 @@ class Provisioning:
 
     def urls(self) -> list[str]:
         """The common file's URL and this phone's, macros filled in: the configured ones, else
-        those the DHCP server names (empty: no provisioning server known)."""
+        those the DHCP server named at the last sync (empty: no provisioning server known)."""
         return self._where()[0]
 
     def _where(self) -> tuple[list[str], str]:
@@ -193,7 +194,7 @@ class Provisioning:
         cfg = self.store.config.provisioning
         common, url, origin = cfg.common_url, cfg.url, "config"
         if not url and cfg.dhcp_file:
-            server = self._dhcp(Path(cfg.dhcp_file))
+            server = self._dhcp_server
             if server is None:
                 return [], ""
             common, url, origin = server.common_url, server.url, f"dhcp option {server.option}"
@@ -260,6 +261,9 @@ class Provisioning:
     async def _sync(self) -> None:
         self.last_attempt = time.time()
         self.last_error = None
+        cfg = self.store.config.provisioning
+        # The hand-over file is read here only (the status, asked at every push, uses what was read).
+        self._dhcp_server = self._dhcp(Path(cfg.dhcp_file)) if cfg.dhcp_file and not cfg.url else None
         urls = self.urls()
         if not urls:
             if self.last_error is None and not self.store.config.provisioning.dhcp_file:
