@@ -30,6 +30,7 @@ from appliance.config.load import ConfigError, to_table
 from appliance.config.profile import Profile
 from appliance.config.schema import LIVE
 from appliance.durable import atomic_write
+from appliance.notices import Severity
 from appliance.phone.model import Mode, Phone
 
 from .config_store import ConfigStore
@@ -47,6 +48,7 @@ RETRY_S = 300.0  # after a failure, try again this soon (plus jitter), if interv
 # Applied at once without a restart: what the page marks live, and the lists and tables the phone
 # takes while running. Anything else (SIP accounts, the Jami account, volumes) waits for a start.
 LIVE_SECTIONS = ("contacts", "star_codes", "provisioning")
+NOTICE = "provisioning"
 
 Fetch = Callable[..., Awaitable[Fetched]]
 
@@ -259,6 +261,25 @@ class Provisioning:
     # --- fetching ------------------------------------------------------------------------------
 
     async def _sync(self) -> None:
+        try:
+            await self._sync_once()
+        finally:
+            self._tell_owner()
+
+    def _tell_owner(self) -> None:
+        """A failure is also a notice: on every page and counted on the idle screen, until a sync works."""
+        error = self.last_error
+        if error is None:
+            self.store.notices.clear(NOTICE)
+            return
+        why = "; ".join(
+            f"{p['field']}: {p['reason']}" if p["field"] else p["reason"] for p in error["problems"]
+        )
+        where = f" from {error['source']}" if error.get("source") else ""
+        text = f"Provisioning{where} failed: {why}. The phone keeps its last good profile."
+        self.store.notices.raise_(NOTICE, text, Severity.WARNING)
+
+    async def _sync_once(self) -> None:
         self.last_attempt = time.time()
         self.last_error = None
         cfg = self.store.config.provisioning
@@ -338,6 +359,7 @@ class Provisioning:
             self._pending = None
             source = (self.urls() or [""])[-1]
             self.last_error = {"at": time.time(), "source": source, "problems": _problems(exc)}
+            self._tell_owner()
             return
         self._pending = None
         self.applied_at = time.time()

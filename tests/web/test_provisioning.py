@@ -149,7 +149,14 @@ async def test_a_bad_profile_keeps_the_last_good_one_and_names_the_field(tmp_pat
         assert answer["last_error"]["problems"][0]["field"] == f"{nginx.url}/{MAC}.toml"
         assert "Expected" in answer["last_error"]["problems"][0]["reason"]
         assert stack.store.config.phone.display_name == "Room 12"  # the last good one
-        assert (await status(stack))["provisioning"]["state"] == "error"
+        seen = await status(stack)
+        assert seen["provisioning"]["state"] == "error"
+        notice = next(n for n in seen["notices"] if n["key"] == "provisioning")  # on every page
+        assert notice["text"].startswith(f"Provisioning from {nginx.url}/{MAC}.toml failed: ")
+        assert notice["text"].endswith("The phone keeps its last good profile.")
+        (nginx.www / f"{MAC}.toml").write_text(DEVICE + "\n")
+        assert (await sync(stack))["state"] == "ok"
+        assert "provisioning" not in [n["key"] for n in (await status(stack))["notices"]]
 
 
 async def test_with_the_server_down_a_restart_uses_the_kept_profile(tmp_path, pki):
