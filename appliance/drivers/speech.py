@@ -19,13 +19,12 @@ import os
 import subprocess
 import wave
 from pathlib import Path
-
-import numpy as np
-import numpy.typing as npt
+from typing import TYPE_CHECKING, Any
 
 from appliance.durable import atomic_write
 
-from .dtmf import parse_wav, resample
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 log = logging.getLogger(__name__)
 
@@ -158,12 +157,17 @@ class EspeakSpeech:
         if done.returncode != 0 or not done.stdout:
             why = done.stderr.decode(errors="replace").strip() or f"exit status {done.returncode}"
             raise SpeechError(f"speech: {self.program} -v {voice} failed: {why}")
+        # numpy costs ~11 MB of RSS: loaded the first time a prompt is made, not at start.
+        from .dtmf import parse_wav, resample  # noqa: PLC0415
+
         samples, rate = parse_wav(done.stdout, f"{self.program} output")
         return to_pcm(resample(samples, rate, RATE), self.level)
 
 
-def to_pcm(samples: npt.NDArray[np.float64], level: float) -> bytes:
+def to_pcm(samples: npt.NDArray[Any], level: float) -> bytes:
     """Float samples normalised to ``level`` of full scale, as 16-bit little-endian PCM."""
+    import numpy as np  # noqa: PLC0415
+
     peak = float(np.max(np.abs(samples))) if len(samples) else 0.0
     if peak > 0:
         samples = samples * (level / peak)

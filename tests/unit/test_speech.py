@@ -95,3 +95,17 @@ def test_a_damaged_cached_prompt_is_made_again(tmp_path, caplog):
 def test_empty_text_is_refused_by_name():
     with pytest.raises(SpeechError, match="empty text"):
         EspeakSpeech().pcm("  ", "en")
+
+
+def test_the_drivers_load_numpy_only_when_speech_is_made():
+    """numpy is ~11 MB of RSS: the tone player and the Jami driver must start without it (the idle
+    budget), loading it the first time a prompt is made or a call recorded."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys; import appliance.drivers.alsa, appliance.drivers.jami.client; "
+        "print('numpy' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"

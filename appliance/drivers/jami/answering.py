@@ -19,10 +19,6 @@ import math
 import os
 from collections.abc import Callable
 
-import numpy as np
-
-from appliance.drivers.audiofile import flac
-from appliance.drivers.dtmf import DtmfDetector
 from appliance.drivers.speech import EspeakSpeech
 from appliance.phone.events import CallerFinished, Event, GreetingEnded
 from appliance.phone.model import CallId
@@ -40,6 +36,8 @@ FRAME = 800  # 100 ms
 
 
 def beep(seconds: float = BEEP[0], hz: float = BEEP[1], level: float = 0.3) -> bytes:
+    import numpy as np  # noqa: PLC0415 - numpy (~11 MB) only once the machine takes a call
+
     n = np.arange(int(RATE * seconds))
     ramp = np.minimum(1.0, np.minimum(n, n[::-1]) / (0.005 * RATE))  # 5 ms edges: no clicks
     return bytes((np.sin(2 * math.pi * hz * n / RATE) * ramp * level * 32767).astype("<i2").tobytes())
@@ -96,6 +94,10 @@ class CallAudio:
 
     async def _listen(self, call: CallId, take: _Take) -> None:
         assert take.process.stdout is not None
+        import numpy as np  # noqa: PLC0415
+
+        from appliance.drivers.dtmf import DtmfDetector  # noqa: PLC0415
+
         detector = DtmfDetector()
         quiet = 0.0
         told = False
@@ -128,6 +130,8 @@ class CallAudio:
                 await take.reader
         await self._route(machine=False)
         pcm = bytes(take.pcm[: len(take.pcm) // 2 * 2])
+        from appliance.drivers.audiofile import flac  # noqa: PLC0415
+
         return Recording(await asyncio.to_thread(flac, pcm, RATE), ".flac", len(pcm) / 2 / RATE)
 
     async def stop(self) -> None:
