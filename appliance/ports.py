@@ -175,8 +175,9 @@ class Telephony(Protocol):
     async def send_dtmf(self, call: CallId, key: str) -> None: ...
 
     async def mute(self, call: CallId, on: bool) -> None:
-        """Stop (``on``) or restart sending this phone's audio to ``call``'s far end: what the line
-        carries meanwhile (a caller ID acknowledgement, the data) is not theirs to hear."""
+        """Silence (``on``) or restore ``call`` both ways: this phone's audio to its far end (what
+        the line carries meanwhile, a caller ID acknowledgement, is not theirs to hear) and the far
+        end's voice towards the phone (it would garble the alert and the data, GR-575)."""
         ...
 
     def trust_requests(self) -> list[TrustRequest]: ...

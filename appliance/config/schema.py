@@ -270,7 +270,7 @@ class LineSection:
     callerid_waiting: bool = opt(
         True,
         doc="caller ID on call waiting (FSK standards, a SLIC line): the alert tone, the phone's ack, "
-        "the data; the far end muted meanwhile",
+        "the data; the call muted both ways meanwhile (about a second)",
         page=LIVE,
     )
 

@@ -119,6 +119,7 @@ class FakeTelephony(Watchable):
         self.calls: dict[CallId, _Call] = {}
         # The newest commands only: a phone running for weeks on the desktop board stays bounded.
         self.commands: deque[tuple[str, ...]] = deque(maxlen=RECORDED)
+        self.playback_muted = False  # the far end's voice towards the phone muted (mute())
         self.contacts: list[Contact] = []
         self._requests: dict[str, TrustRequest] = {}
         self._invitations: dict[str, trust.Invitation] = {}  # group conversation -> its invitation
@@ -228,6 +229,7 @@ class FakeTelephony(Watchable):
 
     async def mute(self, call: CallId, on: bool) -> None:
         self._known(call)
+        self.playback_muted = on  # the far end's voice towards the phone, as the daemon's playback
         self._record("mute", call=call, on="on" if on else "off")
 
     def trust_requests(self) -> list[TrustRequest]:

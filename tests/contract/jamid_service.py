@@ -107,6 +107,7 @@ class FakeJamiService:
         self.known_peers: set[str] = set()  # peers whose certificate the daemon has seen
         self.heard_dtmf: list[str] = []
         self.muted: dict[str, bool] = {}  # call -> its capture muted (muteLocalMedia)
+        self.playback_muted = False  # what the far ends say, towards the phone (mutePlayback)
         self.config = ConfigurationManager(self)
         self.call_manager = CallManager(self)
         self.far_end = FarEnd(self)
@@ -456,6 +457,10 @@ class ConfigurationManager(ServiceInterface):
         super().__init__("cx.ring.Ring.ConfigurationManager")
         self.jamid = jamid
 
+    @dbus_method(name="mutePlayback")
+    def mute_playback(self, mute: Bool) -> None:
+        self.jamid.playback_muted = mute
+
     @dbus_method(name="getAccountList")
     def get_account_list(self) -> StrList:
         return list(self.jamid.accounts)
@@ -663,6 +668,10 @@ class FarEnd(ServiceInterface):
     @dbus_method(name="Muted")
     def muted(self) -> StrList:
         return sorted(call for call, on in self.jamid.muted.items() if on)
+
+    @dbus_method(name="PlaybackMuted")
+    def playback_muted(self) -> Bool:
+        return self.jamid.playback_muted
 
     @dbus_method(name="HeardDtmf")
     def heard_dtmf(self) -> StrList:

@@ -176,6 +176,9 @@ class FakeFarEnd:
     async def heard_dtmf(self) -> list[str]:
         return [command[2] for command in self.core.commands if command[0] == "dtmf"]
 
+    async def playback_muted(self) -> bool:
+        return self.core.playback_muted
+
     async def muted(self) -> list[str]:
         state: dict[str, bool] = {}
         for command in self.core.commands:
@@ -241,6 +244,9 @@ class JamidFarEnd:
 
     async def muted(self) -> list[str]:
         return await (await self._control()).call_muted()
+
+    async def playback_muted(self) -> bool:
+        return await (await self._control()).call_playback_muted()
 
     async def close(self) -> None:
         if self._bus is not None:
@@ -840,13 +846,16 @@ def test_the_stand_in_declares_its_members_as_jamid_does():
 
 
 @contract()
-async def test_muting_what_the_far_end_hears_and_back(rig):
+async def test_muting_the_call_both_ways_and_back(rig):
     mark = rig.events.mark()
     await rig.core.place_call(CallId("out-1"), rig.account.id, BOB)
     await rig.state("out-1", CallState.RINGING, mark)
     await rig.far.remote_answer()
     await rig.state("out-1", CallState.CURRENT, mark)
+    assert not await rig.far.playback_muted()
     await rig.core.mute(CallId("out-1"), True)
-    assert len(await rig.far.muted()) == 1
+    assert len(await rig.far.muted()) == 1  # what the far end hears
+    assert await rig.far.playback_muted()  # and what the phone hears of it
     await rig.core.mute(CallId("out-1"), False)
     assert await rig.far.muted() == []
+    assert not await rig.far.playback_muted()

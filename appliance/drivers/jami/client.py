@@ -375,6 +375,10 @@ class JamiTelephony(JamiSignals):
         await self._call_expecting_true(
             "muteLocalMedia", self._account(call), self._id(call), defs.MEDIA_AUDIO, on
         )
+        # muteLocalMedia only stops what we send. The far end's voice towards the phone: this
+        # daemon has no per-call receive mute, but its PulseAudio layer writes silence while its
+        # playback is muted (pulselayer.cpp writeToSpeaker, 13.7.0); not saved in its preferences.
+        await self._call("mutePlayback", on)
 
     # --- the answering machine (CallRecorder) ------------------------------------------------
 

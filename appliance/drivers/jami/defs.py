@@ -33,6 +33,7 @@ METHODS: dict[str, dict[str, tuple[str, str]]] = {
     "cx.ring.Ring.ConfigurationManager": {
         "addAccount": ("a{ss}", "s"),
         "getAccountList": ("", "as"),
+        "mutePlayback": ("b", ""),  # the audio layer's playback: zeros written to its sink
         "getAccountDetails": ("s", "a{ss}"),
         "getVolatileAccountDetails": ("s", "a{ss}"),
         "getContacts": ("s", "aa{ss}"),
