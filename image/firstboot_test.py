@@ -288,7 +288,8 @@ def inside(base: Path, timeout_s: float) -> dict[str, Any]:
             stop(qemu)
             dhcp.terminate()
             dhcp.wait(10)
-        results["boot_files_after"] = sorted(mtools(disk, "mdir", "-b", "::/").decode().split())
+        listing = mtools(disk, "mdir", "-b", "::/").decode().split()
+        results["boot_files_after"] = sorted(name.removeprefix("::/") for name in listing)
         results["cmdline_after"] = mtools(disk, "mtype", "::/cmdline.txt").decode().strip()
     return results
 
