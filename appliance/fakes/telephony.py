@@ -228,8 +228,10 @@ class FakeTelephony(Watchable):
         self._record("dtmf", call=call, key=key)
 
     async def mute(self, call: CallId, on: bool) -> None:
+        if not on:  # the whole device's, as the daemon's playback: lifted even for a call gone
+            self.playback_muted = False
         self._known(call)
-        self.playback_muted = on  # the far end's voice towards the phone, as the daemon's playback
+        self.playback_muted = on
         self._record("mute", call=call, on="on" if on else "off")
 
     def trust_requests(self) -> list[TrustRequest]:

@@ -157,7 +157,7 @@ def _cidcw_end(ctx: _Step) -> None:
     muted = ctx.phone.cidcw_muted
     ctx.cancel(CIDCW)
     ctx.set(cidcw="", cidcw_muted=None)
-    if muted is not None and ctx.phone.call(muted) is not None:
+    if muted is not None:  # even for a call gone: the far end's voice is muted for the whole device
         ctx.emit(fx.Mute(muted, on=False))
 
 

@@ -859,3 +859,19 @@ async def test_muting_the_call_both_ways_and_back(rig):
     await rig.core.mute(CallId("out-1"), False)
     assert await rig.far.muted() == []
     assert not await rig.far.playback_muted()
+
+
+@contract()
+async def test_unmuting_a_call_that_has_gone_still_gives_the_phone_its_sound_back(rig):
+    """The far end hung up while its call was muted: the next call must not be silent."""
+    mark = rig.events.mark()
+    await rig.core.place_call(CallId("out-1"), rig.account.id, BOB)
+    await rig.state("out-1", CallState.RINGING, mark)
+    await rig.far.remote_answer()
+    await rig.state("out-1", CallState.CURRENT, mark)
+    await rig.core.mute(CallId("out-1"), True)
+    await rig.far.remote_hangup()
+    await rig.state("out-1", CallState.OVER, mark)
+    with contextlib.suppress(TelephonyError):  # no such call any more: said, but the sound is back
+        await rig.core.mute(CallId("out-1"), False)
+    assert not await rig.far.playback_muted()

@@ -645,6 +645,17 @@ def test_no_ack_no_data_and_a_waiting_caller_that_goes_ends_it():
     assert not of(bench.advance(1.0), fx.AlertWaiting)
 
 
+def test_the_call_muted_for_caller_id_is_unmuted_even_when_it_has_gone():
+    """The far end's voice is muted for the whole device: the waiting call, answered next, must
+    not be silent because the first one hung up meanwhile."""
+    bench = PhoneBench(with_settings(callerid_waiting=True))
+    first = CallId(bench.call_out())
+    bench.ring_in("in-1", BOB)
+    bench.advance(0.3)
+    out = bench.state(first, CallState.HUNGUP)
+    assert of(out, fx.Mute) == [fx.Mute(first, on=False)]
+
+
 def test_an_alert_never_reported_out_gives_up_within_a_second():
     """A player that failed (or a line without a codec) never says the alert went out."""
     bench = PhoneBench(with_settings(callerid_waiting=True))

@@ -372,13 +372,17 @@ class JamiTelephony(JamiSignals):
 
     @command
     async def mute(self, call: CallId, on: bool) -> None:
-        await self._call_expecting_true(
-            "muteLocalMedia", self._account(call), self._id(call), defs.MEDIA_AUDIO, on
-        )
         # muteLocalMedia only stops what we send. The far end's voice towards the phone: this
         # daemon has no per-call receive mute, but its PulseAudio layer writes silence while its
         # playback is muted (pulselayer.cpp writeToSpeaker, 13.7.0); not saved in its preferences.
-        await self._call("mutePlayback", on)
+        # It is the whole device's, so it is lifted first, even for a call that has gone meanwhile.
+        if not on:
+            await self._call("mutePlayback", False)
+        await self._call_expecting_true(
+            "muteLocalMedia", self._account(call), self._id(call), defs.MEDIA_AUDIO, on
+        )
+        if on:
+            await self._call("mutePlayback", True)
 
     # --- the answering machine (CallRecorder) ------------------------------------------------
 
