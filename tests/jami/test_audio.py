@@ -246,3 +246,37 @@ async def test_phone_tone_and_call_audio_mix_on_the_shared_device(netns, dht, tm
     print(f"shared device: call audio {call:.0f} dB, the phone's tone {local:.0f} dB above the floor")
     assert local > 30
     assert call > 30
+
+
+async def test_muting_a_call_silences_the_far_end_towards_the_phone_and_back(netns, dht, tmp_path):
+    """Caller ID on call waiting mutes the call both ways: muteLocalMedia stops what A sends, and
+    the daemon's mutePlayback what A's speaker plays of B (its PulseAudio layer writes zeros)."""
+    async with (
+        appliance(netns, dht, tmp_path / "b", "Bob", audio=True) as b,
+        appliance(netns, dht, tmp_path / "a", "Alice", audio=True) as a,
+    ):
+        a.sim.supervisor.post(ContactsChanged((Contact("Bob", b.core.jami_id, speed_dial="2"),)))
+        await call_and_answer(a, b)
+        await asyncio.sleep(2.0)  # media negotiation
+        call = a.sim.supervisor.phone.active
+        assert call is not None
+        player = await send_tone(b, 600, 8)
+        try:
+            await asyncio.sleep(1.0)
+            before = await record(a, 1.5)
+            await a.core.mute(call, True)
+            await asyncio.sleep(0.3)  # what PulseAudio had buffered
+            muted = await record(a, 1.5)
+            await a.core.mute(call, False)
+            await asyncio.sleep(0.3)
+            after = await record(a, 1.5)
+        finally:
+            if player.returncode is None:
+                player.terminate()
+            await player.wait()
+        rms = [float(np.sqrt(np.mean(x**2))) if len(x) else 0.0 for x in (before, muted, after)]
+        print(f"A's speaker rms before/muted/after: {rms[0]:.4f} {rms[1]:.5f} {rms[2]:.4f}")
+        assert share_at(before, 600) > 0.9
+        assert rms[1] < 0.01 * rms[0]  # 40 dB down: the far end's voice is not on the line
+        assert share_at(after, 600) > 0.9
+        a.sim.fakes.hook.replace()
