@@ -25,7 +25,10 @@ from .phrases import phrase
 from .voicemenu import IDLE_S, Turn
 
 ANSWER = "vm_answer"  # timer: the phone answers a call nobody lifted
-LIMIT = "vm_limit"  # timer: the longest message
+LIMIT = "vm_limit"  # timer: the longest message; before it, the longest wait for media and greeting
+# A greeting that never ends (the core refused it, or its end never came) must not hold the caller
+# in silence, and every other caller busy, for good: the media and the greeting get this long.
+GREETING_GUARD_S = 60.0
 _ENDED = (CallState.HUNGUP, CallState.OVER, CallState.FAILURE, CallState.BUSY, CallState.PEER_BUSY)
 
 
@@ -89,6 +92,7 @@ def answer(ctx: Step, call: Call) -> None:
     ctx.emit(fx.Accept(call.id))
     ctx.update_call(call.id, status=CallStatus.ANSWERING)
     ctx.set(answering=Answering(call.id))
+    ctx.arm(LIMIT, GREETING_GUARD_S)
     _quiet_if_idle(ctx)
 
 
@@ -100,8 +104,8 @@ def timer(ctx: Step, name: str) -> bool:
         if call is not None and not phone.off_hook and phone.answering is None:
             answer(ctx, call)
         return True
-    if name == LIMIT:
-        if phone.answering is not None and phone.answering.phase == "recording":
+    if name == LIMIT:  # the longest message, or media and greeting that never came to an end
+        if phone.answering is not None:
             _finish(ctx, hang_up=True)
         return True
     return False

@@ -9,7 +9,7 @@ from appliance.phone.events import CallerFinished, CallState, GreetingEnded, Mes
 from appliance.phone.model import AnsweringSettings, CallId, CallStatus, Message, Mode
 from appliance.phone.phrases import phrase
 from appliance.phone.tones import Tone
-from appliance.phone.voicemail import announce
+from appliance.phone.voicemail import GREETING_GUARD_S, announce
 
 from .harness import ALICE, STRANGER, PhoneBench, of, with_settings
 
@@ -86,6 +86,26 @@ def test_the_longest_message_is_cut_at_max_s():
     out = bench.advance(0.2)
     assert of(out, fx.StopRecording)[0].keep
     assert of(out, fx.HangUp) == [fx.HangUp(CallId("in-1"))]
+
+
+@pytest.mark.parametrize("media_up", [False, True])
+def test_a_greeting_that_never_ends_does_not_hold_the_caller_for_good(media_up):
+    """The core refused the greeting or never said it ended (or the media never came up): after
+    the guard the machine hangs up, logs the call, and the next caller rings again."""
+    bench = machine()
+    if media_up:
+        answered(bench)
+    else:
+        bench.ring_in()
+        bench.advance(20)
+    assert not of(bench.advance(GREETING_GUARD_S - 1), fx.HangUp)
+    out = bench.advance(1.1)
+    assert of(out, fx.HangUp) == [fx.HangUp(CallId("in-1"))]
+    assert not of(out, fx.StopRecording)  # nothing was recorded
+    assert of(out, fx.LogCall)[0].reason == "answering machine: no message"
+    assert bench.phone.answering is None and bench.phone.calls == ()
+    bench.ring_in("in-2")
+    assert bench.ringing  # not refused as busy
 
 
 def test_hanging_up_during_the_greeting_leaves_no_message():
