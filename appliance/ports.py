@@ -172,6 +172,12 @@ class Telephony(Protocol):
         """Connect the two calls to each other and leave both (attended transfer)."""
         ...
 
+    async def bridge(self, calls: tuple[CallId, CallId]) -> None:
+        """Connect the two calls to each other through this device, without the handset: each
+        party hears the other, and both stay this device's calls until the phone hangs them up
+        (a forwarded call: the caller and the destination)."""
+        ...
+
     async def send_dtmf(self, call: CallId, key: str) -> None: ...
 
     async def mute(self, call: CallId, on: bool) -> None:

@@ -216,6 +216,11 @@ class FakeTelephony(Watchable):
             self._set_state(call, CallState.CURRENT)
         self._send(ConferenceFormed(calls))
 
+    async def bridge(self, calls: tuple[CallId, CallId]) -> None:
+        for call in calls:
+            self._known(call)
+        self._record("bridge", calls=",".join(calls))  # they hear each other; both stay ours
+
     async def transfer(self, calls: tuple[CallId, CallId]) -> None:
         for call in calls:
             self._known(call)

@@ -134,6 +134,14 @@ class Transfer:
 
 
 @dataclass(frozen=True, slots=True)
+class Bridge:
+    """Connect two calls to each other through this device, without the handset; they stay the
+    phone's calls (a forwarded caller and the destination), hung up by the phone when one ends."""
+
+    calls: tuple[CallId, CallId]
+
+
+@dataclass(frozen=True, slots=True)
 class SendDtmf:
     call: CallId
     key: str
@@ -277,6 +285,7 @@ Effect = (
     | Resume
     | Conference
     | Transfer
+    | Bridge
     | SendDtmf
     | DeclineInvitation
     | ArmTimer

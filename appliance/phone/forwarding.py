@@ -2,9 +2,17 @@
 
 The phone answers and transfers. The caller's call is left unanswered, so the caller hears
 ringback, while the phone calls the destination. When the destination answers, the phone accepts
-the caller and connects the two calls (the :class:`~appliance.phone.effects.Transfer` command),
-and the handset is out of it. If the destination is busy, fails or never answers, the caller is
-refused, as a busy line would be.
+the caller and connects the two calls through this device (the
+:class:`~appliance.phone.effects.Bridge` command), and the handset is out of it. When either party
+hangs up, the phone hangs up the other. If the destination is busy, fails or never answers, the
+caller is refused, as a busy line would be.
+
+The calls are connected through this device rather than handed over with a SIP REFER (jamid's
+``transfer``/``attendedTransfer``). A REFER asks the caller's own client to call the destination
+from its own account: a Jami caller cannot reach a SIP destination that way. Tried between three
+real daemons, the caller's call ended and the new one was not a call its phone knew. The bridge
+works for any caller and any destination this phone can call. Its price: both calls' audio passes
+through this device while they talk, and the destination sees this phone calling, not the caller.
 
 Refuse-and-redirect does not work here. jamid's ``refuse`` declines a call and says nothing about
 where to go: its API has no 302 with a Contact, and a Jami caller could not follow one anyway.
@@ -128,29 +136,37 @@ def on_state(ctx: Step, forward: ForwardLeg, event: CallStateChanged) -> None:
     """A state of either call of a forwarding: the caller is accepted once the destination
     answers, then both are connected; either side ending ends the other."""
     caller = forward.caller
-    if event.call == forward.leg:
-        if event.state is CallState.CURRENT and not forward.bridging:
-            ctx.emit(fx.Accept(caller.id))
-            bridging = replace(forward, bridging=True)
-            ctx.set(forwards=tuple(bridging if f.leg == forward.leg else f for f in ctx.phone.forwards))
-        elif event.state in _ENDED:
+    ours = event.call == forward.leg
+    if event.state in _ENDED:
+        if forward.connected_at is not None:  # one of the two hung up: so does the other
+            ctx.emit(fx.HangUp(caller.id if ours else forward.leg))
+            duration = round(ctx.now - forward.connected_at, 3)
+            _done(ctx, forward, "forwarded", f"to {forward.to} ({forward.why.replace('_', ' ')})", duration)
+        elif ours:  # the destination did not take it
             ctx.emit(fx.HangUp(caller.id) if forward.bridging else fx.Refuse(caller.id, "forward failed"))
             _done(ctx, forward, "missed", f"forwarded to {forward.to}: not answered there")
-    elif event.state is CallState.CURRENT and forward.bridging:
-        ctx.emit(fx.Transfer((caller.id, forward.leg)))
-        _done(ctx, forward, "forwarded", f"to {forward.to} ({forward.why.replace('_', ' ')})")
-    elif event.state in _ENDED:
-        ctx.emit(fx.HangUp(forward.leg))
-        _done(ctx, forward, "missed", "hung up while forwarded")
+        else:
+            ctx.emit(fx.HangUp(forward.leg))
+            _done(ctx, forward, "missed", "hung up while forwarded")
+    elif event.state is CallState.CURRENT and ours and not forward.bridging:
+        ctx.emit(fx.Accept(caller.id))
+        _update(ctx, replace(forward, bridging=True))
+    elif event.state is CallState.CURRENT and not ours and forward.bridging and forward.connected_at is None:
+        ctx.emit(fx.Bridge((caller.id, forward.leg)))
+        _update(ctx, replace(forward, connected_at=ctx.now))
 
 
 def lost(ctx: Step) -> None:
     """The telephony core went away: every forwarding with it."""
     for forward in ctx.phone.forwards:
-        _done(ctx, forward, "missed", "phone service lost")
+        _done(ctx, forward, "missed" if forward.connected_at is None else "forwarded", "phone service lost")
 
 
-def _done(ctx: Step, forward: ForwardLeg, kind: str, reason: str) -> None:
+def _update(ctx: Step, forward: ForwardLeg) -> None:
+    ctx.set(forwards=tuple(forward if f.leg == forward.leg else f for f in ctx.phone.forwards))
+
+
+def _done(ctx: Step, forward: ForwardLeg, kind: str, reason: str, duration: float = 0.0) -> None:
     ctx.set(forwards=without(ctx.phone, forward))
     caller = forward.caller
-    ctx.emit(fx.LogCall(kind, caller.peer_uri, caller.peer_name, reason))
+    ctx.emit(fx.LogCall(kind, caller.peer_uri, caller.peer_name, reason, duration))

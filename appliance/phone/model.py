@@ -215,6 +215,7 @@ class ForwardLeg:
     to: str  # the destination URI as dialed
     why: str  # always, busy, no_answer
     bridging: bool = False  # the destination answered: the caller is being accepted
+    connected_at: float | None = None  # the two were connected (bridged) then
 
 
 @dataclass(frozen=True, slots=True)

@@ -485,6 +485,8 @@ class Supervisor:
                 return core.conference(calls)
             case fx.Transfer(calls):
                 return core.transfer(calls)
+            case fx.Bridge(calls):
+                return core.bridge(calls)
             case fx.SendDtmf(call, key):
                 return core.send_dtmf(call, key)
             case fx.Mute(call, on):

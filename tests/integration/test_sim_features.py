@@ -37,13 +37,15 @@ def shown(events: list[dict[str, Any]], words: str) -> bool:
 
 def test_forward_always_by_star_code_then_a_call_reaches_speed_dial_3():
     events = trace(
-        "wait 1\nlift\npress *723#\nhang\nwait 1\nincoming sip:x@pbx.example\nremote answer\nwait 1\n"
+        "wait 1\nlift\npress *723#\nhang\nwait 1\nincoming sip:x@pbx.example\nremote answer\nwait 5\n"
+        "remote hangup\nwait 1\n"
     )
     assert calls(events) == [
         ("forward", "in-1", BOB),
         ("place", "fwd-1", BOB),
         ("answer", "in-1"),  # only once Bob answered
-        ("transfer", "in-1,fwd-1"),
+        ("bridge", "in-1,fwd-1"),  # the two talk through this phone, the handset not in it
+        ("hangup", "in-1"),  # Bob hung up: the caller's call ends too
     ]
     assert not any(e["event"] == "ringer" and e["on"] for e in events)
     assert shown(events, "Forwarding all calls to 3")

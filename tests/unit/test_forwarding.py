@@ -43,13 +43,27 @@ def test_caller_is_answered_only_when_the_destination_answers_then_connected():
     assert of(bench.state(leg.call, CallState.RINGING), fx.Accept) == []  # the caller hears ringback
     assert of(bench.state(leg.call, CallState.CURRENT), fx.Accept) == [fx.Accept(CallId("in-1"))]
     out = bench.state("in-1", CallState.CURRENT)
-    assert of(out, fx.Transfer) == [fx.Transfer((CallId("in-1"), leg.call))]
+    assert of(out, fx.Bridge) == [fx.Bridge((CallId("in-1"), leg.call))]
+    assert of(out, fx.LogCall) == []
+    assert bench.state("in-1", CallState.CURRENT) == []  # said once
+    assert bench.phone.mode is Mode.IDLE  # the handset is not in it
+    bench.advance(42.0)
+    out = bench.state("in-1", CallState.HUNGUP)  # the caller hangs up: so does the destination's call
+    assert of(out, fx.HangUp) == [fx.HangUp(leg.call)]
     (logged,) = of(out, fx.LogCall)
-    assert (logged.kind, logged.peer_uri) == ("forwarded", STRANGER)
+    assert (logged.kind, logged.peer_uri, logged.duration_s) == ("forwarded", STRANGER, 42.0)
     assert bench.phone.forwards == ()
-    # Later news of the two calls (they end elsewhere) changes nothing here.
-    assert bench.state(leg.call, CallState.OVER) == []
-    assert bench.state("in-1", CallState.OVER) == []
+    assert bench.state(leg.call, CallState.OVER) == []  # later news of the two changes nothing
+
+
+def test_destination_hanging_up_a_connected_forward_hangs_up_the_caller():
+    bench = forwarding(always="2")
+    (leg,) = of(bench.ring_in("in-1", STRANGER), fx.PlaceCall)
+    bench.state(leg.call, CallState.CURRENT)
+    bench.state("in-1", CallState.CURRENT)
+    out = bench.state(leg.call, CallState.HUNGUP)
+    assert of(out, fx.HangUp) == [fx.HangUp(CallId("in-1"))]
+    assert [e.kind for e in of(out, fx.LogCall)] == ["forwarded"]
 
 
 @pytest.mark.parametrize("state", [CallState.PEER_BUSY, CallState.FAILURE, CallState.HUNGUP])

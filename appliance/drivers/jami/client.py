@@ -366,6 +366,20 @@ class JamiTelephony(JamiSignals):
         self._send(ConferenceFormed(calls))
 
     @command
+    async def bridge(self, calls: tuple[CallId, CallId]) -> None:
+        # A conference of the two on this device, then the host detached from it: holdConference
+        # on a conference detaches the local participant (state ACTIVE_DETACHED, measured on
+        # jamid 13.7) and the two go on hearing each other through its mixer. attendedTransfer
+        # instead sent the caller's daemon a REFER: its call ended and the new one was not its phone's.
+        a, b = calls
+        account = self._account(a)
+        await self._call_expecting_true(
+            "joinParticipant", account, self._id(a), self._account(b), self._id(b)
+        )
+        conference = await self._call("getConferenceId", account, self._id(a))
+        await self._call_expecting_true("holdConference", account, conference)
+
+    @command
     async def transfer(self, calls: tuple[CallId, CallId]) -> None:
         a, b = calls
         await self._call_expecting_true("attendedTransfer", self._account(a), self._id(a), self._id(b))

@@ -25,6 +25,8 @@ METHODS: dict[str, dict[str, tuple[str, str]]] = {
         "unhold": ("ss", "b"),
         "joinParticipant": ("ssss", "b"),
         "attendedTransfer": ("sss", "b"),
+        "getConferenceId": ("ss", "s"),
+        "holdConference": ("ss", "b"),
         "playDTMF": ("s", ""),
         "muteLocalMedia": ("sssb", "b"),
         "getCallList": ("s", "as"),
