@@ -29,7 +29,7 @@ def registered(p) -> bool:
     )
 
 
-# Passed 5 of 8 runs. In the others the registrar answered the REGISTER at once, yet the adapter
+# Passed 4 of 7 runs. In the others the registrar answered the REGISTER at once, yet the adapter
 # never reported the SIP line registered (the phone waits for that before it dials): a
 # registration the adapter misses at start, found here and not fixed yet.
 @pytest.mark.xfail(reason="the adapter sometimes misses the SIP line's registration at start", strict=False)
