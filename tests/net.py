@@ -1,5 +1,5 @@
 """Ports for servers the tests start: always a free one, never a fixed number (the README's own
-``appliance run`` may be listening on 8080 beside the tests)."""
+``appliance run`` may be listening on 8080 beside the tests); and stopping what a test started."""
 
 from __future__ import annotations
 
@@ -27,3 +27,13 @@ def wait_listening(port: int, proc: subprocess.Popen[str] | subprocess.Popen[byt
             time.sleep(0.05)
         else:
             return
+
+
+def stop(proc: subprocess.Popen[str] | subprocess.Popen[bytes], grace_s: float = 10.0) -> None:
+    """SIGTERM, then SIGKILL if ``proc`` is still there after ``grace_s``; reaped either way."""
+    proc.terminate()
+    try:
+        proc.wait(grace_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

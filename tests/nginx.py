@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from tests.net import free_port, wait_listening
+from tests.net import free_port, stop, wait_listening
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 
@@ -151,9 +151,4 @@ def serving(root: Path, ca: Authority) -> Iterator[Nginx]:
         yield Nginx(f"https://127.0.0.1:{port}", f"https://127.0.0.1:{mtls_port}", root / "www",
                     root / "access.log", process)  # fmt: skip
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, 5)

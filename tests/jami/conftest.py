@@ -21,7 +21,8 @@ import pytest
 from appliance.drivers.jami.client import JamiTelephony
 from appliance.phone.events import AccountChanged
 from appliance.phone.model import Mode, Registration
-from tests.jami.impaired import ALICE_SIDE, Link, impaired_lan
+from tests.jami.impaired import ALICE_SIDE, Link, bring_up, impaired_lan, sh
+from tests.net import stop
 from tests.recorder import Recorder
 
 NEEDS = ("ip", "dhtnode", "dbus-daemon")
@@ -30,10 +31,6 @@ requirements = [
     pytest.mark.skipif(not all(shutil.which(t) for t in NEEDS), reason="needs iproute2, dhtnode and dbus"),
     pytest.mark.skipif(not Path("/usr/libexec/jamid").exists(), reason="needs Debian's jami-daemon"),
 ]
-
-
-def sh(*args: str) -> None:
-    subprocess.run(args, check=True, capture_output=True)
 
 
 @contextlib.contextmanager
@@ -78,11 +75,7 @@ def lan(prefix: str) -> Iterator[tuple[str, str]]:
             names[1],
         )
         for name, dev, address in ((names[0], "lana", "10.98.0.1/24"), (names[1], "lanb", "10.98.0.2/24")):
-            sh("ip", "-n", name, "link", "set", "lo", "up")
-            for knob in ("all", "default", "lo", dev):
-                sh("ip", "netns", "exec", name, "sysctl", "-qw", f"net.ipv6.conf.{knob}.disable_ipv6=1")
-            sh("ip", "-n", name, "addr", "add", address, "dev", dev)
-            sh("ip", "-n", name, "link", "set", dev, "up")
+            bring_up(name, dev, address)
             sh("ip", "-n", name, "route", "add", "224.0.0.0/4", "dev", dev)
         yield names
     finally:
@@ -101,12 +94,7 @@ def dht_node(netns: str, log_path: Path, port: int = 4222, address: str = "10.99
         try:
             yield f"{address}:{port}"
         finally:
-            node.terminate()
-            try:
-                node.wait(10)
-            except subprocess.TimeoutExpired:
-                node.kill()
-                node.wait()
+            stop(node)
 
 
 @pytest.fixture(scope="session")

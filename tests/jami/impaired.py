@@ -18,6 +18,15 @@ def sh(*args: str) -> None:
     subprocess.run(args, check=True, capture_output=True)
 
 
+def bring_up(ns: str, dev: str, address: str) -> None:
+    """A host's side of a link in namespace ``ns``: loopback up, IPv6 off, ``address`` on ``dev``."""
+    sh("ip", "-n", ns, "link", "set", "lo", "up")
+    for knob in ("all", "default", "lo", dev):
+        sh("ip", "netns", "exec", ns, "sysctl", "-qw", f"net.ipv6.conf.{knob}.disable_ipv6=1")
+    sh("ip", "-n", ns, "addr", "add", address, "dev", dev)
+    sh("ip", "-n", ns, "link", "set", dev, "up")
+
+
 class Link:
     """The relay process between the namespaces: change its impairment while a call runs."""
 
@@ -59,11 +68,7 @@ def impaired_lan(name: str) -> Iterator[tuple[str, str, Link]]:
             sh("ip", "netns", "add", ns)
             made.append(ns)
             sh("ip", "link", "set", ns, "netns", ns)  # the TUN device is named as its namespace
-            sh("ip", "-n", ns, "link", "set", "lo", "up")
-            for knob in ("all", "default", "lo", ns):
-                sh("ip", "netns", "exec", ns, "sysctl", "-qw", f"net.ipv6.conf.{knob}.disable_ipv6=1")
-            sh("ip", "-n", ns, "addr", "add", f"{address}/24", "dev", ns)
-            sh("ip", "-n", ns, "link", "set", ns, "up")
+            bring_up(ns, ns, f"{address}/24")
         yield names[0], names[1], Link(relay)
     finally:
         relay.kill()

@@ -10,7 +10,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from tests.net import free_port, wait_listening
+from tests.net import free_port, stop, wait_listening
 
 BIN = Path(sys.executable).with_name("appliance")
 PASSWORD = "two processes"
@@ -36,12 +36,7 @@ def call(url: str, method: str = "GET", body: dict | None = None) -> tuple[int, 
 def stop_all(procs) -> None:
     """Stop every process by its PID: SIGTERM, SIGKILL after 10 s (also when the test failed)."""
     for proc in procs:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
 
 
 def wait_for(predicate, timeout=10.0):
