@@ -1,5 +1,6 @@
-"""The step in progress, shared by the machine and the feature modules that act on a call
-(``forwarding.py``): a phone being replaced and the effects it produced, in order."""
+"""The step in progress, shared by ``machine.py`` and every module it routes an event to (``hook.py``,
+``dialing.py``, ``calls.py``, ``forwarding.py`` ...): a phone being replaced and the effects it
+produced, in order."""
 
 from __future__ import annotations
 

@@ -20,7 +20,8 @@ Answering after the destination does also means a caller is never answered into 
 destination is away, and the phone can check the destination (an account that can reach it)
 before it takes the call from the ringer.
 
-Pure functions only; ``machine.py`` applies them.
+Pure functions, and the acts on a call that ``incoming.py``, ``calls.py`` and ``features.py`` call
+with the step in progress.
 """
 
 from __future__ import annotations

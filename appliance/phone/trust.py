@@ -6,8 +6,8 @@ what this module decides: a blocked caller is refused before any ring, a caller'
 pinned at first contact (trust on first use) and a different one later is flagged, never taken
 silently; pending requests and their vCards are bounded, since anyone may send one, and so are
 invitations to group conversations. Private mode and do-not-disturb are the machine's
-(``machine.py``), decided from the same trusted contacts; so is declining group invitations in
-private mode.
+(``incoming.py`` with ``screening.py``), decided from the same trusted contacts; so is declining
+group invitations in private mode (``outputs.py``).
 """
 
 from __future__ import annotations

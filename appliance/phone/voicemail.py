@@ -33,7 +33,7 @@ _ENDED = (CallState.HUNGUP, CallState.OVER, CallState.FAILURE, CallState.BUSY, C
 
 
 class Step(Protocol):
-    """What the machine's step in progress offers (``appliance.phone.machine._Step``)."""
+    """What the machine's step in progress offers (``appliance.phone.context.Step``)."""
 
     phone: Phone
     now: float

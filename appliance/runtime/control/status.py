@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from appliance.notices import Notices, NoticeStaysError
-from appliance.phone.machine import ringer_of, tone_of
 from appliance.phone.model import AccountKind, Registration
+from appliance.phone.outputs import ringer_of, tone_of
 from appliance.runtime.call_log import CallLog
 from appliance.runtime.config_store import ConfigStore
 from appliance.runtime.supervisor import Supervisor
