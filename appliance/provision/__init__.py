@@ -1,6 +1,7 @@
 """Out-of-the-box settings: what Raspberry Pi Imager's "OS customisation" left on the boot partition.
 
-:mod:`.bootfiles` reads them as data (never by running them) into a validated
+:mod:`.bootfiles` reads them as data (never by running them; one module per form: :mod:`.firstrun`,
+:mod:`.cloudinit`, :mod:`.preseed`) into a validated
 :class:`~.settings.BootSettings`; :mod:`.render` writes what the device's system needs from it
 under a root directory and puts the consumed boot files aside. ``appliance bootconfig`` ties the
 two together for the image's early boot.

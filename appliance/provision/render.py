@@ -22,7 +22,10 @@ from pathlib import Path
 
 from appliance.durable import atomic_write
 
-from .bootfiles import CMDLINE, FIRSTRUN, NETWORK_CONFIG, PRESEED, USER_DATA, read_bounded
+from .bootfiles import CMDLINE, read_bounded
+from .cloudinit import NETWORK_CONFIG, USER_DATA
+from .firstrun import FIRSTRUN
+from .preseed import PRESEED
 from .settings import BootSettings, Problem, Wifi
 
 

@@ -8,7 +8,8 @@ import os
 
 import pytest
 
-from appliance.provision.bootfiles import MAX_BYTES, plain_words, read_boot
+from appliance.provision.bootfiles import MAX_BYTES, read_boot
+from appliance.provision.firstrun import plain_words
 from appliance.provision.settings import Form, RefusedError
 from tests.unit import imager
 
