@@ -1,42 +1,38 @@
+"""The fake Jami daemon: its life (start, crash, hang), its accounts, its calls and the far end.
+
+Contacts (:mod:`.contacts`) and the answering machine's side (:mod:`.recorder`) are its bases,
+each over the state they share (:mod:`.base`); :class:`FakeTelephony` is the one fake.
+"""
+
 from __future__ import annotations
 
 import asyncio
 import hashlib
-import io
 import json
 import secrets
 import time
-import wave
-from collections import deque
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from appliance.phone import trust
 from appliance.phone.events import (
-    AccountChanged,
     CallArrived,
-    CallerFinished,
     CallState,
     CallStateChanged,
     ConferenceFormed,
-    Event,
-    GreetingEnded,
     InvitationsChanged,
     TelephonyLost,
     TelephonyRestored,
-    TrustedContactsChanged,
-    TrustRequestsChanged,
     VoicemailChanged,
 )
-from appliance.phone.model import AccountInfo, AccountKind, CallId, Contact, Registration
-from appliance.ports import EventSink, PeerIdentity, Recording, TelephonyError, TrustRequest
+from appliance.phone.model import AccountInfo, AccountKind, CallId, Registration
+from appliance.ports import EventSink, TelephonyError
 
-from ._watch import RECORDED, Watchable
+from .base import FakeCall, fake_device_id, fake_jami_id
+from .contacts import FakeContacts
+from .recorder import FakeCallRecorder
 
-ECONNABORTED = 103  # jamid's code of a call ended before it was up (SIPCall::refuse)
 EBUSY = 16  # jamid's code of PEER_BUSY on a Jami call
-RATE = 8000  # the answering machine's recordings
-BEEP_S = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,26 +42,7 @@ class FakeSipAccount:
     registrar: str = ""
 
 
-@dataclass(slots=True)
-class _Call:
-    id: CallId
-    account: str
-    peer: str
-    outgoing: bool
-    state: CallState
-
-
-def fake_device_id(uri: str) -> str:
-    """This device's certificate fingerprint under the account ``uri`` (64 hex, as jamid's deviceID)."""
-    return hashlib.sha256(f"device {uri}".encode()).hexdigest()
-
-
-def fake_jami_id(seed: str) -> str:
-    """A stable 40-hex ID, as a Jami account's would be."""
-    return hashlib.sha1(seed.encode(), usedforsecurity=False).hexdigest()
-
-
-class FakeTelephony(Watchable):
+class FakeTelephony(FakeContacts, FakeCallRecorder):
     """An in-memory telephony core that behaves like the Jami daemon as measured.
 
     Accounts go TRYING then REGISTERED after ``register_delay_s``; a placed call is CONNECTING,
@@ -74,10 +51,11 @@ class FakeTelephony(Watchable):
     ``remote_hangup()``, and calls arrive with ``ring_in()``. ``crash()`` loses every call and
     comes back after ``restart_delay_s``, like a daemon restarted by its supervisor.
 
-    It also takes calls for the answering machine (a :class:`~appliance.ports.CallRecorder`): a
-    greeting lasts ``greeting_s_per_char`` per character plus the beep; the caller "says" what
-    ``caller_says()`` gives (8 kHz PCM), else silence as long as they stayed, recorded as WAV;
-    ``remote_done()`` and ``remote_silent()`` are the caller pressing ``#`` or going quiet.
+    Contact requests arrive with ``receive_trust_request()`` and ``receive_invitation()``
+    (:class:`~.contacts.FakeContacts`). It also takes calls for the answering machine (a
+    :class:`~appliance.ports.CallRecorder`, :class:`~.recorder.FakeCallRecorder`): a greeting lasts
+    ``greeting_s_per_char`` per character plus the beep, and ``caller_says()``, ``remote_done()``
+    and ``remote_silent()`` are the caller.
     """
 
     def __init__(
@@ -96,7 +74,6 @@ class FakeTelephony(Watchable):
         greeting_s_per_char: float = 0.06,
     ) -> None:
         super().__init__()
-        self.accounts: dict[str, AccountInfo] = {}
         self.account_file = account_file
         if jami_name is not None:
             uri = self._remembered_account() or fake_jami_id(seed)
@@ -112,24 +89,9 @@ class FakeTelephony(Watchable):
         self.hang_noticed_s = hang_noticed_s
         self.hold_call_s = hold_call_s
         self.greeting_s_per_char = greeting_s_per_char
-        self._recording: dict[CallId, float] = {}  # call -> when its recording started
-        self._says: dict[CallId, bytes] = {}
         self._held: dict[CallId, tuple[str, str, float]] = {}  # calls waiting for their account
-        self._hung = False
-        self.calls: dict[CallId, _Call] = {}
-        # The newest commands only: a phone running for weeks on the desktop board stays bounded.
-        self.commands: deque[tuple[str, ...]] = deque(maxlen=RECORDED)
         self.playback_muted = False  # the far end's voice towards the phone muted (mute())
-        self.contacts: list[Contact] = []
-        self._requests: dict[str, TrustRequest] = {}
-        self._invitations: dict[str, trust.Invitation] = {}  # group conversation -> its invitation
-        self.sent_requests: list[tuple[str, bytes]] = []
-        self._blocked: set[str] = set()
-        self._identities: dict[str, PeerIdentity] = {}
-        self._sink: EventSink | None = None
-        self._latest: CallId | None = None
         self._incoming = 0
-        self._up = False
 
     # --- the port ------------------------------------------------------------------------------
 
@@ -173,7 +135,7 @@ class FakeTelephony(Watchable):
     def _place(self, call: CallId, account: str, uri: str) -> None:
         info = self._ready(account)
         self._record("place", call=call, to=uri, account=info.id)
-        self.calls[call] = _Call(call, account, uri, outgoing=True, state=CallState.CONNECTING)
+        self.calls[call] = FakeCall(call, account, uri, outgoing=True, state=CallState.CONNECTING)
         self._latest = call
         self._send(CallStateChanged(call, CallState.CONNECTING))
         self._later(self.ring_delay_s, self._set_state, call, CallState.RINGING, CallState.CONNECTING)
@@ -239,51 +201,6 @@ class FakeTelephony(Watchable):
         self.playback_muted = on
         self._record("mute", call=call, on="on" if on else "off")
 
-    def trust_requests(self) -> list[TrustRequest]:
-        return list(self._requests.values())
-
-    async def accept_trust_request(self, uri: str) -> None:
-        request = self._requests.pop(uri, None)
-        if request is None:
-            raise TelephonyError(f"no trust request from {uri}")
-        self.contacts.append(Contact(name="", uri=uri))
-        self._send(TrustRequestsChanged(len(self._requests)))
-        self._send(TrustedContactsChanged(tuple(self.contacts)))
-
-    async def discard_trust_request(self, uri: str) -> None:
-        if self._requests.pop(uri, None) is None:
-            raise TelephonyError(f"no trust request from {uri}")
-        self._send(TrustRequestsChanged(len(self._requests)))
-
-    async def decline_invitation(self, conversation: str) -> None:
-        if self._invitations.pop(conversation, None) is None:
-            raise TelephonyError(f"no invitation to {conversation}")
-        self._record("decline-invitation", conversation=conversation)
-        self._send_invitations()
-
-    def invitations(self) -> list[trust.Invitation]:
-        return list(self._invitations.values())
-
-    async def send_trust_request(self, uri: str, vcard: bytes) -> None:
-        self.sent_requests.append((uri, vcard))
-        # As jamid (AccountManager::sendTrustRequest): the peer is a contact at once, unconfirmed.
-        if uri not in {c.uri for c in self.contacts}:
-            self.contacts.append(Contact(name="", uri=uri))
-            self._send(TrustedContactsChanged(tuple(self.contacts)))
-
-    async def block(self, uri: str) -> None:
-        self._requests.pop(uri, None)
-        self.contacts = [c for c in self.contacts if c.uri != uri]
-        self._blocked.add(uri)
-        self._send(TrustRequestsChanged(len(self._requests)))
-        self._send(TrustedContactsChanged(tuple(self.contacts)))
-
-    async def unblock(self, uri: str) -> None:
-        self._blocked.discard(uri)
-
-    def blocked(self) -> list[str]:
-        return sorted(self._blocked)
-
     async def export_account(self, path: Path, password: str) -> None:
         """The fake's archive: the account's ID, sealed with a hash of the password."""
         account = self.accounts.get("jami")
@@ -316,69 +233,7 @@ class FakeTelephony(Watchable):
             self.account_file.write_text(fake_jami_id(secrets.token_hex(16)) + "\n")
         return self.account_file.read_text().strip()
 
-    def identities(self) -> dict[str, PeerIdentity]:
-        return dict(self._identities)
-
-    async def accept_identity(self, uri: str) -> PeerIdentity:
-        try:
-            self._identities[uri] = trust.accept_identity(self._identities, uri, time.time())
-        except KeyError:
-            raise TelephonyError(f"no changed certificate for {uri}") from None
-        return self._identities[uri]
-
-    # --- the answering machine's side (CallRecorder) ------------------------------------------
-
-    @property
-    def can_record(self) -> bool:
-        return True
-
-    async def greet(self, call: CallId, text: str, language: str) -> None:
-        self._known(call)
-        self._record("greet", call=call, text=text, language=language)
-        self._later(len(text) * self.greeting_s_per_char + BEEP_S, self._greeted, call)
-
-    def _greeted(self, call: CallId) -> None:
-        if call in self.calls:
-            self._send(GreetingEnded(call))
-
-    async def start_recording(self, call: CallId) -> None:
-        self._known(call)
-        self._record("record", call=call)
-        self._recording[call] = asyncio.get_running_loop().time()
-
-    async def stop_recording(self, call: CallId) -> Recording | None:
-        started = self._recording.pop(call, None)
-        said = self._says.pop(call, None)
-        if started is None:
-            return None
-        self._record("stop-recording", call=call)
-        if said is None:  # silence for as long as the caller stayed
-            said = bytes(2 * int(RATE * (asyncio.get_running_loop().time() - started)))
-        buffer = io.BytesIO()
-        with wave.open(buffer, "wb") as wav:
-            wav.setnchannels(1)
-            wav.setsampwidth(2)
-            wav.setframerate(RATE)
-            wav.writeframes(said)
-        return Recording(buffer.getvalue(), ".wav", len(said) / 2 / RATE)
-
-    def caller_says(self, pcm: bytes, call: CallId | None = None) -> None:
-        """What the caller of ``call`` says into the recording (8 kHz 16-bit mono PCM)."""
-        self._says[self._pick(call)] = pcm
-
-    def remote_done(self, call: CallId | None = None) -> None:
-        """The caller presses ``#``: the message is complete."""
-        self._send(CallerFinished(self._pick(call), "#"))
-
-    def remote_silent(self, call: CallId | None = None) -> None:
-        """The recorder hears the caller go quiet."""
-        self._send(CallerFinished(self._pick(call), "silence"))
-
     # --- the far end and the world -------------------------------------------------------------
-
-    @property
-    def latest(self) -> CallId | None:
-        return self._latest if self._latest in self.calls else None
 
     def ring_in(self, uri: str, name: str = "", account: str = "jami", certificate: str = "") -> CallId:
         """A call arrives; a Jami caller's ``certificate`` fingerprint is pinned at first contact
@@ -389,7 +244,7 @@ class FakeTelephony(Watchable):
             return CallId("")
         self._incoming += 1
         call = CallId(f"in-{self._incoming}")
-        self.calls[call] = _Call(call, account, uri, outgoing=False, state=CallState.INCOMING)
+        self.calls[call] = FakeCall(call, account, uri, outgoing=False, state=CallState.INCOMING)
         self._latest = call
         changed = False
         if admission is trust.Admission.CHECK_CERTIFICATE:
@@ -419,33 +274,6 @@ class FakeTelephony(Watchable):
     def remote_hangup(self, call: CallId | None = None) -> None:
         self._end(self._pick(call))
 
-    def receive_trust_request(self, uri: str, vcard: bytes = b"", conversation: str | None = None) -> None:
-        """A contact request from ``uri``; a current Jami app's opens a one-to-one conversation
-        (``conversation``, made up when not given; "" for an app from before swarms)."""
-        if uri in self._blocked:
-            return  # as jamid drops a banned peer's request: no event, nothing pending
-        if conversation is None:
-            conversation = fake_jami_id(f"conversation {uri}")
-        request = TrustRequest(uri, time.time(), vcard, conversation)  # wall time, as the daemon's
-        self._requests, _ = trust.take_request(self._requests, request)  # bounded, as the adapter does
-        self._send(TrustRequestsChanged(len(self._requests)))
-
-    def receive_conversation_request(self, uri: str, conversation: str) -> None:
-        """A one-to-one conversation request with no contact request behind it (re-sent by the
-        peer, or whose contact request was lost): listed as a contact request all the same."""
-        self.receive_trust_request(uri, b"", conversation)
-
-    def receive_invitation(self, conversation: str, sender: str) -> None:
-        """``sender`` invites this phone into a group conversation."""
-        if sender in self._blocked:
-            return
-        invitation = trust.Invitation(conversation, sender, time.time())
-        self._invitations, _ = trust.take_invitation(self._invitations, invitation)
-        self._send_invitations()
-
-    def _send_invitations(self) -> None:
-        self._send(InvitationsChanged(tuple(self._invitations)))
-
     def voicemail(self, waiting: int, account: str = "jami") -> None:
         self._send(VoicemailChanged(account, waiting))
 
@@ -454,8 +282,7 @@ class FakeTelephony(Watchable):
         self._up = False
         self.calls.clear()
         self._held.clear()
-        self._recording.clear()
-        self._says.clear()
+        self._drop_recordings()
         self._record("crash")
         self._send(InvitationsChanged(()))  # as the adapter: read again at the restart, new then
         self._send(TelephonyLost("the telephony core stopped"))
@@ -483,63 +310,8 @@ class FakeTelephony(Watchable):
         for account in list(self.accounts.values()):
             self._set_account(replace(account, registration=Registration.TRYING))
             self._later(self.register_delay_s, self._register, account.id)
-        if self._requests:
-            self._send(TrustRequestsChanged(len(self._requests)))
-        if self._invitations:
-            self._send_invitations()
-        if self.contacts:
-            self._send(TrustedContactsChanged(tuple(self.contacts)))
+        self._report_contacts()
 
     def _register(self, account_id: str) -> None:
         if self._up and account_id in self.accounts:
             self._set_account(replace(self.accounts[account_id], registration=Registration.REGISTERED))
-
-    def _set_account(self, account: AccountInfo) -> None:
-        self.accounts[account.id] = account
-        self._send(AccountChanged(account))
-
-    def _ready(self, account_id: str) -> AccountInfo:
-        self._answering()
-        info = self.accounts.get(account_id)
-        if not self._up or info is None or info.registration is not Registration.REGISTERED:
-            raise TelephonyError(f"account {account_id} is not registered")
-        return info
-
-    def _answering(self) -> None:
-        if self._hung:
-            raise TelephonyError("the telephony core did not answer")
-
-    def _known(self, call: CallId) -> _Call:
-        self._answering()
-        if not self._up or call not in self.calls:
-            raise TelephonyError(f"no call {call}")
-        return self.calls[call]
-
-    def _pick(self, call: CallId | None) -> CallId:
-        target = call or self.latest
-        if target is None or target not in self.calls:
-            raise TelephonyError("there is no call at the far end")
-        return target
-
-    def _set_state(self, call: CallId, state: CallState, only_from: CallState | None = None) -> None:
-        current = self.calls.get(call)
-        if current is None or (only_from is not None and current.state is not only_from):
-            return
-        current.state = state
-        self._send(CallStateChanged(call, state))
-
-    def _end(self, call: CallId, how: CallState = CallState.HUNGUP) -> None:
-        if self.calls.pop(call, None) is not None:
-            self._send(CallStateChanged(call, how, ECONNABORTED if how is CallState.INACTIVE else 0))
-            self._send(CallStateChanged(call, CallState.OVER))
-
-    def _later(self, delay: float, callback: object, *args: object) -> None:
-        asyncio.get_running_loop().call_later(delay, callback, *args)  # type: ignore[arg-type]
-
-    def _send(self, event: Event) -> None:
-        if self._sink is not None:
-            self._sink(event)
-
-    def _record(self, action: str, **detail: str) -> None:
-        self.commands.append((action, *detail.values()))
-        self._notify(event="call", action=action, **detail)

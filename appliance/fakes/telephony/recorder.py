@@ -1,0 +1,83 @@
+"""The fake telephony core's answering-machine side (:class:`~appliance.ports.CallRecorder`).
+
+A greeting lasts ``greeting_s_per_char`` per character plus the beep; the caller "says" what
+``caller_says()`` gives (8 kHz PCM), else silence as long as they stayed, recorded as WAV;
+``remote_done()`` and ``remote_silent()`` are the caller pressing ``#`` or going quiet.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import wave
+
+from appliance.phone.events import CallerFinished, GreetingEnded
+from appliance.phone.model import CallId
+from appliance.ports import Recording
+
+from .base import FakeCore
+
+RATE = 8000  # the answering machine's recordings
+BEEP_S = 0.5
+
+
+class FakeCallRecorder(FakeCore):
+    """Takes calls for the answering machine: plays the greeting, records the caller."""
+
+    greeting_s_per_char: float  # set by FakeTelephony from its arguments
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._recording: dict[CallId, float] = {}  # call -> when its recording started
+        self._says: dict[CallId, bytes] = {}
+
+    @property
+    def can_record(self) -> bool:
+        return True
+
+    async def greet(self, call: CallId, text: str, language: str) -> None:
+        self._known(call)
+        self._record("greet", call=call, text=text, language=language)
+        self._later(len(text) * self.greeting_s_per_char + BEEP_S, self._greeted, call)
+
+    def _greeted(self, call: CallId) -> None:
+        if call in self.calls:
+            self._send(GreetingEnded(call))
+
+    async def start_recording(self, call: CallId) -> None:
+        self._known(call)
+        self._record("record", call=call)
+        self._recording[call] = asyncio.get_running_loop().time()
+
+    async def stop_recording(self, call: CallId) -> Recording | None:
+        started = self._recording.pop(call, None)
+        said = self._says.pop(call, None)
+        if started is None:
+            return None
+        self._record("stop-recording", call=call)
+        if said is None:  # silence for as long as the caller stayed
+            said = bytes(2 * int(RATE * (asyncio.get_running_loop().time() - started)))
+        buffer = io.BytesIO()
+        with wave.open(buffer, "wb") as wav:
+            wav.setnchannels(1)
+            wav.setsampwidth(2)
+            wav.setframerate(RATE)
+            wav.writeframes(said)
+        return Recording(buffer.getvalue(), ".wav", len(said) / 2 / RATE)
+
+    def caller_says(self, pcm: bytes, call: CallId | None = None) -> None:
+        """What the caller of ``call`` says into the recording (8 kHz 16-bit mono PCM)."""
+        self._says[self._pick(call)] = pcm
+
+    def remote_done(self, call: CallId | None = None) -> None:
+        """The caller presses ``#``: the message is complete."""
+        self._send(CallerFinished(self._pick(call), "#"))
+
+    def remote_silent(self, call: CallId | None = None) -> None:
+        """The recorder hears the caller go quiet."""
+        self._send(CallerFinished(self._pick(call), "silence"))
+
+    def _drop_recordings(self) -> None:
+        """The daemon died: the recordings in progress are gone with their calls."""
+        self._recording.clear()
+        self._says.clear()
