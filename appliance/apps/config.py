@@ -1,8 +1,10 @@
-"""``appliance config check|dump``: validate a file, or print the effective configuration."""
+"""``appliance config check|dump|password-hash``: validate a file, print the effective
+configuration, or hash an admin password for a provisioning profile."""
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import sys
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,10 @@ def add_parser(sub: Any) -> None:  # noqa: ANN401 - argparse's subparsers action
     dump = config_sub.add_parser("dump", help="print the effective config, secrets masked")
     add_config_args(dump)
     dump.set_defaults(func=dump_config)
+    hashing = config_sub.add_parser(
+        "password-hash", help="hash an admin password (read from stdin) for web.admin_password_hash"
+    )
+    hashing.set_defaults(func=password_hash)
 
 
 def check_file(args: argparse.Namespace) -> int:
@@ -50,4 +56,24 @@ def check_file(args: argparse.Namespace) -> int:
 def dump_config(args: argparse.Namespace) -> int:
     loaded = check(layers_for(args, Path(args.data) if args.data else None))
     sys.stdout.write(tomli_w.dumps(to_table(loaded.config, mask=True)))
+    return 0
+
+
+def password_hash(_args: argparse.Namespace) -> int:
+    """The line a profile's ``web.admin_password_hash`` takes: the password never leaves this
+    machine, and the same page check as a password chosen on the page (8 to 1024 characters)."""
+    from appliance.web.auth import PasswordError, hash_line  # noqa: PLC0415 - only this command hashes
+
+    if sys.stdin.isatty():
+        password = getpass.getpass("Admin password: ")
+        if getpass.getpass("Again: ") != password:
+            print("the two passwords differ", file=sys.stderr)
+            return EXIT_INVALID
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        print(hash_line(password))
+    except PasswordError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_INVALID
     return 0

@@ -163,7 +163,7 @@ def assemble(
         trust=TrustController(supervisor, contacts),
         system=SystemController(store, supervisor, maintenance),
         virtual_phone=VirtualPhone(supervisor, sim, status.status),
-        setup=SetupController(claim),
+        setup=SetupController(claim, store),
         messages=MessagesController(messages),
         provisioning=ProvisioningController(provisioning),
     )

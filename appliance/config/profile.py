@@ -28,6 +28,8 @@ LOCKED = "locked"
 # Which board this is and which drivers run it are the image's: a profile shared by a fleet of
 # mixed boards must not pick them (a wrong driver leaves a phone without audio or a hook).
 NOT_PROVISIONED = ("board", "drivers")
+LOCKED_REASON = "locked by the provisioning profile (change it on the server)"
+PASSWORD_HASH = "web.admin_password_hash"  # noqa: S105 - the key's name; the page's process keeps it
 _MACRO = re.compile(r"\{(mac|board|version)\}")
 
 
@@ -86,21 +88,23 @@ def combine(profiles: list[Profile]) -> Profile:
     return Profile(table, tuple(dict.fromkeys(locked)))
 
 
+def covered(key: str, locked: tuple[str, ...]) -> bool:
+    """Whether a lock covers dotted ``key`` (the key itself, or its section or list)."""
+    return any(key == lock or key.startswith(f"{lock}.") for lock in locked)
+
+
 def locked_changes(changes: Table, locked: tuple[str, ...], current: Table) -> list[str]:
     """The dotted keys of ``changes`` that a lock covers and whose value differs from ``current``
     (the effective configuration as a table): setting a locked key to what it is changes nothing."""
     out = []
     for key, value in _leaves(changes):
-        covered = any(key == lock or key.startswith(f"{lock}.") for lock in locked)
-        if covered and lookup(current, key) != (True, value):
+        if covered(key, locked) and lookup(current, key) != (True, value):
             out.append(key)
     return out
 
 
 def refusal(keys: list[str]) -> LockedError:
-    return LockedError(
-        [f"{key}: locked by the provisioning profile (change it on the server)" for key in keys]
-    )
+    return LockedError([f"{key}: {LOCKED_REASON}" for key in keys])
 
 
 def fill(url: str, *, mac: str, board: str, version: str) -> str:

@@ -313,6 +313,12 @@ class DisplaySection:
 class WebSection:
     listen: str = opt("127.0.0.1:8080", v.host_port, doc="where the web page listens")
     admin_password_file: str = opt("", doc="preset admin password (headless installs)")
+    admin_password_hash: str = opt(
+        "", v.scrypt_hash, secret=True,
+        doc="the admin password as `appliance config password-hash` prints it (from a provisioning "
+        "profile): the page takes it whenever it changes; the owner's own change wins until then, "
+        "unless the profile locks it",
+    )  # fmt: skip
     https: bool = opt(False, doc="serve HTTPS with a certificate the device makes on first start")
     allowed_hosts: list[str] = opt(
         [], v.host_names,

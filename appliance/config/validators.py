@@ -211,3 +211,26 @@ def url(value: object) -> str | None:
 
 def not_empty(value: object) -> str | None:
     return None if str(value).strip() else "must not be empty"
+
+
+_SCRYPT = re.compile(r"^scrypt\$(\d{1,8})\$(\d{1,2})\$(\d{1,2})\$((?:[0-9a-f]{2}){16,64})\$([0-9a-f]{64})$")
+# The page's check allows scrypt 64 MiB (appliance/web/auth.py), which also counts its other
+# buffers: N * r within half of it leaves room for them (the page's own hash uses 16 MiB).
+SCRYPT_MAX_MEMORY = 32 * 1024 * 1024
+
+
+def scrypt_hash(value: object) -> str | None:
+    """Empty, or an admin password hash as the page stores it: ``scrypt$N$r$p$salt$hash`` (hex;
+    a 32-byte hash), with costs the page can check (N a power of two, 128 * N * r within 32 MiB)."""
+    if value == "":
+        return None
+    match = _SCRYPT.match(str(value))
+    if match is None:
+        return ("must be scrypt$N$r$p$salt$hash as `appliance config password-hash` prints it "
+                "(never the password itself)")  # fmt: skip
+    n, r, p = (int(match.group(i)) for i in (1, 2, 3))
+    if n < 2**10 or n & (n - 1) or not 1 <= r <= 32 or not 1 <= p <= 16:
+        return "scrypt costs out of range: N a power of two from 1024, r from 1 to 32, p from 1 to 16"
+    if 128 * n * r > SCRYPT_MAX_MEMORY:
+        return f"scrypt costs need {128 * n * r // 2**20} MiB per check, more than the 32 MiB allowed"
+    return None

@@ -48,6 +48,7 @@ RETRY_S = 300.0  # after a failure, try again this soon (plus jitter), if interv
 # Applied at once without a restart: what the page marks live, and the lists and tables the phone
 # takes while running. Anything else (SIP accounts, the Jami account, volumes) waits for a start.
 LIVE_SECTIONS = ("contacts", "star_codes", "provisioning")
+LIVE_KEYS = (profiles.PASSWORD_HASH,)  # the page's process takes it (appliance/web/provisioned.py)
 NOTICE = "provisioning"
 
 Fetch = Callable[..., Awaitable[Fetched]]
@@ -126,7 +127,7 @@ def needs_restart(before: Table, after: Table) -> list[str]:
         keys = marked.get(section)
         if isinstance(old, dict) and isinstance(new, dict):
             for key in sorted(set(old) | set(new)):
-                live = isinstance(keys, dict) and keys.get(key) == LIVE
+                live = (isinstance(keys, dict) and keys.get(key) == LIVE) or f"{section}.{key}" in LIVE_KEYS
                 if old.get(key) != new.get(key) and not live:
                     out.append(f"{section}.{key}")
         elif keys != LIVE:

@@ -56,6 +56,13 @@ def _scrypt(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
     return hashlib.scrypt(password.encode(), salt=salt, n=n, r=r, p=p, maxmem=64 * 1024 * 1024, dklen=32)
 
 
+def hash_line(password: str) -> str:
+    """``password`` as the page keeps it: ``scrypt$N$r$p$salt$hash`` (hex), a fresh salt."""
+    check_new_password(password)
+    salt = secrets.token_bytes(16)
+    return f"scrypt${_N}${_R}${_P}${salt.hex()}${_scrypt(password, salt, _N, _R, _P).hex()}"
+
+
 class AdminPassword:
     """The hash in ``path``: ``scrypt$N$r$p$salt$hash`` (hex), mode 0600."""
 
@@ -66,11 +73,18 @@ class AdminPassword:
         return self.path.exists()
 
     def set(self, password: str) -> None:
-        check_new_password(password)
-        salt = secrets.token_bytes(16)
-        digest = _scrypt(password, salt, _N, _R, _P)
-        line = f"scrypt${_N}${_R}${_P}${salt.hex()}${digest.hex()}\n"
-        atomic_write(self.path, line.encode(), mode=0o600)
+        self.take(hash_line(password))
+
+    def take(self, line: str) -> None:
+        """Keep a hash made elsewhere (a provisioning profile's, checked by the config schema)."""
+        atomic_write(self.path, f"{line}\n".encode(), mode=0o600)
+
+    def line(self) -> str:
+        """The hash kept now ("" for none)."""
+        try:
+            return self.path.read_text().strip()
+        except FileNotFoundError:
+            return ""
 
     def clear(self) -> None:
         """Forget the password (factory reset): the next visit is a first run."""

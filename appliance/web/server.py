@@ -24,6 +24,7 @@ from typing import Any
 
 from aiohttp import web
 
+from appliance.config.profile import LOCKED_REASON, PASSWORD_HASH
 from appliance.runtime.control import ChangeRejectedError, ControlAPI, NotFoundError, StorageFullError
 from appliance.runtime.control.api import FILE, OPERATIONS, PROBLEMS, TEXT, Operation
 from appliance.runtime.control_socket import ControlUnavailableError
@@ -41,6 +42,7 @@ from .auth import (
     return_large_buffers_to_the_system,
 )
 from .firmware import FirmwareHandoff, NoUpdaterError
+from .provisioned import ProvisionedPassword
 from .push import END, StatusPump
 from .schema import Schema, problems
 
@@ -80,6 +82,7 @@ class WebApp:
         self.password = AdminPassword(data_dir / "web" / "admin.scrypt")
         if password_file is not None and self.password.preset_from(password_file):
             log.info("web: admin password preset from %s", password_file)
+        self.provisioned = ProvisionedPassword(control, self.password, self._end_sessions)
         self.clock = clock
         self._basic_key = secrets.token_bytes(32)
         self._basic_ok = (b"", 0.0)  # the HMAC of the last Basic password verified, and until when
@@ -105,6 +108,7 @@ class WebApp:
         self.app.on_shutdown.append(self._close_streams)
         self.app.on_startup.append(self._start_claim_sync)
         self._claim_sync: asyncio.Task[None] | None = None
+        self._provisioned: asyncio.Task[None] | None = None
         for op in self.operations:
             if op.internal:
                 continue  # between this process and the phone only
@@ -177,6 +181,8 @@ class WebApp:
         if op is None or op.public:
             return await handler(request)
         if not self.password.is_set():
+            await self.provisioned.refresh()  # the profile may bring one
+        if not self.password.is_set():
             return web.json_response({"error": "set the admin password first"}, status=403)
         header = request.headers.get("Authorization", "")
         if header:
@@ -233,6 +239,7 @@ class WebApp:
         wait = self.limiter.attempt(client)
         if wait > 0:
             return _too_many(wait)
+        await self.provisioned.refresh()  # checked against the profile's password if it brings a new one
         right = isinstance(password, str) and await self.hashing.run(
             client, lambda: self.password.verify(password)
         )
@@ -277,11 +284,13 @@ class WebApp:
 
     async def _close_streams(self, _app: web.Application) -> None:
         await self.pump.stop()
-        if self._claim_sync is not None:
-            self._claim_sync.cancel()
+        for task in (self._claim_sync, self._provisioned):
+            if task is not None:
+                task.cancel()
 
     async def _start_claim_sync(self, _app: web.Application) -> None:
         self._claim_sync = asyncio.get_running_loop().create_task(self._tell_the_phone_if_claimed())
+        self._provisioned = asyncio.get_running_loop().create_task(self.provisioned.run())
 
     async def _tell_the_phone_if_claimed(self) -> None:
         """The phone shows the setup code while it counts itself unclaimed; this process holds the
@@ -322,6 +331,7 @@ class WebApp:
         return response
 
     async def setup_state(self, request: web.Request) -> web.Response:
+        await self.provisioned.refresh()  # a provisioned phone has its password before the first visit
         asks_code = (await self.control.call("setup.state", {}))["asks_code"]
         return web.json_response(
             {"password_set": self.password.is_set(), "board": (await self._info())["board"],
@@ -333,6 +343,7 @@ class WebApp:
             password = check_new_password(request[BODY]["password"])
         except PasswordError as exc:
             raise ChangeRejectedError([("password", str(exc).partition(": ")[2])]) from exc
+        await self.provisioned.refresh()
         async with self._setting_up:  # concurrent first runs: exactly one sets the password
             if self.password.is_set():
                 return web.json_response({"error": "the admin password is already set"}, status=409)
@@ -377,13 +388,19 @@ class WebApp:
             raise ChangeRejectedError([("old", "wrong password")])
         if refused is not None:
             return refused
+        if self.provisioned.locked:
+            raise ChangeRejectedError([(PASSWORD_HASH, LOCKED_REASON)])
         try:
             await asyncio.to_thread(self.password.set, check_new_password(body["new"]))
         except PasswordError as exc:
             raise ChangeRejectedError([("new", str(exc).partition(": ")[2])]) from exc
+        self._end_sessions()
+        return self._login_response() if SESSION in request else web.json_response({})
+
+    def _end_sessions(self) -> None:
+        """The password changed: every session ends, and a remembered Basic password is forgotten."""
         self.sessions.drop_all()
         self._basic_ok = (b"", 0.0)
-        return self._login_response() if SESSION in request else web.json_response({})
 
     async def qr(self, request: web.Request) -> web.Response:
         accounts = (await self.control.call("status.status", {}))["accounts"]
@@ -400,8 +417,8 @@ class WebApp:
         await self.control.call("system.factory_reset", {"confirm": request[BODY]["confirm"]})
         # This page's own state goes too: the next visit is a first run again.
         self.password.clear()
-        self.sessions.drop_all()
-        self._basic_ok = (b"", 0.0)
+        self.provisioned.forget()  # a fleet's phone takes the profile's password again
+        self._end_sessions()
         response = web.json_response({"restarting": True})
         response.del_cookie(COOKIE, path="/")
         return response

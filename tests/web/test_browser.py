@@ -285,3 +285,54 @@ async def test_what_a_first_time_installer_ran_into(tmp_path, browser):
             overflow = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
             assert overflow <= 0, f"{view} scrolls sideways by {overflow}px"
         assert errors == []
+
+
+async def test_what_the_provisioning_profile_locks_is_shown_read_only_with_the_reason(tmp_path, browser):
+    """A phone provisioned with locks: the locked fields cannot be typed into and say why; the rest
+    of the form saves as before."""
+    from playwright.async_api import expect
+
+    from appliance.runtime.provisioning import KeptProfile, Source
+
+    profile = ('locked = ["features.dnd", "dialplan", "contacts"]\n[features]\ndnd = true\n'
+               '[dialplan]\nmap = "[2-9]xxx"\n[[contacts]]\nid = "desk"\nname = "Front desk"\n'
+               'uri = "sip:100@pbx.example"\n')  # fmt: skip
+    KeptProfile(tmp_path).write([Source("https://prov.example/b827eb012345.toml", "", "", profile)])
+    reason = "Locked by the provisioning profile: change it on the provisioning server."
+    async with running(tmp_path) as stack:
+        page = await browser.new_page(viewport={"width": 1000, "height": 900})
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        await page.goto(stack.url)
+        await page.get_by_label("Admin password", exact=True).fill("correct horse battery")
+        await page.keyboard.press("Enter")
+        await page.get_by_role("link", name="Settings").click()
+        await expect(page.locator("#form-settings")).to_have_attribute("aria-busy", "false")
+        dnd = page.locator("input[name='features.dnd']")
+        await expect(dnd).to_be_disabled()
+        await expect(dnd).to_be_checked()
+        await expect(page.locator("label", has=dnd)).to_contain_text(reason)
+        for name in ("dialplan.map", "dialplan.interdigit_s", "dialplan.pound_sends"):  # the whole section
+            await expect(page.locator(f"[name='{name}']")).to_be_disabled()
+        await expect(page.get_by_label("Name callers see")).to_be_enabled()
+        await expect(page.locator("label", has=page.get_by_label("Name callers see"))).not_to_contain_text(
+            reason
+        )
+        await page.get_by_label("Name callers see").fill("Room 12")
+        await page.get_by_role("button", name="Save settings").click()
+        await expect(page.locator("#flash")).to_have_text("Saved.")
+        assert stack.store.config.phone.display_name == "Room 12"
+        assert stack.store.config.features.dnd and stack.store.config.dialplan.map == "[2-9]xxx"
+        await shot(page, "12-settings-locked")
+
+        # The contacts are the profile's: listed, but no form to change them, and no Edit or Delete.
+        await page.get_by_role("link", name="Contacts").click()
+        await expect(page.locator("#contacts")).to_contain_text("Front desk")
+        await expect(page.locator("#view-contacts .locked-note").first).to_have_text(reason)
+        await expect(page.get_by_role("button", name="Save contact")).to_be_disabled()
+        await expect(page.locator("#contacts").get_by_role("button", name="Delete")).to_have_count(0)
+        # Not locked: the SIP accounts' form is there as ever.
+        await page.get_by_role("link", name="Accounts").click()
+        await expect(page.get_by_role("button", name="Save account")).to_be_enabled()
+        await expect(page.locator("#view-accounts .locked-note")).to_have_count(0)
+        assert errors == []

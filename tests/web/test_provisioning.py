@@ -335,3 +335,19 @@ async def test_a_bundle_signed_by_another_key_is_refused_as_an_upload_would_be(t
         assert answer["firmware"]["state"] == "error"
         assert "signature" in answer["firmware"]["reason"]
         assert sorted(p.name for p in handoff.iterdir()) == []  # nothing handed over, nothing left
+
+
+async def test_the_admin_password_hash_from_the_server_is_the_pages_password(tmp_path, nginx, pki):
+    from appliance.web.auth import hash_line
+
+    line = hash_line("the fleet's own password")
+    (nginx.www / f"{MAC}.toml").write_text(DEVICE + f'\n[web]\nadmin_password_hash = "{line}"\n')
+    async with running(tmp_path / "data", table=fleet(nginx.url, pki.pem.cert), mac=MAC) as stack:
+        assert (await sync(stack))["state"] == "ok"
+        async with (
+            stack.session(basic=("admin", "the fleet's own password")) as c,
+            c.get("/api/v1/status") as r,
+        ):
+            assert r.status == 200  # taken by the page without a restart
+            assert line not in await r.text()
+        assert stack.power.requests == []  # and no restart asked for it

@@ -293,6 +293,8 @@ OPERATIONS: tuple[Operation, ...] = (
         _object({"code": {"type": "string", "maxLength": 16}}), internal=True),
     _op("setup.claimed", "POST", "", "The admin password is set: stop showing the code", internal=True),
     _op("setup.unclaimed", "POST", "", "No admin password: show a fresh code", internal=True),
+    _op("setup.admin_password", "GET", "", "The admin password hash a profile brings, and whether it "
+        "is locked (the page's process keeps the password)", internal=True),
 )  # fmt: skip
 
 BY_NAME = {op.name: op for op in OPERATIONS}

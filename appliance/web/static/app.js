@@ -97,6 +97,42 @@ function show(view) {
   }
 }
 
+// --- what the provisioning profile locks ---------------------------------------------------------
+// status.provisioning.locked lists the keys the owner's provisioning server fixes ("features.dnd",
+// a whole section, "contacts"). The API refuses changes to them; the page shows them read-only and
+// says why, rather than letting a change be typed in and refused.
+
+const LOCKED = "Locked by the provisioning profile: change it on the provisioning server.";
+
+function isLocked(key) {
+  const locks = (status && status.provisioning && status.provisioning.locked) || [];
+  return locks.some((lock) => key === lock || key.startsWith(lock + "."));
+}
+
+function lockField(element, locked) {  // one input, with the reason in its label
+  element.disabled = locked;
+  const label = element.closest("label");
+  const note = label && label.querySelector(".locked-note");
+  if (locked && label && !note) {
+    const why = document.createElement("span");
+    why.className = "locked-note";
+    why.textContent = LOCKED;
+    label.appendChild(why);
+  } else if (!locked && note) note.remove();
+}
+
+function lockForm(form, locked) {  // a whole form (the contacts, the SIP accounts, the password)
+  for (const element of form.elements) element.disabled = locked;
+  let note = form.previousElementSibling;
+  if (!(note && note.classList.contains("locked-note"))) note = null;
+  if (locked && !note) {
+    note = document.createElement("p");
+    note.className = "locked-note";
+    note.textContent = LOCKED;
+    form.before(note);
+  } else if (!locked && note) note.remove();
+}
+
 // --- start: set-up, log-in, or the page ---------------------------------------------------------
 
 async function start() {
@@ -312,7 +348,11 @@ document.addEventListener("keydown", (event) => {
 // --- contacts -------------------------------------------------------------------------------------
 
 async function loadContacts() {
-  const contacts = await api("GET", "/contacts");
+  const [contacts, now] = await Promise.all([api("GET", "/contacts"), api("GET", "/status")]);
+  status = now;
+  const locked = isLocked("contacts");
+  lockForm($("form-contact"), locked);
+  lockForm($("form-vcf"), locked);
   const rows = $("contacts");
   rows.replaceChildren();
   for (const c of contacts) {
@@ -342,7 +382,7 @@ async function loadContacts() {
       try { await api("POST", "/contacts/" + encodeURIComponent(c.id) + "/request"); say("Request sent to " + c.name + " with this phone's card."); }
       catch (e) { handle(e); }
     }));
-    actions.append(
+    if (!locked) actions.append(
       button("Edit", () => editContact(c)),
       button("Delete", async () => {
         if (!confirm("Delete " + c.name + "?")) return;
@@ -443,6 +483,8 @@ async function loadAccounts() {
     "Registration": jami.registration, "This device's certificate": jami.device || "—",
   } : { "Jami": "turned off in the configuration" };
   showFacts($("jami-facts"), facts, ["Jami ID"]);
+  const locked = isLocked("sip_accounts");
+  lockForm($("form-sip"), locked);
   const rows = $("sip-accounts");
   rows.replaceChildren();
   for (const a of await api("GET", "/sip-accounts")) {
@@ -452,7 +494,7 @@ async function loadAccounts() {
     cell(tr, a.registration || "not started: restart");
     const actions = cell(tr, "");
     actions.className = "actions";
-    actions.append(
+    if (!locked) actions.append(
       button("Edit", () => {
         const form = $("form-sip");
         form.editing.value = a.id; form.id.value = a.id; form.id.readOnly = true;
@@ -553,15 +595,18 @@ async function loadRequests() {
 
 async function loadSettings() {
   $("form-settings").setAttribute("aria-busy", "true");
-  const settings = await api("GET", "/settings");
+  const [settings, now] = await Promise.all([api("GET", "/settings"), api("GET", "/status")]);
+  status = now;
   for (const element of $("form-settings").elements) {
     if (!element.name || !element.name.includes(".")) continue;
+    lockField(element, isLocked(element.name));
     const [section, key] = element.name.split(".");
     const value = settings[section] ? settings[section][key] : undefined;
     if (element.type === "checkbox") element.checked = !!value;
     else if ("list" in element.dataset) element.value = (value || []).join("\n");
     else element.value = value === undefined ? "" : value;
   }
+  lockField($("star-codes"), isLocked("star_codes"));
   $("star-codes").value = Object.entries(settings.star_codes || {}).map(([code, f]) => code + " " + f).join("\n");
   $("settings-problems").replaceChildren();
   $("form-settings").setAttribute("aria-busy", "false");
@@ -571,7 +616,7 @@ $("form-settings").addEventListener("submit", async (event) => {
   event.preventDefault();
   const changes = {};
   for (const element of event.target.elements) {
-    if (!element.name || !element.name.includes(".")) continue;
+    if (!element.name || !element.name.includes(".") || element.disabled) continue;  // locked: not sent
     const [section, key] = element.name.split(".");
     let value = element.value;
     if (element.type === "checkbox") value = element.checked;
@@ -579,10 +624,12 @@ $("form-settings").addEventListener("submit", async (event) => {
     else if ("list" in element.dataset) value = element.value.split("\n").map((line) => line.trim()).filter(Boolean);
     (changes[section] = changes[section] || {})[key] = value;
   }
-  changes.star_codes = {};
-  for (const line of $("star-codes").value.split("\n")) {
-    const [code, feature] = line.trim().split(/\s+/);
-    if (code) changes.star_codes[code] = feature || "";
+  if (!$("star-codes").disabled) {
+    changes.star_codes = {};
+    for (const line of $("star-codes").value.split("\n")) {
+      const [code, feature] = line.trim().split(/\s+/);
+      if (code) changes.star_codes[code] = feature || "";
+    }
   }
   const list = $("settings-problems");
   list.replaceChildren();
@@ -672,6 +719,7 @@ async function loadSystem() {
     "Memory free": sys.memory_available_mb === undefined ? "—" : sys.memory_available_mb + " MB",
     "System slot": sys.slot ? sys.slot + (sys.slot_on_trial ? " (updated: on trial until the phone is up)" : "") : "— (not an SD card image)" };
   showFacts($("system-facts"), facts);
+  lockForm($("form-password"), isLocked("web.admin_password_hash"));
   const firmware = await api("GET", "/system/firmware");
   $("firmware-status").textContent = firmware.message ? "Update: " + firmware.message : "";
   $("form-firmware").hidden = firmware.state === "unavailable";
