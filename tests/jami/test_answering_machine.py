@@ -16,6 +16,7 @@ from .conftest import appliance, dial_until_ringing, requirements
 from .speech import RATE, speech
 
 pytestmark = [
+    pytest.mark.serial,  # recordings timed in wall-clock seconds: a busy machine starts parec late
     *requirements,
     pytest.mark.skipif(
         not all(shutil.which(t) for t in ("pacat", "parec", "pactl", "espeak-ng", "sox")),

@@ -23,6 +23,7 @@ from .conftest import appliance, call_and_answer, requirements
 from .speech import HUMAN, RATE, human_speech_available, measure, speech
 
 pytestmark = [
+    pytest.mark.serial,  # PESQ and delay: a busy machine beside it lowers both
     *requirements,
     pytest.mark.skipif(
         not all(shutil.which(t) for t in ("pacat", "espeak-ng", "sox")),

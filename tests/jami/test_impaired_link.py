@@ -14,7 +14,10 @@ import pytest
 
 from tests.jami.impaired import BOB_SIDE, impaired_lan
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root (network namespaces, TUN)")
+pytestmark = [
+    pytest.mark.serial,  # asserts the delay window: a busy machine beside it stretches it
+    pytest.mark.skipif(os.geteuid() != 0, reason="needs root (network namespaces, TUN)"),
+]
 
 # Bob's side: each datagram carries its sequence number and the monotonic time it was sent (the
 # clock is the machine's, shared by both namespaces); prints one JSON line when the sender is done.
