@@ -255,6 +255,18 @@ class CallRecorder(Protocol):
         ...
 
 
+@runtime_checkable
+class FileSender(Protocol):
+    """A telephony core that can send a file into a contact's conversation: the answering
+    machine's new messages to the owner's own account (``voicemail.send_to``), to reach their app."""
+
+    async def send_file(self, to: str, name: str, data: bytes) -> None:
+        """Send ``data`` as the file ``name`` into the one-to-one conversation with ``to`` (a Jami
+        ID). Where there is none yet it is started and ``to`` is asked to accept it; the file waits
+        in it until they do."""
+        ...
+
+
 class TelephonyError(RuntimeError):
     """The telephony core refused a command or is unreachable."""
 
@@ -264,6 +276,7 @@ __all__ = [
     "CallerId",
     "Display",
     "EventSink",
+    "FileSender",
     "HookEdge",
     "HookSwitch",
     "KeyListener",

@@ -371,6 +371,7 @@ def settings_of(config: Config) -> Settings:
             when_busy=vm.when_busy,
             when_dnd=vm.when_dnd,
             greeting=vm.greeting,
+            send_to=vm.send_to.strip().lower().removeprefix("jami:").removeprefix("ring:"),
         ),
     )
 

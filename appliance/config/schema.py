@@ -180,6 +180,12 @@ class VoicemailSection:
     when_dnd: bool = opt(False, doc="in do not disturb it answers at once instead of refusing", page=LIVE)
     greeting: str = opt("", doc="the spoken greeting; empty: the phone's own, in its language", page=LIVE)
     max_messages: int = opt(50, v.between(1, 1000), doc="messages kept; the oldest heard go first", page=LIVE)
+    send_to: str = opt(
+        "",
+        v.jami_id_or_empty,
+        doc="each new message also sent to this Jami account (the owner's own)",
+        page=LIVE,
+    )
     max_mb: int = opt(
         50, v.between(1, 2000), doc="space the messages may take on the data partition", page=LIVE
     )

@@ -80,6 +80,14 @@ def contact_uri(value: object) -> str | None:
     return "must be a 40-hex Jami ID, a registered Jami name or a sip: URI"
 
 
+def jami_id_or_empty(value: object) -> str | None:
+    """A Jami ID (``jami:`` prefix allowed), or empty for none."""
+    text = str(value).strip().lower().removeprefix("jami:").removeprefix("ring:")
+    if not text or JAMI_ID.match(text):
+        return None
+    return "must be a 40-hex Jami ID (or empty)"
+
+
 def dial_keys(max_len: int) -> Check:
     def check(value: object) -> str | None:
         text = str(value)

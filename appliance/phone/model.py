@@ -174,6 +174,7 @@ class AnsweringSettings:
     when_busy: bool = False  # answer calls the phone would turn away as busy
     when_dnd: bool = False  # answer at once in do-not-disturb, instead of refusing
     greeting: str = ""  # spoken greeting; empty: the phone's default in its language
+    send_to: str = ""  # a Jami ID each new message is also sent to (the owner's own account)
 
 
 @dataclass(frozen=True, slots=True)

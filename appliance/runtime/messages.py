@@ -29,6 +29,13 @@ SUFFIXES = (".flac", ".wav")
 MessageListener = Callable[[str, Message], None]  # (recorded|played|deleted, message)
 
 
+def message_file_name(message: Message, suffix: str) -> str:
+    """The name a message goes by outside the phone: ``Message from Alice 2026-12-03 14.05.flac``."""
+    caller = message.caller_name or message.caller_uri or "unknown caller"
+    when = message.at[:16].replace("T", " ").replace(":", ".")
+    return f"Message from {caller} {when}{suffix}".replace("/", "_")
+
+
 class MessageBox:
     """Messages oldest first. ``directory`` None keeps them in memory (the simulator)."""
 

@@ -36,14 +36,16 @@ from appliance.phone.events import (
     VoicemailChanged,
 )
 from appliance.phone.machine import step
-from appliance.phone.model import CallStatus, DeviceInfo, Mode, Phone
+from appliance.phone.model import CallStatus, DeviceInfo, Message, Mode, Phone
 from appliance.phone.screens import ScreenModel, screen
 from appliance.phone.tones import PLANS, Cadence, TonePlan
 from appliance.ports import (
     CallRecorder,
     Display,
+    FileSender,
     HookSwitch,
     Keypad,
+    Recording,
     Ringer,
     Telephony,
     TelephonyError,
@@ -53,7 +55,7 @@ from appliance.ports import (
 from .call_log import CallLog
 from .debounce import HookDebouncer
 from .maintenance import Power
-from .messages import MessageBox
+from .messages import MessageBox, message_file_name
 
 log = logging.getLogger(__name__)
 
@@ -413,14 +415,32 @@ class Supervisor:
         box = self.messages
         try:
             if box.directory is None:
-                box.add(recording, effect.caller_uri, effect.caller_name, effect.account)
+                message = box.add(recording, effect.caller_uri, effect.caller_name, effect.account)
             else:  # seconds of audio written and synced: off the loop
                 written = await asyncio.to_thread(
                     box.write, recording, effect.caller_uri, effect.caller_name, effect.account
                 )
-                box.commit(written)
+                message = box.commit(written)
         except (OSError, ValueError) as exc:
             log.warning("message from %s not kept: %s", effect.caller_uri, exc)
+            return
+        await self._send_to_owner(message, recording)
+
+    async def _send_to_owner(self, message: Message, recording: Recording) -> None:
+        """A new message also into the owner's own Jami account (``voicemail.send_to``), if set."""
+        to = self.phone.settings.voicemail.send_to
+        core = self.ports.telephony
+        if not to:
+            return
+        if not isinstance(core, FileSender):
+            log.warning("message %s not sent to %s: this telephony core cannot send files", message.id, to)
+            return
+        try:
+            await core.send_file(to, message_file_name(message, recording.suffix), recording.data)
+        except (TelephonyError, OSError) as exc:
+            log.warning("message %s not sent to %s: %s", message.id, to, exc)
+        else:
+            log.info("message %s sent to %s", message.id, to)
 
     def _device_read(self) -> None:
         if self._read_device is None:

@@ -121,3 +121,52 @@ def test_the_star_code_is_saved_in_the_configuration(virtual, tmp_path):
                 await task
 
     virtual(scenario())
+
+
+OWNER = "0123456789abcdef0123456789abcdef01234567"
+
+
+def test_each_new_message_is_sent_to_the_owners_account_when_set(virtual, tmp_path):
+    async def scenario():
+        table = {"contacts": CONTACTS, "voicemail": {"enabled": True, "answer_after_s": 5}}
+        phone = assemble([Layer("defaults", {}), Layer("test", table)], tmp_path)
+        task = asyncio.get_running_loop().create_task(phone.supervisor.run())
+        await phone.supervisor.started()
+        core, sup = phone.ports.telephony, phone.supervisor
+
+        async def message(said):
+            call = core.ring_in(ALICE)
+            await asyncio.sleep(15.1)  # answered after 5 s, then the greeting and beep
+            core.caller_says(said, call)
+            core.remote_hangup(call)
+            await asyncio.sleep(0.1)
+            await sup.idle()
+
+        try:
+            await asyncio.sleep(1)
+            await message(tone_pcm(0.5))
+            assert core.sent_files == []  # off by default
+            await phone.control.settings.save({"voicemail": {"send_to": f"jami:{OWNER.upper()}"}})
+            await sup.idle()
+            said = tone_pcm(1.0)
+            await message(said)
+            [(to, name, data)] = core.sent_files
+            newest = phone.control.messages.box.all()[-1]
+            assert to == OWNER and data == phone.control.messages.box.audio(newest.id)[0]
+            assert data[44:] == said
+            assert name == f"Message from Alice {newest.at[:10]} {newest.at[11:16].replace(':', '.')}.wav"
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    virtual(scenario())
+
+
+def test_the_owners_account_must_be_a_jami_id(tmp_path):
+    import pytest
+
+    from appliance.config.load import ConfigError, load_layers
+
+    with pytest.raises(ConfigError, match="40-hex Jami ID"):
+        load_layers([Layer("defaults", {}), Layer("test", {"voicemail": {"send_to": "alice"}})])

@@ -42,6 +42,7 @@ from .daemon import JamiDaemon
 from .dhtnode import DhtNodeProcess
 from .link import NoAnswerError, command
 from .liveness import Liveness
+from .outbox import Outbox
 from .signals import JamiSignals, peer_uri
 
 __all__ = ["JamiTelephony", "JamsEnrolment", "SipAccountSpec", "peer_uri"]
@@ -102,6 +103,7 @@ class JamiTelephony(JamiSignals):
         self.restarts = 0
         self.hold_call_s = HOLD_CALL_S
         self._held: set[CallId] = set()  # calls placed before their account was registered
+        self.outbox = Outbox(root / "outbox")  # files for sendFile, beside the daemon's data
         # The answering machine needs the daemon's own PulseAudio to move its streams off the handset.
         self._machine = (
             CallAudio(pulse, self._send, EspeakSpeech(PromptCache(root / "prompts"))) if pulse else None
@@ -416,6 +418,35 @@ class JamiTelephony(JamiSignals):
         if self._machine is None:
             raise TelephonyError("the answering machine needs the daemon's own PulseAudio (none here)")
         return self._machine
+
+    # --- the answering machine's messages to the owner's app (FileSender) ----------------------
+
+    @command
+    async def send_file(self, to: str, name: str, data: bytes) -> None:
+        uri = peer_uri(to).lower()
+        conversation = await self._conversation_with(uri)
+        path = await asyncio.to_thread(self.outbox.put, name, data)
+        # The daemon hashes the file and commits it to the conversation on a thread of its own;
+        # the owner's devices then fetch it from this device.
+        await self._call("sendFile", self.account_id, conversation, str(path), name, "")
+
+    async def _conversation_with(self, uri: str) -> str:
+        """The one-to-one conversation with ``uri``; started (and ``uri`` asked, as a current Jami
+        app asks: addContact, then sendTrustRequest with this phone's vCard) if there is none."""
+        for asked in (False, True):
+            contacts = await self._call("getContacts", self.account_id)
+            contact = next((c for c in contacts if c.get("id") == uri), None)
+            if contact is not None and contact.get("banned") == "true":
+                raise TelephonyError(f"{uri} is blocked on this phone")
+            if contact is not None and contact.get(defs.CONTACT_CONVERSATION):
+                return str(contact[defs.CONTACT_CONVERSATION])
+            if asked:
+                break
+            log.info("no conversation with %s yet: starting one and asking them to accept it", uri)
+            await self._call("addContact", self.account_id, uri)  # starts the one-to-one conversation
+            vcard = f"BEGIN:VCARD\r\nVERSION:2.1\r\nFN:{self.display_name}\r\nEND:VCARD\r\n"
+            await self._call("sendTrustRequest", self.account_id, uri, vcard.encode())
+        raise TelephonyError(f"jamid has no conversation with {uri}")
 
     @command
     async def send_dtmf(self, call: CallId, key: str) -> None:

@@ -45,6 +45,8 @@ METHODS: dict[str, dict[str, tuple[str, str]]] = {
         "sendTrustRequest": ("ssay", ""),
         "removeContact": ("ssb", ""),
         "addContact": ("ss", ""),
+        # A file into a conversation (the answering machine's messages to the owner's app).
+        "sendFile": ("sssss", ""),
         # Swarm (conversation) requests, jamid >= 10: a current Jami app's contact request is one.
         "getConversationRequests": ("s", "aa{ss}"),
         "acceptConversationRequest": ("ss", ""),
@@ -92,6 +94,7 @@ CERT_SHA1_FINGERPRINT = "SHA1_FINGERPRINT"  # getCertificateDetails: the certifi
 CERT_PUBLIC_KEY_ID = "PUBLIC_KEY_ID"  # ... and its key's hash: the Jami ID for an account certificate
 ACCOUNT_DEVICE_ID = "Account.deviceID"  # volatile: this device certificate's SHA-256 fingerprint (hex)
 DEVICE_ANNOUNCED = "Account.deviceAnnounced"  # volatile: only then can the account be called
+CONTACT_CONVERSATION = "conversationId"  # getContacts: the one-to-one conversation (Contact::toMap)
 CALL_DISPLAY_NAME = "DISPLAY_NAME"  # getCallDetails: the name the peer gives itself
 # A conversation request (getConversationRequests' entry, conversationRequestReceived's metadata),
 # per ConversationRequest::toMap: its conversation, sender, arrival (epoch seconds), and what the

@@ -25,6 +25,7 @@ class FakeContacts(FakeCore):
         self.sent_requests: list[tuple[str, bytes]] = []
         self._blocked: set[str] = set()
         self._identities: dict[str, PeerIdentity] = {}
+        self.sent_files: list[tuple[str, str, bytes]] = []  # (to, name, data) sent by send_file
 
     def trust_requests(self) -> list[TrustRequest]:
         return list(self._requests.values())
@@ -70,6 +71,13 @@ class FakeContacts(FakeCore):
 
     def blocked(self) -> list[str]:
         return sorted(self._blocked)
+
+    async def send_file(self, to: str, name: str, data: bytes) -> None:
+        """A file into the conversation with ``to`` (:class:`~appliance.ports.FileSender`)."""
+        if to in self._blocked:
+            raise TelephonyError(f"{to} is blocked on this phone")
+        self._record("send-file", to=to, name=name)
+        self.sent_files.append((to, name, data))
 
     def identities(self) -> dict[str, PeerIdentity]:
         return dict(self._identities)
