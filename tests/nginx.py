@@ -93,11 +93,15 @@ class Nginx:
 
     def requests(self) -> list[tuple[str, int]]:
         """``(path, status)`` of every request served so far."""
+        return [(path, status) for path, status, _ in self.timed()]
+
+    def timed(self) -> list[tuple[str, int, float]]:
+        """``(path, status, time)`` of every request served so far (time: epoch seconds, to the ms)."""
         out = []
         for line in self.log.read_text().splitlines():
             if line.startswith("/"):  # not the readiness probe's bare connection
-                path, status = line.split()[:2]
-                out.append((path, int(status)))
+                path, status, at = line.split()[:3]
+                out.append((path, int(status), float(at)))
         return out
 
 
@@ -107,11 +111,11 @@ master_process off;
 worker_processes 1;
 pid {root}/nginx.pid;
 error_log {root}/error.log info;
-events {{ worker_connections 64; }}
+events {{ worker_connections 256; }}
 http {{
     types {{ text/plain toml; }}
     default_type application/octet-stream;
-    log_format fleet '$uri $status "$http_if_none_match" "$http_if_modified_since"';
+    log_format fleet '$uri $status $msec "$http_if_none_match" "$http_if_modified_since"';
     access_log {root}/access.log fleet;
     client_body_temp_path {root}/tmp/body;
     proxy_temp_path {root}/tmp/proxy;
