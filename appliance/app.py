@@ -10,7 +10,7 @@ import argparse
 import sys
 
 from . import __version__
-from .apps import bootconfig, callerid, config, dht_node, dtmf, run, sim, update, web
+from .apps import bootconfig, callerid, config, dhcp_options, dht_node, dtmf, run, sim, update, web
 from .apps.exits import EXIT_INVALID
 from .config.load import ConfigError
 from .sim import ScriptError
@@ -20,7 +20,7 @@ def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="appliance", description="Jami phone firmware")
     top.add_argument("--version", action="version", version=f"appliance {__version__}")
     sub = top.add_subparsers(dest="command", required=True)
-    for command in (run, web, dht_node, update, config, dtmf, callerid, sim, bootconfig):
+    for command in (run, web, dht_node, update, config, dtmf, callerid, sim, bootconfig, dhcp_options):
         command.add_parser(sub)
     return top
 
