@@ -45,6 +45,9 @@ Table = dict[str, Any]
 KEPT_FILE = Path("provisioning") / "profile.json"
 FIRST_FETCH_MAX_S = 30.0  # the start's fetch waits up to this (or jitter_s, if less): a power cut's herd
 RETRY_S = 300.0  # after a failure, try again this soon (plus jitter), if interval_s is longer
+# No server known yet (no url, and no DHCP hand-over, or one naming none): the hand-over is a local
+# file the DHCP client's hook may write any moment after the start, so it is read again this soon.
+NO_SERVER_S = 30.0
 # Applied at once without a restart: what the page marks live, and the lists and tables the phone
 # takes while running. Anything else (SIP accounts, the Jami account, volumes) waits for a start.
 LIVE_SECTIONS = ("contacts", "star_codes", "provisioning")
@@ -392,7 +395,7 @@ class Provisioning:
                 await self._check_firmware()
             cfg = self.store.config.provisioning
             if not self.urls():  # no server known (yet): DHCP may name one with the next lease
-                await asyncio.sleep(RETRY_S + self._rng() * cfg.jitter_s)
+                await asyncio.sleep(NO_SERVER_S + self._rng() * min(cfg.jitter_s, NO_SERVER_S))
                 continue
             if cfg.interval_s == 0 and self.last_error is None:
                 return

@@ -84,6 +84,31 @@ def test_a_server_down_is_retried_sooner_and_the_phone_runs_on(virtual):
     assert 300 <= times[1] - times[0] <= 600  # RETRY_S plus jitter, not the hour
 
 
+def test_a_server_dhcp_names_after_the_start_is_asked_within_a_minute(virtual, tmp_path):
+    """The phone starts before its lease (a first boot): the hand-over file comes later."""
+    server = Server()
+    handed = tmp_path / "dhcp-provisioning"
+    table = {"provisioning": {"dhcp_file": str(handed), "interval_s": 3600, "jitter_s": 300}}
+
+    async def main() -> None:
+        async with running(table) as sim:
+            provisioning = Provisioning(sim.store, sim.supervisor, None, mac="b827eb000001", board="desktop",
+                                        version="t", fetch=server.fetch, rng=random.Random(1).random)  # fmt: skip
+            provisioning.start()
+            await asyncio.sleep(200)
+            assert server.asked == [] and provisioning.status()["state"] == "off"
+            handed.write_text("interface=eth0\noption_66=prov.example\n")  # the lease, and its hook
+            written = asyncio.get_running_loop().time()
+            await asyncio.sleep(61)
+            assert [url for _, url, _ in server.asked] == ["https://prov.example/common.toml",
+                                                           "https://prov.example/b827eb000001.toml"]  # fmt: skip
+            assert server.asked[0][0] - written <= 60  # 30 s plus up to 30 s of jitter
+            assert provisioning.status()["state"] == "ok"
+            await provisioning.stop()
+
+    virtual(main())
+
+
 class contextlib_phones:  # noqa: N801 - used as a context manager, named for what it gives
     """``n`` running phones, each with its own Provisioning over the fake server, seeded jitter."""
 
