@@ -1,7 +1,10 @@
 """SIP interop: the appliance's SIP account against sipp, a real SIP peer, both ways."""
 
 import asyncio
+import re
 import shutil
+import time
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +16,10 @@ from .conftest import appliance, requirements
 pytestmark = [*requirements, pytest.mark.skipif(not shutil.which("sipp"), reason="needs sip-tester (sipp)")]
 
 LAN = {"sip_accounts": [{"id": "lan", "username": "desk", "local_port": 5060}]}
+LINE = {
+    "sip_accounts": [{"id": "line", "username": "desk", "registrar": "10.99.0.1:5090", "local_port": 5060}]
+}
+LOSING_REGISTRAR = Path(__file__).with_name("sipp") / "registrar_losing_the_first_register.xml"
 
 
 async def sipp(netns: str, tmp_path, *args: str) -> asyncio.subprocess.Process:
@@ -83,3 +90,22 @@ async def test_the_appliance_calls_sipp(netns, dht, tmp_path):
             if uas.returncode is None:
                 uas.kill()
                 await uas.wait()
+
+
+async def test_a_line_left_registering_is_registered_again(netns, dht, tmp_path):
+    """The registrar never answers the first REGISTER, so the daemon sits at TRYING as when it
+    drops a registrar's answer (accounts.py). Alone it would wait out pjsip's 32 s transaction
+    timeout before trying again; the adapter has it register again after 2 s."""
+    messages = tmp_path / "sipp-messages.log"
+    registrar = await sipp(netns, tmp_path, "-sf", str(LOSING_REGISTRAR), "-i", "10.99.0.1", "-p", "5090",
+                           "-trace_msg", "-message_file", str(messages))  # fmt: skip
+    try:
+        async with appliance(netns, dht, tmp_path / "a", "Desk", LINE) as a:
+            started = time.monotonic()
+            await a.until(sip_ready, 20)
+            print(f"registered {time.monotonic() - started:.1f} s after the appliance was up")
+    finally:
+        registrar.kill()
+        await finish(registrar, 5)
+    registers = re.findall(r"^REGISTER .*?^Call-ID: (\S+)", messages.read_text(), re.MULTILINE | re.DOTALL)
+    assert len(set(registers)) >= 2, registers  # a second registration, not the first one's retransmission

@@ -33,6 +33,12 @@ NOTICE_ACCOUNT_FILE = "jami.account-id"
 NOTICE_SIP_FILE = "jami.sip-accounts"
 _ACCOUNT_ID = re.compile(r"[0-9A-Za-z_.-]{1,64}")  # jamid's are 16 hex digits; tests use names
 
+# A SIP line the daemon still calls TRYING this long after its REGISTER is registered again, as
+# often, for half a minute (see _register_again_while_trying): a registrar answers in well under
+# this (two round trips with digest authentication). The last try is then left to finish or fail.
+SIP_REGISTER_AGAIN_EVERY_S = 2.0
+SIP_REGISTER_AGAIN_TIMES = 15
+
 _REGISTRATION = {
     "REGISTERED": Registration.REGISTERED,
     "TRYING": Registration.TRYING,
@@ -88,6 +94,8 @@ class JamiAccounts(DaemonLink):
         self.notices = notices
         self._sip: dict[str, SipAccountSpec] = {}  # daemon account id -> its spec
         self._sip_reported: dict[str, Registration] = {}  # what the phone was last told of each
+        self._sip_signals: dict[str, int] = {}  # registration signals seen about each (see _account_signals)
+        self._sip_retrying: set[str] = set()  # lines being registered again (_register_again_while_trying)
         self.account_id = ""
         self.jami_id = ""
         self.registered_name = ""  # a name on the Jami name server, when the account has one
@@ -355,6 +363,36 @@ class JamiAccounts(DaemonLink):
         self._send(
             AccountChanged(AccountInfo(account, AccountKind.SIP, uri, registration, spec.id, spec.registrar))
         )
+        if registration is Registration.TRYING and spec.registrar and account not in self._sip_retrying:
+            self._sip_retrying.add(account)
+            self._spawn(self._register_again_while_trying(account))
+
+    async def _register_again_while_trying(self, account: str) -> None:
+        """Ask the daemon to register ``account`` again while it stays TRYING.
+
+        jamid 13.7 keeps a registration's handle only once its REGISTER is sent
+        (``SIPAccount::sendRegister``: ``pjsip_regc_send``, then ``setRegistrationInfo``), and its
+        SIP thread may take the registrar's answer first: ``onRegister`` then drops the 200 OK as
+        another registration's (``param->regc != regc_``). Nothing is retransmitted; the line stays
+        TRYING until the refresh at expiry (ten minutes with a 600 s registration) and no call, not
+        even an emergency call, goes out on it. Unchanged upstream (master, August 2026).
+
+        It needs a registrar answering within a fraction of a millisecond, at once and without a challenge (a
+        challenged REGISTER is sent again from the SIP thread itself, so its answer always comes
+        after the handle): sipp beside the daemon on a loaded 2-core machine had 10 of 22 tries
+        dropped, and a LAN PBX without authentication could too. Each try is a coin flip, so they
+        come every 2 s rather than backing off; a registrar slower than that is seen once they stop.
+        """
+        try:
+            for n in range(1, SIP_REGISTER_AGAIN_TIMES + 1):
+                await asyncio.sleep(SIP_REGISTER_AGAIN_EVERY_S)
+                if self._sip_reported.get(account) is not Registration.TRYING:
+                    return
+                log.warning("SIP account %s still registering after %.0f s: registering it again",
+                            self._sip[account].id, n * SIP_REGISTER_AGAIN_EVERY_S)  # fmt: skip
+                await self._call("sendRegister", account, True)
+        finally:
+            self._sip_retrying.discard(account)
 
     def _can_call_from(self, account: str) -> bool:
         """Whether ``account`` can place a call now (one the adapter does not know: let the daemon say)."""

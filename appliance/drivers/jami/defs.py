@@ -54,6 +54,7 @@ METHODS: dict[str, dict[str, tuple[str, str]]] = {
         "getCertificateDetails": ("s", "a{ss}"),
         "setAccountDetails": ("sa{ss}", ""),
         "removeAccount": ("s", ""),
+        "sendRegister": ("sb", ""),  # a SIP account's REGISTER sent again (accounts.py)
         "exportToFile": ("sss", "b"),
         "changeAccountPassword": ("sss", "b"),
         "getNoiseSuppressState": ("", "s"),  # the audio preference noiseReduce (processing.py)

@@ -94,6 +94,7 @@ class JamiSignals(JamiAccounts):
 
     def _on_registration(self, account: str, state: str, code: int, detail: str) -> None:
         if account in self._sip:
+            self._sip_signals[account] = self._sip_signals.get(account, 0) + 1
             self._report_sip(account, state)
             return
         if account != self.account_id:
@@ -349,8 +350,14 @@ class JamiSignals(JamiAccounts):
             self._report_account(self._last_state)
         self._take_contacts(await self._call("getContacts", self.account_id))
         for account in self._sip:
+            seen = self._sip_signals.get(account, 0)
             volatile = await self._call("getVolatileAccountDetails", account)
-            self._report_sip(account, volatile.get("Account.registrationStatus", "TRYING"))
+            # The same race for a SIP line: the daemon sends its REGISTER within addAccount, so the
+            # registrar's answer can turn into a REGISTERED signal right behind a reply that still
+            # says TRYING; applied after it, the read left the line at TRYING for good (made to
+            # happen every time with a registrar answering 300 ms late and a busy event loop).
+            if self._sip_signals.get(account, 0) == seen:
+                self._report_sip(account, volatile.get("Account.registrationStatus", "TRYING"))
         # Requests the daemon keeps (also those that came while the phone was down): contact
         # requests, then the conversation requests behind them and any that came alone.
         self._requests, self._invitations = {}, {}
@@ -373,10 +380,13 @@ class JamiSignals(JamiAccounts):
         while self._reported is not Registration.REGISTERED and loop.time() < deadline:
             await asyncio.sleep(1.0)
             with contextlib.suppress(TelephonyError):
+                seen = self._account_signals
                 volatile = await self._call("getVolatileAccountDetails", self.account_id)
                 if not self.jami_id:
                     details = await self._call("getAccountDetails", self.account_id)
                     self.jami_id = details.get(defs.ACCOUNT_USERNAME, "").removeprefix("ring:")
+                if self._account_signals != seen:
+                    continue  # a signal newer than this read came meanwhile: it told the phone
                 self._take_volatile(volatile)
                 if self._announced and self.jami_id:
                     self._report_account(self._last_state)
