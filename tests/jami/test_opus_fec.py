@@ -45,3 +45,21 @@ def test_lost_packets_come_back_from_fec(tmp_path):
     print(fixed)
     assert fixed["missing"] == fixed["outage"], fixed  # every loss filled, an outage left as it was
     assert fixed["snr_single_db"] > 15, fixed  # the lost speech itself (FEC), not a guess at it
+
+
+def test_the_media_clock_says_when_the_far_ends_audio_last_came(tmp_path):
+    """What the adapter watches for a far end that vanished (farend.py): the decoder's slot, made
+    when it was, stamped at its last packet, in the clock the supervisor reads."""
+    import time
+
+    from appliance.drivers.jami.farend import read_clock
+
+    library = opus_fec.library(tmp_path)
+    clock = tmp_path / "media-clock"
+    before = time.monotonic()
+    decoded(f"LD_PRELOAD={library}", f"APPLIANCE_MEDIA_CLOCK={clock}")
+    streams = read_clock(clock)  # a decoder per pass over the packets, none freed before the end
+    assert len(streams) >= 2 and len({s.slot for s in streams}) == len(streams), streams
+    for stream in streams:
+        assert before < stream.started < stream.heard < time.monotonic(), stream
+    assert read_clock(tmp_path / "none") == []  # no clock (no call yet, or no library): no streams

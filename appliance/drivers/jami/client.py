@@ -34,12 +34,13 @@ from appliance.phone.model import CallId, Registration
 from appliance.phone.trust import Invitation
 from appliance.ports import EventSink, PeerIdentity, Recording, TelephonyError, TrustRequest
 
-from . import defs, liveness, processing
+from . import defs, farend, liveness, processing
 from .accounts import JamsEnrolment, SipAccountSpec
 from .answering import CallAudio
 from .audio import PrivatePulseAudio
 from .daemon import JamiDaemon
 from .dhtnode import DhtNodeProcess
+from .farend import FarEndWatch, read_clock
 from .link import NoAnswerError, command
 from .liveness import Liveness
 from .outbox import Outbox
@@ -102,6 +103,8 @@ class JamiTelephony(JamiSignals):
         self._stopping = False
         self.restarts = 0
         self.hold_call_s = HOLD_CALL_S
+        self.far_end_beacons = True  # off only to measure the daemon's own 40 s (bench/daemon_kills.py)
+        self.far_end = FarEndWatch()
         self._held: set[CallId] = set()  # calls placed before their account was registered
         self.outbox = Outbox(root / "outbox")  # files for sendFile, beside the daemon's data
         # The answering machine needs the daemon's own PulseAudio to move its streams off the handset.
@@ -155,6 +158,7 @@ class JamiTelephony(JamiSignals):
         await self._ensure_sip_accounts()
         await self._read_state()
         self._settler = asyncio.get_running_loop().create_task(self._settle_registration())
+        self._spawn(self._watch_far_ends())
 
     async def _wait_for_daemon(self) -> None:
         assert self._bus is not None
@@ -241,6 +245,29 @@ class JamiTelephony(JamiSignals):
         except TelephonyError:
             pass
         return True
+
+    async def _watch_far_ends(self) -> None:
+        """While the daemon has Jami calls, ask it for a beacon when a far end goes quiet, so a
+        vanished one is noticed in seconds (see farend.py)."""
+        while True:
+            await asyncio.sleep(farend.POLL_S)
+            if not (self.far_end_beacons and self._jami_calls_only()):
+                continue
+            streams = await asyncio.to_thread(read_clock, self.daemon.media_clock)
+            now = time.monotonic()  # the clock's CLOCK_MONOTONIC
+            quiet = self.far_end.due(streams, now)
+            if quiet is None:
+                continue
+            log.info("no audio from a far end for %.1f s: asking jamid whether its peers are there",
+                     now - quiet.quiet_since())  # fmt: skip
+            with contextlib.suppress(TelephonyError):
+                await self._call("connectivityChanged")
+
+    def _jami_calls_only(self) -> bool:
+        """Whether the daemon has calls and all are on the Jami account (a beacon would also
+        re-register the SIP accounts, under a SIP call)."""
+        calls = list(self._local.values())
+        return bool(calls) and all(self._account(c) == self.account_id for c in calls)
 
     def _unanswered(self, member: str) -> None:
         if self._liveness is not None:

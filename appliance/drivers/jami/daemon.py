@@ -75,6 +75,11 @@ class JamiDaemon:
     def address(self) -> str:
         return f"unix:path={self.bus_socket}"
 
+    @property
+    def media_clock(self) -> Path:
+        """Where the preloaded library keeps when each call's audio last came in (farend.py)."""
+        return self.root / "run" / "media-clock"
+
     async def start(self) -> None:
         for sub in ("home", "config", "data", "cache", "run"):
             (self.root / sub).mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -107,8 +112,11 @@ class JamiDaemon:
             "DBUS_SESSION_BUS_ADDRESS": self.address,
             **self.extra_env,
         }
+        # The clock is the daemon's that writes it: a dead one's slots must not be read as calls.
+        self.media_clock.unlink(missing_ok=True)
         if self.loss_recovery and (preload := await asyncio.to_thread(opus_fec.library, self.root)):
             env["LD_PRELOAD"] = str(preload)
+            env["APPLIANCE_MEDIA_CLOCK"] = str(self.media_clock)
         with (logs / "jamid.log").open("ab") as out:
             # -c console log, -d debug, -p persistent: stay up when the last client unregisters.
             self.jamid = await asyncio.create_subprocess_exec(

@@ -36,6 +36,7 @@ METHODS: dict[str, dict[str, tuple[str, str]]] = {
         "addAccount": ("a{ss}", "s"),
         "getAccountList": ("", "as"),
         "mutePlayback": ("b", ""),  # the audio layer's playback: zeros written to its sink
+        "connectivityChanged": ("", ""),  # beacons to every peer, unanswered ones cut (farend.py)
         "getAccountDetails": ("s", "a{ss}"),
         "getVolatileAccountDetails": ("s", "a{ss}"),
         "getContacts": ("s", "aa{ss}"),

@@ -14,15 +14,20 @@
    frame, FEC for that one), then the packet itself, into the one buffer libopusdec passes (it
    has room for 120 ms: a gap of up to 100 ms beside a 20 ms packet).
 
-   It also shortens the RTP demuxer's wait for a missing packet (see avformat_open_input below).
+   It also shortens the RTP demuxer's wait for a missing packet (see avformat_open_input below),
+   and keeps a media clock: when each call's decoder last had a packet (see struct heard below).
    Every other call passes through untouched. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
 
 typedef struct OpusMSDecoder OpusMSDecoder;
 
@@ -51,6 +56,67 @@ struct decoder {
 
 static struct decoder decoders[MAX_DECODERS];
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The media clock, for the supervisor (appliance/drivers/jami/farend.py): the file named by
+   APPLIANCE_MEDIA_CLOCK, shared-mapped, one slot per decoder in use. A far end whose daemon died
+   or whose network went away sends nothing more, and this daemon notices only when the call's
+   TLS channel times out (40 s); it shows nowhere on D-Bus. CLOCK_MONOTONIC nanoseconds, each
+   written whole (atomic stores); started 0 = a free slot, heard 0 = no packet yet. */
+struct heard {
+    int64_t started_ns; /* when the decoder was made: a call's audio began (or resumed) */
+    int64_t heard_ns;   /* when it last decoded a packet of the far end's */
+};
+static struct heard *clock_slots; /* NULL: no clock asked for, or it could not be made */
+static int clock_tried;
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Map the clock at the first decoder (the lock held): only jamid makes Opus decoders. */
+static void open_clock(void)
+{
+    if (clock_tried)
+        return;
+    clock_tried = 1;
+    const char *path = getenv("APPLIANCE_MEDIA_CLOCK");
+    if (!path || !*path)
+        return;
+    size_t size = sizeof(struct heard) * MAX_DECODERS;
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return;
+    if (ftruncate(fd, (off_t)size) == 0) {
+        void *map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        if (map != MAP_FAILED)
+            clock_slots = map;
+    }
+    close(fd);
+}
+
+static void clock_set(int index, int64_t started_ns, int64_t heard_ns)
+{
+    if (!clock_slots)
+        return;
+    __atomic_store_n(&clock_slots[index].heard_ns, heard_ns, __ATOMIC_RELAXED);
+    __atomic_store_n(&clock_slots[index].started_ns, started_ns, __ATOMIC_RELEASE);
+}
+
+/* A packet of the far end's reached decoder ``st``. */
+static void heard(OpusMSDecoder *st)
+{
+    pthread_mutex_lock(&lock);
+    if (clock_slots)
+        for (int i = 0; i < MAX_DECODERS; i++)
+            if (decoders[i].st == st) {
+                __atomic_store_n(&clock_slots[i].heard_ns, now_ns(), __ATOMIC_RELAXED);
+                break;
+            }
+    pthread_mutex_unlock(&lock);
+}
 static __thread int64_t packet_pts = AV_NOPTS; /* the packet avcodec_send_packet is decoding */
 
 static void *next(const char *name)
@@ -106,9 +172,11 @@ OpusMSDecoder *opus_multistream_decoder_create(int32_t fs, int channels, int str
     OpusMSDecoder *st = real(fs, channels, streams, coupled, mapping, error);
     if (st) {
         pthread_mutex_lock(&lock);
+        open_clock();
         for (int i = 0; i < MAX_DECODERS; i++)
             if (!decoders[i].st) {
                 decoders[i] = (struct decoder){st, fs, channels, AV_NOPTS};
+                clock_set(i, now_ns(), 0);
                 break;
             }
         pthread_mutex_unlock(&lock);
@@ -123,8 +191,10 @@ void opus_multistream_decoder_destroy(OpusMSDecoder *st)
         real = next("opus_multistream_decoder_destroy");
     pthread_mutex_lock(&lock);
     for (int i = 0; i < MAX_DECODERS; i++)
-        if (decoders[i].st == st)
+        if (decoders[i].st == st) {
             decoders[i].st = NULL;
+            clock_set(i, 0, 0);
+        }
     pthread_mutex_unlock(&lock);
     real(st);
 }
@@ -177,6 +247,8 @@ static int lost_before(const struct decoder *d, int64_t pts, int own, int frame_
         struct decoder d;                                                                         \
         int index;                                                                                \
         int64_t pts = packet_pts;                                                                 \
+        if (!decode_fec && data && len > 0)                                                       \
+            heard(st);                                                                            \
         if (decode_fec || !data || len <= 0 || pts == AV_NOPTS || !find(st, &d, &index))         \
             return real(st, data, len, pcm, frame_size, decode_fec);                              \
         int own = opus_packet_get_nb_samples(data, len, d.fs);                                    \
