@@ -56,6 +56,8 @@ def on_call_state(ctx: Step, event: CallStateChanged) -> None:
                 ctx.set(mode=Mode.TALKING)
         case CallState.BUSY | CallState.PEER_BUSY:
             _ended(ctx, call, Mode.BUSY, f"{call.peer_name} is busy")
+        case CallState.FAILURE if call.status is CallStatus.CONNECTED:
+            _ended(ctx, call, Mode.REORDER, "Call lost")  # the far end vanished (or the network)
         case CallState.FAILURE:
             _ended(ctx, call, Mode.REORDER, _failure_words(event.code))
         case CallState.HUNGUP | CallState.OVER:

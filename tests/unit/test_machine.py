@@ -163,6 +163,17 @@ def test_remote_hangup_in_a_call_gives_dial_tone_again():
     assert of(out, fx.LogCall)[0].duration_s == pytest.approx(30.0)
 
 
+def test_a_call_that_fails_once_connected_is_lost_with_reorder():
+    bench = PhoneBench()
+    call = bench.call_out()
+    bench.advance(30)
+    out = bench.state(call, CallState.FAILURE, 104)  # jamid: its channel to the peer closed
+    assert bench.tone == "reorder"
+    assert bench.phone.notice == "Call lost"
+    assert bench.phone.calls == ()
+    assert of(out, fx.LogCall)[0].reason == "Call lost"
+
+
 def test_incoming_rings_lift_answers_and_ringer_stops_first():
     bench = PhoneBench()
     out = bench.ring_in()
