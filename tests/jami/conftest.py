@@ -12,6 +12,7 @@ import contextlib
 import os
 import shutil
 import subprocess
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from typing import Any
 import pytest
 
 from appliance.drivers.jami.client import JamiTelephony
+from appliance.drivers.jami.farend import read_clock
 from appliance.phone.events import AccountChanged
 from appliance.phone.model import Mode, Registration
 from tests.jami.impaired import ALICE_SIDE, Link, bring_up, impaired_lan, sh
@@ -213,6 +215,13 @@ async def appliance(
             await task
         assert core.daemon.pids() == []
         assert node is None or node.pids() == []
+
+
+def hearing(phone: Appliance) -> bool:
+    """Whether the far end's audio reaches this phone's daemon now (its media clock says so; a
+    daemon without a sound device decodes nothing)."""
+    now = time.monotonic()
+    return any(s.heard and now - s.heard < 0.5 for s in read_clock(phone.core.daemon.media_clock))
 
 
 async def dial(caller: Appliance, done, keys: str = "2#", attempts: int = 3) -> None:

@@ -10,20 +10,12 @@ off hook, says so and plays reorder within seconds.
 from __future__ import annotations
 
 import asyncio
-import time
 
-from appliance.drivers.jami.farend import read_clock
 from appliance.phone.model import Mode
 
-from .conftest import alice_and_bob_apart, call_and_answer, requirements
+from .conftest import alice_and_bob_apart, call_and_answer, hearing, requirements
 
 pytestmark = requirements
-
-
-def hearing(phone) -> bool:
-    """Whether the far end's audio reaches this phone's daemon (the media clock says so)."""
-    now = time.monotonic()
-    return any(s.heard and now - s.heard < 0.5 for s in read_clock(phone.core.daemon.media_clock))
 
 
 def tone(phone) -> str | None:
