@@ -244,14 +244,28 @@ class CallRecorder(Protocol):
         """False where this core cannot take calls now (e.g. no sound path of its own)."""
         ...
 
-    async def greet(self, call: CallId, text: str, language: str) -> None:
-        """Start playing the greeting (``text`` spoken, or the owner's recording) and a beep."""
+    async def greet(self, call: CallId, text: str, language: str, recorded: Path | None = None) -> None:
+        """Start playing the greeting (the owner's ``recorded`` file, else ``text`` spoken) and a beep."""
         ...
 
     async def start_recording(self, call: CallId) -> None: ...
 
     async def stop_recording(self, call: CallId) -> Recording | None:
         """Stop recording ``call``; what was recorded (None: nothing, or the call is unknown)."""
+        ...
+
+
+@runtime_checkable
+class HandsetRecorder(Protocol):
+    """A core that can record the handset's microphone on its own sound path: the owner's greeting,
+    recorded as callers will hear it."""
+
+    async def record_handset(self, prompt: str, language: str) -> None:
+        """Say ``prompt`` and a beep in the handset, then record its microphone (returns at once)."""
+        ...
+
+    async def stop_handset(self) -> Recording | None:
+        """Stop; what was recorded after the beep (None: nothing was being recorded)."""
         ...
 
 
@@ -277,6 +291,7 @@ __all__ = [
     "Display",
     "EventSink",
     "FileSender",
+    "HandsetRecorder",
     "HookEdge",
     "HookSwitch",
     "KeyListener",

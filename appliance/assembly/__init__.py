@@ -40,6 +40,8 @@ from appliance.runtime.control import (
     VirtualPhone,
 )
 from appliance.runtime.firmware import FirmwareUpdates
+from appliance.runtime.greeting import DIRECTORY as GREETING_DIR
+from appliance.runtime.greeting import GreetingStore
 from appliance.runtime.maintenance import Maintenance, Power
 from appliance.runtime.messages import DIRECTORY as MESSAGES_DIR
 from appliance.runtime.messages import MessageBox
@@ -124,7 +126,7 @@ def assemble(
         ports, phone, debounce_s=debounce_s, features=store, call_log=call_log, notices=notices,
         device=device or device_reader(config, version), power=power if data_dir else None,
         local_clock=local_clock,
-        messages=messages,
+        messages=messages, greeting=GreetingStore(data_dir / GREETING_DIR if data_dir is not None else None),
     )  # fmt: skip
     store.on_change(lambda change: _tell_the_phone(supervisor, change, answers))
     sim = SimHandles(ports.hook, ports.keypad) if config.board.simulated else None

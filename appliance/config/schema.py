@@ -393,6 +393,8 @@ DEFAULT_STAR_CODES = {
     "*98": "messages",
     "*94": "voicemail_on",
     "*95": "voicemail_off",
+    "*97": "greeting_record",
+    "*96": "greeting_default",
 }
 
 

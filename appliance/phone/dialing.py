@@ -3,7 +3,7 @@ star code, an emergency number), and keys during a call or a voice menu."""
 
 from __future__ import annotations
 
-from . import calls, cidcw, emergency, features, forwarding, hotline, progress, voicemail, voicemenu
+from . import calls, cidcw, emergency, features, forwarding, greeting, hotline, progress, voicemail, voicemenu
 from . import effects as fx
 from .context import Step
 from .dialplan import KEYS, MatchKind
@@ -25,6 +25,8 @@ def press(ctx: Step, key: str) -> None:
         _collect(ctx, key)
     elif phone.mode is Mode.MENU and phone.menu and phone.menu.level == "messages":
         features.menu(ctx, voicemail.pressed(phone, key))
+    elif phone.mode is Mode.MENU and phone.menu and phone.menu.level in greeting.LEVELS:
+        features.menu(ctx, greeting.pressed(phone, key))
     elif phone.mode is Mode.MENU:
         features.menu(ctx, voicemenu.pressed(phone, key, ctx.now))
     elif phone.mode is Mode.TALKING:

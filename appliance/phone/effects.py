@@ -230,12 +230,42 @@ class StartOver:
 
 @dataclass(frozen=True, slots=True)
 class Greet:
-    """Play the answering machine's greeting (``text`` spoken in ``language``, or the owner's
-    recorded one if there is), then a beep, into the call; report ``GreetingEnded``."""
+    """Play the answering machine's greeting (``own``: the owner's recorded one, else ``text``
+    spoken in ``language``), then a beep, into the call; report ``GreetingEnded``."""
 
     call: CallId
     text: str
     language: str
+    own: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RecordGreeting:
+    """Say ``prompt`` and a beep in the handset, then record its microphone: the owner's greeting."""
+
+    prompt: str
+    language: str
+
+
+@dataclass(frozen=True, slots=True)
+class StopGreeting:
+    """Stop recording the handset; the take waits (report ``GreetingTaken``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class KeepGreeting:
+    """The waiting take is the greeting from now on (kept on the data partition, whole or not at
+    all; report ``OwnGreetingChanged``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DropGreeting:
+    """The waiting take is discarded (the greeting stays as it was)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DefaultGreeting:
+    """The owner's greeting removed: the spoken one again (report ``OwnGreetingChanged``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,6 +328,11 @@ Effect = (
     | ReadDevice
     | StartOver
     | Greet
+    | RecordGreeting
+    | StopGreeting
+    | KeepGreeting
+    | DropGreeting
+    | DefaultGreeting
     | Record
     | StopRecording
     | MessageHeard

@@ -191,6 +191,21 @@ class ClockRead:
 
 
 @dataclass(frozen=True, slots=True)
+class GreetingTaken:
+    """The owner's greeting recorded through the handset ended, ``seconds`` long (0: nothing
+    was recorded); it waits to be kept or dropped."""
+
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class OwnGreetingChanged:
+    """Whether an owner's greeting is kept (read at start, and after each change)."""
+
+    recorded: bool
+
+
+@dataclass(frozen=True, slots=True)
 class GreetingEnded:
     """The answering machine's greeting and beep have been played into ``call``."""
 
@@ -242,6 +257,8 @@ Event = (
     | DeviceInfoChanged
     | ClockRead
     | GreetingEnded
+    | GreetingTaken
+    | OwnGreetingChanged
     | CallerFinished
     | MessagesChanged
     | AlertSent

@@ -3,7 +3,7 @@ return, the answering machine), and the turns of the voice menus it opens."""
 
 from __future__ import annotations
 
-from . import calls, forwarding, progress, voicemail, voicemenu
+from . import calls, forwarding, greeting, progress, voicemail, voicemenu
 from . import effects as fx
 from .context import Step
 from .model import Feature, Mode
@@ -67,13 +67,21 @@ def apply(ctx: Step, feature: Feature, number: str = "") -> None:
             on = feature is Feature.VOICEMAIL_ON
             voicemail.switch(ctx, on)
             progress.confirm(ctx, f"Answering machine {'on' if on else 'off'}")
+        case Feature.GREETING_RECORD:
+            menu(ctx, greeting.opened(phone))
+        case Feature.GREETING_DEFAULT:
+            greeting.use_default(ctx)
+            progress.confirm(ctx, "Spoken greeting")
 
 
 def menu(ctx: Step, turn: voicemenu.Turn) -> None:
     """The voice menu after a key (or its opening): what it says next, or back to dial tone."""
     ctx.emit(*turn.effects)
+    if any(isinstance(effect, fx.RecordGreeting) for effect in turn.effects):
+        ctx.arm(greeting.TIMER, greeting.MAX_S)  # the longest greeting
     if turn.menu is None:
         ctx.cancel(voicemenu.IDLE)
+        ctx.cancel(greeting.TIMER)
         ctx.set(menu=None)
         if turn.place is not None:
             calls.place(ctx, turn.place)  # a message's caller called back
@@ -82,6 +90,9 @@ def menu(ctx: Step, turn: voicemenu.Turn) -> None:
     else:
         ctx.cancel(progress.DIGIT)
         ctx.cancel(progress.PROGRESS)
-        notice = "Messages" if turn.menu.level == "messages" else "Voice menu"
+        level = turn.menu.level
+        notice = (
+            "Messages" if level == "messages" else "Greeting" if level in greeting.LEVELS else "Voice menu"
+        )
         ctx.set(mode=Mode.MENU, menu=turn.menu, digits="", notice=notice)
         ctx.arm(voicemenu.IDLE, turn.idle_s)

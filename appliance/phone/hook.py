@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from . import calls, dialing, hotline, progress, voicemail, voicemenu
+from . import calls, dialing, greeting, hotline, progress, voicemail, voicemenu
 from . import effects as fx
 from .context import Step
 from .directory import Unreachable
@@ -95,6 +95,7 @@ def hung_up(ctx: Step) -> None:
     for name in (progress.DIGIT, progress.PROGRESS, HOOK, PULSE, hotline.TIMER):
         ctx.cancel(name)
     ctx.cancel(voicemenu.IDLE)
+    greeting.hung_up(ctx)  # a greeting being recorded ends, and is kept
     ctx.set(off_hook=False, hook=HookTrack(), digits="", notice="", call_waiting_cancelled=False, menu=None)
     talking = [c for c in phone.calls if c.status is CallStatus.CONNECTED]
     if phone.conference and phone.settings.conference_transfer and len(talking) == 2:

@@ -22,6 +22,7 @@ from . import (
     dialing,
     features,
     forwarding,
+    greeting,
     hook,
     hotline,
     incoming,
@@ -46,12 +47,14 @@ from .events import (
     Event,
     FeatureNotSaved,
     GreetingEnded,
+    GreetingTaken,
     HandsetTestRequested,
     HookChanged,
     InvitationsChanged,
     KeyPressed,
     MessagesChanged,
     NoticesChanged,
+    OwnGreetingChanged,
     SettingsChanged,
     SetupCodeChanged,
     TelephonyLost,
@@ -92,7 +95,7 @@ def _on_timer(ctx: Step, event: TimerExpired) -> None:
         ctx.set(handset_test=False)
     elif event.name == cidcw.TIMER:
         cidcw.expired(ctx)
-    elif voicemail.timer(ctx, event.name):
+    elif voicemail.timer(ctx, event.name) or greeting.timer(ctx, event.name):
         pass
     elif event.name == voicemenu.IDLE and phone.mode is Mode.MENU:
         features.menu(ctx, voicemenu.Turn(None))
@@ -105,6 +108,12 @@ def _on_timer(ctx: Step, event: TimerExpired) -> None:
         dialing.digit_timeout(ctx)
     elif event.name == progress.PROGRESS:
         progress.expired(ctx)
+
+
+def _on_greeting_taken(ctx: Step, event: GreetingTaken) -> None:
+    turn = greeting.taken(ctx, event)
+    if turn is not None:
+        features.menu(ctx, turn)
 
 
 _HANDLERS: dict[type, Callable[[Step, Any], None]] = {
@@ -130,6 +139,8 @@ _HANDLERS: dict[type, Callable[[Step, Any], None]] = {
     DeviceInfoChanged: world.on_device,
     ClockRead: world.on_clock,
     GreetingEnded: voicemail.greeting_ended,
+    GreetingTaken: _on_greeting_taken,
+    OwnGreetingChanged: greeting.changed,
     CallerFinished: voicemail.caller_finished,
     MessagesChanged: voicemail.messages_changed,
     AlertSent: cidcw.on_alert_sent,

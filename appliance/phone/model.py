@@ -53,6 +53,8 @@ class Feature(Enum):
     MESSAGES = "messages"  # play the answering machine's messages
     VOICEMAIL_ON = "voicemail_on"  # the answering machine takes calls
     VOICEMAIL_OFF = "voicemail_off"
+    GREETING_RECORD = "greeting_record"  # the owner records the answering machine's greeting
+    GREETING_DEFAULT = "greeting_default"  # back to the spoken greeting
 
     @property
     def takes_number(self) -> bool:
@@ -143,7 +145,9 @@ class Menu:
     the runtime hears (speech is a function of the state, like the tones).
     """
 
-    level: str = "intro"  # intro, item, reboot, reset; "messages" while the messages play (``*98``)
+    # intro, item, reboot, reset; "messages" while the messages play (``*98``); greeting,
+    # greeting_wait, greeting_review, greeting_done while the owner records a greeting (``*97``)
+    level: str = "intro"
     prompt: str = ""
     said: int = 0
     code: str = ""  # the factory reset's confirmation code, while it is asked for
@@ -286,6 +290,8 @@ class Settings:
         ("*98", Feature.MESSAGES),
         ("*94", Feature.VOICEMAIL_ON),
         ("*95", Feature.VOICEMAIL_OFF),
+        ("*97", Feature.GREETING_RECORD),
+        ("*96", Feature.GREETING_DEFAULT),
     )
     digits_account: str = ""  # SIP account that gets numbers not in the directory
     dnd: bool = False
@@ -360,6 +366,7 @@ class Phone:
     emergency_call: tuple[str, float] | None = None  # (account, when) of the last emergency call
     answering: Answering | None = None  # a call the answering machine has
     messages: tuple[Message, ...] = ()  # the answering machine's, oldest first
+    own_greeting: bool = False  # the owner recorded the greeting (else the spoken one is played)
     hook: HookTrack = field(default_factory=HookTrack)
     timers: tuple[tuple[str, float], ...] = ()  # name -> deadline, to drop stale expiries
     next_call: int = 1

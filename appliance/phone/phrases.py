@@ -8,6 +8,12 @@ speech engine, a voice: ``appliance.drivers.speech.VOICES``). Templates take the
 from __future__ import annotations
 
 EN = {
+    "greeting_record": "Record your greeting after the tone, and press pound when you are done.",
+    "greeting_review": (
+        "Your new greeting follows. Then: 1 keeps it, 2 records it again, star keeps the old one."
+    ),
+    "greeting_none": "Nothing was recorded. 2 records again, star goes back.",
+    "greeting_kept": "Your greeting is saved: callers hear it from now on.",
     "greeting": (
         "Hello. Nobody can take your call just now. Please leave a message after the tone, "
         "and press pound when you are done."
@@ -66,6 +72,14 @@ EN = {
 }
 
 DE = {
+    "greeting_record": (
+        "Sprechen Sie Ihre Ansage nach dem Signalton, und drücken Sie Raute, wenn Sie fertig sind."
+    ),
+    "greeting_review": (
+        "Ihre neue Ansage folgt. Danach: 1 behält sie, 2 nimmt sie neu auf, Stern behält die alte."
+    ),
+    "greeting_none": "Es wurde nichts aufgenommen. 2 nimmt neu auf, Stern geht zurück.",
+    "greeting_kept": "Ihre Ansage ist gespeichert: Anrufer hören sie ab jetzt.",
     "greeting": (
         "Hallo. Leider ist gerade niemand erreichbar. Bitte hinterlassen Sie eine Nachricht nach "
         "dem Signalton, und drücken Sie Raute, wenn Sie fertig sind."
@@ -126,6 +140,12 @@ DE = {
 }
 
 FR = {
+    "greeting_record": "Enregistrez votre annonce après le bip, puis appuyez sur dièse.",
+    "greeting_review": (
+        "Voici votre nouvelle annonce. Ensuite : 1 la garde, 2 la réenregistre, étoile garde l'ancienne."
+    ),
+    "greeting_none": "Rien n'a été enregistré. 2 pour recommencer, étoile pour revenir.",
+    "greeting_kept": "Votre annonce est enregistrée : les appelants l'entendront désormais.",
     "greeting": (
         "Bonjour. Personne ne peut vous répondre pour le moment. Laissez un message après le bip, "
         "et appuyez sur dièse quand vous avez terminé."
@@ -186,6 +206,12 @@ FR = {
 }
 
 NL = {
+    "greeting_record": "Spreek uw begroeting in na de toon, en druk op hekje als u klaar bent.",
+    "greeting_review": (
+        "Uw nieuwe begroeting volgt. Daarna: 1 bewaart hem, 2 neemt opnieuw op, sterretje houdt de oude."
+    ),
+    "greeting_none": "Er is niets opgenomen. 2 neemt opnieuw op, sterretje gaat terug.",
+    "greeting_kept": "Uw begroeting is bewaard: bellers horen hem vanaf nu.",
     "greeting": (
         "Hallo. Er is nu niemand bereikbaar. Spreek een bericht in na de toon, en druk op hekje "
         "als u klaar bent."

@@ -121,7 +121,7 @@ def call_state(ctx: Step, call: Call, state: CallState) -> bool:
         ctx.set(answering=Answering(call.id, "greeting"))
         settings = ctx.phone.settings
         text = settings.voicemail.greeting or phrase(settings.language, "greeting")
-        ctx.emit(fx.Greet(call.id, text, settings.language))
+        ctx.emit(fx.Greet(call.id, text, settings.language, own=ctx.phone.own_greeting))
     elif state in _ENDED:
         _finish(ctx, hang_up=False)  # the caller hung up: what they said is the message
     return True

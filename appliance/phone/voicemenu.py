@@ -98,7 +98,8 @@ def speech_changes(before: Phone, after: Phone, tone_after: object) -> list[fx.E
     was, now = speech_of(before), speech_of(after)
     if now is not None and now != was:
         menu = after.menu
-        message = menu.message if menu is not None and menu.level == "messages" else ""
+        # After the prompt: the message playing, or the greeting just recorded (greeting.TAKE).
+        message = menu.message if menu is not None and menu.level in ("messages", "greeting_review") else ""
         return [fx.Say(now[0], after.settings.language, message)]
     if now is None and was is not None and tone_after is None:
         return [fx.StopTone()]

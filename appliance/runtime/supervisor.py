@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from appliance.config.profile import LockedError
@@ -27,14 +28,17 @@ from appliance.phone.events import (
     DeviceInfoChanged,
     Event,
     FeatureNotSaved,
+    GreetingTaken,
     HandsetTestRequested,
     HookChanged,
     KeyPressed,
     MessagesChanged,
     NoticesChanged,
+    OwnGreetingChanged,
     TimerExpired,
     VoicemailChanged,
 )
+from appliance.phone.greeting import TAKE as GREETING_TAKE
 from appliance.phone.machine import step
 from appliance.phone.model import CallStatus, DeviceInfo, Message, Mode, Phone
 from appliance.phone.screens import ScreenModel, screen
@@ -43,6 +47,7 @@ from appliance.ports import (
     CallRecorder,
     Display,
     FileSender,
+    HandsetRecorder,
     HookSwitch,
     Keypad,
     Recording,
@@ -54,6 +59,7 @@ from appliance.ports import (
 
 from .call_log import CallLog
 from .debounce import HookDebouncer
+from .greeting import GreetingStore
 from .maintenance import Power
 from .messages import MessageBox, message_file_name
 
@@ -107,6 +113,10 @@ EffectListener = Callable[[fx.Effect, float], None]
 ANSWERING_MACHINE = "answering-machine"  # the voicemail "account" of the phone's own messages
 
 
+GreetingEffect = fx.RecordGreeting | fx.StopGreeting | fx.KeepGreeting | fx.DropGreeting | fx.DefaultGreeting
+GREETING_EFFECTS = (fx.RecordGreeting, fx.StopGreeting, fx.KeepGreeting, fx.DropGreeting, fx.DefaultGreeting)
+
+
 class Supervisor:
     """Runs the phone: start the ports, feed the machine, dispatch effects, stop cleanly.
 
@@ -127,6 +137,7 @@ class Supervisor:
         power: Power | None = None,
         local_clock: Callable[[], float] | None = local_seconds,
         messages: MessageBox | None = None,
+        greeting: GreetingStore | None = None,
     ) -> None:
         self.ports = ports
         self._local_clock = local_clock  # None: the time of day comes as ClockRead events (simulator)
@@ -135,6 +146,7 @@ class Supervisor:
         self._power = power  # the voice menu's restart and factory reset
         self.messages = messages if messages is not None else MessageBox(None)
         self.messages.on_change(lambda _action, _message: self._tell_messages())
+        self.greeting = greeting if greeting is not None else GreetingStore(None)
         self.phone = phone
         self._loop: asyncio.AbstractEventLoop | None = None
         if notices is not None:  # the idle screen counts them; raised from any thread
@@ -237,6 +249,7 @@ class Supervisor:
         await self.ports.telephony.start(self.post)
         self._commands.put_nowait(fx.ReadDevice())  # the voice menu's facts, refreshed when it opens
         self._tell_messages()
+        self.post(OwnGreetingChanged(self.greeting.recorded))
         if self.ports.hook.off_hook:
             self.post(HookChanged(off_hook=True, at=loop.time()))
         self._read_clock()
@@ -309,7 +322,7 @@ class Supervisor:
             case fx.PlayTone(tone):
                 self.ports.tones.play(tone, self.plan.pattern(tone))
             case fx.Say(text, language, message):
-                self.ports.tones.say(text, language, self.messages.path(message) if message else None)
+                self.ports.tones.say(text, language, self._recorded(message))
             case fx.MessageHeard(message):
                 self._keep_going(self.messages.mark_heard, message)
             case fx.DeleteMessage(message):
@@ -369,6 +382,10 @@ class Supervisor:
                 continue
             if isinstance(effect, fx.ReadDevice):
                 self._device_read()
+                self._commands.task_done()
+                continue
+            if isinstance(effect, GREETING_EFFECTS):
+                await self._greeting(effect)
                 self._commands.task_done()
                 continue
             if isinstance(effect, fx.StopRecording):
@@ -442,6 +459,45 @@ class Supervisor:
         else:
             log.info("message %s sent to %s", message.id, to)
 
+    def _recorded(self, message: str) -> Path | None:
+        """The file a prompt is followed by: a message, or the greeting just recorded."""
+        if message == GREETING_TAKE:
+            return self.greeting.take_path()
+        return self.messages.path(message) if message else None
+
+    async def _greeting(self, effect: GreetingEffect) -> None:
+        """The owner's greeting through the handset: recorded, kept, dropped, or the spoken one again."""
+        store = self.greeting
+        try:
+            match effect:
+                case fx.RecordGreeting(prompt, language):
+                    await self._handset().record_handset(prompt, language)
+                case fx.StopGreeting():
+                    take = await self._handset().stop_handset()
+                    if take is not None:
+                        await asyncio.to_thread(store.take, take)
+                    self.post(GreetingTaken(take.duration_s if take else 0.0))
+                case fx.KeepGreeting():
+                    await asyncio.to_thread(store.keep)
+                    self.post(OwnGreetingChanged(store.recorded))
+                case fx.DropGreeting():
+                    store.drop()
+                case fx.DefaultGreeting():
+                    store.clear()
+                    self.post(OwnGreetingChanged(store.recorded))
+        except (TelephonyError, OSError, ValueError) as exc:
+            log.warning("greeting: %s failed: %s", type(effect).__name__, exc)
+            if isinstance(effect, fx.StopGreeting):
+                self.post(GreetingTaken(0.0))  # nothing to hear back: the owner may record again
+            elif isinstance(effect, fx.KeepGreeting | fx.DefaultGreeting):
+                self.post(OwnGreetingChanged(store.recorded))
+
+    def _handset(self) -> HandsetRecorder:
+        core = self.ports.telephony
+        if not isinstance(core, HandsetRecorder):
+            raise TelephonyError("this telephony core cannot record the handset")
+        return core
+
     def _device_read(self) -> None:
         if self._read_device is None:
             return
@@ -513,8 +569,8 @@ class Supervisor:
                 return core.mute(call, on)
             case fx.DeclineInvitation(conversation):
                 return core.decline_invitation(conversation)
-            case fx.Greet(call, text, language):
-                return self._recorder().greet(call, text, language)
+            case fx.Greet(call, text, language, own):
+                return self._recorder().greet(call, text, language, self.greeting.path() if own else None)
             case fx.Record(call):
                 return self._recorder().start_recording(call)
         raise AssertionError(f"not a command: {effect}")

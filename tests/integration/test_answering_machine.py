@@ -170,3 +170,77 @@ def test_the_owners_account_must_be_a_jami_id(tmp_path):
 
     with pytest.raises(ConfigError, match="40-hex Jami ID"):
         load_layers([Layer("defaults", {}), Layer("test", {"voicemail": {"send_to": "alice"}})])
+
+
+def test_the_owner_records_a_greeting_through_the_handset_and_callers_hear_it(virtual, tmp_path):
+    async def scenario():
+        table = {"contacts": CONTACTS, "voicemail": {"enabled": True, "answer_after_s": 5}}
+        phone = assemble([Layer("defaults", {}), Layer("test", table)], tmp_path)
+        task = asyncio.get_running_loop().create_task(phone.supervisor.run())
+        await phone.supervisor.started()
+        ports, sup = phone.ports, phone.supervisor
+        kept = tmp_path / "greeting" / "greeting.wav"
+        try:
+            await asyncio.sleep(1)
+            ports.hook.lift()
+            await sup.settled()
+            ports.keypad.press("*97")
+            await sup.idle()
+            assert ports.telephony.commands[-1][0] == "record-handset"  # the prompt, the beep, the mic
+            await asyncio.sleep(8)
+            said = tone_pcm(2.0)
+            ports.telephony.owner_says(said)
+            ports.keypad.press("#")
+            await sup.idle()
+            take = tmp_path / "greeting" / "greeting-take.wav"
+            assert ports.tones.then == take and take.read_bytes()[44:] == said  # heard back
+            assert not kept.exists()  # not yet: 1 keeps it
+            ports.keypad.press("1")
+            await sup.idle()
+            assert kept.read_bytes()[44:] == said and not take.exists()
+            assert sup.phone.own_greeting
+            ports.hook.replace()
+            await asyncio.sleep(2)  # past a hook flash: hung up
+
+            call = ports.telephony.ring_in(ALICE)
+            await asyncio.sleep(7)  # answered after 5 s, its media up
+            await sup.idle()
+            [greet] = [c for c in ports.telephony.commands if c[0] == "greet"]
+            assert greet[1] == call and greet[-1] == str(kept)  # the owner's, not the spoken one
+            ports.telephony.remote_hangup(call)
+            await sup.idle()
+
+            ports.hook.lift()
+            await sup.settled()
+            ports.keypad.press("*96")
+            await sup.idle()
+            assert not kept.exists() and not sup.phone.own_greeting
+
+            ports.hook.replace()
+            await asyncio.sleep(2)
+            ports.hook.lift()
+            await sup.settled()
+            ports.keypad.press("*97")
+            await sup.idle()
+            await asyncio.sleep(8)
+            ports.telephony.owner_says(said)
+            ports.hook.replace()  # a take ended by hanging up is kept at once
+            await asyncio.sleep(2)
+            await sup.idle()
+            assert kept.read_bytes()[44:] == said and sup.phone.own_greeting
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        again = assemble([Layer("defaults", {}), Layer("test", table)], tmp_path)  # after a restart
+        task = asyncio.get_running_loop().create_task(again.supervisor.run())
+        await again.supervisor.started()
+        try:
+            await again.supervisor.idle()
+            assert again.supervisor.phone.own_greeting
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    virtual(scenario())

@@ -7,6 +7,11 @@ the handset stays quiet on hook, and the recording is the caller alone. The reco
 as it comes: ``#`` (DTMF, the same detector as the line's) or a long silence ends the message
 (``CallerFinished``). Afterwards the streams go back to the handset's sink and source.
 
+The owner's greeting is recorded on the same path, from the handset: its prompt and beep go to
+the handset's sink (``speaker``), then its microphone (the card's ``mic``, or on the desktop
+``micsink.monitor``) is recorded at 8 kHz; a kept greeting is played into calls instead of the
+spoken one.
+
 Programs: ``pactl``, ``pacat`` and ``parec`` (Debian's pulseaudio-utils).
 """
 
@@ -18,6 +23,7 @@ import logging
 import math
 import os
 from collections.abc import Callable
+from pathlib import Path
 
 from appliance.drivers.speech import EspeakSpeech
 from appliance.phone.events import CallerFinished, Event, GreetingEnded
@@ -52,6 +58,16 @@ class _Take:
         self.reader: asyncio.Task[None] | None = None
 
 
+class _HandsetTake:
+    """The owner's greeting being recorded: the prompt played, then parec on the handset's mic."""
+
+    def __init__(self) -> None:
+        self.process: asyncio.subprocess.Process | None = None
+        self.pcm = bytearray()
+        self.start: int | None = None  # where in pcm the beep ended (None: not yet)
+        self.task: asyncio.Task[None] | None = None
+
+
 class CallAudio:
     """Greets and records calls for the answering machine through ``pulse``'s null sinks."""
 
@@ -61,20 +77,37 @@ class CallAudio:
         self.speech = speech
         self._players: dict[CallId, asyncio.Task[None]] = {}
         self._takes: dict[CallId, _Take] = {}
+        self._handset: _HandsetTake | None = None  # the owner's greeting being recorded
 
     @property
     def _env(self) -> dict[str, str]:
         return {**os.environ, **self.pulse.env}
 
-    async def greet(self, call: CallId, text: str, language: str) -> None:
-        pcm = await asyncio.to_thread(self.speech.pcm, text, language)
+    async def greet(self, call: CallId, text: str, language: str, recorded: Path | None = None) -> None:
+        pcm = await asyncio.to_thread(self._greeting, text, language, recorded)
         await self._route(machine=True)
         pcm += bytes(2 * RATE // 4) + beep()
-        player = asyncio.get_running_loop().create_task(self._play(call, pcm), name=f"greeting-{call}")
+        player = asyncio.get_running_loop().create_task(self._greet(call, pcm), name=f"greeting-{call}")
         self._players[call] = player
 
-    async def _play(self, call: CallId, pcm: bytes) -> None:
-        process = await self._spawn("pacat", "--playback", "--device=greeting", *_FORMAT, stdin=True)
+    def _greeting(self, text: str, language: str, recorded: Path | None) -> bytes:
+        """The owner's recording, or (none, or unreadable) ``text`` spoken."""
+        if recorded is not None:
+            from appliance.drivers.audiofile import read_pcm  # noqa: PLC0415 - libsndfile when used
+
+            try:
+                return read_pcm(recorded, RATE)
+            except (OSError, RuntimeError) as exc:  # soundfile's LibsndfileError is a RuntimeError
+                log.warning("greeting %s unreadable (%s): the spoken one instead", recorded.name, exc)
+        return self.speech.pcm(text, language)
+
+    async def _greet(self, call: CallId, pcm: bytes) -> None:
+        await self._play("greeting", pcm)
+        self._players.pop(call, None)
+        self._send(GreetingEnded(call))
+
+    async def _play(self, device: str, pcm: bytes) -> None:
+        process = await self._spawn("pacat", "--playback", f"--device={device}", *_FORMAT, stdin=True)
         assert process.stdin is not None
         try:
             process.stdin.write(pcm)
@@ -83,8 +116,61 @@ class CallAudio:
             await process.wait()
         finally:
             await _end(process)
-        self._players.pop(call, None)
-        self._send(GreetingEnded(call))
+
+    # --- the owner's greeting, recorded through the handset ---------------------------------
+
+    async def record_handset(self, prompt: str, language: str) -> None:
+        """The prompt and beep into the handset's sink, then its microphone recorded (in the
+        background: :meth:`stop_handset` ends it)."""
+        await self.stop_handset()
+        pcm = await asyncio.to_thread(self.speech.pcm, prompt, language)
+        pcm += bytes(2 * RATE // 4) + beep()
+        take = _HandsetTake()
+        take.task = asyncio.get_running_loop().create_task(self._take(take, pcm), name="greeting-take")
+        self._handset = take
+
+    async def _take(self, take: _HandsetTake, prompt: bytes) -> None:
+        # parec is started first: its stream takes about half a second to deliver (measured), which
+        # would cut off the owner's first words; what it hears during the prompt is dropped.
+        take.process = await self._spawn("parec", f"--device={self._mic}", *_FORMAT, stdout=True)
+        reading = asyncio.get_running_loop().create_task(self._gather(take))
+        try:
+            await self._play("speaker", prompt)
+            take.start = len(take.pcm)
+            await reading
+        finally:
+            reading.cancel()
+
+    @staticmethod
+    async def _gather(take: _HandsetTake) -> None:
+        assert take.process is not None
+        assert take.process.stdout is not None
+        while chunk := await take.process.stdout.read(2 * FRAME):
+            take.pcm += chunk
+
+    @property
+    def _mic(self) -> str:
+        """The handset's microphone: the card's source, or the desktop's null sink's monitor."""
+        return "micsink.monitor" if self.pulse.playback is None else "mic"
+
+    async def stop_handset(self) -> Recording | None:
+        take, self._handset = self._handset, None
+        if take is None:
+            return None
+        if take.task is not None:
+            if take.start is None:  # still saying the prompt: nothing recorded yet
+                take.task.cancel()
+            elif take.process is not None:
+                await _end(take.process)
+            with contextlib.suppress(asyncio.CancelledError):
+                await take.task
+        if take.process is not None:
+            await _end(take.process)
+        start = (take.start or len(take.pcm)) // 2 * 2
+        pcm = bytes(take.pcm[start : len(take.pcm) // 2 * 2])
+        from appliance.drivers.audiofile import flac  # noqa: PLC0415
+
+        return Recording(await asyncio.to_thread(flac, pcm, RATE), ".flac", len(pcm) / 2 / RATE)
 
     async def start_recording(self, call: CallId) -> None:
         process = await self._spawn("parec", "--device=machine.monitor", *_FORMAT, stdout=True)
@@ -138,6 +224,8 @@ class CallAudio:
         for call in list(self._takes) + list(self._players):
             with contextlib.suppress(TelephonyError, OSError):
                 await self.stop_recording(call)
+        with contextlib.suppress(TelephonyError, OSError):
+            await self.stop_handset()
 
     async def _route(self, *, machine: bool) -> None:
         """The daemon's streams to the machine's null sinks, or back to the handset."""

@@ -430,9 +430,9 @@ class JamiTelephony(JamiSignals):
     # --- the answering machine (CallRecorder) ------------------------------------------------
 
     @command
-    async def greet(self, call: CallId, text: str, language: str) -> None:
+    async def greet(self, call: CallId, text: str, language: str, recorded: Path | None = None) -> None:
         self._id(call)  # a call the daemon has
-        await self._recorder().greet(call, text, language)
+        await self._recorder().greet(call, text, language, recorded)
 
     @command
     async def start_recording(self, call: CallId) -> None:
@@ -440,6 +440,14 @@ class JamiTelephony(JamiSignals):
 
     async def stop_recording(self, call: CallId) -> Recording | None:
         return await self._recorder().stop_recording(call)
+
+    # --- the owner's greeting through the handset (HandsetRecorder) -----------------------------
+
+    async def record_handset(self, prompt: str, language: str) -> None:
+        await self._recorder().record_handset(prompt, language)
+
+    async def stop_handset(self) -> Recording | None:
+        return await self._recorder().stop_handset()
 
     def _recorder(self) -> CallAudio:
         if self._machine is None:
