@@ -3,7 +3,8 @@
 
 Bob's daemon on its own kept a call up 37-41 s after Alice's was SIGKILLed. With the media clock
 and the daemon's beacon: a 2 s outage of the link (every packet dropped, both ways) leaves the
-call up, after a beacon that was answered; then Alice's jamid is SIGKILLed and Bob's phone, still
+call up, after a beacon that was answered, and so does a hold (Alice's daemon sends nothing
+meanwhile); then Alice's jamid is SIGKILLed and Bob's phone, still
 off hook, says so and plays reorder within seconds.
 """
 
@@ -37,6 +38,15 @@ async def test_a_vanished_far_end_ends_the_call_and_a_short_outage_does_not(tmp_
         await asyncio.sleep(4.0)  # past any beacon's 3 s
         assert b.core.far_end.beacons >= 1  # Bob's phone did ask: the call lived through it
         assert a.phone.mode is Mode.TALKING and b.phone.mode is Mode.TALKING
+
+        asked = b.core.far_end.beacons
+        await a.sim.fakes.hook.flash()  # Alice holds Bob: his daemon hears nothing from hers
+        await asyncio.sleep(6.0)
+        assert b.core.far_end.beacons == asked + 1  # one beacon for the whole quiet spell, answered
+        assert b.phone.mode is Mode.TALKING and len(a.phone.calls) == 1
+        await a.sim.fakes.hook.flash()  # back to Bob
+        await a.until(lambda p: p.phone.mode is Mode.TALKING)
+        await b.until(hearing, 10)
 
         killed = loop.time()
         a.core.daemon.kill()
