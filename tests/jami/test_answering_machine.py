@@ -134,10 +134,13 @@ async def test_the_machine_moves_the_daemons_streams_off_the_handset_and_back(tm
     caller.write_bytes(
         (np.sin(2 * np.pi * 440 * np.arange(8000 * 30) / 8000) * 0.3 * 32767).astype("<i2").tobytes()
     )
+    # A low-latency stream as the daemon's own: with pacat's default 2 s buffer the null sink renders
+    # in 2 s blocks, and the recording's first samples came up to 2 s late.
     with caller.open("rb") as voice:
         daemon_plays = await asyncio.create_subprocess_exec(
-            "pacat", "--playback", "--rate=8000", "--channels=1", "--format=s16le", stdin=voice, env=env
-        )
+            "pacat", "--playback", "--rate=8000", "--channels=1", "--format=s16le", "--latency-msec=20",
+            stdin=voice, env=env,
+        )  # fmt: skip
     daemon_hears = await asyncio.create_subprocess_exec(
         "parec", "--rate=8000", "--channels=1", "--format=s16le", stdout=asyncio.subprocess.PIPE, env=env
     )  # fmt: skip
@@ -149,7 +152,17 @@ async def test_the_machine_moves_the_daemons_streams_off_the_handset_and_back(tm
 
     gathering = asyncio.get_running_loop().create_task(gather())
     try:
-        await asyncio.sleep(0.5)
+        # The daemon's two streams exist before a call is answered by the machine: wait until both
+        # are connected (a loaded machine took over 0.5 s), or the routing has nothing to move.
+        async with asyncio.timeout(10):
+            while not all(
+                [
+                    (await machine._pactl("list", "short", k)).strip()
+                    for k in ("sink-inputs", "source-outputs")
+                ]
+            ):
+                await asyncio.sleep(0.05)
+        await asyncio.sleep(0.2)
         before = len(sent)
         await machine.greet(CallId("c1"), "Please leave a message.", "en")
         async with asyncio.timeout(15):
