@@ -13,10 +13,13 @@ import pytest
 from .speech import RATE, speech
 from .test_answering_machine import best_match, play, record
 
-pytestmark = pytest.mark.skipif(
-    not all(shutil.which(t) for t in ("pacat", "parec", "pactl", "espeak-ng", "sox")),
-    reason="needs pulseaudio-utils, espeak-ng and sox",
-)
+pytestmark = [
+    pytest.mark.serial,  # recordings timed in wall-clock seconds, as the answering machine's
+    pytest.mark.skipif(
+        not all(shutil.which(t) for t in ("pacat", "parec", "pactl", "espeak-ng", "sox")),
+        reason="needs pulseaudio-utils, espeak-ng and sox",
+    ),
+]
 
 
 async def test_the_owners_greeting_is_recorded_from_the_handset_and_played_into_calls(tmp_path):
