@@ -34,6 +34,8 @@ class Raw:
         if "ssh.keys" not in self.values:
             self.values["ssh.keys"] = (file, [])
         known = self.values["ssh.keys"][1]
+        if known is REFUSED:  # a key line already refused: the keys stay refused, not half taken
+            return
         known.extend(key for key in keys if key not in known)
 
     def put_text(self, file: str, name: str, value: object) -> None:

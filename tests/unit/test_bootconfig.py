@@ -433,3 +433,16 @@ def test_control_characters_in_a_value(tmp_path, zoneinfo):
     found = problems(read_boot(boot, zoneinfo))
     assert "control character" in found["firstrun.sh", "wifi.ssid"]
     assert ("firstrun.sh", "timezone") in found
+
+
+def test_a_refused_key_line_then_another_keeps_the_refusal_and_the_rest(tmp_path, zoneinfo):
+    # Found by the fuzz test: the second enable_ssh line extended the refused marker and the whole
+    # read failed with an AttributeError, so none of the partition's settings were used.
+    lines = "#!/bin/sh\n/usr/lib/raspberrypi-sys-mods/imager_custom enable_ssh -k }\n"
+    lines += f"/usr/lib/raspberrypi-sys-mods/imager_custom enable_ssh -k '{KEY1}'\n"
+    lines += "echo kitchen-phone >/etc/hostname\n"
+    boot = imager.boot_partition(tmp_path / "boot", {"firstrun.sh": lines.encode()}, firstrun=True)
+    report = read_boot(boot, zoneinfo)
+    assert "shell syntax" in problems(report)["firstrun.sh", "ssh.keys"]
+    assert report.settings.ssh_keys == ()
+    assert report.settings.hostname == "kitchen-phone"
