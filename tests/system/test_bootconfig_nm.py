@@ -1,13 +1,15 @@
 """The Wi-Fi keyfile read back by NetworkManager's own parser (libnm, ``nmcli --offline``).
 
-Skipped where nmcli is not installed; ``NMCLI=/path/to/nmcli`` points at one (for instance
-unpacked from Debian's network-manager and libnm0 packages with ``LD_LIBRARY_PATH`` set).
+``bash .ci/setup --dev`` unpacks nmcli from Debian's network-manager and libnm0 packages into
+``.venv/libexec`` (installing them would let NetworkManager manage the test machine's network);
+an installed nmcli or ``NMCLI=/path/to/nmcli`` is used first.
 """
 
 import os
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -15,8 +17,9 @@ from appliance.provision.render import nm_keyfile
 from appliance.provision.settings import Wifi
 from tests.unit.test_bootconfig import PSK
 
-NMCLI = os.environ.get("NMCLI") or shutil.which("nmcli")
-pytestmark = pytest.mark.skipif(not NMCLI, reason="nmcli is not installed")
+UNPACKED = Path(__file__).resolve().parents[2] / ".venv" / "libexec" / "nmcli"
+NMCLI = os.environ.get("NMCLI") or shutil.which("nmcli") or (str(UNPACKED) if UNPACKED.exists() else None)
+pytestmark = pytest.mark.skipif(not NMCLI, reason="nmcli is not installed (bash .ci/setup --dev unpacks one)")
 
 
 def read_back(wifi):
