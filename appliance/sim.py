@@ -9,7 +9,8 @@ Script lines (``#`` starts a comment)::
     set KEY VALUE              a config value, e.g. set features.private_mode true
     trust URI                  a trust request arrives from URI
     crash                      the telephony core dies (and restarts)
-    clock HH:MM                the local time of day is now HH:MM (quiet hours; none until set)
+    clock HH:MM [unsynced]     the local time of day is now HH:MM (quiet hours; none until set,
+                               nor by a clock NTP has not set: unsynced)
 
 Each observable change is one JSON object on a line, with ``t`` in virtual seconds.
 """
@@ -68,7 +69,7 @@ _USAGE = {
     "trust": "trust URI",
     "invite": "invite SENDER (an invitation into a group conversation)",
     "crash": "crash",
-    "clock": "clock HH:MM",
+    "clock": "clock HH:MM [unsynced]",
 }
 
 
@@ -104,7 +105,7 @@ def _valid(verb: str, arg: str) -> bool:
         "set": lambda a: len(a.split(None, 1)) == 2,
         "trust": bool,
         "invite": bool,
-        "clock": lambda a: bool(re.fullmatch(r"([01]?[0-9]|2[0-3]):[0-5][0-9]", a)),
+        "clock": lambda a: bool(re.fullmatch(r"([01]?[0-9]|2[0-3]):[0-5][0-9]( unsynced)?", a)),
     }
     return checks[verb](arg)
 
@@ -243,9 +244,11 @@ class Simulation:
                 fakes.telephony.receive_invitation(fake_jami_id(f"group of {uri} {command.line}"), uri)
             case "crash":
                 fakes.telephony.crash()
-            case "clock":
-                hours, minutes = arg.split(":")
-                self.supervisor.post(ClockRead(int(hours) * 3600.0 + int(minutes) * 60.0))
+            case "clock":  # HH:MM, then "unsynced" for a clock NTP has not set yet
+                when, _, synced = arg.partition(" ")
+                hours, minutes = when.split(":")
+                seconds = int(hours) * 3600.0 + int(minutes) * 60.0
+                self.supervisor.post(ClockRead(seconds, synced=synced.strip() != "unsynced"))
 
     def _caller(self, caller: str) -> tuple[str, str]:
         for contact in self.loaded.config.contacts:

@@ -16,12 +16,13 @@ from pathlib import Path
 from appliance.config.load import ConfigError, Layer, Loaded, contacts_of, load_layers, settings_of
 from appliance.config.schema import Config
 from appliance.notices import Notices, Severity
-from appliance.phone.events import ContactsChanged, SettingsChanged, SetupCodeChanged
+from appliance.phone.events import ClockRead, ContactsChanged, SettingsChanged, SetupCodeChanged
 from appliance.phone.model import DeviceInfo, Phone, Settings
 from appliance.ports import CallRecorder, Telephony
 from appliance.runtime.call_log import FILE as CALL_LOG_FILE
 from appliance.runtime.call_log import CallLog
 from appliance.runtime.claim import Claim, page_address
+from appliance.runtime.clock import read_local_clock
 from appliance.runtime.config_store import ConfigChange, ConfigStore, Origin
 from appliance.runtime.control import (
     AccountsController,
@@ -46,7 +47,7 @@ from appliance.runtime.maintenance import Maintenance, Power
 from appliance.runtime.messages import DIRECTORY as MESSAGES_DIR
 from appliance.runtime.messages import MessageBox
 from appliance.runtime.provisioning import Provisioning, kept_profile
-from appliance.runtime.supervisor import DeviceReader, Ports, Supervisor, local_seconds
+from appliance.runtime.supervisor import DeviceReader, Ports, Supervisor
 from appliance.update import KEYS_DIR as UPDATE_KEYS
 
 from .drivers import DRIVERS, DriverContext, build_ports, check_drivers
@@ -90,7 +91,7 @@ def assemble(
     notices: Notices | None = None,
     store: ConfigStore | None = None,
     device: DeviceReader | None = None,
-    local_clock: Callable[[], float] | None = local_seconds,
+    local_clock: Callable[[], ClockRead] | None = read_local_clock,
     mac: str | None = None,
     update_dir: Path | None = None,
     update_keys: Path = UPDATE_KEYS,

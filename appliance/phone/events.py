@@ -188,6 +188,7 @@ class ClockRead:
     """The local time of day was read (at start, then now and then): quiet hours need it."""
 
     seconds: float  # seconds since local midnight
+    synced: bool  # the system clock is known right (set by NTP); a Pi without RTC boots hours off
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,7 +30,7 @@ def on_arrived(ctx: Step, event: CallArrived) -> None:
         caller = screening.Caller(event.caller_uri, name, event.identity_changed, phone.directory)
         refusal = screening.refusal(
             phone.settings.screening, caller, private_mode=phone.private_mode, dnd=phone.dnd,
-            minute=phone.local_minute(ctx.now),
+            minute=phone.local_minute(ctx.now) if phone.clock_synced else None,
         )  # fmt: skip
     if refusal is not None and not voicemail.takes_refused(phone, refusal.reason):
         if refusal.kind == "missed":

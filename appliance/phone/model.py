@@ -363,6 +363,7 @@ class Phone:
     forwarding: Forwarding = field(default_factory=Forwarding)  # as set by star codes or the page
     forwards: tuple[ForwardLeg, ...] = ()  # calls being forwarded (not ringing here)
     clock: tuple[float, float] | None = None  # (local seconds of the day, monotonic) when last read
+    clock_synced: bool = False  # that reading came from a synchronised clock
     emergency_call: tuple[str, float] | None = None  # (account, when) of the last emergency call
     answering: Answering | None = None  # a call the answering machine has
     messages: tuple[Message, ...] = ()  # the answering machine's, oldest first

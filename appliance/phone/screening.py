@@ -5,6 +5,11 @@ mode, a changed certificate in private mode, do not disturb (unless the caller i
 ``dnd_allow``), then quiet hours. A call refused during quiet hours goes to the call log as
 *missed*, so the owner sees it in the morning. Every other refusal is logged as *refused*. The
 emergency service calling back is never screened (``emergency.py`` decides that before).
+
+Quiet hours apply only by a clock known right: a Pi has no real-time clock, and until NTP has set
+it the time is the last shutdown's (or 1970), hours off. By such a clock quiet hours would refuse
+calls at noon, silently, the caller turned away; so until it is synchronised every call rings.
+A ring at night by mistake wakes someone once; a refusal by mistake loses a call nobody heard.
 """
 
 from __future__ import annotations
@@ -70,7 +75,7 @@ def refusal(
     rules: Screening, caller: Caller, *, private_mode: bool, dnd: bool, minute: int | None
 ) -> Refusal | None:
     """Why this caller must not ring, or None. ``minute`` is the local minute of the day (None:
-    the clock is not known yet, so quiet hours cannot apply)."""
+    the clock is not known, or not synchronised, so quiet hours cannot apply)."""
     contact = find_contact(caller.directory, caller.uri) is not None
     if listed(rules.block, caller.uri):
         return Refusal("blocked")

@@ -74,7 +74,7 @@ def on_notices(ctx: Step, event: NoticesChanged) -> None:
 
 
 def on_clock(ctx: Step, event: ClockRead) -> None:
-    ctx.set(clock=(event.seconds % 86400, ctx.now))
+    ctx.set(clock=(event.seconds % 86400, ctx.now), clock_synced=event.synced)
 
 
 def on_trust(ctx: Step, event: TrustRequestsChanged) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -58,6 +57,7 @@ from appliance.ports import (
 )
 
 from .call_log import CallLog
+from .clock import read_local_clock
 from .debounce import HookDebouncer
 from .greeting import GreetingStore
 from .maintenance import Power
@@ -86,12 +86,6 @@ class FeatureStore(Protocol):
 
 
 CLOCK_READ_S = 600.0  # the local time is read again this often (time set later, summer time)
-
-
-def local_seconds() -> float:
-    """Seconds since local midnight, by the system clock."""
-    now = time.localtime()
-    return now.tm_hour * 3600.0 + now.tm_min * 60.0 + now.tm_sec
 
 
 PhoneListener = Callable[[Phone], None]
@@ -135,7 +129,7 @@ class Supervisor:
         notices: Notices | None = None,
         device: DeviceReader | None = None,
         power: Power | None = None,
-        local_clock: Callable[[], float] | None = local_seconds,
+        local_clock: Callable[[], ClockRead] | None = read_local_clock,
         messages: MessageBox | None = None,
         greeting: GreetingStore | None = None,
     ) -> None:
@@ -258,7 +252,7 @@ class Supervisor:
     def _read_clock(self) -> None:
         if self._local_clock is None:
             return
-        self.post(ClockRead(self._local_clock()))
+        self.post(self._local_clock())
         self._clock_read = asyncio.get_running_loop().call_later(CLOCK_READ_S, self._read_clock)
 
     async def _shutdown(self) -> None:

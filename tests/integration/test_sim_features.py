@@ -109,6 +109,15 @@ def test_quiet_hours_let_contacts_ring_and_count_the_rest_as_missed():
     assert shown(events, "1 missed call")
 
 
+def test_quiet_hours_wait_for_a_synchronised_clock():
+    events = trace(
+        "wait 1\nclock 23:15 unsynced\nincoming Stranger\nwait 1\n",
+        screening={"quiet_from": "22:00", "quiet_to": "07:00"},
+    )
+    assert not any(c[0] == "refuse" for c in calls(events))
+    assert any(e["event"] == "ringer" and e["on"] for e in events)  # the stranger rang
+
+
 def test_dnd_allow_list_rings_through_dnd():
     events = trace(
         "wait 1\nincoming Stranger\nincoming Bob\nwait 1\n",

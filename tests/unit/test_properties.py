@@ -93,7 +93,7 @@ def apply(bench: PhoneBench, action: tuple) -> list[fx.Effect]:
         case ("voicemail", count):
             return bench.send(VoicemailChanged("jami", count))
         case ("clock", seconds):
-            return bench.send(ClockRead(seconds))
+            return bench.send(ClockRead(seconds, synced=True))
         case ("dial", keys):
             return bench.press(keys) if bench.phone.off_hook else []
     raise AssertionError(action)

@@ -103,7 +103,7 @@ QUIET = Screening(quiet_from=22 * 60, quiet_to=7 * 60)
 
 
 def at(bench: PhoneBench, hours: int, minutes: int = 0) -> None:
-    bench.send(ClockRead(hours * 3600 + minutes * 60))
+    bench.send(ClockRead(hours * 3600 + minutes * 60, synced=True))
 
 
 def test_quiet_hours_let_only_contacts_ring_and_log_the_rest_as_missed():
@@ -114,6 +114,21 @@ def test_quiet_hours_let_only_contacts_ring_and_log_the_rest_as_missed():
     assert [(e.kind, e.reason) for e in of(out, fx.LogCall)] == [("missed", "quiet hours")]
     assert bench.phone.missed == 1  # the idle screen tells in the morning
     bench.ring_in("in-2", ALICE)
+    assert bench.ringing
+
+
+def test_quiet_hours_apply_only_by_a_synchronised_clock():
+    """A Pi boots with the time it last saved, hours off, until NTP sets it: by such a clock every
+    call rings (a wrong refusal loses a call nobody heard; a wrong ring wakes someone once)."""
+    bench = screened(QUIET)
+    bench.send(ClockRead(23 * 3600 + 30 * 60, synced=False))
+    out = bench.ring_in("in-1", STRANGER)
+    assert bench.ringing and not of(out, fx.Refuse) and not of(out, fx.LogCall)
+    bench.state("in-1", CallState.HUNGUP)
+    at(bench, 23, 31)  # NTP has set the clock: the next reading is known right
+    assert of(bench.ring_in("in-2", STRANGER), fx.Refuse) == [fx.Refuse(CallId("in-2"), "quiet hours")]
+    bench.send(ClockRead(23 * 3600 + 40 * 60, synced=False))  # NTP gone for hours: unsynchronised again
+    bench.ring_in("in-3", STRANGER)
     assert bench.ringing
 
 
