@@ -157,6 +157,21 @@ def on_state(ctx: Step, forward: ForwardLeg, event: CallStateChanged) -> None:
         _update(ctx, replace(forward, connected_at=ctx.now))
 
 
+def pick_up(ctx: Step) -> Call | None:
+    """The handset is lifted while a call that rang here is forwarded on no answer and not yet
+    answered there: the person reached the phone after all, as with a phone that just stopped
+    ringing, and gets the caller (the leg to the destination is hung up); the caller, for the
+    phone to answer. A forward on always or on busy never rang here, so lifting is for a call of
+    one's own and must not land in a stranger's; and a connected forward is never barged into:
+    those get dial tone, and the forward goes on."""
+    forward = next((f for f in ctx.phone.forwards if f.why == NO_ANSWER and not f.bridging), None)
+    if forward is None:
+        return None
+    ctx.emit(fx.HangUp(forward.leg))
+    ctx.set(forwards=without(ctx.phone, forward), calls=(*ctx.phone.calls, forward.caller))
+    return forward.caller
+
+
 def lost(ctx: Step) -> None:
     """The telephony core went away: every forwarding with it."""
     for forward in ctx.phone.forwards:

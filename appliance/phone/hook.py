@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from . import calls, dialing, greeting, hotline, progress, voicemail, voicemenu
+from . import calls, dialing, forwarding, greeting, hotline, progress, voicemail, voicemenu
 from . import effects as fx
 from .context import Step
 from .directory import Unreachable
@@ -73,6 +73,8 @@ def _lifted(ctx: Step) -> None:
         calls.answer(ctx, phone.waiting)
     elif phone.held:
         calls.resume(ctx, phone.held)
+    elif (caller := forwarding.pick_up(ctx)) is not None:
+        calls.answer(ctx, caller)
     else:
         progress.dial_tone(ctx)
         wait = hotline.delay(ctx.phone)

@@ -137,6 +137,32 @@ def test_answering_in_time_cancels_the_no_answer_forward():
     assert bench.phone.mode is Mode.TALKING
 
 
+def test_lifting_while_a_no_answer_forward_rings_there_takes_the_caller_here():
+    bench = forwarding(no_answer="3", no_answer_s=12.0)
+    bench.ring_in("in-1", STRANGER)
+    (leg,) = of(bench.advance(12.1), fx.PlaceCall)
+    bench.state(leg.call, CallState.RINGING)
+    out = bench.lift()  # the person reached the phone just after it stopped ringing
+    assert of(out, fx.HangUp) == [fx.HangUp(leg.call)]
+    assert of(out, fx.Accept) == [fx.Accept(CallId("in-1"))]
+    assert bench.phone.forwards == ()
+    assert bench.phone.mode is Mode.TALKING and bench.phone.active_call.id == "in-1"
+    assert bench.state(leg.call, CallState.OVER) == []  # the hung-up leg's end changes nothing
+
+
+@pytest.mark.parametrize("answered_there", [False, True])
+def test_lifting_during_an_always_forward_or_a_connected_one_gives_dial_tone(answered_there):
+    bench = forwarding(always="2", no_answer="3")
+    (leg,) = of(bench.ring_in("in-1", STRANGER), fx.PlaceCall)
+    if answered_there:
+        bench.state(leg.call, CallState.CURRENT)
+        bench.state("in-1", CallState.CURRENT)
+    out = bench.lift()  # never rang here: the lift is for a call of one's own
+    assert of(out, fx.HangUp) == [] and of(out, fx.Accept) == []
+    assert bench.phone.mode is Mode.DIALING
+    assert len(bench.phone.forwards) == 1  # the forward goes on
+
+
 def test_no_answer_forward_of_a_waiting_call_stops_the_call_waiting_tone():
     bench = forwarding(no_answer="3", no_answer_s=10.0)
     bench.call_out()
