@@ -1,9 +1,10 @@
 """The telephony port on the Jami daemon: commands down as D-Bus calls, signals up as phone events.
 
-``JamiTelephony`` is the daemon's lifecycle (started, watched, restarted) and the phone's commands;
-it stands on the layers below it, each a module of its own: ``signals.py`` (the daemon's state as
-signalled and read), ``accounts.py`` (the identity and the SIP accounts), ``link.py`` (the bounded
-D-Bus calls and the phone's sink).
+``JamiTelephony`` is the daemon's lifecycle (started, watched, restarted) and the answering machine;
+it stands on the layers below it, each a module of its own: ``contacts.py`` (trust requests,
+invitations, blocking, messages to the owner), ``calls.py`` (the phone's call commands),
+``signals.py`` (the daemon's state as signalled and read), ``accounts.py`` (the identity and the
+SIP accounts), ``link.py`` (the bounded D-Bus calls and the phone's sink).
 """
 
 from __future__ import annotations
@@ -23,35 +24,32 @@ from dbus_fast.introspection import Node
 from appliance.drivers.speech import EspeakSpeech, PromptCache
 from appliance.notices import Notices, Severity
 from appliance.phone.events import (
-    CallState,
-    CallStateChanged,
-    ConferenceFormed,
     TelephonyLost,
     TelephonyRestored,
-    TrustRequestsChanged,
 )
 from appliance.phone.model import CallId, Registration
-from appliance.phone.trust import Invitation
-from appliance.ports import EventSink, PeerIdentity, Recording, TelephonyError, TrustRequest
+from appliance.ports import EventSink, Recording, TelephonyError
 
 from . import defs, farend, liveness, processing
 from .accounts import JamsEnrolment, SipAccountSpec
 from .answering import CallAudio
 from .audio import PrivatePulseAudio
+from .calls import HOLD_CALL_S
+from .contacts import JamiContacts
 from .daemon import JamiDaemon
 from .dhtnode import DhtNodeProcess
 from .farend import FarEndWatch, read_clock
 from .link import NoAnswerError, command
 from .liveness import Liveness
 from .outbox import Outbox
-from .signals import JamiSignals, peer_uri
+from .signals import peer_uri
 
 __all__ = ["JamiTelephony", "JamsEnrolment", "SipAccountSpec", "peer_uri"]
 
 log = logging.getLogger(__name__)
 
 
-class JamiTelephony(JamiSignals):
+class JamiTelephony(JamiContacts):
     """The Jami daemon as the phone's telephony core, with its lifecycle.
 
     The daemon's data lives under ``root``; the account created on first run is remembered in
@@ -299,134 +297,6 @@ class JamiTelephony(JamiSignals):
             "restarted; calls in progress then were cut off. Calls work again."
         )
 
-    # --- commands ------------------------------------------------------------------------------
-
-    @command
-    async def place_call(self, call: CallId, account: str, uri: str) -> None:
-        """Place the call; one from an account not registered yet (just after a restart of the
-        daemon, its account is still connecting) is held until it is, at most ``hold_call_s``,
-        without holding up the commands behind it: then placed, or failed in plain words."""
-        if self._can_call_from(account):
-            await self._place(call, account, uri)
-            return
-        log.info("call %s held until account %s is registered", call, account)
-        self._call_account[call] = account
-        self._held.add(call)
-        self._spawn(self._place_when_registered(call, account, uri))
-
-    async def _place(self, call: CallId, account: str, uri: str) -> None:
-        daemon_call = await self._call("placeCallWithMedia", account, uri, defs.AUDIO_ONLY)
-        if not daemon_call:
-            raise TelephonyError(f"jamid would not call {uri}")
-        self._call_account[call] = account
-        self._bind_call_id(daemon_call, call)
-        self._replay_early_states(daemon_call)
-
-    async def _place_when_registered(self, call: CallId, account: str, uri: str) -> None:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.hold_call_s
-        try:
-            while not self._can_call_from(account):
-                if call not in self._held:
-                    return  # hung up while held
-                if loop.time() > deadline:
-                    log.warning(
-                        "call %s not placed: its account did not connect in %g s", call, self.hold_call_s
-                    )
-                    self._send(CallStateChanged(call, CallState.FAILURE, SERVICE_UNAVAILABLE))
-                    return
-                await asyncio.sleep(0.05)
-            if call not in self._held:
-                return  # hung up while held
-            self._held.discard(call)
-            try:
-                await self._place(call, account, uri)
-            except TelephonyError as exc:
-                log.warning("held call %s not placed: %s", call, exc)
-                self._send(CallStateChanged(call, CallState.FAILURE))
-        finally:
-            self._held.discard(call)
-
-    def _drop_held(self, call: CallId) -> bool:
-        """Hang up a call still held for its account: it never reached the daemon."""
-        if call not in self._held:
-            return False
-        self._held.discard(call)
-        self._call_account.pop(call, None)
-        self._send(CallStateChanged(call, CallState.HUNGUP))
-        self._send(CallStateChanged(call, CallState.OVER))
-        return True
-
-    @command
-    async def accept(self, call: CallId) -> None:
-        await self._call_expecting_true(
-            "acceptWithMedia", self._account(call), self._id(call), defs.AUDIO_ONLY
-        )
-
-    @command
-    async def refuse(self, call: CallId) -> None:
-        await self._call_expecting_true("refuse", self._account(call), self._id(call))
-
-    @command
-    async def hang_up(self, call: CallId) -> None:
-        if self._drop_held(call):
-            return
-        await self._call_expecting_true("hangUp", self._account(call), self._id(call))
-
-    @command
-    async def hold(self, call: CallId) -> None:
-        await self._call_expecting_true("hold", self._account(call), self._id(call))
-
-    @command
-    async def resume(self, call: CallId) -> None:
-        await self._call_expecting_true("unhold", self._account(call), self._id(call))
-
-    @command
-    async def conference(self, calls: tuple[CallId, ...]) -> None:
-        first, *others = calls
-        for other in others:
-            await self._call_expecting_true(
-                "joinParticipant",
-                self._account(first),
-                self._id(first),
-                self._account(other),
-                self._id(other),
-            )
-        self._send(ConferenceFormed(calls))
-
-    @command
-    async def bridge(self, calls: tuple[CallId, CallId]) -> None:
-        # A conference of the two on this device, then the host detached from it: holdConference
-        # on a conference detaches the local participant (state ACTIVE_DETACHED, measured on
-        # jamid 13.7) and the two go on hearing each other through its mixer. attendedTransfer
-        # instead sent the caller's daemon a REFER: its call ended and the new one was not its phone's.
-        a, b = calls
-        account = self._account(a)
-        await self._call_expecting_true(
-            "joinParticipant", account, self._id(a), self._account(b), self._id(b)
-        )
-        conference = await self._call("getConferenceId", account, self._id(a))
-        await self._call_expecting_true("holdConference", account, conference)
-
-    @command
-    async def transfer(self, calls: tuple[CallId, CallId]) -> None:
-        a, b = calls
-        await self._call_expecting_true("attendedTransfer", self._account(a), self._id(a), self._id(b))
-
-    @command
-    async def mute(self, call: CallId, on: bool) -> None:
-        # muteLocalMedia only stops what we send. The far end's voice towards the phone: this
-        # daemon has no per-call receive mute, but its PulseAudio layer writes silence while its
-        # playback is muted (pulselayer.cpp writeToSpeaker, 13.7.0); not saved in its preferences.
-        # It is the whole device's, so it is lifted first, even for a call that has gone meanwhile.
-        if not on:
-            await self._call("mutePlayback", False)
-        await self._call_expecting_true(
-            "muteLocalMedia", self._account(call), self._id(call), defs.MEDIA_AUDIO, on
-        )
-        if on:
-            await self._call("mutePlayback", True)
-
     # --- the answering machine (CallRecorder) ------------------------------------------------
 
     @command
@@ -454,124 +324,8 @@ class JamiTelephony(JamiSignals):
             raise TelephonyError("the answering machine needs the daemon's own PulseAudio (none here)")
         return self._machine
 
-    # --- the answering machine's messages to the owner's app (FileSender) ----------------------
-
-    @command
-    async def send_file(self, to: str, name: str, data: bytes) -> None:
-        uri = peer_uri(to).lower()
-        conversation = await self._conversation_with(uri)
-        path = await asyncio.to_thread(self.outbox.put, name, data)
-        # The daemon hashes the file and commits it to the conversation on a thread of its own;
-        # the owner's devices then fetch it from this device.
-        await self._call("sendFile", self.account_id, conversation, str(path), name, "")
-
-    async def _conversation_with(self, uri: str) -> str:
-        """The one-to-one conversation with ``uri``; started (and ``uri`` asked, as a current Jami
-        app asks: addContact, then sendTrustRequest with this phone's vCard) if there is none."""
-        for asked in (False, True):
-            contacts = await self._call("getContacts", self.account_id)
-            contact = next((c for c in contacts if c.get("id") == uri), None)
-            if contact is not None and contact.get("banned") == "true":
-                raise TelephonyError(f"{uri} is blocked on this phone")
-            if contact is not None and contact.get(defs.CONTACT_CONVERSATION):
-                return str(contact[defs.CONTACT_CONVERSATION])
-            if asked:
-                break
-            log.info("no conversation with %s yet: starting one and asking them to accept it", uri)
-            await self._call("addContact", self.account_id, uri)  # starts the one-to-one conversation
-            vcard = f"BEGIN:VCARD\r\nVERSION:2.1\r\nFN:{self.display_name}\r\nEND:VCARD\r\n"
-            await self._call("sendTrustRequest", self.account_id, uri, vcard.encode())
-        raise TelephonyError(f"jamid has no conversation with {uri}")
-
-    @command
-    async def send_dtmf(self, call: CallId, key: str) -> None:
-        del call  # jamid's playDTMF acts on the current call
-        await self._call("playDTMF", key)
-
-    def trust_requests(self) -> list[TrustRequest]:
-        return list(self._requests.values())
-
-    @command
-    async def block(self, uri: str) -> None:
-        if uri in self._requests:
-            await self.discard_trust_request(uri)
-        await self._call("removeContact", self.account_id, uri, True)
-        self._blocked.add(uri)
-        self._refresh_contacts()
-
-    @command
-    async def unblock(self, uri: str) -> None:
-        # A ban is lifted by removing the contact again without one.
-        await self._call("removeContact", self.account_id, uri, False)
-        self._blocked.discard(uri)
-        self._refresh_contacts()
-
-    def blocked(self) -> list[str]:
-        return sorted(self._blocked)
-
-    def identities(self) -> dict[str, PeerIdentity]:
-        return self.pins.all()
-
-    @command
-    async def accept_identity(self, uri: str) -> PeerIdentity:
-        try:
-            return self.pins.accept(uri)
-        except KeyError:
-            raise TelephonyError(f"no changed certificate for {uri}") from None
-
-    @command
-    async def accept_trust_request(self, uri: str) -> None:
-        request = self._requests.get(uri)
-        if request is None:  # the daemon would make anyone a contact (JamiAccount::acceptTrustRequest)
-            raise TelephonyError(f"no trust request from {uri}")
-        if request.conversation:  # a current Jami app's: its conversation joined, as that app does
-            await self._call("acceptConversationRequest", self.account_id, request.conversation)
-        else:  # from an app before swarms: the trust request alone
-            await self._call_expecting_true("acceptTrustRequest", self.account_id, uri)
-        self._requests.pop(uri, None)
-        self._send(TrustRequestsChanged(len(self._requests)))
-        if request.conversation:
-            await self._ensure_contact(uri)
-        self._spawn(self._check_certificate(uri))  # the request was signed: its sender is known
-
-    async def _ensure_contact(self, uri: str) -> None:
-        """Joining a conversation makes its sender a contact only if the daemon holds a trust
-        request from them (ConversationModule's callback accepts that one); one that came alone
-        (an invite re-sent, a trust request lost) is made a contact here."""
-        contacts = await self._call("getContacts", self.account_id)
-        if any(c.get("id") == uri and c.get("banned") != "true" for c in contacts):
-            return
-        log.info("jamid did not add %s with its conversation; adding the contact", uri)
-        # With no trust request left, acceptTrustRequest adds the contact, confirmed
-        # (JamiAccount::acceptTrustRequest); addContact would start a second conversation with them.
-        await self._call_expecting_true("acceptTrustRequest", self.account_id, uri)
-
-    @command
-    async def discard_trust_request(self, uri: str) -> None:
-        request = self._requests.get(uri)
-        await self._forget_request(request or TrustRequest(uri, 0.0))
-        self._requests.pop(uri, None)
-        self._send(TrustRequestsChanged(len(self._requests)))
-
-    @command
-    async def decline_invitation(self, conversation: str) -> None:
-        if conversation not in self._invitations:
-            raise TelephonyError(f"no invitation to {conversation}")
-        await self._call("declineConversationRequest", self.account_id, conversation)
-        self._invitations.pop(conversation, None)
-        self._send_invitations()
-
-    def invitations(self) -> list[Invitation]:
-        return list(self._invitations.values())
-
-    @command
-    async def send_trust_request(self, uri: str, vcard: bytes) -> None:
-        await self._call("sendTrustRequest", self.account_id, uri, vcard)
-
 
 NOTICE_DAEMON = "jami.daemon"
-HOLD_CALL_S = 10.0  # a call placed while its account connects waits this long for it
-SERVICE_UNAVAILABLE = 503  # the SIP code the phone shows as "Service unavailable"
 _LOST_WORDS = {
     True: "The phone's Jami service stopped answering. It is being restarted; calls are not possible "
     "until it is back (a few seconds).",
