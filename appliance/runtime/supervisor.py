@@ -12,7 +12,6 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from appliance.config.profile import LockedError
@@ -27,29 +26,21 @@ from appliance.phone.events import (
     DeviceInfoChanged,
     Event,
     FeatureNotSaved,
-    GreetingTaken,
     HandsetTestRequested,
     HookChanged,
     KeyPressed,
-    MessagesChanged,
     NoticesChanged,
     OwnGreetingChanged,
     TimerExpired,
-    VoicemailChanged,
 )
-from appliance.phone.greeting import TAKE as GREETING_TAKE
 from appliance.phone.machine import step
-from appliance.phone.model import CallStatus, DeviceInfo, Message, Mode, Phone
+from appliance.phone.model import CallStatus, DeviceInfo, Mode, Phone
 from appliance.phone.screens import ScreenModel, screen
 from appliance.phone.tones import PLANS, Cadence, TonePlan
 from appliance.ports import (
-    CallRecorder,
     Display,
-    FileSender,
-    HandsetRecorder,
     HookSwitch,
     Keypad,
-    Recording,
     Ringer,
     Telephony,
     TelephonyError,
@@ -58,10 +49,12 @@ from appliance.ports import (
 
 from .call_log import CallLog
 from .clock import read_local_clock
+from .commands import telephony_command
 from .debounce import HookDebouncer
 from .greeting import GreetingStore
 from .maintenance import Power
-from .messages import MessageBox, message_file_name
+from .messages import MessageBox
+from .recordings import GREETING_EFFECTS, Recordings
 
 log = logging.getLogger(__name__)
 
@@ -104,11 +97,6 @@ class _Request:
 
 
 EffectListener = Callable[[fx.Effect, float], None]
-ANSWERING_MACHINE = "answering-machine"  # the voicemail "account" of the phone's own messages
-
-
-GreetingEffect = fx.RecordGreeting | fx.StopGreeting | fx.KeepGreeting | fx.DropGreeting | fx.DefaultGreeting
-GREETING_EFFECTS = (fx.RecordGreeting, fx.StopGreeting, fx.KeepGreeting, fx.DropGreeting, fx.DefaultGreeting)
 
 
 class Supervisor:
@@ -139,8 +127,12 @@ class Supervisor:
         self._read_device = device
         self._power = power  # the voice menu's restart and factory reset
         self.messages = messages if messages is not None else MessageBox(None)
-        self.messages.on_change(lambda _action, _message: self._tell_messages())
         self.greeting = greeting if greeting is not None else GreetingStore(None)
+        self.recordings = Recordings(
+            self.messages, self.greeting, lambda: self.ports.telephony,
+            lambda: self.phone.settings.voicemail.send_to, self.post,
+        )  # fmt: skip
+        self.messages.on_change(lambda _action, _message: self.recordings.tell_messages())
         self.phone = phone
         self._loop: asyncio.AbstractEventLoop | None = None
         if notices is not None:  # the idle screen counts them; raised from any thread
@@ -242,7 +234,7 @@ class Supervisor:
         await self.ports.keypad.start(lambda key: self.post(KeyPressed(key)))
         await self.ports.telephony.start(self.post)
         self._commands.put_nowait(fx.ReadDevice())  # the voice menu's facts, refreshed when it opens
-        self._tell_messages()
+        self.recordings.tell_messages()
         self.post(OwnGreetingChanged(self.greeting.recorded))
         if self.ports.hook.off_hook:
             self.post(HookChanged(off_hook=True, at=loop.time()))
@@ -316,11 +308,11 @@ class Supervisor:
             case fx.PlayTone(tone):
                 self.ports.tones.play(tone, self.plan.pattern(tone))
             case fx.Say(text, language, message):
-                self.ports.tones.say(text, language, self._recorded(message))
+                self.ports.tones.say(text, language, self.recordings.recorded(message))
             case fx.MessageHeard(message):
-                self._keep_going(self.messages.mark_heard, message)
+                self.recordings.keep_going(self.messages.mark_heard, message)
             case fx.DeleteMessage(message):
-                self._keep_going(self.messages.delete, message)
+                self.recordings.keep_going(self.messages.delete, message)
             case fx.StartOver(wipe, after_s):
                 asyncio.get_running_loop().call_later(after_s, self._start_over, wipe)
             case fx.StopTone():
@@ -379,15 +371,15 @@ class Supervisor:
                 self._commands.task_done()
                 continue
             if isinstance(effect, GREETING_EFFECTS):
-                await self._greeting(effect)
+                await self.recordings.greeting_effect(effect)
                 self._commands.task_done()
                 continue
             if isinstance(effect, fx.StopRecording):
-                await self._stop_recording(effect)
+                await self.recordings.stop_recording(effect)
                 self._commands.task_done()
                 continue
             try:
-                await self._command(effect)
+                await telephony_command(self.ports.telephony, effect, self.recordings)
                 self._commands.task_done()
             except TelephonyError as exc:
                 log.warning("%s refused: %s", type(effect).__name__, exc)
@@ -397,100 +389,6 @@ class Supervisor:
             except OSError:
                 log.exception("%s failed", type(effect).__name__)
                 self._commands.task_done()
-
-    def _tell_messages(self) -> None:
-        box = self.messages
-        self.post(MessagesChanged(box.all()))
-        self.post(VoicemailChanged(ANSWERING_MACHINE, box.unheard()))  # stutter tone, display count
-
-    def _keep_going(self, change: Callable[[str], object], message: str) -> None:
-        try:
-            change(message)
-        except OSError:  # a message the card cannot update never takes the phone down
-            log.exception("message %s not changed", message)
-
-    def _recorder(self) -> CallRecorder:
-        core = self.ports.telephony
-        if not isinstance(core, CallRecorder):
-            raise TelephonyError("this telephony core cannot take calls for the answering machine")
-        return core
-
-    async def _stop_recording(self, effect: fx.StopRecording) -> None:
-        try:
-            recording = await self._recorder().stop_recording(effect.call)
-        except (TelephonyError, OSError) as exc:
-            log.warning("recording of %s lost: %s", effect.call, exc)
-            return
-        if recording is None or not effect.keep:
-            return
-        box = self.messages
-        try:
-            if box.directory is None:
-                message = box.add(recording, effect.caller_uri, effect.caller_name, effect.account)
-            else:  # seconds of audio written and synced: off the loop
-                written = await asyncio.to_thread(
-                    box.write, recording, effect.caller_uri, effect.caller_name, effect.account
-                )
-                message = box.commit(written)
-        except (OSError, ValueError) as exc:
-            log.warning("message from %s not kept: %s", effect.caller_uri, exc)
-            return
-        await self._send_to_owner(message, recording)
-
-    async def _send_to_owner(self, message: Message, recording: Recording) -> None:
-        """A new message also into the owner's own Jami account (``voicemail.send_to``), if set."""
-        to = self.phone.settings.voicemail.send_to
-        core = self.ports.telephony
-        if not to:
-            return
-        if not isinstance(core, FileSender):
-            log.warning("message %s not sent to %s: this telephony core cannot send files", message.id, to)
-            return
-        try:
-            await core.send_file(to, message_file_name(message, recording.suffix), recording.data)
-        except (TelephonyError, OSError) as exc:
-            log.warning("message %s not sent to %s: %s", message.id, to, exc)
-        else:
-            log.info("message %s sent to %s", message.id, to)
-
-    def _recorded(self, message: str) -> Path | None:
-        """The file a prompt is followed by: a message, or the greeting just recorded."""
-        if message == GREETING_TAKE:
-            return self.greeting.take_path()
-        return self.messages.path(message) if message else None
-
-    async def _greeting(self, effect: GreetingEffect) -> None:
-        """The owner's greeting through the handset: recorded, kept, dropped, or the spoken one again."""
-        store = self.greeting
-        try:
-            match effect:
-                case fx.RecordGreeting(prompt, language):
-                    await self._handset().record_handset(prompt, language)
-                case fx.StopGreeting():
-                    take = await self._handset().stop_handset()
-                    if take is not None:
-                        await asyncio.to_thread(store.take, take)
-                    self.post(GreetingTaken(take.duration_s if take else 0.0))
-                case fx.KeepGreeting():
-                    await asyncio.to_thread(store.keep)
-                    self.post(OwnGreetingChanged(store.recorded))
-                case fx.DropGreeting():
-                    store.drop()
-                case fx.DefaultGreeting():
-                    store.clear()
-                    self.post(OwnGreetingChanged(store.recorded))
-        except (TelephonyError, OSError, ValueError) as exc:
-            log.warning("greeting: %s failed: %s", type(effect).__name__, exc)
-            if isinstance(effect, fx.StopGreeting):
-                self.post(GreetingTaken(0.0))  # nothing to hear back: the owner may record again
-            elif isinstance(effect, fx.KeepGreeting | fx.DefaultGreeting):
-                self.post(OwnGreetingChanged(store.recorded))
-
-    def _handset(self) -> HandsetRecorder:
-        core = self.ports.telephony
-        if not isinstance(core, HandsetRecorder):
-            raise TelephonyError("this telephony core cannot record the handset")
-        return core
 
     def _device_read(self) -> None:
         if self._read_device is None:
@@ -535,39 +433,6 @@ class Supervisor:
         else:
             if not request.answer.done():
                 request.answer.set_result(result)
-
-    def _command(self, effect: fx.Effect) -> Awaitable[None]:
-        core = self.ports.telephony
-        match effect:
-            case fx.PlaceCall(call, account, uri):
-                return core.place_call(call, account, uri)
-            case fx.Accept(call):
-                return core.accept(call)
-            case fx.Refuse(call):
-                return core.refuse(call)
-            case fx.HangUp(call):
-                return core.hang_up(call)
-            case fx.Hold(call):
-                return core.hold(call)
-            case fx.Resume(call):
-                return core.resume(call)
-            case fx.Conference(calls):
-                return core.conference(calls)
-            case fx.Transfer(calls):
-                return core.transfer(calls)
-            case fx.Bridge(calls):
-                return core.bridge(calls)
-            case fx.SendDtmf(call, key):
-                return core.send_dtmf(call, key)
-            case fx.Mute(call, on):
-                return core.mute(call, on)
-            case fx.DeclineInvitation(conversation):
-                return core.decline_invitation(conversation)
-            case fx.Greet(call, text, language, own):
-                return self._recorder().greet(call, text, language, self.greeting.path() if own else None)
-            case fx.Record(call):
-                return self._recorder().start_recording(call)
-        raise AssertionError(f"not a command: {effect}")
 
     # --- the display ---------------------------------------------------------------------------
 

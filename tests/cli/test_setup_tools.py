@@ -8,10 +8,11 @@ naming them, if one is missing; only the image's emulator is installed with IMAG
 import os
 import re
 import shutil
+import sys
 from pathlib import Path
 
 TESTS = Path(__file__).resolve().parents[1]
-UNPACKED = {"nmcli": TESTS.parent / ".venv" / "libexec" / "nmcli"}  # unpacked by .ci/setup, see there
+UNPACKED = {"nmcli": Path(sys.prefix) / "libexec" / "nmcli"}  # unpacked into the venv by .ci/setup
 ONLY_WITH_IMAGE_BUILD = {"qemu-system-aarch64"}
 
 

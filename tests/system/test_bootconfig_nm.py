@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from appliance.provision.render import nm_keyfile
 from appliance.provision.settings import Wifi
 from tests.unit.test_bootconfig import PSK
 
-UNPACKED = Path(__file__).resolve().parents[2] / ".venv" / "libexec" / "nmcli"
+UNPACKED = Path(sys.prefix) / "libexec" / "nmcli"  # the venv the tests run in
 NMCLI = os.environ.get("NMCLI") or shutil.which("nmcli") or (str(UNPACKED) if UNPACKED.exists() else None)
 pytestmark = pytest.mark.skipif(not NMCLI, reason="nmcli is not installed (bash .ci/setup --dev unpacks one)")
 
