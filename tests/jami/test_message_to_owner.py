@@ -6,12 +6,17 @@ downloads it from Bob's phone byte for byte."""
 import asyncio
 import time
 
+import pytest
+
 from appliance.drivers.jami import defs
 from appliance.phone.model import Message
 
 from .conftest import appliance, jami, requirements
 
-pytestmark = requirements
+pytestmark = [
+    pytest.mark.serial,  # a download over a new peer channel: beside the parallel run it once took > 30 s
+    *requirements,
+]
 
 DATA_TRANSFER = "application/data-transfer+json"  # a file's message in a swarm (JamiAccount::sendFile)
 FINISHED = 6  # libjami::DataTransferEventCode::finished
