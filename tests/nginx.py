@@ -12,6 +12,7 @@ import datetime as dt
 import ipaddress
 import shutil
 import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,8 +98,17 @@ class Nginx:
 
     def timed(self) -> list[tuple[str, int, float]]:
         """``(path, status, time)`` of every request served so far (time: epoch seconds, to the ms)."""
+        # nginx logs a request after its answer is sent: the client can have it before the line is
+        # written (seen once in CI). Read until the log stays the same for 50 ms.
+        text = self.log.read_text()
+        for _ in range(40):
+            time.sleep(0.05)
+            again = self.log.read_text()
+            if again == text:
+                break
+            text = again
         out = []
-        for line in self.log.read_text().splitlines():
+        for line in text.splitlines():
             if line.startswith("/"):  # not the readiness probe's bare connection
                 path, status, at = line.split()[:3]
                 out.append((path, int(status), float(at)))
