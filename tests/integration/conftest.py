@@ -10,6 +10,7 @@ import pytest
 
 from appliance.config.load import Layer, load_layers
 from appliance.phone.model import Registration
+from appliance.runtime.supervisor import Supervisor
 from appliance.runtime.virtual import run_virtual
 from appliance.sim import Simulation
 
@@ -17,6 +18,19 @@ CONTACTS = [
     {"name": "Alice", "uri": "a" * 40, "speed_dial": "2"},
     {"name": "Bob", "uri": "b" * 40, "speed_dial": "3"},
 ]
+
+
+@asynccontextmanager
+async def supervised(supervisor: Supervisor) -> AsyncIterator[Supervisor]:
+    """The supervisor running in the current loop while the block runs; stopped after, also on failure."""
+    task = asyncio.get_running_loop().create_task(supervisor.run())
+    await supervisor.started()
+    try:
+        yield supervisor
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 @asynccontextmanager
@@ -28,21 +42,15 @@ async def running(
     sim = Simulation.build(loaded)
     sim.fakes.hook.bounce_ms = bounce_ms
     sim.fakes.hook._rng.seed(seed)
-    task = asyncio.get_running_loop().create_task(sim.supervisor.run())
-    await sim.supervisor.started()
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 5.0  # virtual time; a test whose accounts never register goes on then
-    accounts = lambda: sim.supervisor.phone.accounts  # noqa: E731
-    while loop.time() < deadline and not (
-        accounts() and all(a.registration is Registration.REGISTERED for a in accounts())
-    ):
-        await asyncio.sleep(0.05)
-    try:
+    async with supervised(sim.supervisor):
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 5.0  # virtual time; a test whose accounts never register goes on then
+        accounts = lambda: sim.supervisor.phone.accounts  # noqa: E731
+        while loop.time() < deadline and not (
+            accounts() and all(a.registration is Registration.REGISTERED for a in accounts())
+        ):
+            await asyncio.sleep(0.05)
         yield sim
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ partition, the stutter tone and count, ``*98`` playing the very file, and the pa
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import math
 import struct
 
@@ -12,6 +11,8 @@ from appliance.assembly import assemble
 from appliance.config.load import Layer
 from appliance.phone.screens import Icon
 from appliance.phone.tones import Tone
+
+from .conftest import supervised
 
 ALICE = "a" * 40
 CONTACTS = [{"name": "Alice", "uri": ALICE, "speed_dial": "2"}]
@@ -28,10 +29,8 @@ def test_a_message_is_recorded_kept_announced_and_played(virtual, tmp_path):
     async def scenario():
         table = {"contacts": CONTACTS, "voicemail": {"enabled": True, "answer_after_s": 5}}
         phone = assemble([Layer("defaults", {}), Layer("test", table)], tmp_path)
-        task = asyncio.get_running_loop().create_task(phone.supervisor.run())
-        await phone.supervisor.started()
-        ports, sup = phone.ports, phone.supervisor
-        try:
+        async with supervised(phone.supervisor):
+            ports, sup = phone.ports, phone.supervisor
             await asyncio.sleep(1)  # accounts registered
             call = ports.telephony.ring_in(ALICE)
             await asyncio.sleep(5.1)
@@ -66,10 +65,6 @@ def test_a_message_is_recorded_kept_announced_and_played(virtual, tmp_path):
             assert audio["type"] == "audio/wav" and audio["filename"].endswith("Alice.wav")
             await phone.control.call("messages.delete", {"message_id": message.id})
             assert list((tmp_path / "messages").iterdir()) == []
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
 
     virtual(scenario())
 
@@ -106,19 +101,13 @@ def test_a_core_that_cannot_record_leaves_the_phone_ringing_and_says_so(virtual,
 def test_the_star_code_is_saved_in_the_configuration(virtual, tmp_path):
     async def scenario():
         phone = assemble([Layer("defaults", {})], tmp_path)
-        task = asyncio.get_running_loop().create_task(phone.supervisor.run())
-        await phone.supervisor.started()
-        try:
+        async with supervised(phone.supervisor):
             phone.ports.hook.lift()
             await phone.supervisor.settled()
             phone.ports.keypad.press("*94")
             await phone.supervisor.idle()
             assert phone.store.config.voicemail.enabled  # the page and the next start see it
             assert "[voicemail]\nenabled = true" in (tmp_path / "config.toml").read_text()
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
 
     virtual(scenario())
 
@@ -130,19 +119,17 @@ def test_each_new_message_is_sent_to_the_owners_account_when_set(virtual, tmp_pa
     async def scenario():
         table = {"contacts": CONTACTS, "voicemail": {"enabled": True, "answer_after_s": 5}}
         phone = assemble([Layer("defaults", {}), Layer("test", table)], tmp_path)
-        task = asyncio.get_running_loop().create_task(phone.supervisor.run())
-        await phone.supervisor.started()
-        core, sup = phone.ports.telephony, phone.supervisor
+        async with supervised(phone.supervisor):
+            core, sup = phone.ports.telephony, phone.supervisor
 
-        async def message(said):
-            call = core.ring_in(ALICE)
-            await asyncio.sleep(15.1)  # answered after 5 s, then the greeting and beep
-            core.caller_says(said, call)
-            core.remote_hangup(call)
-            await asyncio.sleep(0.1)
-            await sup.idle()
+            async def message(said):
+                call = core.ring_in(ALICE)
+                await asyncio.sleep(15.1)  # answered after 5 s, then the greeting and beep
+                core.caller_says(said, call)
+                core.remote_hangup(call)
+                await asyncio.sleep(0.1)
+                await sup.idle()
 
-        try:
             await asyncio.sleep(1)
             await message(tone_pcm(0.5))
             assert core.sent_files == []  # off by default
@@ -155,10 +142,6 @@ def test_each_new_message_is_sent_to_the_owners_account_when_set(virtual, tmp_pa
             assert to == OWNER and data == phone.control.messages.box.audio(newest.id)[0]
             assert data[44:] == said
             assert name == f"Message from Alice {newest.at[:10]} {newest.at[11:16].replace(':', '.')}.wav"
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
 
     virtual(scenario())
 
@@ -176,11 +159,9 @@ def test_the_owner_records_a_greeting_through_the_handset_and_callers_hear_it(vi
     async def scenario():
         table = {"contacts": CONTACTS, "voicemail": {"enabled": True, "answer_after_s": 5}}
         phone = assemble([Layer("defaults", {}), Layer("test", table)], tmp_path)
-        task = asyncio.get_running_loop().create_task(phone.supervisor.run())
-        await phone.supervisor.started()
-        ports, sup = phone.ports, phone.supervisor
-        kept = tmp_path / "greeting" / "greeting.wav"
-        try:
+        async with supervised(phone.supervisor):
+            ports, sup = phone.ports, phone.supervisor
+            kept = tmp_path / "greeting" / "greeting.wav"
             await asyncio.sleep(1)
             ports.hook.lift()
             await sup.settled()
@@ -228,19 +209,9 @@ def test_the_owner_records_a_greeting_through_the_handset_and_callers_hear_it(vi
             await asyncio.sleep(2)
             await sup.idle()
             assert kept.read_bytes()[44:] == said and sup.phone.own_greeting
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
         again = assemble([Layer("defaults", {}), Layer("test", table)], tmp_path)  # after a restart
-        task = asyncio.get_running_loop().create_task(again.supervisor.run())
-        await again.supervisor.started()
-        try:
+        async with supervised(again.supervisor):
             await again.supervisor.idle()
             assert again.supervisor.phone.own_greeting
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
 
     virtual(scenario())

@@ -4,13 +4,12 @@ device read for it, and the restart and factory reset it asks for."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 
 from appliance.assembly import assemble
 from appliance.config.load import Layer
 from appliance.phone.model import DeviceInfo
 
-from .conftest import running
+from .conftest import running, supervised
 
 
 def test_the_menu_speaks_through_the_tone_player(virtual):
@@ -55,11 +54,9 @@ def test_restart_and_factory_reset_from_the_handset_wait_for_the_goodbye(virtual
             return DeviceInfo(page="10.0.0.7:80", local_name="phone.local", links=(("eth0", "10.0.0.7"),))
 
         phone = assemble([Layer("defaults", {})], tmp_path, power=power, device=device)
-        task = asyncio.get_running_loop().create_task(phone.supervisor.run())
-        await phone.supervisor.started()
-        await phone.supervisor.idle()
-        ports = phone.ports
-        try:
+        async with supervised(phone.supervisor):
+            await phone.supervisor.idle()
+            ports = phone.ports
             ports.hook.lift()
             await phone.supervisor.settled()
             at_start = len(read)
@@ -91,9 +88,5 @@ def test_restart_and_factory_reset_from_the_handset_wait_for_the_goodbye(virtual
             await phone.supervisor.idle()
             await asyncio.sleep(3.1)
             assert [what for what, _ in power.asked] == ["reboot", "wipe"]
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
 
     virtual(scenario())

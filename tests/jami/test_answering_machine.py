@@ -63,6 +63,38 @@ async def play(env, device, clip):
             await pacat.wait()
 
 
+class DaemonsEar:
+    """What the daemon's capture stream hears (the default source, 8 kHz mono), gathered from the
+    moment the block starts until it ends; the parec is stopped by PID also on failure."""
+
+    def __init__(self, env):
+        self._env = env
+        self.heard = bytearray()
+
+    def since(self, start=0):
+        """The samples gathered from byte ``start`` on, as floats in [-1, 1)."""
+        data = bytes(self.heard[start : len(self.heard) // 2 * 2])
+        return np.frombuffer(data, "<i2").astype(np.float64) / 32768
+
+    async def __aenter__(self):
+        self._parec = await asyncio.create_subprocess_exec(
+            "parec", "--rate=8000", "--channels=1", "--format=s16le", stdout=asyncio.subprocess.PIPE,
+            env={**os.environ, **self._env},
+        )  # fmt: skip
+        self._gathering = asyncio.get_running_loop().create_task(self._gather())
+        return self
+
+    async def _gather(self):
+        while chunk := await self._parec.stdout.read(4096):
+            self.heard.extend(chunk)
+
+    async def __aexit__(self, *exc):
+        self._gathering.cancel()
+        with contextlib.suppress(ProcessLookupError):
+            self._parec.terminate()
+        await self._parec.wait()
+
+
 def best_match(recording, clip):
     """The normalised cross-correlation's peak: 1.0 is the clip itself (any delay, any gain)."""
     n = len(recording) + len(clip)
@@ -141,56 +173,45 @@ async def test_the_machine_moves_the_daemons_streams_off_the_handset_and_back(tm
             "pacat", "--playback", "--rate=8000", "--channels=1", "--format=s16le", "--latency-msec=20",
             stdin=voice, env=env,
         )  # fmt: skip
-    daemon_hears = await asyncio.create_subprocess_exec(
-        "parec", "--rate=8000", "--channels=1", "--format=s16le", stdout=asyncio.subprocess.PIPE, env=env
-    )  # fmt: skip
-    sent = bytearray()
-
-    async def gather():
-        while chunk := await daemon_hears.stdout.read(4096):
-            sent.extend(chunk)
-
-    gathering = asyncio.get_running_loop().create_task(gather())
     try:
-        # The daemon's two streams exist before a call is answered by the machine: wait until both
-        # are connected (a loaded machine took over 0.5 s), or the routing has nothing to move.
-        async with asyncio.timeout(10):
-            while not all(
-                [
-                    (await machine._pactl("list", "short", k)).strip()
-                    for k in ("sink-inputs", "source-outputs")
-                ]
-            ):
-                await asyncio.sleep(0.05)
-        await asyncio.sleep(0.2)
-        before = len(sent)
-        await machine.greet(CallId("c1"), "Please leave a message.", "en")
-        async with asyncio.timeout(15):
-            while not events:
-                await asyncio.sleep(0.05)
-        assert events == [GreetingEnded(CallId("c1"))]
-        greeting = np.frombuffer(bytes(sent[before : len(sent) // 2 * 2]), "<i2").astype(np.float64) / 32768
-        assert 20 * np.log10(np.sqrt(np.mean(greeting**2))) > -40  # the caller was sent the greeting
-        await machine.start_recording(CallId("c1"))
-        await asyncio.sleep(2.0)
-        recording = await machine.stop_recording(CallId("c1"))
-        assert recording.suffix == ".flac" and 1.5 < recording.duration_s < 3
-        kept = tmp_path / "m.flac"
-        kept.write_bytes(recording.data)
-        from appliance.drivers.audiofile import read_pcm
+        async with DaemonsEar(pulse.env) as ear:
+            # The daemon's two streams exist before a call is answered by the machine: wait until both
+            # are connected (a loaded machine took over 0.5 s), or the routing has nothing to move.
+            async with asyncio.timeout(10):
+                while not all(
+                    [
+                        (await machine._pactl("list", "short", k)).strip()
+                        for k in ("sink-inputs", "source-outputs")
+                    ]
+                ):
+                    await asyncio.sleep(0.05)
+            await asyncio.sleep(0.2)
+            before = len(ear.heard)
+            await machine.greet(CallId("c1"), "Please leave a message.", "en")
+            async with asyncio.timeout(15):
+                while not events:
+                    await asyncio.sleep(0.05)
+            assert events == [GreetingEnded(CallId("c1"))]
+            greeting = ear.since(before)
+            assert 20 * np.log10(np.sqrt(np.mean(greeting**2))) > -40  # the caller was sent the greeting
+            await machine.start_recording(CallId("c1"))
+            await asyncio.sleep(2.0)
+            recording = await machine.stop_recording(CallId("c1"))
+            assert recording.suffix == ".flac" and 1.5 < recording.duration_s < 3
+            kept = tmp_path / "m.flac"
+            kept.write_bytes(recording.data)
+            from appliance.drivers.audiofile import read_pcm
 
-        heard = np.frombuffer(read_pcm(kept), "<i2").astype(np.float64) / 32768
-        spectrum = np.abs(np.fft.rfft(heard[4000:]))
-        freqs = np.fft.rfftfreq(len(heard[4000:]), 1 / 8000)
-        assert abs(freqs[np.argmax(spectrum)] - 440) < 5  # the caller's voice, recorded
-        listed = (await machine._pactl("list", "short", "sink-inputs")).split()
-        assert "speaker" in await machine._pactl("get-default-sink") and listed  # back on the handset
-        assert not any(isinstance(e, CallerFinished) for e in events)  # the tone is no silence, no '#'
+            heard = np.frombuffer(read_pcm(kept), "<i2").astype(np.float64) / 32768
+            spectrum = np.abs(np.fft.rfft(heard[4000:]))
+            freqs = np.fft.rfftfreq(len(heard[4000:]), 1 / 8000)
+            assert abs(freqs[np.argmax(spectrum)] - 440) < 5  # the caller's voice, recorded
+            listed = (await machine._pactl("list", "short", "sink-inputs")).split()
+            assert "speaker" in await machine._pactl("get-default-sink") and listed  # back on the handset
+            assert not any(isinstance(e, CallerFinished) for e in events)  # the tone is no silence, no '#'
     finally:
-        gathering.cancel()
-        for process in (daemon_plays, daemon_hears):
-            with contextlib.suppress(ProcessLookupError):
-                process.terminate()
-            await process.wait()
+        with contextlib.suppress(ProcessLookupError):
+            daemon_plays.terminate()
+        await daemon_plays.wait()
         await machine.stop()
         await pulse.stop()

@@ -3,15 +3,13 @@ the handset's microphone after the prompt and beep, then played into a call inst
 spoken greeting."""
 
 import asyncio
-import contextlib
-import os
 import shutil
 
 import numpy as np
 import pytest
 
 from .speech import RATE, speech
-from .test_answering_machine import best_match, play, record
+from .test_answering_machine import DaemonsEar, best_match, play, record
 
 pytestmark = [
     pytest.mark.serial,  # recordings timed in wall-clock seconds, as the answering machine's
@@ -61,30 +59,14 @@ async def test_the_owners_greeting_is_recorded_from_the_handset_and_played_into_
         assert beep_share > 0.02  # and the beep
         assert match > 0.9  # the owner's words, as spoken into the handset
 
-        daemon_hears = await asyncio.create_subprocess_exec(
-            "parec", "--rate=8000", "--channels=1", "--format=s16le", stdout=asyncio.subprocess.PIPE,
-            env={**os.environ, **env},
-        )  # fmt: skip
-        sent = bytearray()
-
-        async def gather():
-            while chunk := await daemon_hears.stdout.read(4096):
-                sent.extend(chunk)
-
-        gathering = asyncio.get_running_loop().create_task(gather())
-        try:
+        async with DaemonsEar(env) as daemons_ear:
             await asyncio.sleep(0.5)
             await machine.greet(CallId("c1"), "The spoken greeting, not this one.", "en", kept)
             async with asyncio.timeout(15):
                 while not events:
                     await asyncio.sleep(0.05)
             assert events == [GreetingEnded(CallId("c1"))]
-        finally:
-            gathering.cancel()
-            with contextlib.suppress(ProcessLookupError):
-                daemon_hears.terminate()
-            await daemon_hears.wait()
-        to_caller = np.frombuffer(bytes(sent[: len(sent) // 2 * 2]), "<i2").astype(np.float64) / 32768
+        to_caller = daemons_ear.since()
         played, _ = best_match(to_caller, said)
         print(
             f"greeting take {take.duration_s:.1f} s, match {match:.3f}; sent to the caller: match {played:.3f}"
