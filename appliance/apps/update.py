@@ -25,12 +25,11 @@ def add_parser(sub: Any) -> None:  # noqa: ANN401 - argparse's subparsers action
     bundle.add_argument("--key", required=True, help="the private signing key")
     bundle.add_argument("--board", required=True)
     bundle.add_argument("--version", required=True)
-    for name, text in (
-        ("verify", "check a bundle for this board"),
-        ("apply", "write a bundle to the other slot"),
-    ):
-        cmd = upd_sub.add_parser(name, help=text)
-        cmd.add_argument("bundle")
+    verify = upd_sub.add_parser("verify", help="check a bundle for this board")
+    verify.add_argument("bundle")
+    apply = upd_sub.add_parser("apply", help="write a bundle to the other slot")
+    apply.add_argument("bundle", nargs="+", help="a bundle, or hand-over directories (the first ready one)")
+    for cmd in (verify, apply):
         cmd.add_argument("--board", default=os.environ.get("APPLIANCE_BOARD", "desktop"))
     commit = upd_sub.add_parser("commit", help="keep the slot on trial once the phone is up, else fall back")
     commit.add_argument("--within", type=float, default=180.0, help="seconds the phone has to come up")
@@ -55,7 +54,7 @@ def main(args: argparse.Namespace) -> int:
                 header = update.verify(Path(args.bundle), update.trusted_keys(keys_dir), args.board)
                 print(f"{args.bundle}: good, {header.board} {header.version}")
             case "apply":
-                return updater.apply_handed_over(Path(args.bundle), keys_dir, args.board)
+                return updater.apply_handed_over([Path(b) for b in args.bundle], keys_dir, args.board)
             case "commit":
                 return updater.commit_when_up(args.within)
     except update.UpdateError as exc:

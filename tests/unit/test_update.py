@@ -2,6 +2,7 @@
 kept once the phone comes up and undone when it does not (the initramfs's own script decides)."""
 
 import errno
+import json
 import subprocess
 from pathlib import Path
 
@@ -157,3 +158,56 @@ def test_a_read_only_boot_partition_is_remounted_for_the_one_write(
         update._write_boot(dev, state)
         assert update.SlotState.read(dev.state_path).trying == 3
     assert mounts == ["remount,rw", "remount,ro"]  # read-only again either way
+
+
+def handed_over(folder: Path, bundle: Path) -> Path:
+    """A hand-over as the page and the phone leave one (appliance.update.hand_over's files)."""
+    folder.mkdir()
+    (folder / update.HANDOFF_BUNDLE).write_bytes(bundle.read_bytes())
+    (folder / update.HANDOFF_READY).touch()
+    return folder
+
+
+def test_the_first_ready_hand_over_is_applied_and_another_is_dropped_with_a_reason(tmp_path, bundle, keys):
+    """appliance-update.path watches the page's and the phone's directories: one update a boot,
+    or the trial boot would write the slot it came from (the one to fall back to)."""
+    from appliance import updater
+
+    dev, reboots = device(tmp_path), []
+    page = tmp_path / "page"
+    page.mkdir()
+    phone = handed_over(tmp_path / "phone", bundle[0])
+    later = handed_over(tmp_path / "later", bundle[0])
+    run = lambda: updater.apply_handed_over(  # noqa: E731
+        [page, phone, later],
+        tmp_path / "keys",
+        "deskphone-v1",
+        device=lambda: dev,
+        reboot=lambda: reboots.append(1),
+    )
+    assert run() == 0 and reboots == [1]
+    assert update.SlotState.read(dev.state_path).trying == 3
+    assert (dev.slot_path[3]).read_bytes()[: len(bundle[1].read_bytes())] == bundle[1].read_bytes()
+    assert json.loads((phone / update.HANDOFF_STATUS).read_text())["state"] == "rebooting"
+    assert not (phone / update.HANDOFF_READY).exists() and not (phone / update.HANDOFF_BUNDLE).exists()
+    dropped = json.loads((later / update.HANDOFF_STATUS).read_text())
+    assert dropped["state"] == "failed" and str(phone) in dropped["message"]
+    assert not (later / update.HANDOFF_READY).exists() and not (later / update.HANDOFF_BUNDLE).exists()
+    assert not (page / update.HANDOFF_STATUS).exists()  # nothing was handed over there
+    assert run() == 2 and reboots == [1]  # nothing left to apply: no second write, no reboot
+
+
+def test_a_refused_hand_over_says_why_and_does_not_reboot(tmp_path, bundle, keys):
+    from appliance import updater
+
+    update.generate_key(tmp_path / "other.key", tmp_path / "other" / "other.pem")
+    dev, reboots = device(tmp_path), []
+    phone = handed_over(tmp_path / "phone", bundle[0])
+    code = updater.apply_handed_over(
+        [phone], tmp_path / "other", "deskphone-v1", device=lambda: dev, reboot=lambda: reboots.append(1)
+    )
+    status = json.loads((phone / update.HANDOFF_STATUS).read_text())
+    assert code == 2 and reboots == [] and status["state"] == "failed" and "trusted key" in status["message"]
+    assert (
+        update.SlotState.read(dev.state_path).trying is None and not (phone / update.HANDOFF_BUNDLE).exists()
+    )
