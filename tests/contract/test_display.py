@@ -15,6 +15,7 @@ from appliance.fakes.display import FakeDisplay
 from appliance.phone.events import (
     CallState,
     NoticesChanged,
+    SetupCodeChanged,
     TelephonyLost,
     TrustRequestsChanged,
     VoicemailChanged,
@@ -115,6 +116,9 @@ def states():
     out = {}
     bench = PhoneBench()
     out["idle"] = bench.phone
+    b = PhoneBench()
+    b.send(SetupCodeChanged("482913", "kitchen-phone.local"))  # flashed, nobody has claimed it yet
+    out["unclaimed"] = b.phone
     b = PhoneBench(with_settings(dnd=True, private_mode=True))
     b.send(VoicemailChanged("jami", 2))
     b.send(TrustRequestsChanged(1))
