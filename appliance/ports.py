@@ -85,6 +85,13 @@ class Ringer(Protocol):
         as the far end hanging up). A ringer with no line behind it MAY ignore it."""
         ...
 
+    def open_loop(self, ms: int) -> None:
+        """Loop-current disconnect: no current on the line for ``ms``, then the line as before
+        (the far end ended the call while the phone stays off hook). A line without a switch to
+        open its loop, or a ringer with no line, MAY ignore it: the polarity's return then says
+        the far end cleared."""
+        ...
+
     def show_messages(self, waiting: bool, presentation: Presentation, ring: Cadence) -> None:
         """Visual message waiting: the phone's message lamp on or off, sent to it the way
         ``presentation`` sends caller ID (told only while the line is idle; ``ring`` is the

@@ -42,7 +42,7 @@ from appliance.phone.model import DeviceInfo, Message
 from appliance.ports import Telephony, TelephonyError
 from appliance.runtime.supervisor import Ports
 
-TRACED = ("tone", "announce", "ringer", "call", "message", "display")
+TRACED = ("tone", "announce", "ringer", "line", "call", "message", "display")
 
 
 class ScriptError(ValueError):

@@ -94,7 +94,8 @@ def _slic(b: DriverContext) -> Any:  # noqa: ANN401
         from appliance.drivers.alsa import AlsaLinePlayer, playback_device  # noqa: PLC0415
 
         player = AlsaLinePlayer(playback_device(audio.card, audio.playback))
-    return SlicRinger(r.rm_pin, r.fr_pin, ring_hz=r.ring_hz, player=player, factory=b.gpio)
+    return SlicRinger(r.rm_pin, r.fr_pin, ring_hz=r.ring_hz, player=player, loop_pin=r.loop_pin,
+                      loop_active_high=r.loop_active_high, factory=b.gpio)  # fmt: skip
 
 
 def _speaker(b: DriverContext) -> Any:  # noqa: ANN401

@@ -275,9 +275,12 @@ def _check_hardware(config: Config, problems: list[str]) -> None:
         problems.append("ringer.pin: the bell driver needs a GPIO number")
     if drivers.ringer == "slic" and (config.ringer.rm_pin < 0 or config.ringer.fr_pin < 0):
         problems.append("ringer.rm_pin: the SLIC ringer needs rm_pin and fr_pin")
+    if config.ringer.loop_pin >= 0 and drivers.ringer not in ("slic", "fake"):
+        problems.append(f"ringer.loop_pin: a {drivers.ringer} ringer has no line loop to open (the SLIC has)")
     used: dict[int, str] = {}
     pins = [("hook.pin", config.hook.pin), ("ringer.pin", config.ringer.pin)]
     pins += [("ringer.rm_pin", config.ringer.rm_pin), ("ringer.fr_pin", config.ringer.fr_pin)]
+    pins += [("ringer.loop_pin", config.ringer.loop_pin)]
     if drivers.keypad == "matrix":
         pins += [("keypad.rows", p) for p in keypad.rows] + [("keypad.cols", p) for p in keypad.cols]
     for name, pin in pins:
@@ -348,6 +351,8 @@ def settings_of(config: Config) -> Settings:
         callerid_sdmf=config.line.sdmf,
         # Only an analog phone behind a SLIC can take it; elsewhere it would only mute the call.
         callerid_waiting=config.line.callerid_waiting and config.drivers.ringer == "slic",
+        # Only a line with a loop switch can open it (a fake line stands in for one in tests).
+        loop_disconnect_ms=config.line.loop_disconnect_ms if config.ringer.loop_pin >= 0 else 0,
         language=language_for(config.phone.language, config.phone.country),
         forwarding=Forwarding(fwd.always, fwd.busy, fwd.no_answer, fwd.no_answer_s),
         hotline_uri=config.hotline.uri.strip(),

@@ -251,6 +251,13 @@ class RingerSection:
     ring_hz: float = opt(
         0.0, v.zero_or_between(15, 50), doc="SLIC: ringing frequency in Hz; 0: the country's (20, 25, 50)"
     )
+    loop_pin: int = opt(
+        -1,
+        v.between(-1, 63),
+        doc="SLIC: GPIO of the board's loop switch (a FET in the SLIC's supply or a relay in the Tip "
+        "lead) for the loop-current disconnect; -1: none (adapter-v1 has none)",
+    )
+    loop_active_high: bool = opt(True, doc="SLIC: the loop is open while loop_pin is high (false: while low)")
 
 
 @dataclass
@@ -277,6 +284,18 @@ class LineSection:
         True,
         doc="caller ID on call waiting (FSK standards, a SLIC line): the alert tone, the phone's ack, "
         "the data; the call muted both ways meanwhile (about a second)",
+        page=LIVE,
+    )
+    # What ATAs ship: Cisco SPA112/122 and ATA 191/192 "CPC Duration" 0.5 s (range 0-1 s, after a
+    # "CPC Delay" of 2 s); Sipura SPA-2000, Linksys SPA2102/SPA9000 and Cisco SPA232D 0 (off) in
+    # the same range; Grandstream's FXO ports (HT503, HT841/881), the other end of such a line,
+    # take a drop as a clear from 100 ms by default (50-800 ms): 500 ms, Cisco's, clears them all.
+    # The loop opens as the polarity returns, without Cisco's 2 s delay: the call is over already.
+    loop_disconnect_ms: int = opt(
+        500,
+        v.zero_or_between(100, 2000),
+        doc="loop-current disconnect when the far end ends a call and the phone stays off hook (CPC, "
+        "for answering machines and PBXs), in ms; 0: off. Needs ringer.loop_pin",
         page=LIVE,
     )
 

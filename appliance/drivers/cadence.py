@@ -29,6 +29,9 @@ class CadenceRinger:
     def reverse_line(self, on: bool) -> None:
         del on  # a bell or a speaker has no line
 
+    def open_loop(self, ms: int) -> None:
+        del ms  # nor a loop
+
     def alert_waiting(self, presentation: Presentation, sent: Callable[[], None]) -> None:
         del presentation, sent  # no line to send it on
 

@@ -11,12 +11,18 @@ standard: the first ring cycle carries the data (with a line reversal or a ring 
 where the standard says), then the plain cadence repeats. Lifting the handset stops all of it at
 once: the ring, the data being played, and any reversal made for the data (the line goes back to
 the answer-supervision polarity the phone core set).
+
+Loop-current disconnect (the far end cleared while the phone is off hook): the Ag1171 has no
+control for it (RM, F/R and SHK only; its line battery comes from its own DC/DC converter on
+VPWR), so a board that wants it adds a switch, a FET in the module's supply or a relay in the Tip
+lead, on ``loop_pin``. Without one (adapter-v1) the polarity's return alone tells the far-end clear.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
@@ -31,6 +37,7 @@ if TYPE_CHECKING:  # numpy comes with spill: loaded with the first call, not at 
     from appliance.line.spill import Step
 
 WallClock = Callable[[], datetime]
+log = logging.getLogger(__name__)
 
 
 class LinePlayer(Protocol):
@@ -50,7 +57,9 @@ class SlicRinger:
     """The ring, caller ID and line polarity of an Ag1171-style SLIC.
 
     The ring frequency is ``ring_hz``, or the cadence's (the country's: 20, 25, 50 Hz) when 0.
-    Without a ``player`` (a board with no codec on the line) the caller is not sent.
+    Without a ``player`` (a board with no codec on the line) the caller is not sent. ``loop_pin``
+    drives the board's loop switch (the loop open while it is high, or low when not
+    ``loop_active_high``); -1: the board has none.
     """
 
     def __init__(
@@ -60,6 +69,8 @@ class SlicRinger:
         *,
         ring_hz: float = 0.0,
         player: LinePlayer | None = None,
+        loop_pin: int = -1,
+        loop_active_high: bool = True,
         factory: Factory | None = None,
         wall_clock: WallClock = datetime.now,
     ) -> None:
@@ -73,6 +84,14 @@ class SlicRinger:
         self._task: asyncio.Task[None] | None = None
         self._stopped: asyncio.Task[None] | None = None  # the last one cancelled, awaited on stop
         self._lamp_task: asyncio.Task[None] | None = None
+        self._loop: DigitalOutputDevice | None = None  # the loop switch, closed (inactive) at rest
+        if loop_pin >= 0:
+            self._loop = DigitalOutputDevice(
+                loop_pin, active_high=loop_active_high, initial_value=False, pin_factory=factory
+            )
+        else:
+            log.info("no loop switch on this line: the far end's clear is told by the polarity alone")
+        self._loop_task: asyncio.Task[None] | None = None
         self.cadence: Cadence | None = None
         self.caller: CallerId | None = None
 
@@ -152,12 +171,31 @@ class SlicRinger:
         if not self.ringing:
             self._rest()
 
+    def open_loop(self, ms: int) -> None:
+        """The loop switch open for ``ms``, then closed. The phone core sets the line forward just
+        before (its ReverseLine comes first), so the current returns at the idle polarity."""
+        if self._loop is None:
+            return
+        if self._loop_task is not None:
+            self._loop_task.cancel()  # a second clear restarts the interval
+        self._loop_task = asyncio.get_running_loop().create_task(self._open_for(ms))
+
+    async def _open_for(self, ms: int) -> None:
+        assert self._loop is not None
+        self._loop.on()
+        try:
+            await asyncio.sleep(ms / 1000)
+        finally:
+            self._loop.off()
+
     async def stop(self) -> None:
         task = self._task or self._stopped
         lamp = self._lamp_task
         self._stop_lamp()
         self.stop_ringing()
-        for running in (task, lamp):
+        if self._loop_task is not None:
+            self._loop_task.cancel()
+        for running in (task, lamp, self._loop_task):
             if running is not None:  # let its cleanup run before the pins close
                 with contextlib.suppress(asyncio.CancelledError):
                     await running
@@ -165,6 +203,8 @@ class SlicRinger:
         self._rest()
         self._rm.close()
         self._fr.close()
+        if self._loop is not None:
+            self._loop.close()
 
     # --- the pins ---
 

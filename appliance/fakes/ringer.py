@@ -23,6 +23,7 @@ class FakeRinger(Watchable):
         self.callers: deque[CallerId | None] = deque(maxlen=RECORDED)
         self.reversed = False  # the line's polarity: reversed while a call is connected
         self.reversals: deque[tuple[float, bool]] = deque(maxlen=RECORDED)
+        self.loop_opens: deque[tuple[float, int]] = deque(maxlen=RECORDED)  # (when, ms)
         self.lamp = False
         self.waiting_alerts: deque[Presentation] = deque(maxlen=RECORDED)
         self.waiting_callers: deque[CallerId] = deque(maxlen=RECORDED)
@@ -60,6 +61,11 @@ class FakeRinger(Watchable):
         if on != self.reversed:
             self.reversed = on
             self.reversals.append((asyncio.get_running_loop().time(), on))
+
+    def open_loop(self, ms: int) -> None:
+        """Record a loop-current disconnect (``loop_opens``), as a SLIC with a loop switch makes it."""
+        self.loop_opens.append((asyncio.get_running_loop().time(), ms))
+        self._notify(event="line", loop_open_ms=ms)
 
     def alert_waiting(self, presentation: Presentation, sent: Callable[[], None]) -> None:
         """Record the call-waiting alert (``waiting_alerts``) a phone on the line would answer;

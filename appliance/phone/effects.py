@@ -44,6 +44,15 @@ class ReverseLine:
 
 
 @dataclass(frozen=True, slots=True)
+class OpenLoop:
+    """Take the analog line's loop current away for ``ms``, then give it back: the far end ended
+    the last connected call while the phone stays off hook (calling party control, CPC).
+    Answering machines and PBXs behind the adapter release the line on it."""
+
+    ms: int
+
+
+@dataclass(frozen=True, slots=True)
 class Mute:
     """Stop (``on``) or restart sending the handset's audio to ``call``'s far end."""
 
@@ -302,6 +311,7 @@ Effect = (
     | StartRinger
     | StopRinger
     | ReverseLine
+    | OpenLoop
     | ShowMessages
     | Mute
     | AlertWaiting

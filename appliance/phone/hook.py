@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from . import calls, dialing, forwarding, greeting, hotline, progress, voicemail, voicemenu
+from . import calls, dialing, forwarding, greeting, hotline, line, progress, voicemail, voicemenu
 from . import effects as fx
 from .context import Step
 from .directory import Unreachable
@@ -22,6 +22,8 @@ PULSE = "pulse"  # closed long enough to end a rotary digit
 
 
 def on_hook_changed(ctx: Step, event: HookChanged) -> None:
+    if line.noted(ctx, event):
+        return
     phone, settings = ctx.phone, ctx.phone.settings
     if not event.off_hook:
         if phone.off_hook and phone.hook.opened_at is None:
@@ -49,6 +51,22 @@ def on_hook_changed(ctx: Step, event: HookChanged) -> None:
             ctx.cancel(progress.DIGIT)  # a slow dial's '0' takes over a second: hold the interdigit timer
         ctx.set(hook=replace(ctx.phone.hook, pulses=ctx.phone.hook.pulses + 1))
         ctx.arm(PULSE, settings.pulse_digit_gap_s - (ctx.now - event.at))
+
+
+def loop_closed(ctx: Step) -> None:
+    """The line's loop current is back after a far-end clear: the hook as last seen meanwhile
+    counts now. On hook through it is a hang-up (no flash: nothing is left to flash to); off hook
+    again ends an interval the switch had opened just before."""
+    seen = line.closed(ctx)
+    if seen is None:
+        return
+    if ctx.phone.off_hook:
+        ctx.cancel(HOOK)
+        ctx.set(hook=replace(ctx.phone.hook, opened_at=None))
+        if not seen:
+            hung_up(ctx)
+    elif seen:
+        _lifted(ctx)
 
 
 def end_rotary_digit(ctx: Step) -> None:

@@ -5,7 +5,8 @@ This module routes each event, and each timer that ran out, to the module that o
 menus), :mod:`.incoming` (a call arrives), :mod:`.calls` (the calls' states), :mod:`.cidcw` (caller
 ID on call waiting), :mod:`.progress` (dial tone, confirmation, busy, reorder, howler),
 :mod:`.world` (what the world around the phone reports); :mod:`.outputs` derives the tone, the
-ringer and the line from the state after each step.
+ringer and the line from the state after each step, and :mod:`.line` opens the line's loop when the
+far end clears.
 
 Time is an input: the machine arms named timers with an effect and learns they ran out from a
 ``TimerExpired`` event; ``now`` (monotonic seconds) stamps calls and drops stale expiries.
@@ -26,6 +27,7 @@ from . import (
     hook,
     hotline,
     incoming,
+    line,
     outputs,
     progress,
     voicemail,
@@ -76,6 +78,7 @@ def step(phone: Phone, event: Event, now: float) -> tuple[Phone, list[fx.Effect]
     _HANDLERS[type(event)](ctx, event)
     outputs.message_lamp(ctx)
     cidcw.guard(ctx)
+    line.disconnect(ctx, phone)
     return ctx.phone, outputs.changes(phone, ctx.phone) + ctx.effects + outputs.declined(phone, ctx.phone)
 
 
@@ -91,6 +94,8 @@ def _on_timer(ctx: Step, event: TimerExpired) -> None:
         hook.hung_up(ctx)
     elif event.name == hook.PULSE:
         hook.end_rotary_digit(ctx)
+    elif event.name == line.TIMER:
+        hook.loop_closed(ctx)
     elif event.name == world.HANDSET_TEST:
         ctx.set(handset_test=False)
     elif event.name == cidcw.TIMER:

@@ -324,6 +324,8 @@ class Supervisor:
                 self.ports.ringer.stop_ringing()
             case fx.ReverseLine(on):
                 self.ports.ringer.reverse_line(on)
+            case fx.OpenLoop(ms):
+                self.ports.ringer.open_loop(ms)
             case fx.ShowMessages(on, presentation):
                 self.ports.ringer.show_messages(on, presentation, self.plan.ring)
             case fx.AlertWaiting(presentation):

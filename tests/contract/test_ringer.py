@@ -136,6 +136,21 @@ def test_the_line_reverses_for_a_call_and_keeps_it_through_a_ring(line_rig):
     run_virtual(main())
 
 
+def test_a_loop_disconnect_never_rings_and_a_fake_line_records_it(rig):
+    """A bell has no loop; a SLIC without a loop switch keeps its polarity; the fake keeps when."""
+
+    async def main():
+        rig.ringer.open_loop(500)
+        await asyncio.sleep(1.0)
+        assert not rig.sounding
+        assert not rig.ringer.ringing
+        await rig.ringer.stop()
+
+    run_virtual(main())
+    if isinstance(rig.ringer, FakeRinger):
+        assert list(rig.ringer.loop_opens) == [(0.0, 500)]
+
+
 class PacedPlayer:
     """A codec in virtual time: the samples take as long as they last."""
 

@@ -155,3 +155,13 @@ def test_emergency_refusal_is_spoken_in_the_phones_language():
     (said,) = [e for e in events if e["event"] == "announce"]
     assert said["language"] == "de"
     assert said["text"].startswith("Notrufe sind von diesem Telefon gerade nicht möglich")
+
+
+def test_the_far_end_clearing_opens_the_loop_of_a_line_with_a_loop_switch():
+    """Issue 15's loop-current disconnect through the real supervisor, on the fake line."""
+    script = "wait 1\nlift\npress 2#\nremote answer\nwait 2\nremote hangup\nwait 1\nhang\n"
+    events = trace(script, ringer={"loop_pin": 25})
+    line = [e for e in events if e["event"] == "line"]
+    assert [(e["t"], e["loop_open_ms"]) for e in line] == [(3.0, 500)]  # as the far end hung up
+    assert any(e["event"] == "tone" and e["tone"] == "dial" and e["t"] == 3.0 for e in events)
+    assert not any(e["event"] == "line" for e in trace(script))  # no switch: the polarity alone

@@ -44,6 +44,15 @@ def test_empty_config_is_valid_and_gives_the_defaults():
     assert settings.feature_for("*72") is Feature.FORWARD_ALWAYS
 
 
+def test_the_loop_disconnect_reaches_the_phone_only_with_a_loop_switch():
+    slic = {"drivers": {"ringer": "slic"}, "ringer": {"rm_pin": 23, "fr_pin": 24}}
+    assert settings_of(build(slic)).loop_disconnect_ms == 0  # adapter-v1: no switch, no open
+    with_switch = {**slic, "ringer": {"rm_pin": 23, "fr_pin": 24, "loop_pin": 25}}
+    assert settings_of(build(with_switch)).loop_disconnect_ms == 500  # Cisco's CPC duration
+    with_switch["line"] = {"loop_disconnect_ms": 0}
+    assert settings_of(build(with_switch)).loop_disconnect_ms == 0
+
+
 def test_feature_sections_reach_the_phone():
     settings = settings_of(
         build(
@@ -340,6 +349,20 @@ def test_power_cut_at_each_stage_of_a_save(tmp_path, stage):
         (
             {"drivers": {"hook": "gpio"}, "hook": {"pin": 17}, "ringer": {"pin": 17}},
             "ringer.pin: GPIO 17 is already used by hook.pin",
+        ),
+        (
+            {"drivers": {"ringer": "bell"}, "ringer": {"pin": 18, "loop_pin": 25}},
+            "ringer.loop_pin: a bell ringer has no line loop to open",
+        ),
+        (
+            {"drivers": {"ringer": "slic"}, "ringer": {"rm_pin": 23, "fr_pin": 24, "loop_pin": 24}},
+            "ringer.loop_pin: GPIO 24 is already used by ringer.fr_pin",
+        ),
+        ({"ringer": {"loop_pin": 64}}, "ringer.loop_pin: must be between -1 and 63"),
+        ({"line": {"loop_disconnect_ms": 50}}, "line.loop_disconnect_ms: must be 0 or between 100 and 2000"),
+        (
+            {"line": {"loop_disconnect_ms": 2500}},
+            "line.loop_disconnect_ms: must be 0 or between 100 and 2000",
         ),
         ({"display": {"rotate": 5}}, "display.rotate: must be one of 0, 1, 2, 3"),
         ({"hook": {"switch": "sometimes"}}, "hook.switch: must be one of normally_open, normally_closed"),

@@ -100,10 +100,18 @@ def apply(bench: PhoneBench, action: tuple) -> list[fx.Effect]:
 
 
 @settings(max_examples=int(os.environ.get("PHONE_EXAMPLES", "400")), deadline=None)
-@given(st.lists(actions, max_size=40), st.booleans(), st.booleans(), st.one_of(st.none(), feature_settings))
-def test_random_sequences_keep_the_promises(sequence, private, cw, features):
-    # The analog line's call-waiting caller ID too, and issue 16's features in some runs.
-    bench = PhoneBench(replace(features or with_settings(), callerid_waiting=True))
+@given(
+    st.lists(actions, max_size=40),
+    st.booleans(),
+    st.booleans(),
+    st.one_of(st.none(), feature_settings),
+    st.sampled_from((0, 500)),
+)
+def test_random_sequences_keep_the_promises(sequence, private, cw, features, loop_ms):
+    # The analog line's call-waiting caller ID too, its loop switch and issue 16's features in some runs.
+    bench = PhoneBench(
+        replace(features or with_settings(), callerid_waiting=True, loop_disconnect_ms=loop_ms)
+    )
     bench.phone = replace(bench.phone, private_mode=private, call_waiting=cw)
     tone = ringer = None
     reversed_ = False
@@ -125,6 +133,8 @@ def test_random_sequences_keep_the_promises(sequence, private, cw, features):
                     reversed_ = on
                 case fx.Mute(call, on):
                     (muted.add if on else muted.discard)(call)
+                case fx.OpenLoop(ms):  # only for a far-end clear: off hook, the line left idle
+                    assert ms == loop_ms and bench.phone.off_hook and not bench.phone.calls
         assert tone == tone_of(bench.phone)
         assert reversed_ == line_reversed(bench.phone)
         # A call is muted only while its caller ID on call waiting is under way, never left so.

@@ -68,12 +68,15 @@ class FakeLinePlayer:
 
 
 class Line:
-    def __init__(self, *, player: bool = True, ring_hz: float = 0.0) -> None:
+    def __init__(self, *, player: bool = True, ring_hz: float = 0.0, loop_pin: int = -1,
+                 loop_active_high: bool = True) -> None:  # fmt: skip
         factory = MockFactory(pin_class=MockPWMPin)
         self.rm = factory.pin(23, pin_class=RecordingPin)
         self.fr = factory.pin(24, pin_class=RecordingPin)
+        self.loop = factory.pin(25, pin_class=RecordingPin)
         self.player = FakeLinePlayer() if player else None
         self.ringer = SlicRinger(23, 24, ring_hz=ring_hz, player=self.player, factory=factory,
+                                 loop_pin=loop_pin, loop_active_high=loop_active_high,
                                  wall_clock=lambda: WHEN)  # fmt: skip
 
     def rings(self) -> list[tuple[float, float]]:
@@ -439,3 +442,52 @@ def test_the_player_reports_the_alert_out_once_the_card_has_played_it_not_when_w
         assert sent == [played]
 
     asyncio.run(main())
+
+
+def test_the_loop_switch_opens_for_the_far_end_clear_after_the_polarity_returns():
+    line = Line(loop_pin=25)
+
+    async def main() -> None:
+        await asyncio.sleep(1.0)
+        line.ringer.reverse_line(True)  # answered
+        await asyncio.sleep(1.0)
+        line.ringer.reverse_line(False)  # the far end cleared: the phone core's order
+        line.ringer.open_loop(500)
+        await asyncio.sleep(0.2)
+        assert (line.rm.state, line.fr.state, line.loop.state) == (0, 1, 1)  # open, forward
+        await asyncio.sleep(2.0)
+        await line.ringer.stop()
+
+    run_virtual(main())
+    assert [(t, v) for t, v, _ in line.loop.timeline if t >= 0] == [(2.0, 1), (2.5, 0)]
+    before_stop = [p for p in line.polarity() if p[0] < 4.0]  # the pins closing come after
+    assert before_stop[-2:] == [(1.0, "reversed"), (2.0, "forward")]  # nothing changes after the open
+
+
+def test_an_active_low_loop_switch_and_a_stop_mid_open_leave_the_loop_closed():
+    line = Line(loop_pin=25, loop_active_high=False)
+
+    async def main() -> None:
+        assert line.loop.state == 1  # closed at rest: high
+        line.ringer.open_loop(1000)
+        await asyncio.sleep(0.3)
+        assert line.loop.state == 0
+        await line.ringer.stop()  # shut down mid-open: the loop closes, then the pin is released
+
+    run_virtual(main())
+    assert [(t, v) for t, v, _ in line.loop.timeline if t >= 0][:2] == [(0.0, 0), (0.3, 1)]
+
+
+def test_without_a_loop_switch_the_clear_is_the_polarity_alone():
+    line = Line()  # adapter-v1: the Ag1171 has no loop control
+
+    async def main() -> None:
+        line.ringer.reverse_line(True)
+        line.ringer.reverse_line(False)
+        line.ringer.open_loop(500)
+        await asyncio.sleep(1.0)
+        assert line.fr.state == 1
+        await line.ringer.stop()
+
+    run_virtual(main())
+    assert line.loop.timeline == []  # the pin was never claimed nor driven

@@ -127,6 +127,11 @@ STATUS: Schema = {
                 "tone": {"type": "string", "nullable": True},
                 "ringer": {"type": "boolean"},
                 "display": {"type": "array", "items": {"type": "string"}},
+                "loop_disconnect_ms": {
+                    "type": "integer",
+                    "description": "the analog line's loop opened this long when the far end clears; "
+                    "0: no loop switch, the polarity's return alone says it",
+                },
             },
             "required": ["state", "tone", "ringer", "display"],
         },

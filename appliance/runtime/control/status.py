@@ -116,6 +116,7 @@ class StatusController:
                 "trust_requests": phone.trust_pending,
                 "missed": phone.missed,
                 "telephony": phone.telephony_up,
+                "loop_disconnect_ms": phone.settings.loop_disconnect_ms,
             },
             "accounts": [
                 {
