@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+from appliance.network.addressing import Ipv4
+from appliance.network.links import Links
+from appliance.network.wifi import Saved, ScannedNetwork
 from appliance.phone.callerid import CallerId, Presentation
 from appliance.phone.events import Event
 from appliance.phone.model import CallId
@@ -288,6 +291,47 @@ class FileSender(Protocol):
         ...
 
 
+class Network(Protocol):
+    """The device's own network: Wi-Fi networks in range, saved connections and their
+    addressing, the setup access point, and the links' state for the link machines
+    (:mod:`appliance.network`). Every method may take seconds (a scan, a join): the runtime
+    calls them from tasks of their own. Refusals are
+    :class:`~appliance.network.wifi.WifiRefusedError` with the field to correct; an unknown
+    connection is ``LookupError``. A Wi-Fi key goes in and never comes back out."""
+
+    async def links(self) -> Links:
+        """The links now (``now`` is left for the caller to set)."""
+        ...
+
+    async def scan(self, rescan: bool = True) -> list[ScannedNetwork]:
+        """Networks in range, strongest first (``rescan``: look again before answering)."""
+        ...
+
+    async def saved(self) -> list[Saved]: ...
+
+    async def join(self, ssid: str, psk: str | None, *, hidden: bool = False) -> str:
+        """Join ``ssid`` (``psk`` None: an open network) and keep it; its connection's UUID."""
+        ...
+
+    async def forget(self, uuid: str) -> None: ...
+
+    async def set_ipv4(self, uuid: str, ipv4: Ipv4) -> None:
+        """The connection's addressing; taken at once if it is up."""
+        ...
+
+    async def open_access_point(self, ssid: str, passphrase: str) -> None: ...
+
+    async def close_access_point(self) -> None: ...
+
+    async def reactivate(self, uuid: str) -> None:
+        """Activate a saved connection again (the link watchdog)."""
+        ...
+
+    async def reset_radio(self) -> None:
+        """Turn the Wi-Fi radio off and on (the link watchdog's last resort)."""
+        ...
+
+
 class TelephonyError(RuntimeError):
     """The telephony core refused a command or is unreachable."""
 
@@ -303,6 +347,7 @@ __all__ = [
     "HookSwitch",
     "KeyListener",
     "Keypad",
+    "Network",
     "PeerIdentity",
     "Recording",
     "Ringer",

@@ -72,6 +72,11 @@ def update_dir() -> Path | None:
     return Path(handoff) if handoff else None
 
 
+def _start_keepers(phone: Assembly) -> None:
+    phone.provisioning.start()  # the kept profile is in use already; the server's comes when idle
+    phone.network.start()  # the access point fallback and the link watchdog
+
+
 async def _run(args: argparse.Namespace, data_dir: Path, power_out: list[ProcessPower]) -> int:
     layers = layers_for(args, data_dir)
     notices = Notices()  # before the store: what it could not use of the saved file is told there
@@ -107,7 +112,7 @@ async def _run(args: argparse.Namespace, data_dir: Path, power_out: list[Process
         log.info("ready")
     else:
         ready.cancel()
-    phone.provisioning.start()  # the kept profile is in use already; the server's comes when idle
+    _start_keepers(phone)
     watchdog = loop.create_task(sdnotify.watchdog())
     console: asyncio.Task[None] | None = None
     if phone.sim is not None and (args.console or sys.stdin.isatty()):
@@ -125,7 +130,7 @@ async def _run(args: argparse.Namespace, data_dir: Path, power_out: list[Process
         if web_runner is not None:
             await web_runner.cleanup()
         await control.stop()
-        await phone.provisioning.stop()
+        await asyncio.gather(phone.provisioning.stop(), phone.network.stop())
     try:
         await task  # a crash of the loop ends the process loudly (systemd restarts it)
     except asyncio.CancelledError:

@@ -18,7 +18,7 @@ from appliance.config.schema import Config
 from appliance.notices import Notices, Severity
 from appliance.phone.events import ClockRead, ContactsChanged, SettingsChanged, SetupCodeChanged
 from appliance.phone.model import DeviceInfo, Phone, Settings
-from appliance.ports import CallRecorder, Telephony
+from appliance.ports import CallRecorder, Network, Telephony
 from appliance.runtime.call_log import FILE as CALL_LOG_FILE
 from appliance.runtime.call_log import CallLog
 from appliance.runtime.claim import Claim, page_address
@@ -30,6 +30,7 @@ from appliance.runtime.control import (
     Controllers,
     LogLines,
     MessagesController,
+    NetworkController,
     Probes,
     ProvisioningController,
     SettingsController,
@@ -46,11 +47,12 @@ from appliance.runtime.greeting import GreetingStore
 from appliance.runtime.maintenance import Maintenance, Power
 from appliance.runtime.messages import DIRECTORY as MESSAGES_DIR
 from appliance.runtime.messages import MessageBox
+from appliance.runtime.network import NetworkKeeper
 from appliance.runtime.provisioning import Provisioning, kept_profile
 from appliance.runtime.supervisor import DeviceReader, Ports, Supervisor
 from appliance.update import KEYS_DIR as UPDATE_KEYS
 
-from .drivers import DRIVERS, DriverContext, build_ports, check_drivers
+from .drivers import DRIVERS, DriverContext, build_network, build_ports, check_drivers
 
 __all__ = ["DRIVERS", "Assembly", "DriverContext", "assemble", "build_ports", "check", "check_drivers"]
 
@@ -76,6 +78,7 @@ class Assembly:
     sim: SimHandles | None  # the simulated board's hook and keypad, for the console and the page
     notices: Notices  # what the owner must be told about the device (page and display)
     provisioning: Provisioning  # fleet provisioning: ``start()`` once the phone runs
+    network: NetworkKeeper  # Wi-Fi joins, the access point fallback, the link watchdog: ``start()``
 
 
 def assemble(
@@ -95,6 +98,7 @@ def assemble(
     mac: str | None = None,
     update_dir: Path | None = None,
     update_keys: Path = UPDATE_KEYS,
+    network: Network | None = None,
 ) -> Assembly:
     """The phone for ``layers`` with its data in ``data_dir`` (None: in memory, the simulator).
 
@@ -105,7 +109,8 @@ def assemble(
     ``local_clock`` the time of day (None: the simulator's script sets it). ``mac`` the MAC address
     provisioning and the status name the phone by (None: read from the network interfaces).
     ``update_dir`` the updater's hand-over directory for ``firmware.url`` (None: no update slots),
-    ``update_keys`` the keys a bundle must be signed with.
+    ``update_keys`` the keys a bundle must be signed with. ``network`` replaces the network
+    driver (tests that shape the simulated radio).
     """
     notices = notices if notices is not None else Notices()
     if store is None:
@@ -158,6 +163,9 @@ def assemble(
     if claim.code:
         supervisor.post(SetupCodeChanged(claim.code, address))
         claim.log_code()
+    if network is None:
+        network = build_network(config, data_dir, notices)
+    keeper = NetworkKeeper(network, supervisor.post, ap_ssid=access_point_name())
     control = Controllers(
         status=status,
         settings=SettingsController(store),
@@ -169,9 +177,17 @@ def assemble(
         setup=SetupController(claim, store),
         messages=MessagesController(messages),
         provisioning=ProvisioningController(provisioning),
+        network=NetworkController(keeper),
     )
     logging.getLogger(__name__).debug("assembled %s", config.board.name)
-    return Assembly(store, ports, supervisor, call_log, control, sim, notices, provisioning)
+    return Assembly(store, ports, supervisor, call_log, control, sim, notices, provisioning, keeper)
+
+
+def access_point_name() -> str:
+    """``Jami-Phone-XXXX``: the board's serial number's last four hex digits, as on its label."""
+    from appliance.drivers.networkmanager import serial_suffix  # noqa: PLC0415 - a file read, once
+
+    return f"Jami-Phone-{serial_suffix()}"
 
 
 def device_reader(config: Config, version: str) -> DeviceReader:

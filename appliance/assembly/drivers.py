@@ -20,6 +20,7 @@ from appliance.fakes.keypad import FakeKeypad
 from appliance.fakes.ringer import FakeRinger
 from appliance.fakes.telephony import FakeSipAccount, FakeTelephony
 from appliance.fakes.tones import FakeTones
+from appliance.fakes.wifi import FakeNetwork
 from appliance.notices import Notices, Severity
 from appliance.runtime.supervisor import Ports
 
@@ -208,6 +209,12 @@ def _jami(b: DriverContext) -> Any:  # noqa: ANN401
     )
 
 
+def _networkmanager(b: DriverContext) -> Any:  # noqa: ANN401
+    from appliance.drivers.networkmanager import NmcliNetwork  # noqa: PLC0415
+
+    return NmcliNetwork()
+
+
 Factory = Callable[[DriverContext], Any]
 
 DRIVERS: dict[str, dict[str, Factory]] = {
@@ -228,7 +235,13 @@ DRIVERS: dict[str, dict[str, Factory]] = {
         "none": _no_display,
     },
     "telephony": {"fake": _fake_telephony, "jami": _jami},
+    "network": {"fake": lambda b: FakeNetwork(), "networkmanager": _networkmanager},
 }
+
+
+def build_network(config: Config, data_dir: Path | None, notices: Notices | None = None) -> Any:  # noqa: ANN401
+    """The device's network driver (not a port of the phone's: the supervisor never sees it)."""
+    return DRIVERS["network"][config.drivers.network](DriverContext(config, data_dir, notices))
 
 
 def build_ports(config: Config, data_dir: Path | None, notices: Notices | None = None) -> Ports:

@@ -43,6 +43,7 @@ class DriversSection:
     tones: str = opt("fake", v.not_empty, doc="tone player driver")
     display: str = opt("fake", v.not_empty, doc="display driver")
     telephony: str = opt("fake", v.not_empty, doc="telephony core")
+    network: str = opt("fake", v.not_empty, doc="the device's network (Wi-Fi, addressing, access point)")
 
 
 @dataclass

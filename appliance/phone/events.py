@@ -137,6 +137,15 @@ class HandsetTestRequested:
 
 
 @dataclass(frozen=True, slots=True)
+class AccessPointChanged:
+    """The phone opened its own Wi-Fi network to be set up on (no network found): its name and
+    key are shown and spoken like the setup code; ``ssid`` empty once it is closed."""
+
+    ssid: str
+    passphrase: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class SetupCodeChanged:
     """Nobody has claimed the phone yet: show the page's address and the one-time setup code
     (``code`` empty once it is claimed)."""
@@ -252,6 +261,7 @@ Event = (
     | TelephonyLost
     | TelephonyRestored
     | SetupCodeChanged
+    | AccessPointChanged
     | HandsetTestRequested
     | FeatureNotSaved
     | NoticesChanged

@@ -37,6 +37,7 @@ from . import (
 from . import effects as fx
 from .context import Step
 from .events import (
+    AccessPointChanged,
     AccountChanged,
     AlertSent,
     CallArrived,
@@ -140,6 +141,7 @@ _HANDLERS: dict[type, Callable[[Step, Any], None]] = {
     FeatureNotSaved: world.on_feature_not_saved,
     NoticesChanged: world.on_notices,
     SetupCodeChanged: world.on_setup_code,
+    AccessPointChanged: world.on_access_point,
     HandsetTestRequested: world.on_handset_test,
     DeviceInfoChanged: world.on_device,
     ClockRead: world.on_clock,

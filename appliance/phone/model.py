@@ -13,6 +13,8 @@ if TYPE_CHECKING:
 
 CallId = NewType("CallId", str)
 
+AP_ADDRESS = "10.42.0.1"  # the phone on its own access point (NetworkManager's shared network)
+
 
 class Mode(Enum):
     """What the handset is doing, as a person would say it."""
@@ -358,6 +360,8 @@ class Phone:
     setup_code: str = ""  # shown until the owner claims the phone on its page
     handset_test: bool = False  # the test tone plays (no call meanwhile: a call's tones win)
     page_address: str = ""  # where that page is (shown with the code)
+    access_point: str = ""  # the phone's own Wi-Fi network while it is open (no network found)
+    access_point_key: str = ""  # its WPA2 key, shown and spoken with it
     notices: int = 0  # things the owner must look at on the web page (a file kept aside, a full disk)
     menu: Menu | None = None  # the voice menu, while open
     device: DeviceInfo = field(default_factory=DeviceInfo)

@@ -37,6 +37,10 @@ EN = {
     "address": "The web page is at {address}, or at {name}.",
     "address_only": "The web page is at {address}.",
     "no_address": "This phone has no network address yet.",
+    "access_point": (
+        "No network found: this phone has its own Wi-Fi, {name}, password {key}. "
+        "Join it, then open {address}."
+    ),
     "dot": "dot",
     "port": "port",
     "jami_name": "This phone's Jami name is {name}.",
@@ -103,6 +107,10 @@ DE = {
     "address": "Die Webseite ist unter {address} erreichbar, oder unter {name}.",
     "address_only": "Die Webseite ist unter {address} erreichbar.",
     "no_address": "Dieses Telefon hat noch keine Netzwerkadresse.",
+    "access_point": (
+        "Kein Netzwerk gefunden: dieses Telefon hat ein eigenes WLAN, {name}, Passwort {key}. "
+        "Verbinden Sie sich damit und öffnen Sie dann {address}."
+    ),
     "dot": "Punkt",
     "port": "Port",
     "jami_name": "Der Jami-Name dieses Telefons ist {name}.",
@@ -169,6 +177,10 @@ FR = {
     "address": "La page web est à l'adresse {address}, ou {name}.",
     "address_only": "La page web est à l'adresse {address}.",
     "no_address": "Ce téléphone n'a pas encore d'adresse réseau.",
+    "access_point": (
+        "Aucun réseau trouvé : ce téléphone a son propre Wi-Fi, {name}, mot de passe {key}. "
+        "Connectez-vous-y, puis ouvrez {address}."
+    ),
     "dot": "point",
     "port": "port",
     "jami_name": "Le nom Jami de ce téléphone est {name}.",
@@ -235,6 +247,10 @@ NL = {
     "address": "De webpagina staat op {address}, of op {name}.",
     "address_only": "De webpagina staat op {address}.",
     "no_address": "Deze telefoon heeft nog geen netwerkadres.",
+    "access_point": (
+        "Geen netwerk gevonden: deze telefoon heeft een eigen wifi, {name}, wachtwoord {key}. "
+        "Maak er verbinding mee en open dan {address}."
+    ),
     "dot": "punt",
     "port": "poort",
     "jami_name": "De Jami-naam van deze telefoon is {name}.",

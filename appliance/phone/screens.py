@@ -10,7 +10,7 @@ import textwrap
 from dataclasses import dataclass
 from enum import Enum
 
-from .model import CallStatus, Mode, Phone, Registration
+from .model import AP_ADDRESS, CallStatus, Mode, Phone, Registration
 
 WIDTH = 21
 MAX_BODY_LINES = 4  # 12-pixel rows on a 64-pixel display, under the status bar
@@ -137,6 +137,11 @@ def _body(phone: Phone, now: float) -> tuple[str, ...]:
 
 
 def _idle(phone: Phone) -> tuple[str, ...]:
+    if phone.access_point:  # no network found: join the phone's own Wi-Fi to reach the page
+        lines = [f"Wi-Fi {phone.access_point}", f"Key {phone.access_point_key}", f"Then {AP_ADDRESS}"]
+        if phone.setup_code:
+            lines.append(f"Setup code {phone.setup_code}")
+        return tuple(lines)
     if phone.setup_code:  # not claimed yet: the owner reads where to go and the code to give there
         where = phone.page_address or "this phone's page"
         return ("Set me up at", where, f"Setup code {phone.setup_code}")

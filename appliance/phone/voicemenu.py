@@ -16,7 +16,7 @@ import hashlib
 from dataclasses import dataclass, replace
 
 from . import effects as fx
-from .model import AccountInfo, AccountKind, Menu, Mode, Phone, Registration, Target
+from .model import AP_ADDRESS, AccountInfo, AccountKind, Menu, Mode, Phone, Registration, Target
 from .phrases import phrase
 
 IDLE = "menu"  # timer: no key for this long closes the menu (back to dial tone)
@@ -73,6 +73,8 @@ def pressed(phone: Phone, key: str, now: float) -> Turn:
         case "5":
             code = phone.setup_code
             text = phrase(lang, "setup_code", code=spelled(code)) if code else phrase(lang, "no_setup_code")
+            if phone.access_point:
+                text = f"{access_point(phone)} {text}"
             return Turn(_tell(menu, text, lang))
         case "9":
             return Turn(_say(menu, "reboot_confirm", lang, level="reboot"))
@@ -109,8 +111,20 @@ def speech_changes(before: Phone, after: Phone, tone_after: object) -> list[fx.E
 # --- what the items say ----------------------------------------------------------------------
 
 
+def access_point(phone: Phone) -> str:
+    """The phone's own Wi-Fi, while it is open: its name (the serial's part spelled), its key in
+    threes, where the page is on it."""
+    lang = _lang(phone)
+    words, _, suffix = phone.access_point.rpartition("-")
+    name = f"{words.replace('-', ' ')}, {' '.join(suffix)}" if words else phone.access_point
+    return phrase(lang, "access_point", name=name, key=spelled(phone.access_point_key),
+                  address=dotted(AP_ADDRESS, lang))  # fmt: skip
+
+
 def address(phone: Phone) -> str:
     lang = _lang(phone)
+    if phone.access_point:  # the page is reached on the phone's own network for now
+        return access_point(phone)
     device = phone.device
     page = device.page or phone.page_address
     if not page:

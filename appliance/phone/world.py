@@ -6,6 +6,7 @@ from __future__ import annotations
 from . import calls, forwarding, progress, voicemail
 from .context import Step
 from .events import (
+    AccessPointChanged,
     AccountChanged,
     ClockRead,
     ContactsChanged,
@@ -63,6 +64,10 @@ def on_handset_test(ctx: Step, event: HandsetTestRequested) -> None:
 
 def on_setup_code(ctx: Step, event: SetupCodeChanged) -> None:
     ctx.set(setup_code=event.code, page_address=event.address if event.code else "")
+
+
+def on_access_point(ctx: Step, event: AccessPointChanged) -> None:
+    ctx.set(access_point=event.ssid, access_point_key=event.passphrase if event.ssid else "")
 
 
 def on_device(ctx: Step, event: DeviceInfoChanged) -> None:

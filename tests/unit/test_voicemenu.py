@@ -5,9 +5,16 @@ from dataclasses import replace
 import pytest
 
 from appliance.phone import effects as fx
-from appliance.phone.events import AccountChanged, DeviceInfoChanged, SetupCodeChanged, TelephonyLost
+from appliance.phone.events import (
+    AccessPointChanged,
+    AccountChanged,
+    DeviceInfoChanged,
+    SetupCodeChanged,
+    TelephonyLost,
+)
 from appliance.phone.model import DeviceInfo, Mode, Registration
 from appliance.phone.phrases import LANGUAGES, language_for, phrase
+from appliance.phone.screens import screen
 from appliance.phone.tones import Tone
 from appliance.phone.voicemenu import confirmation_code, dotted, grouped, spelled
 
@@ -104,6 +111,32 @@ def test_the_setup_code_while_unclaimed():
     assert said(bench.press("5")) == ["The setup code is 4 8 2, 9 1 3."]
     bench.send(SetupCodeChanged(""))
     assert said(bench.press("5")) == ["This phone is set up: there is no setup code."]
+
+
+def test_the_phones_own_wifi_is_said_with_the_address_and_the_setup_code():
+    bench = menu()
+    bench.send(SetupCodeChanged("482913", "192.168.1.20:8080"))
+    bench.send(AccessPointChanged("Jami-Phone-EE42", "123456789012"))
+    bench.press("***")
+    own = ("No network found: this phone has its own Wi-Fi, Jami Phone, E E 4 2, password 1 2 3, 4 5 6, 7 8 9, "
+           "0 1 2. Join it, then open 10 dot 42 dot 0 dot 1.")  # fmt: skip
+    assert said(bench.press("1")) == [own]
+    assert said(bench.press("5")) == [own + " The setup code is 4 8 2, 9 1 3."]
+    bench.send(AccessPointChanged(""))  # closed: the page is on the LAN again
+    assert said(bench.press("1")) == [
+        "The web page is at 192 dot 168 dot 1 dot 20, port 8080, or at phone-1a2b dot local."
+    ]
+
+
+def test_the_idle_screen_shows_the_phones_own_wifi_and_its_key():
+    bench = PhoneBench()
+    bench.send(AccessPointChanged("Jami-Phone-EE42", "123456789012"))
+    assert screen(bench.phone, 0).lines[1:] == ("Wi-Fi Jami-Phone-EE42", "Key 123456789012", "Then 10.42.0.1")
+    bench.send(SetupCodeChanged("482913", "10.42.0.1"))
+    assert screen(bench.phone, 0).lines[-1] == "Setup code 482913"
+    bench.send(AccessPointChanged(""))
+    assert bench.phone.access_point_key == ""
+    assert screen(bench.phone, 0).lines[1] == "Set me up at"
 
 
 def test_pound_repeats_and_star_goes_back_then_out():

@@ -197,7 +197,17 @@ async def test_the_page_fits_a_phone_screen(tmp_path, browser):
         await page.goto(stack.url)
         await page.get_by_label("Admin password", exact=True).fill("correct horse battery")
         await page.keyboard.press("Enter")
-        for view in ("status", "phone", "accounts", "contacts", "requests", "settings", "calls", "system"):
+        for view in (
+            "status",
+            "network",
+            "phone",
+            "accounts",
+            "contacts",
+            "requests",
+            "settings",
+            "calls",
+            "system",
+        ):
             await page.goto(f"{stack.url}/#{view}")
             await expect(page.locator(f"#view-{view}")).to_be_visible()
             overflow = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
@@ -335,4 +345,80 @@ async def test_what_the_provisioning_profile_locks_is_shown_read_only_with_the_r
         await page.get_by_role("link", name="Accounts").click()
         await expect(page.get_by_role("button", name="Save account")).to_be_enabled()
         await expect(page.locator("#view-accounts .locked-note")).to_have_count(0)
+        assert errors == []
+
+
+async def test_the_wifi_section_on_the_simulated_radio(tmp_path, browser):
+    """Scan, a wrong password said and its field marked, the right one joins, a static address
+    with a gateway outside the subnet refused by field; then, with no network at all, the phone's
+    own access point and the page on it opening on the Wi-Fi section."""
+    from playwright.async_api import expect
+
+    from appliance.fakes.wifi import PASSWORDS
+    from appliance.network.fallback import OPEN_AFTER_BOOT_S, Fallback
+
+    async with running(tmp_path) as stack:
+        keeper = stack.control.network.keeper
+        page = await browser.new_page(viewport={"width": 1000, "height": 1100})
+        errors: list[str] = []
+        page.on(
+            "console",
+            lambda m: errors.append(m.text) if m.type == "error" and "status of 40" not in m.text else None,
+        )
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        await page.goto(stack.url)
+        await page.get_by_label("Admin password", exact=True).fill("correct horse battery")
+        await page.keyboard.press("Enter")
+        await page.get_by_role("link", name="Network").click()
+        await expect(page.locator("#network-links")).to_contain_text("Ethernet")
+        await page.get_by_role("button", name="Scan for networks").click()
+        row = page.locator("#wifi-networks tr", has_text="Home Net")
+        await expect(row).to_be_visible()
+        await row.get_by_role("button", name="Join…").click()
+        await expect(page.get_by_label("Network name (SSID)")).to_have_value("Home Net")
+        await page.get_by_label("Wi-Fi password").fill("not the password")
+        await page.keyboard.press("Enter")
+        await expect(page.locator("#flash")).to_have_text(
+            "Could not join Home Net: wrong password: the network refused it", timeout=10_000
+        )
+        await expect(page.get_by_label("Wi-Fi password")).to_have_attribute("aria-invalid", "true")
+        await page.get_by_label("Wi-Fi password").fill(PASSWORDS["Home Net"])
+        await page.get_by_role("button", name="Join", exact=True).click()
+        await expect(page.locator("#flash")).to_have_text("Joined Home Net.", timeout=10_000)
+        await expect(page.get_by_label("Wi-Fi password")).to_have_value("")  # not kept in the page
+        saved = page.locator("#wifi-saved tr", has_text="Home Net (in use)")
+        await expect(saved).to_be_visible()
+
+        await saved.get_by_role("button", name="Addressing…").click()
+        await page.locator("#form-ipv4").get_by_label("Addressing").select_option("manual")
+        await page.get_by_label("Address", exact=True).fill("192.168.1.20")
+        await page.get_by_label("Prefix length").fill("24")
+        await page.get_by_label("Gateway (router)").fill("192.168.2.1")
+        await page.get_by_role("button", name="Save addressing").click()
+        await expect(page.locator("#flash")).to_contain_text(
+            "Gateway (router): 192.168.2.1 is outside the subnet"
+        )
+        await expect(page.get_by_label("Gateway (router)")).to_have_attribute("aria-invalid", "true")
+        await page.get_by_label("Gateway (router)").fill("192.168.1.1")
+        await page.get_by_role("button", name="Save addressing").click()
+        await expect(page.locator("#flash")).to_contain_text("Addressing saved")
+        await expect(saved).to_contain_text("192.168.1.20/24, gateway 192.168.1.1")
+        await shot(page, "13-wifi")
+
+        # Started with no cable and no Wi-Fi known, long enough ago: the access point opens, the
+        # display shows its key, and the page (opened anew, as on a laptop that joined it) starts
+        # on the Wi-Fi section.
+        radio = keeper.network
+        await radio.forget(next(iter(radio.connections)))
+        radio.unplug()
+        keeper.fallback = Fallback(started=keeper.clock() - OPEN_AFTER_BOOT_S)
+        await keeper.look()
+        assert radio.access_point == (keeper.ap_ssid, keeper.ap_key)
+        await stack.supervisor.idle()
+        assert stack.supervisor.screen is not None
+        assert stack.supervisor.screen.lines[1:3] == (f"Wi-Fi {keeper.ap_ssid}", f"Key {keeper.ap_key}")
+        await page.goto(stack.url)
+        await expect(page.locator("#view-network")).to_be_visible()
+        await expect(page.locator("#ap-note")).to_contain_text(f"this phone's own Wi-Fi ({keeper.ap_ssid})")
+        await shot(page, "14-wifi-on-the-access-point")
         assert errors == []

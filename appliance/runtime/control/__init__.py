@@ -17,6 +17,7 @@ from .api import OPERATIONS, PHONE_OPERATIONS, Operation
 from .contacts import ContactsController
 from .errors import ChangeRejectedError, NotFoundError, StorageFullError
 from .messages import MessagesController
+from .network import NetworkController
 from .provisioning import ProvisioningController
 from .settings import SettingsController
 from .setup import SetupController
@@ -52,6 +53,7 @@ class Controllers:
     setup: SetupController
     messages: MessagesController
     provisioning: ProvisioningController
+    network: NetworkController
 
     async def call(self, name: str, args: dict[str, Any]) -> Any:  # noqa: ANN401 - JSON
         if name not in PHONE_OPERATIONS:
@@ -75,6 +77,7 @@ __all__ = [
     "Controllers",
     "LogLines",
     "MessagesController",
+    "NetworkController",
     "NotFoundError",
     "Operation",
     "Probes",

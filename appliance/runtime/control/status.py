@@ -130,6 +130,8 @@ class StatusController:
                 for a in phone.accounts
             ],
             "notices": [n.as_table() for n in self.notices.all()],
+            # The phone's own Wi-Fi while it is open (its key is on the display, not here).
+            "access_point": phone.access_point,
             "provisioning": self.provisioning(),
             **await self.info(),
             "uptime_s": round(time.time() - self.started_at),

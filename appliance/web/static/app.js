@@ -204,10 +204,10 @@ $("btn-logout").addEventListener("click", async () => {
 
 async function loadStatus() {
   await refreshStatus();
-  loadNetwork().catch(handle);  // UPnP discovery takes a moment: the rest is shown meanwhile
+  loadNetworkFacts().catch(handle);  // UPnP discovery takes a moment: the rest is shown meanwhile
 }
 
-async function loadNetwork() {
+async function loadNetworkFacts() {
   const net = await api("GET", "/network");
   const facts = {
     "Addresses": Object.entries(net.addresses || {}).map(([k, v]) => v + " (" + k + ")").join(", ") || "none",
@@ -220,15 +220,144 @@ async function loadNetwork() {
   showFacts($("status-network"), facts);
 }
 
+// --- network: Wi-Fi (scan, join, forget) and each connection's addressing -------------------------
+
+function signalBars(signal) { return signal >= 75 ? "▂▄▆█" : signal >= 50 ? "▂▄▆" : signal >= 25 ? "▂▄" : "▂"; }
+
+function addressingOf(ipv4) {
+  if (ipv4.method !== "manual") return "DHCP" + (ipv4.dns.length ? ", DNS " + ipv4.dns.join(" ") : "");
+  return ipv4.address + "/" + ipv4.prefix + (ipv4.gateway ? ", gateway " + ipv4.gateway : "") +
+    (ipv4.dns.length ? ", DNS " + ipv4.dns.join(" ") : "");
+}
+
+function showNetworks(networks) {
+  const body = $("wifi-networks");
+  body.replaceChildren();
+  for (const n of networks) {
+    const row = document.createElement("tr");
+    cell(row, n.ssid + (n.in_use ? " (joined)" : ""));
+    cell(row, signalBars(n.signal) + " " + n.signal + "%");
+    cell(row, n.open ? "open" : n.security).className = "narrow-hide";
+    cell(row, "").appendChild(button("Join…", () => {
+      const form = $("form-wifi-join");
+      form.ssid.value = n.ssid;
+      form.psk.value = "";
+      form.hidden.checked = false;
+      (n.open ? form.querySelector("button[type=submit]") : form.psk).focus();
+    }));
+    body.appendChild(row);
+  }
+}
+
+async function loadNetwork() {
+  const wifi = await api("GET", "/wifi");
+  const note = $("ap-note");
+  note.hidden = !wifi.access_point.open;
+  note.textContent = "You are on this phone's own Wi-Fi (" + wifi.access_point.ssid + "): it opened it because it " +
+    "found no network. Choose your network below: the phone joins it and closes its own; then find its page " +
+    "on your network at http://" + wifi.local_name + ".";
+  const joined = wifi.saved.find((s) => s.type === "wifi" && s.active);
+  showFacts($("network-links"), {
+    "Ethernet": wifi.ethernet ? "connected" : "no cable",
+    "Wi-Fi": joined ? "joined " + joined.ssid : (wifi.access_point.open ? "own access point open" : "not joined"),
+  });
+  if (wifi.networks.length) showNetworks(wifi.networks);
+  const saved = $("wifi-saved");
+  saved.replaceChildren();
+  for (const s of wifi.saved) {
+    const row = document.createElement("tr");
+    cell(row, s.name + (s.active ? " (in use)" : ""));
+    cell(row, s.type === "wifi" ? "Wi-Fi" : "Ethernet").className = "narrow-hide";
+    cell(row, addressingOf(s.ipv4));
+    const actions = cell(row, "");
+    actions.className = "actions";
+    actions.appendChild(button("Addressing…", () => editAddressing(s)));
+    if (s.type === "wifi") {
+      actions.appendChild(button("Forget", async () => {
+        if (!confirm("Forget " + s.name + "? The phone no longer joins it.")) return;
+        try { await api("DELETE", "/network/connections/" + encodeURIComponent(s.uuid)); say("Forgot " + s.name + "."); await loadNetwork(); }
+        catch (e) { handle(e); }
+      }));
+    }
+    saved.appendChild(row);
+  }
+  return wifi;
+}
+
+function editAddressing(saved) {
+  const form = $("form-ipv4");
+  form.hidden = false;
+  $("ipv4-title").textContent = "Addressing of " + saved.name;
+  form.uuid.value = saved.uuid;
+  form.method.value = saved.ipv4.method === "manual" ? "manual" : "auto";
+  form.address.value = saved.ipv4.address;
+  form.prefix.value = saved.ipv4.prefix || "";
+  form.gateway.value = saved.ipv4.gateway;
+  form.dns.value = saved.ipv4.dns.join(" ");
+  $("ipv4-static").hidden = form.method.value !== "manual";
+  form.method.focus();
+}
+
+$("form-ipv4").method.addEventListener("change", (event) => { $("ipv4-static").hidden = event.target.value !== "manual"; });
+$("form-ipv4").addEventListener("reset", (event) => { event.target.hidden = true; });
+$("form-ipv4").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = event.target;
+  const body = { method: form.method.value, dns: form.dns.value.split(/[\s,]+/).filter(Boolean) };
+  if (body.method === "manual") {
+    body.address = form.address.value.trim();
+    body.prefix = form.prefix.value === "" ? 0 : Number(form.prefix.value);
+    body.gateway = form.gateway.value.trim();
+  }
+  try {
+    await api("PUT", "/network/connections/" + encodeURIComponent(form.uuid.value) + "/ipv4", body);
+    form.hidden = true;
+    say("Addressing saved" + (body.method === "manual" ? ": the phone is at " + body.address + " once the connection is up again." : ": DHCP."));
+    await loadNetwork();
+  } catch (e) { handle(e, form); }
+});
+
+$("btn-wifi-scan").addEventListener("click", async () => {
+  $("wifi-scan-state").textContent = "looking…";
+  try { showNetworks((await api("POST", "/wifi/scan")).networks); $("wifi-scan-state").textContent = ""; }
+  catch (e) { $("wifi-scan-state").textContent = ""; handle(e); }
+});
+
+$("form-wifi-join").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = event.target;
+  const ssid = form.ssid.value;
+  try {
+    await api("POST", "/wifi/join", { ssid, psk: form.psk.value, hidden: form.hidden.checked });
+  } catch (e) { handle(e, form); return; }
+  form.psk.value = "";  // not kept in the page either
+  say("Joining " + ssid + "… (on the phone's own Wi-Fi this page goes away: find it on your network then)");
+  for (let i = 0; i < 60; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    let wifi;
+    try { wifi = await api("GET", "/wifi"); } catch (e) { if (e.status === 401) { handle(e); return; } continue; }
+    const join = wifi.join;
+    if (!join || join.ssid !== ssid || join.state === "joining") continue;
+    if (join.state === "joined") { say("Joined " + ssid + "."); await loadNetwork(); return; }
+    const field = join.field ? form.elements[join.field] : null;
+    if (field) field.setAttribute("aria-invalid", "true");
+    say("Could not join " + ssid + ": " + join.reason, true);
+    await loadNetwork();
+    return;
+  }
+  say("No word from the phone about " + ssid + " yet: look again in a moment.", true);
+});
+
 const loaders = {
-  status: loadStatus, phone: refreshStatus, contacts: loadContacts, requests: loadRequests,
+  status: loadStatus, network: loadNetwork, phone: refreshStatus, contacts: loadContacts, requests: loadRequests,
   settings: loadSettings, calls: loadCalls, system: loadSystem, accounts: loadAccounts,
   messages: loadMessages,
 };
 
 async function route() {
   if (!csrf) return;
-  let view = location.hash.slice(1) || "status";
+  // On the phone's own access point the owner came to choose a Wi-Fi network: that comes first.
+  let view = location.hash.slice(1) || (status && status.access_point ? "network" : "status");
   if (!(view in loaders)) view = "status";
   if (view === "phone" && status && !status.simulated) view = "status";
   show(view);
