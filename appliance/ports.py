@@ -108,6 +108,11 @@ class Ringer(Protocol):
         A ringer with no line MAY ignore it (then the phone core gives up on the ack)."""
         ...
 
+    def send_caller(self, caller: CallerId) -> None:
+        """NTT caller ID: the phone closed its loop in answer to the CAR signal (the ring for such
+        a caller, stopped now); send it the caller's data. A ringer with no line MAY ignore it."""
+        ...
+
     def send_waiting_caller(self, caller: CallerId) -> None:
         """Caller ID on call waiting, acknowledged: the waiting caller's data on the line. A ringer
         with no line MAY ignore it."""

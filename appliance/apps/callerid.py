@@ -18,8 +18,8 @@ from appliance.phone.callerid import Absence, Alert, CallerId, Presentation, Sta
 
 from .exits import EXIT_INVALID
 
-STANDARDS = ("bellcore", "etsi-fsk", "etsi-dtmf")
-MAX_DIGITS = {"bellcore": 15, "etsi-fsk": 20, "etsi-dtmf": 20}
+STANDARDS = ("bellcore", "etsi-fsk", "etsi-dtmf", "ntt")
+MAX_DIGITS = {"bellcore": 15, "etsi-fsk": 20, "etsi-dtmf": 20, "ntt": 20}
 SDMF_DIGITS = 10
 
 
@@ -40,7 +40,8 @@ def add_parser(sub: Any) -> None:  # noqa: ANN401 - argparse's subparsers action
         "--alert",
         choices=[a.value for a in Alert],
         default="",
-        help="etsi-fsk: 'reversal' puts the 2130+2750 Hz alert tone first (default: after-ring)",
+        help="etsi-fsk: 'reversal' puts the 2130+2750 Hz alert tone first (default: after-ring); "
+        "ntt always answers the CAR signal (the file holds the data the phone then gets)",
     )
     cmd.set_defaults(func=main)
 
@@ -69,7 +70,14 @@ def caller_of(args: argparse.Namespace) -> CallerId:
     if any(not c.isprintable() for c in args.name):
         raise InputError(f"--name: printable characters only (got {args.name!r})")
     standard = Standard(args.standard)
-    if args.alert:
+    if standard is Standard.NTT and args.name:
+        raise InputError("--name: NTT's Number Display frame carries no name (the number only)")
+    ntt = standard is Standard.NTT
+    if (ntt and args.alert not in ("", Alert.CAR.value)) or (not ntt and args.alert == Alert.CAR.value):
+        raise InputError(f"--alert: {args.alert} is not for {args.standard} (car is NTT's, and its only one)")
+    if standard is Standard.NTT:
+        alert = Alert.CAR
+    elif args.alert:
         alert = Alert(args.alert)
     else:
         alert = Alert.BEFORE_RING if standard is Standard.ETSI_DTMF else Alert.AFTER_RING

@@ -351,6 +351,8 @@ def settings_of(config: Config) -> Settings:
         callerid_sdmf=config.line.sdmf,
         # Only an analog phone behind a SLIC can take it; elsewhere it would only mute the call.
         callerid_waiting=config.line.callerid_waiting and config.drivers.ringer == "slic",
+        # NTT's handshake needs the SLIC (it sees the phone's loop close) and its codec (the data).
+        callerid_car=config.drivers.ringer == "slic" and bool(config.audio.card or config.audio.playback),
         # Only a line with a loop switch can open it (a fake line stands in for one in tests).
         loop_disconnect_ms=config.line.loop_disconnect_ms if config.ringer.loop_pin >= 0 else 0,
         language=language_for(config.phone.language, config.phone.country),

@@ -267,8 +267,9 @@ class LineSection:
 
     callerid: str = opt(
         "auto",
-        v.one_of("auto", "bellcore", "etsi-fsk", "etsi-dtmf", "off"),
-        doc="caller ID between or before rings: auto (by phone.country), bellcore, etsi-fsk, etsi-dtmf, off",
+        v.one_of("auto", "bellcore", "etsi-fsk", "etsi-dtmf", "ntt", "off"),
+        doc="caller ID between or before rings: auto (by phone.country), bellcore, etsi-fsk, etsi-dtmf, "
+        "ntt (Japan: the phone answers the CAR signal first), off",
         page=LIVE,
     )
     callerid_alert: str = opt(

@@ -38,6 +38,9 @@ class CadenceRinger:
     def send_waiting_caller(self, caller: CallerId) -> None:
         del caller
 
+    def send_caller(self, caller: CallerId) -> None:
+        del caller
+
     def show_messages(self, waiting: bool, presentation: Presentation, ring: Cadence) -> None:
         del waiting, presentation, ring  # nor a message lamp (the stutter dial tone still says it)
 

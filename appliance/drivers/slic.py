@@ -81,6 +81,7 @@ class SlicRinger:
         # F/R high at rest: forward polarity. PWM, as the ring toggles it at 20-50 Hz.
         self._fr = PWMOutputDevice(fr_pin, frequency=ring_hz or 20.0, initial_value=1, pin_factory=factory)
         self._reversed = False  # answer supervision, set by the phone core
+        self._signal_reversed = False  # a signal reversed the line: a ring burst ends reversed too
         self._task: asyncio.Task[None] | None = None
         self._stopped: asyncio.Task[None] | None = None  # the last one cancelled, awaited on stop
         self._lamp_task: asyncio.Task[None] | None = None
@@ -151,6 +152,17 @@ class SlicRinger:
     def send_waiting_caller(self, caller: CallerId) -> None:
         self._off_hook_signal(caller)
 
+    def send_caller(self, caller: CallerId) -> None:
+        """NTT: the phone closed its loop for the caller (the CAR ring was stopped): the line
+        reversed, the data 100 ms later, then the resting polarity."""
+        if self._player is None:
+            return
+        from appliance.line import spill  # noqa: PLC0415
+
+        self._stop_lamp()
+        steps = spill.car_steps(caller, self._wall_clock())
+        self._lamp_task = asyncio.get_running_loop().create_task(self._signal(steps, Cadence((0,), 0.0)))
+
     def _off_hook_signal(self, caller: CallerId | None, sent: Callable[[], None] | None = None) -> None:
         """Into the talking line: the alert tone (``sent`` once it is out), or (``caller``) the
         data 60 ms after the ack."""
@@ -210,6 +222,8 @@ class SlicRinger:
 
     def _rest(self, *, reversed_: bool | None = None) -> None:
         """No ring: RM low first, then F/R at the polarity (the datasheet: F/R sets it while RM is low)."""
+        if reversed_ is None:
+            self._signal_reversed = False  # the signal is over: answer supervision's polarity
         self._rm.off()
         self._fr.value = 0 if (self._reversed if reversed_ is None else reversed_) else 1
 
@@ -244,10 +258,11 @@ class SlicRinger:
             case spill.Ring(ms):
                 self._ring(cadence)
                 await asyncio.sleep(ms / 1000)
-                self._rest()
+                self._rest(reversed_=True if self._signal_reversed else None)
             case spill.Pause(ms):
                 await asyncio.sleep(ms / 1000)
             case spill.Polarity(reversed=reversed_):
+                self._signal_reversed = reversed_
                 self._rest(reversed_=reversed_)
             case spill.Send():
                 assert self._player is not None

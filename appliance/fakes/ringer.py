@@ -27,6 +27,7 @@ class FakeRinger(Watchable):
         self.lamp = False
         self.waiting_alerts: deque[Presentation] = deque(maxlen=RECORDED)
         self.waiting_callers: deque[CallerId] = deque(maxlen=RECORDED)
+        self.sent_callers: deque[CallerId] = deque(maxlen=RECORDED)  # NTT: after the phone's answer
         self.lamp_presentation: Presentation | None = None
         self.history: deque[tuple[float, bool]] = deque(maxlen=RECORDED)
         self._since = 0.0
@@ -76,6 +77,10 @@ class FakeRinger(Watchable):
     def send_waiting_caller(self, caller: CallerId) -> None:
         """Record the waiting caller sent to the phone (``waiting_callers``)."""
         self.waiting_callers.append(caller)
+
+    def send_caller(self, caller: CallerId) -> None:
+        """Record the caller sent to a phone that answered the CAR signal (``sent_callers``)."""
+        self.sent_callers.append(caller)
 
     def show_messages(self, waiting: bool, presentation: Presentation, ring: Cadence) -> None:
         """Record the message lamp (``lamp``) and how it was told (``lamp_presentation``)."""

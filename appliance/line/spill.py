@@ -10,7 +10,10 @@ callerid`` writes the data's samples to a file. Timings, per standard:
   normal and 300 ms later the first ring; with DTMF the digits follow the reversal directly;
 - ring pulse (EN 300 659-1 RP-AS): a 250 ms burst, the data 600 ms after it (500-800 ms), the
   first ring 300 ms after the data;
-- before the ring: the data, then the first ring 300 ms later.
+- before the ring: the data, then the first ring 300 ms later;
+- NTT (Japan, :mod:`appliance.phone.car`): the line reverses, 100 ms later the CAR signal rings
+  500 ms on and 500 ms off for up to 6 s; a phone that closes its loop meanwhile gets the data
+  100 ms later (:func:`car_steps`) and, once it opens the loop again, the ordinary ring.
 """
 
 from __future__ import annotations
@@ -20,10 +23,11 @@ from datetime import datetime
 
 import numpy as np
 
+from appliance.phone import car
 from appliance.phone.callerid import Absence, Alert, CallerId, Presentation, Standard
 from appliance.phone.tones import Cadence
 
-from . import messages
+from . import messages, ntt
 from .fsk import BELL_202, RATE, V23, Samples, fsk_burst
 from .tones import CAS_MS, alert_tone, dtmf, silence
 
@@ -84,6 +88,8 @@ def data(caller: CallerId, when: datetime) -> Samples:
         return np.zeros(0)
     if standard is Standard.ETSI_DTMF:
         return dtmf(dtmf_keys(caller))
+    if standard is Standard.NTT:  # no channel seizure: the phone's receiver is on already
+        return fsk_burst(ntt.call_setup(caller), V23, seizure=0, marks=ntt.MARK_BITS, level=FSK_LEVEL)
     modem = BELL_202 if standard is Standard.BELLCORE else V23
     burst = fsk_burst(message(caller, when), modem, level=FSK_LEVEL)
     if standard is Standard.ETSI_FSK and caller.presentation.alert is Alert.REVERSAL:
@@ -98,6 +104,8 @@ def describe(caller: CallerId, when: datetime) -> str:
         return "nothing (caller ID off)"
     if standard is Standard.ETSI_DTMF:
         return f"DTMF {dtmf_keys(caller)}"
+    if standard is Standard.NTT:
+        return f"frame {ntt.call_setup(caller).hex()}"
     return f"message {message(caller, when).hex()}"
 
 
@@ -121,6 +129,21 @@ def first_cycle(caller: CallerId | None, cadence: Cadence, when: datetime) -> li
             return [Ring(250), Pause(600), send, Pause(300), *plain]
         case Alert.BEFORE_RING:
             return [send, Pause(300), *plain]
+        case Alert.CAR:  # the data waits for the phone's answer: car_steps
+            return [*car_signal(), *plain]
+
+
+def car_signal() -> list[Step]:
+    """NTT's CAR signal on a reversed line (each burst ends reversed again), for as long as the
+    phone may take to answer it."""
+    burst: list[Step] = [Ring(car.CAR_ON_MS), Pause(car.CAR_OFF_MS)]
+    count = car.WINDOW_MS // (car.CAR_ON_MS + car.CAR_OFF_MS)
+    return [Polarity(reversed=True), Pause(car.AFTER_REVERSAL_MS), *(burst * count), Polarity(reversed=False)]
+
+
+def car_steps(caller: CallerId, when: datetime) -> list[Step]:
+    """The data for a phone that closed its loop in answer to the CAR signal, 100 ms later."""
+    return [Polarity(reversed=True), Pause(car.PRIMARY_TO_DATA_MS), Send(data(caller, when))]
 
 
 def message_waiting(*, on: bool, sdmf: bool = False, standard: Standard = Standard.BELLCORE) -> Samples:

@@ -22,6 +22,7 @@ class Standard(Enum):
     BELLCORE = "bellcore"  # Telcordia GR-30-CORE: Bell 202 FSK (1200/2200 Hz), MDMF or SDMF
     ETSI_FSK = "etsi-fsk"  # ETSI EN 300 659-1/-3, BT SIN 227: V.23 FSK (1300/2100 Hz)
     ETSI_DTMF = "etsi-dtmf"  # DTMF "A<number>C" before the first ring (Denmark, Netherlands, Sweden...)
+    NTT = "ntt"  # Japan's Number Display: the CAR signal, the phone's loop closed, V.23 FSK, the ring
     OFF = "off"
 
 
@@ -32,6 +33,7 @@ class Alert(Enum):
     REVERSAL = "reversal"  # line polarity reversed, then (FSK) the dual-tone alert, before the first ring
     RING_PULSE = "ring-pulse"  # a short ring burst, then the data, before the first ring (EN 300 659-1 RP-AS)
     BEFORE_RING = "before-ring"  # the data alone before the first ring
+    CAR = "car"  # NTT: line reversed, short rings until the phone closes its loop, the data, the ring
 
 
 class Absence(Enum):
@@ -55,8 +57,7 @@ LINE_PLANS: dict[str, Presentation] = {
     "DE": Presentation(Standard.ETSI_FSK, Alert.AFTER_RING),
     "FR": Presentation(Standard.ETSI_FSK, Alert.RING_PULSE),
     "NL": Presentation(Standard.ETSI_DTMF, Alert.REVERSAL),
-    # NTT's caller ID waits for the phone to answer a special signal first: not implemented.
-    "JP": Presentation(Standard.OFF, Alert.AFTER_RING),
+    "JP": Presentation(Standard.NTT, Alert.CAR),
 }
 
 # The alert each standard uses when the configuration names the standard but not the alert.
@@ -64,6 +65,7 @@ DEFAULT_ALERT = {
     Standard.BELLCORE: Alert.AFTER_RING,
     Standard.ETSI_FSK: Alert.REVERSAL,
     Standard.ETSI_DTMF: Alert.BEFORE_RING,
+    Standard.NTT: Alert.CAR,
     Standard.OFF: Alert.AFTER_RING,
 }
 
@@ -74,7 +76,11 @@ def presentation_for(
     """The country's presentation, or the configured standard (and alert) instead of it."""
     plan = LINE_PLANS.get(country.upper(), LINE_PLANS["US"])
     chosen = plan.standard if standard == "auto" else Standard(standard)
-    if alert != "auto":
+    if chosen is Standard.NTT or alert == Alert.CAR.value:
+        # The CAR handshake is NTT's own and NTT has no other: an alert set for another standard
+        # does not apply to it, nor CAR to another.
+        when = DEFAULT_ALERT[chosen]
+    elif alert != "auto":
         when = Alert(alert)
     elif chosen is plan.standard:
         when = plan.alert

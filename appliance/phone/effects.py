@@ -76,6 +76,13 @@ class SendWaitingCaller:
 
 
 @dataclass(frozen=True, slots=True)
+class SendCaller:
+    """NTT caller ID: the phone closed its loop in answer to the CAR signal; send it the caller."""
+
+    caller: CallerId
+
+
+@dataclass(frozen=True, slots=True)
 class ShowMessages:
     """Turn the phone's message lamp on or off (visual message waiting), the way ``presentation``
     sends data to it. Only on an idle line: the phone core sends it on hook, when nothing rings."""
@@ -316,6 +323,7 @@ Effect = (
     | Mute
     | AlertWaiting
     | SendWaitingCaller
+    | SendCaller
     | ListenForDigits
     | PlaceCall
     | Accept

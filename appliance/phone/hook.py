@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from . import calls, dialing, forwarding, greeting, hotline, line, progress, voicemail, voicemenu
+from . import calls, car, dialing, forwarding, greeting, hotline, line, progress, voicemail, voicemenu
 from . import effects as fx
 from .context import Step
 from .directory import Unreachable
@@ -22,7 +22,7 @@ PULSE = "pulse"  # closed long enough to end a rotary digit
 
 
 def on_hook_changed(ctx: Step, event: HookChanged) -> None:
-    if line.noted(ctx, event):
+    if line.noted(ctx, event) or car.noted(ctx, event):
         return
     phone, settings = ctx.phone, ctx.phone.settings
     if not event.off_hook:
@@ -32,7 +32,7 @@ def on_hook_changed(ctx: Step, event: HookChanged) -> None:
             ctx.arm(HOOK, settings.flash_max_s - (ctx.now - event.at))
         return
     if not phone.off_hook:
-        _lifted(ctx)
+        lifted(ctx)
         return
     opened = phone.hook.opened_at
     if opened is None:
@@ -42,7 +42,7 @@ def on_hook_changed(ctx: Step, event: HookChanged) -> None:
     duration = event.at - opened
     if duration >= settings.flash_max_s:  # the hang-up timer was overtaken by the lift itself
         hung_up(ctx)
-        _lifted(ctx)
+        lifted(ctx)
     elif duration >= settings.flash_min_s:
         end_rotary_digit(ctx)
         _flashed(ctx)
@@ -66,7 +66,7 @@ def loop_closed(ctx: Step) -> None:
         if not seen:
             hung_up(ctx)
     elif seen:
-        _lifted(ctx)
+        lifted(ctx)
 
 
 def end_rotary_digit(ctx: Step) -> None:
@@ -79,7 +79,7 @@ def end_rotary_digit(ctx: Step) -> None:
         dialing.press(ctx, "0" if pulses == 10 else str(pulses))
 
 
-def _lifted(ctx: Step) -> None:
+def lifted(ctx: Step) -> None:
     ctx.set(off_hook=True, hook=HookTrack(), notice="")
     phone = ctx.phone
     if not phone.telephony_up:

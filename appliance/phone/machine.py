@@ -4,9 +4,9 @@ This module routes each event, and each timer that ran out, to the module that o
 :mod:`.hook` (hook switch), :mod:`.dialing` (keys and digits), :mod:`.features` (star codes, voice
 menus), :mod:`.incoming` (a call arrives), :mod:`.calls` (the calls' states), :mod:`.cidcw` (caller
 ID on call waiting), :mod:`.progress` (dial tone, confirmation, busy, reorder, howler),
-:mod:`.world` (what the world around the phone reports); :mod:`.outputs` derives the tone, the
-ringer and the line from the state after each step, and :mod:`.line` opens the line's loop when the
-far end clears.
+:mod:`.world` (what the world around the phone reports), :mod:`.car` (NTT's caller ID
+handshake); :mod:`.outputs` derives the tone, the ringer and the line from the state after each
+step, and :mod:`.line` opens the line's loop when the far end clears.
 
 Time is an input: the machine arms named timers with an effect and learns they ran out from a
 ``TimerExpired`` event; ``now`` (monotonic seconds) stamps calls and drops stale expiries.
@@ -19,6 +19,7 @@ from typing import Any
 
 from . import (
     calls,
+    car,
     cidcw,
     dialing,
     features,
@@ -79,6 +80,7 @@ def step(phone: Phone, event: Event, now: float) -> tuple[Phone, list[fx.Effect]
     _HANDLERS[type(event)](ctx, event)
     outputs.message_lamp(ctx)
     cidcw.guard(ctx)
+    car.follow(ctx)
     line.disconnect(ctx, phone)
     return ctx.phone, outputs.changes(phone, ctx.phone) + ctx.effects + outputs.declined(phone, ctx.phone)
 
@@ -97,6 +99,9 @@ def _on_timer(ctx: Step, event: TimerExpired) -> None:
         hook.end_rotary_digit(ctx)
     elif event.name == line.TIMER:
         hook.loop_closed(ctx)
+    elif event.name == car.TIMER:
+        if car.expired(ctx):
+            hook.lifted(ctx)  # the phone's loop stayed closed after the data: someone picked up
     elif event.name == world.HANDSET_TEST:
         ctx.set(handset_test=False)
     elif event.name == cidcw.TIMER:

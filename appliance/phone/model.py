@@ -304,6 +304,7 @@ class Settings:
     callerid_alert: str = "auto"
     callerid_sdmf: bool = False
     callerid_waiting: bool = False  # caller ID on call waiting (an analog phone behind a SLIC line)
+    callerid_car: bool = False  # NTT's CAR handshake: a SLIC line that sees the phone's loop close
     loop_disconnect_ms: int = 0  # the loop opened this long when the far end clears; 0: no loop switch
     language: str = "en"  # what the phone speaks in (prompts: appliance.phone.phrases)
     forwarding: Forwarding = field(default_factory=Forwarding)
@@ -374,6 +375,8 @@ class Phone:
     messages: tuple[Message, ...] = ()  # the answering machine's, oldest first
     own_greeting: bool = False  # the owner recorded the greeting (else the spoken one is played)
     hook: HookTrack = field(default_factory=HookTrack)
+    car: str = ""  # NTT's caller ID handshake, its stage (appliance.phone.car), for the call car_call
+    car_call: CallId | None = None
     loop_open: bool = False  # the line's loop current is off for a far-end clear (hook edges only noted)
     loop_hook: bool | None = None  # the hook last seen while it was off (off hook: True); None: no edge
     timers: tuple[tuple[str, float], ...] = ()  # name -> deadline, to drop stale expiries

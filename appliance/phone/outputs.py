@@ -8,8 +8,8 @@ once. The message lamp and declined group invitations follow the state the same 
 
 from __future__ import annotations
 
+from . import car, voicemenu
 from . import effects as fx
-from . import voicemenu
 from .callerid import Alert, presentation_for
 from .context import Step
 from .model import CallStatus, Mode, Phone
@@ -51,7 +51,10 @@ def ringer_of(phone: Phone) -> fx.StartRinger | None:
     if phone.off_hook or phone.mode is not Mode.RINGING:
         return None
     if phone.waiting:
-        return fx.StartRinger(caller=phone.waiting.caller_id, cadence=phone.waiting.ring)
+        if car.silent(phone):  # NTT: the phone takes the data, or has just released the line
+            return None
+        caller = phone.waiting.caller_id if car.ringing_caller(phone) else None
+        return fx.StartRinger(caller=caller, cadence=phone.waiting.ring)
     if phone.held:
         return fx.StartRinger(recall=True)
     return None

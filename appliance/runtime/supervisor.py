@@ -332,6 +332,8 @@ class Supervisor:
                 self.ports.ringer.alert_waiting(presentation, lambda: self.post(AlertSent()))
             case fx.SendWaitingCaller(caller):
                 self.ports.ringer.send_waiting_caller(caller)
+            case fx.SendCaller(caller):
+                self.ports.ringer.send_caller(caller)
             case fx.ListenForDigits(on):
                 self.ports.keypad.listen(on)
             case fx.ArmTimer(name, seconds):

@@ -184,3 +184,17 @@ def test_a_line_reports_the_call_waiting_alert_out_once_after_it_played(kind, mo
 
     (at,) = run_virtual(main())
     assert 0.08 <= at < 1.0  # not before the 80 ms alert has played
+
+
+def test_sending_an_ntt_caller_never_rings_and_a_fake_line_records_it(rig):
+    who = CallerId("0312345678", "", None, None, Presentation(Standard.NTT, Alert.CAR))
+
+    async def main():
+        rig.ringer.send_caller(who)
+        await asyncio.sleep(0.5)
+        assert not rig.sounding
+        await rig.ringer.stop()
+
+    run_virtual(main())
+    if isinstance(rig.ringer, FakeRinger):
+        assert list(rig.ringer.sent_callers) == [who]

@@ -57,7 +57,10 @@ def test_presentation_by_country_with_overrides():
     assert presentation_for("FR") == Presentation(Standard.ETSI_FSK, Alert.RING_PULSE)
     assert presentation_for("US", "etsi-fsk") == Presentation(Standard.ETSI_FSK, Alert.REVERSAL)
     assert presentation_for("GB", "auto", "after-ring").alert is Alert.AFTER_RING
-    assert presentation_for("JP").standard is Standard.OFF
+    assert presentation_for("JP") == Presentation(Standard.NTT, Alert.CAR)  # NTT's handshake
+    assert presentation_for("JP", "auto", "reversal").alert is Alert.CAR  # NTT has no other alert
+    assert presentation_for("US", "ntt") == Presentation(Standard.NTT, Alert.CAR)
+    assert presentation_for("GB", "auto", "car").alert is Alert.REVERSAL  # CAR is NTT's only
     assert not presentation_for("GB", sdmf=True).sdmf  # SDMF is Bellcore's only
 
 

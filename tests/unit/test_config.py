@@ -53,6 +53,13 @@ def test_the_loop_disconnect_reaches_the_phone_only_with_a_loop_switch():
     assert settings_of(build(with_switch)).loop_disconnect_ms == 0
 
 
+def test_ntts_handshake_runs_on_a_slic_line_with_its_codec_only():
+    slic = {"drivers": {"ringer": "slic"}, "ringer": {"rm_pin": 23, "fr_pin": 24}, "phone": {"country": "JP"}}
+    assert not settings_of(build(slic)).callerid_car  # no codec: no data, so a lift stays a lift
+    assert settings_of(build({**slic, "audio": {"card": "audioinjectorpi"}})).callerid_car
+    assert not settings_of(build({"phone": {"country": "JP"}})).callerid_car  # the fake ringer
+
+
 def test_feature_sections_reach_the_phone():
     settings = settings_of(
         build(

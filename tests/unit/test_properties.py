@@ -106,12 +106,13 @@ def apply(bench: PhoneBench, action: tuple) -> list[fx.Effect]:
     st.booleans(),
     st.one_of(st.none(), feature_settings),
     st.sampled_from((0, 500)),
+    st.sampled_from(("US", "JP")),
 )
-def test_random_sequences_keep_the_promises(sequence, private, cw, features, loop_ms):
-    # The analog line's call-waiting caller ID too, its loop switch and issue 16's features in some runs.
-    bench = PhoneBench(
-        replace(features or with_settings(), callerid_waiting=True, loop_disconnect_ms=loop_ms)
-    )
+def test_random_sequences_keep_the_promises(sequence, private, cw, features, loop_ms, country):
+    # The analog line's call-waiting caller ID too, its loop switch, NTT's CAR handshake (JP) and
+    # issue 16's features in some runs.
+    base = replace(features or with_settings(), callerid_waiting=True, loop_disconnect_ms=loop_ms)
+    bench = PhoneBench(replace(base, country=country, callerid_car=True))
     bench.phone = replace(bench.phone, private_mode=private, call_waiting=cw)
     tone = ringer = None
     reversed_ = False
@@ -133,6 +134,8 @@ def test_random_sequences_keep_the_promises(sequence, private, cw, features, loo
                     reversed_ = on
                 case fx.Mute(call, on):
                     (muted.add if on else muted.discard)(call)
+                case fx.SendCaller():  # NTT: only to a phone that answered the CAR, on hook
+                    assert country == "JP" and not bench.phone.off_hook
                 case fx.OpenLoop(ms):  # only for a far-end clear: off hook, the line left idle
                     assert ms == loop_ms and bench.phone.off_hook and not bench.phone.calls
         assert tone == tone_of(bench.phone)

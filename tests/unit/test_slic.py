@@ -491,3 +491,37 @@ def test_without_a_loop_switch_the_clear_is_the_polarity_alone():
 
     run_virtual(main())
     assert line.loop.timeline == []  # the pin was never claimed nor driven
+
+
+def test_ntt_rings_the_car_signal_on_a_reversed_line_then_the_ordinary_ring():
+    line, who = Line(), caller("JP")
+    ring_for(line, 8.0, PLANS["JP"].ring, who)
+    car = [(round(0.1 + i, 4), 0.5) for i in range(6)]  # 100 ms after the reversal, 500 on 500 off
+    assert line.rings() == [*car, (6.1, 1.0)]  # then the IR: 1 s on, 2 s off
+    assert line.player.played == []  # no data unless the phone answers
+    assert {f for _, v, f in line.fr.timeline if v == 0.5} == {16.0}
+    rests = [p for p in line.polarity() if p[0] < 7.0]
+    assert rests[0] == (0.0, "reversed")
+    assert [p for t, p in rests if t < 6.1] == ["reversed"] * 7  # reversed again after each burst
+    assert (6.1, "forward") in rests
+
+
+def test_ntt_data_goes_100_ms_after_the_phones_answer_on_the_reversed_line():
+    line, who = Line(), caller("JP")
+
+    async def main() -> None:
+        line.ringer.start_ringing(PLANS["JP"].ring, who)
+        await asyncio.sleep(1.3)
+        line.ringer.stop_ringing()  # the phone closed its loop: the core stops the CAR ...
+        line.ringer.send_caller(who)  # ... and sends the caller
+        await asyncio.sleep(0.05)
+        assert line.fr.state == 0  # reversed for the data
+        await asyncio.sleep(1.0)
+        assert line.fr.state == 1  # forward once it is out
+        await line.ringer.stop()
+
+    run_virtual(main())
+    ((start, pcm),) = line.player.played
+    assert start == 1.4
+    assert pcm == spill.pcm16(spill.data(who, WHEN))
+    assert line.rings() == [(0.1, 0.5), (1.1, 0.2)]  # the burst under way stopped at once
