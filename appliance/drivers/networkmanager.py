@@ -237,6 +237,7 @@ class NmcliNetwork:
         self.nmcli = nmcli
         self.sys_net = sys_net
         self.arp = arp
+        self._modes: dict[str, str] = {}  # connection UUID -> 802-11-wireless.mode
 
     async def _run(self, *args: str, secret: bool = False, timeout_s: float = TIMEOUT_S) -> str:
         argv = [self.nmcli, *args]
@@ -265,14 +266,33 @@ class NmcliNetwork:
             if kind == "wifi" and state == "connected":
                 if con == AP_UUID:
                     ap = True
-                else:
+                elif await self._client(con):  # a hotspot of the owner's own is not a network joined
                     wifi_connection = con
-        saved = [c for c in connections(await self._run("-t", "-f", CONNECTION_FIELDS, "connection", "show"))
-                 if c[2] == WIFI and c[1] != AP_UUID]  # fmt: skip
+        listed = connections(await self._run("-t", "-f", CONNECTION_FIELDS, "connection", "show"))
+        saved = [c for c in listed if c[2] == WIFI and c[1] != AP_UUID and await self._client(c[1])]
         return Links(
             now=0.0, ethernet=self._carrier(), wifi=bool(wifi_connection), wifi_connection=wifi_connection,
             access_point=ap, ap_clients=self._ap_clients() if ap else 0, saved_wifi=bool(saved),
         )  # fmt: skip
+
+    async def _client(self, uuid: str) -> bool:
+        """Whether a Wi-Fi connection joins networks (infrastructure mode), not makes one (ap,
+        adhoc, mesh). Asked once per connection: this driver never changes a connection's mode."""
+        if uuid not in self._modes:
+            try:
+                props = properties(
+                    await self._run("-t", "-f", f"{WIFI}.mode", "connection", "show", "uuid", uuid)
+                )
+            except NmcliError:
+                return False  # gone meanwhile
+            self._modes[uuid] = props.get(f"{WIFI}.mode", "") or "infrastructure"
+        return self._modes[uuid] in ("infrastructure", "--")
+
+    async def _free_radio(self) -> str:
+        """The Wi-Fi device for the access point: one not in use, else the first ("": none)."""
+        found = [(state == "connected", device) for device, kind, state, _ in
+                 devices(await self._run("-t", "-f", DEVICE_FIELDS, "device")) if kind == "wifi"]  # fmt: skip
+        return min(found)[1] if found else ""
 
     def _carrier(self) -> bool:
         """A wired interface (a device, not wireless) with carrier: sysfs, no round trip."""
@@ -378,7 +398,10 @@ class NmcliNetwork:
     async def open_access_point(self, ssid: str, passphrase: str) -> None:
         await self._quietly("connection", "delete", "uuid", AP_UUID)  # made fresh: this boot's key
         await self._run("connection", "add", *access_point_settings(ssid, passphrase), secret=True)
-        await self._run("--wait", "20", "connection", "up", "uuid", AP_UUID, timeout_s=30)
+        radio = await self._free_radio()
+        if not radio:
+            raise WifiRefusedError("ssid", "this device has no Wi-Fi radio")
+        await self._run("--wait", "20", "connection", "up", "uuid", AP_UUID, "ifname", radio, timeout_s=30)
         log.info("network: access point %r open", ssid)
 
     async def close_access_point(self) -> None:
