@@ -165,9 +165,14 @@ _REASONS: tuple[tuple[str, str, str], ...] = (
 )
 
 
+def _said(stderr: str) -> str:
+    """nmcli's error line (a "Hint: ..." line may follow it)."""
+    lines = stderr.strip().splitlines()
+    return next((line for line in lines if line.startswith("Error")), lines[-1] if lines else "failed")
+
+
 def join_failure(stderr: str) -> WifiRefusedError:
-    lines = stderr.strip().splitlines()  # a "Hint: ..." line may follow the error
-    said = next((line for line in lines if line.startswith("Error")), lines[-1] if lines else "failed")
+    said = _said(stderr)
     low = said.lower()
     for needle, field, reason in _REASONS:
         if needle in low:
@@ -323,10 +328,16 @@ class NmcliNetwork:
         return count
 
     async def scan(self, rescan: bool = True) -> list[ScannedNetwork]:
-        text = await self._run(
-            "-t", "-f", SCAN_FIELDS, "device", "wifi", "list", "--rescan", "yes" if rescan else "no"
-        )
-        return scanned(text)
+        words = ["-t", "-f", SCAN_FIELDS, "device", "wifi", "list", "--rescan"]
+        if rescan:
+            try:
+                return scanned(await self._run(*words, "yes"))
+            except NmcliError as exc:  # a busy radio (joining, an access point) does not look: the last scan
+                log.info("network: no new scan: %s", _said(exc.stderr))
+        try:
+            return scanned(await self._run(*words, "no"))
+        except NmcliError as exc:
+            raise WifiRefusedError("", f"no scan: {_said(exc.stderr)}") from None
 
     async def saved(self) -> list[Saved]:
         text = await self._run("-t", "-f", CONNECTION_FIELDS, "connection", "show")
@@ -382,10 +393,15 @@ class NmcliNetwork:
         except NmcliError as exc:
             if "unknown connection" in exc.stderr.lower() or "cannot find" in exc.stderr.lower():
                 raise LookupError("no such saved network") from None
-            raise
+            raise WifiRefusedError("uuid", _said(exc.stderr)) from None
 
     async def set_ipv4(self, uuid: str, ipv4: Ipv4) -> None:
-        await self._run("connection", "modify", "uuid", uuid, *ipv4_settings(ipv4))
+        try:
+            await self._run("connection", "modify", "uuid", uuid, *ipv4_settings(ipv4))
+        except NmcliError as exc:
+            if "unknown connection" in exc.stderr.lower() or "cannot find" in exc.stderr.lower():
+                raise LookupError("no such saved network") from None
+            raise WifiRefusedError("method", _said(exc.stderr)) from None
         # Taken at once where the connection is up; otherwise at its next activation.
         active = {
             c[1]

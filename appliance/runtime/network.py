@@ -88,11 +88,15 @@ class NetworkKeeper:
         self._looking = None
 
     async def _look_forever(self) -> None:
+        said = ""
         while True:
             try:
                 await self.look()
-            except Exception:  # a failed look is logged and the next one tried: the phone stays up
-                log.exception("network: look failed")
+                said = ""
+            except Exception as exc:  # noqa: BLE001 - logged (once until it changes), the next look tried
+                if str(exc) != said:
+                    said = str(exc)
+                    log.warning("network: the links could not be read: %s", exc)
             await asyncio.sleep(self.look_s)
 
     async def look(self) -> None:
