@@ -10,17 +10,19 @@ import argparse
 import sys
 
 from . import __version__
-from .apps import bootconfig, callerid, config, dhcp_options, dht_node, dtmf, run, sim, update, web
+from .apps import bootconfig, callerid, config, dhcp_options, dht_node, dtmf, run, sim, sshkeys, update, web
 from .apps.exits import EXIT_INVALID
 from .config.load import ConfigError
 from .sim import ScriptError
+
+COMMANDS = (run, web, dht_node, update, config, dtmf, callerid, sim, bootconfig, dhcp_options, sshkeys)
 
 
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="appliance", description="Jami phone firmware")
     top.add_argument("--version", action="version", version=f"appliance {__version__}")
     sub = top.add_subparsers(dest="command", required=True)
-    for command in (run, web, dht_node, update, config, dtmf, callerid, sim, bootconfig, dhcp_options):
+    for command in COMMANDS:
         command.add_parser(sub)
     return top
 

@@ -42,13 +42,17 @@ async def serve_web(
     ``watch`` answers the status push's long polls (a connection of its own over a socket)."""
     from appliance.web.firmware import FirmwareHandoff  # noqa: PLC0415 - aiohttp only where served
     from appliance.web.server import WebApp, serve  # noqa: PLC0415
+    from appliance.web.ssh import SshAccess  # noqa: PLC0415
 
     password_file = Path(config.web.admin_password_file) if config.web.admin_password_file else None
     # On the image the updater (appliance-update.path) picks up what the page hands over here.
     handoff = os.environ.get("APPLIANCE_UPDATE_DIR")
     firmware = FirmwareHandoff(Path(handoff) if handoff else None)
+    # On the image appliance-ssh.path (root) applies the page's SSH key requests.
+    ssh_requests, ssh_state = os.environ.get("APPLIANCE_SSH_REQUESTS"), os.environ.get("APPLIANCE_SSH_STATE")
+    ssh = SshAccess(Path(ssh_requests) if ssh_requests else None, Path(ssh_state) if ssh_state else None)
     webapp = WebApp(control, state_dir, password_file=password_file, secure_cookie=config.web.https,
-                    firmware=firmware, watch=watch,
+                    firmware=firmware, watch=watch, ssh=ssh,
                     allowed_hosts=tuple(config.web.allowed_hosts))  # fmt: skip
     context = None
     if config.web.https:

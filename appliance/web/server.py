@@ -40,6 +40,7 @@ from .openapi import openapi_document
 from .origin import cross_site, own_host, own_names, security_headers
 from .provisioned import ProvisionedPassword
 from .push import END, StatusPump
+from .ssh import BadKeyError, NotManagedError, SshAccess, SshBusyError
 
 log = logging.getLogger(__name__)
 
@@ -70,9 +71,11 @@ class WebApp:
         firmware: FirmwareHandoff | None = None,
         watch: ControlAPI | None = None,
         allowed_hosts: tuple[str, ...] = (),
+        ssh: SshAccess | None = None,
     ) -> None:
         self.control = control
         self.firmware = firmware or FirmwareHandoff(None)
+        self.ssh = ssh or SshAccess(None, None)
         return_large_buffers_to_the_system()
         self.admin = AdminLogin(
             control, data_dir / "web" / "admin.scrypt",
@@ -157,8 +160,14 @@ class WebApp:
             return problems_response(400, "invalid input", exc.problems)
         except NotFoundError as exc:
             return web.json_response({"error": f"not found: {exc.args[0] if exc.args else ''}"}, status=404)
-        except (ControlUnavailableError, StorageFullError) as exc:  # a full disk: 503, plain words
+        except (
+            ControlUnavailableError,
+            StorageFullError,
+            SshBusyError,
+        ) as exc:  # a full disk: 503, plain words
             return web.json_response({"error": str(exc)}, status=503, headers={"Retry-After": "2"})
+        except NotManagedError as exc:
+            return web.json_response({"error": str(exc)}, status=409)
         except web.HTTPException as exc:
             if exc.status >= 400 and request.path.startswith("/api/"):
                 return web.json_response({"error": exc.reason}, status=exc.status, headers=_allow(exc))
@@ -358,6 +367,27 @@ class WebApp:
         except UpdateError as exc:
             raise ChangeRejectedError([("bundle", str(exc))]) from exc
         return web.json_response(answer, status=202)
+
+    async def ssh_status(self, request: web.Request) -> web.Response:
+        return web.json_response(self.ssh.status())
+
+    async def ssh_add_key(self, request: web.Request) -> web.Response:
+        try:
+            done = await self.ssh.add(request[BODY]["key"])
+        except BadKeyError as exc:
+            raise ChangeRejectedError([("key", str(exc))]) from exc
+        if not done["ok"]:  # root refused it (too many keys); said as a bad value
+            raise ChangeRejectedError([("key", done["message"])])
+        return web.json_response(done, status=201)
+
+    async def ssh_remove_key(self, request: web.Request) -> web.Response:
+        try:
+            done = await self.ssh.remove(request.match_info["key_id"])
+        except BadKeyError as exc:
+            raise NotFoundError("no such key") from exc
+        if not done["ok"]:
+            raise NotFoundError(done["message"])
+        return web.json_response(done)
 
     async def _info(self) -> dict[str, Any]:
         if self._static_info is None:

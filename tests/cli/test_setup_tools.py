@@ -12,7 +12,8 @@ import sys
 from pathlib import Path
 
 TESTS = Path(__file__).resolve().parents[1]
-UNPACKED = {"nmcli": Path(sys.prefix) / "libexec" / "nmcli"}  # unpacked into the venv by .ci/setup
+# Unpacked into the venv by .ci/setup (installed, they would take over the network or listen).
+UNPACKED = {name: Path(sys.prefix) / "libexec" / name for name in ("nmcli", "sshd")}
 ONLY_WITH_IMAGE_BUILD = {"qemu-system-aarch64"}
 
 

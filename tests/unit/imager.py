@@ -25,7 +25,13 @@ IC = "/usr/lib/raspberrypi-sys-mods/imager_custom"
 
 
 def ssh_key(kind: str = "ssh-ed25519", comment: str = "owner@laptop", seed: int = 1) -> str:
-    body = struct.pack(">I", len(kind)) + kind.encode() + struct.pack(">I", 32) + bytes([seed]) * 32
+    """A key line whose body is laid out as the type's (ed25519 or ecdsa-sha2-nistp256)."""
+    body = struct.pack(">I", len(kind)) + kind.encode()
+    if kind.startswith("ecdsa-sha2-"):
+        curve = kind.removeprefix("ecdsa-sha2-").encode()
+        body += struct.pack(">I", len(curve)) + curve + struct.pack(">I", 65) + b"\x04" + bytes([seed]) * 64
+    else:
+        body += struct.pack(">I", 32) + bytes([seed]) * 32
     return f"{kind} {base64.b64encode(body).decode()} {comment}".strip()
 
 

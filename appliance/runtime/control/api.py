@@ -169,6 +169,43 @@ DIGITS: Schema = {"type": "string", "pattern": "[0-9*#]{1,32}", "description": "
 LIST: Schema = {"type": "array", "items": {"type": "object"}}
 STRINGS: Schema = {"type": "array", "items": {"type": "string"}}
 
+SSH_KEY_MAX = 16 * 1024
+SSH_KEY: Schema = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string", "description": "the fingerprint as a path segment (base64url)"},
+        "type": {"type": "string"},
+        "bits": {"type": "integer"},
+        "comment": {"type": "string"},
+        "fingerprint": {"type": "string", "description": "as ssh-keygen -l prints it: SHA256:..."},
+    },
+}
+SSH_STATUS: Schema = {
+    "type": "object",
+    "properties": {
+        "managed": {"type": "boolean", "description": "false where the page does not manage SSH (desktop)"},
+        "enabled": {"type": "boolean"},
+        "keys": {"type": "array", "items": SSH_KEY},
+        "host_keys": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "type": {"type": "string"},
+                    "bits": {"type": "integer"},
+                    "fingerprint": {"type": "string"},
+                },
+            },
+        },
+        "unread_lines": {
+            "type": "integer",
+            "description": "lines of authorized_keys kept as written by hand",
+        },
+        "message": {"type": "string"},
+        "ok": {"type": "boolean", "description": "after a change: whether the system applied it"},
+    },
+}
+
 _op = Operation
 _contact = "/api/v1/contacts/{contact_id}"
 _request = "/api/v1/trust-requests/{uri}"
@@ -194,6 +231,17 @@ OPERATIONS: tuple[Operation, ...] = (
     _op("web.upload_firmware", "POST", "/api/v1/system/firmware",
         "Upload a signed update bundle: checked, then written to the other system slot; the "
         "phone reboots into it and goes back if it does not come up", ok=202, consumes=BINARY, web=True),
+    _op("web.ssh_status", "GET", "/api/v1/system/ssh",
+        "SSH: on or off, the admin's authorized keys (type, comment, SHA256 fingerprint) and the "
+        "host key fingerprints", result=SSH_STATUS, web=True),
+    _op("web.ssh_add_key", "POST", "/api/v1/system/ssh/keys",
+        "Add an OpenSSH public key for `ssh admin@...` (the first one turns SSH on; password login "
+        "never); checked here and again by the system that writes it",
+        _object({"key": {"type": "string", "maxLength": SSH_KEY_MAX,
+                         "description": "one line: TYPE BASE64 [COMMENT], no options"}}),
+        ok=201, result=SSH_STATUS, max_body=2 * SSH_KEY_MAX, web=True),
+    _op("web.ssh_remove_key", "DELETE", "/api/v1/system/ssh/keys/{key_id}",
+        "Remove a key by its id (the last one gone turns SSH off)", result=SSH_STATUS, web=True),
     # --- the phone ----------------------------------------------------------------------------
     _op("web.events", "GET", "/api/v1/events",
         "The status pushed as server-sent events (text/event-stream), a message at each change",

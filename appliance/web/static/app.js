@@ -852,8 +852,55 @@ async function loadSystem() {
   const firmware = await api("GET", "/system/firmware");
   $("firmware-status").textContent = firmware.message ? "Update: " + firmware.message : "";
   $("form-firmware").hidden = firmware.state === "unavailable";
+  showSsh(await api("GET", "/system/ssh"));
   await loadLogs();
 }
+
+// SSH: the admin's keys and the host key fingerprints, as the system (root) last wrote them.
+function showSsh(ssh) {
+  $("ssh").hidden = !ssh.managed;
+  if (!ssh.managed) return;
+  $("ssh-state").textContent = ssh.enabled
+    ? "SSH is on: ssh admin@" + location.hostname + (ssh.keys.length === 1 ? " (1 key)" : " (" + ssh.keys.length + " keys)")
+    : ssh.message;
+  const rows = $("ssh-key-rows");
+  rows.replaceChildren();
+  for (const key of ssh.keys) {
+    const tr = document.createElement("tr");
+    cell(tr, key.type + (key.type === "ssh-rsa" ? " (" + key.bits + ")" : ""));
+    cell(tr, key.comment || "—");
+    cell(tr, key.fingerprint).className = "mono";
+    const actions = document.createElement("td");
+    actions.className = "actions";
+    actions.appendChild(button("Remove", async () => {
+      const last = ssh.keys.length === 1 ? " It is the last key: SSH turns off." : "";
+      if (!confirm("Remove the key " + (key.comment || key.fingerprint) + "?" + last)) return;
+      try {
+        const done = await api("DELETE", "/system/ssh/keys/" + encodeURIComponent(key.id));
+        say(done.message);
+        showSsh(done);
+      } catch (e) { handle(e); }
+    }));
+    tr.appendChild(actions);
+    rows.appendChild(tr);
+  }
+  $("ssh-keys").hidden = !ssh.keys.length;
+  const hosts = {};
+  for (const host of ssh.host_keys) hosts["Host key " + host.type] = host.fingerprint;
+  showFacts($("ssh-host-keys"), hosts, Object.keys(hosts));
+}
+
+$("form-ssh").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = event.target;
+  try {
+    say("Adding the key…");
+    const done = await api("POST", "/system/ssh/keys", { key: form.key.value });
+    form.reset();
+    say(done.message);
+    showSsh(done);
+  } catch (e) { handle(e, form); }
+});
 
 $("form-password").addEventListener("submit", async (event) => {
   event.preventDefault();
