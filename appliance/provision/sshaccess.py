@@ -207,7 +207,12 @@ def apply_pending(paths: Paths, sshd: Sshd, owner: tuple[int, int] | None = None
         request = parse_request(data) if data is not None else None
     except RequestError as exc:
         last = {"id": _id_of(data), "ok": False, "message": str(exc)}
-    current = read_authorized(paths.authorized_keys)
+    try:
+        current = read_authorized(paths.authorized_keys)
+    except OSError as exc:  # a link or a huge file in its place (the admin's own directory): left alone
+        why = f"{paths.authorized_keys} cannot be read: {exc.strerror or exc}"
+        last = {"id": request.id if request else _id_of(data), "ok": False, "message": why}
+        return _write_state(paths, {"enabled": True, "keys": [], "unread_lines": 0}, last)
     if request is not None:
         ok, message, changed = _change(current, request)
         if changed != current:
@@ -217,13 +222,16 @@ def apply_pending(paths: Paths, sshd: Sshd, owner: tuple[int, int] | None = None
                 ok, message = False, f"{message}; but {problem}"
             current = changed
         last = {"id": request.id, "ok": ok, "message": message}
-    state = {
+    keys = {
         "enabled": bool(current.keys or current.unread),
         "keys": [key.describe() for key in current.keys],
         "unread_lines": current.unread,
-        "host_keys": host_keys(paths.host_keys),
-        "last": last,
     }
+    return _write_state(paths, keys, last)
+
+
+def _write_state(paths: Paths, keys: dict[str, Any], last: dict[str, Any] | None) -> dict[str, Any]:
+    state = {**keys, "host_keys": host_keys(paths.host_keys), "last": last}
     atomic_write(paths.state / STATE, json.dumps(state).encode(), mode=0o644)
     return state
 

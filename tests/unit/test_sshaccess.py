@@ -189,3 +189,18 @@ def test_the_units_command_applies_a_real_key(paths, tmp_path):
     (paths.requests / REQUEST).write_text(json.dumps({"id": RID, "add": f"no-pty {pub.read_text()}"}))
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     assert done.returncode == 2 and "refused: options before the key" in done.stdout
+
+
+def test_an_authorized_keys_that_is_a_link_is_neither_read_nor_replaced(paths, tmp_path):
+    # The admin owns ~/.ssh: a link put there must not make root read (and list) another file.
+    other = tmp_path / "elsewhere"
+    other.write_text(ed25519(5) + "\n")
+    paths.authorized_keys.parent.mkdir()
+    paths.authorized_keys.symlink_to(other)
+    sshd = Sshd()
+    request_id, data = make_request(add=ed25519(6))
+    write_request(paths.requests, data)
+    state = apply_pending(paths, sshd)
+    assert state["last"] == {"id": request_id, "ok": False, "message": state["last"]["message"]}
+    assert "cannot be read" in state["last"]["message"] and state["keys"] == []
+    assert paths.authorized_keys.is_symlink() and other.read_text() == ed25519(5) + "\n" and sshd.told == []
