@@ -377,7 +377,7 @@ class WebApp:
         except BadKeyError as exc:
             raise ChangeRejectedError([("key", str(exc))]) from exc
         if not done["ok"]:  # root refused it (too many keys); said as a bad value
-            raise ChangeRejectedError([("key", done["message"])])
+            raise ChangeRejectedError([("key", done["result"])])
         return web.json_response(done, status=201)
 
     async def ssh_remove_key(self, request: web.Request) -> web.Response:
@@ -386,7 +386,7 @@ class WebApp:
         except BadKeyError as exc:
             raise NotFoundError("no such key") from exc
         if not done["ok"]:
-            raise NotFoundError(done["message"])
+            raise NotFoundError(done["result"])
         return web.json_response(done)
 
     async def _info(self) -> dict[str, Any]:

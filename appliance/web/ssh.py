@@ -65,7 +65,7 @@ class SshAccess:
         return await self._ask(remove=key_id)
 
     async def _ask(self, *, add: str | None = None, remove: str | None = None) -> dict[str, Any]:
-        """Hand the change to root and wait for its answer: (ok, message) and the new status."""
+        """Hand the change to root; its answer (``ok``, ``result`` in words) and the new status."""
         if self.requests is None or self.state is None:
             raise NotManagedError("SSH is not managed by this page on this board (the desktop board)")
         request_id, data = sshaccess.make_request(add=add, remove=remove)  # BadKeyError: 400
@@ -84,7 +84,7 @@ class SshAccess:
                     return {
                         **self.status(),
                         "ok": bool(last.get("ok")),
-                        "message": str(last.get("message", "")),
+                        "result": str(last.get("message", "")),
                     }
             (self.requests / sshaccess.REQUEST).unlink(missing_ok=True)  # not applied: taken back
             raise SshBusyError("the system did not apply the change in time (appliance-ssh.service)")

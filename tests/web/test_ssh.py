@@ -90,7 +90,7 @@ async def test_add_list_remove_and_the_last_key_turns_ssh_off(tmp_path):
         async with c.post("/api/v1/system/ssh/keys", json={"key": alice.read_text()}) as r:
             assert r.status == 201, await r.text()
             done = await r.json()
-        assert done["ok"] and done["enabled"] and "SSH is on" in done["message"]
+        assert done["ok"] and done["enabled"] and "SSH is on" in done["result"] and done["message"] == ""
         assert [(k["type"], k["comment"], k["fingerprint"]) for k in done["keys"]] == [
             ("ssh-ed25519", "alice@laptop", fingerprint(alice))
         ]
@@ -109,7 +109,8 @@ async def test_add_list_remove_and_the_last_key_turns_ssh_off(tmp_path):
             async with c.delete(f"/api/v1/system/ssh/keys/{key['id']}") as r:
                 assert r.status == 200, await r.text()
                 left = await r.json()
-        assert left["keys"] == [] and not left["enabled"] and "SSH is off" in left["message"]
+        assert left["keys"] == [] and not left["enabled"] and "SSH is off" in left["result"]
+        assert left["message"] == OFF  # what the section says now
         assert left["host_keys"] == []  # shown only while SSH is on
         async with c.get("/api/v1/system/ssh") as r:
             assert (await r.json())["message"] == OFF

@@ -203,6 +203,7 @@ SSH_STATUS: Schema = {
         },
         "message": {"type": "string"},
         "ok": {"type": "boolean", "description": "after a change: whether the system applied it"},
+        "result": {"type": "string", "description": "after a change: what the system did, in words"},
     },
 }
 

@@ -867,7 +867,7 @@ function showSsh(ssh) {
   rows.replaceChildren();
   for (const key of ssh.keys) {
     const tr = document.createElement("tr");
-    cell(tr, key.type + (key.type === "ssh-rsa" ? " (" + key.bits + ")" : ""));
+    cell(tr, key.type + (key.type === "ssh-rsa" ? " (" + key.bits + ")" : "")).className = "narrow-hide";
     cell(tr, key.comment || "—");
     cell(tr, key.fingerprint).className = "mono";
     const actions = document.createElement("td");
@@ -877,7 +877,7 @@ function showSsh(ssh) {
       if (!confirm("Remove the key " + (key.comment || key.fingerprint) + "?" + last)) return;
       try {
         const done = await api("DELETE", "/system/ssh/keys/" + encodeURIComponent(key.id));
-        say(done.message);
+        say(done.result);
         showSsh(done);
       } catch (e) { handle(e); }
     }));
@@ -897,7 +897,7 @@ $("form-ssh").addEventListener("submit", async (event) => {
     say("Adding the key…");
     const done = await api("POST", "/system/ssh/keys", { key: form.key.value });
     form.reset();
-    say(done.message);
+    say(done.result);
     showSsh(done);
   } catch (e) { handle(e, form); }
 });
