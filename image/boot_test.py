@@ -18,6 +18,7 @@ import lzma
 import re
 import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -29,6 +30,12 @@ from typing import Any
 
 PASSWORD = "boot test password"
 QEMU = "qemu-system-aarch64"
+# The page is HTTPS with a certificate from the CA this boot made on the device: not checked here.
+# That it covers HOSTNAME.local and the address, from that CA, is firstboot_test's check (and
+# tests/web/test_https.py's on the host).
+UNVERIFIED = ssl.create_default_context()
+UNVERIFIED.check_hostname = False
+UNVERIFIED.verify_mode = ssl.CERT_NONE
 
 
 def need_qemu() -> None:
@@ -50,7 +57,7 @@ def call(url: str, method: str = "GET", body: dict[str, Any] | None = None) -> t
         data, headers["Content-Type"] = json.dumps(body).encode(), "application/json"
     try:
         with urllib.request.urlopen(
-            urllib.request.Request(url, data, headers, method=method), timeout=10
+            urllib.request.Request(url, data, headers, method=method), timeout=10, context=UNVERIFIED
         ) as r:
             return r.status, json.loads(r.read() or b"null")
     except urllib.error.HTTPError as e:
@@ -66,7 +73,7 @@ def unpack(base: Path, disk: Path) -> None:
 
 
 def start(base: Path, disk: Path, port: int, boot: int = 1) -> subprocess.Popen[bytes]:
-    """QEMU on ``disk``, the web page forwarded to ``port``. -no-reboot: a reboot ends QEMU, and a
+    """QEMU on ``disk``, the web page (HTTPS, 443) forwarded to ``port``. -no-reboot: a reboot ends QEMU, and a
     test that wants the next boot starts it again, as the power would (``boot`` numbers its log)."""
     sig = base.with_name(base.name + ".disk-signature").read_text().strip()
     console = console_log(base, boot)  # kept for a look after a failure
@@ -76,7 +83,7 @@ def start(base: Path, disk: Path, port: int, boot: int = 1) -> subprocess.Popen[
         "-initrd", str(base.with_name(base.name + ".initrd.img")),
         "-append", f"root=PARTUUID={sig}-02 rootfstype=squashfs ro panic=10 console=ttyAMA0 appliance.board=desktop systemd.journald.forward_to_console=1",
         "-drive", f"file={disk},if=none,format=raw,id=hd", "-device", "virtio-blk-pci,drive=hd",
-        "-netdev", f"user,id=net,hostfwd=tcp:127.0.0.1:{port}-:80", "-device", "virtio-net-pci,netdev=net,romfile=",
+        "-netdev", f"user,id=net,hostfwd=tcp:127.0.0.1:{port}-:443", "-device", "virtio-net-pci,netdev=net,romfile=",
         "-display", "none", "-monitor", "none", "-serial", f"file:{console}", "-no-reboot",
     ]  # fmt: skip
     return subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -128,7 +135,7 @@ def boot(base: Path, timeout_s: float = 150.0) -> dict[str, object]:
         port = free_port()
         qemu = start(base, disk, port)
         try:
-            url = f"http://127.0.0.1:{port}/api/v1"
+            url = f"https://127.0.0.1:{port}/api/v1"
             ready, setup = wait_for_page(base, qemu, url, timeout_s)
             results: dict[str, object] = {
                 "web_page_answers_s": round(ready, 1),

@@ -12,8 +12,11 @@ network namespace of this test's own (``unshare --net``: nothing of the host's n
 with dnsmasq handing out an address on it, as a home router does. From that side of the link, as a
 laptop on the LAN:
 
-- ``HOSTNAME.local`` resolves over mDNS (tests/image/mdns.py) and ``_http._tcp`` names the page;
-- the web page answers at that address and to ``Host: HOSTNAME.local``; dial tone after setup;
+- ``HOSTNAME.local`` resolves over mDNS (tests/image/mdns.py), ``_https._tcp`` and ``_http._tcp``
+  name the page;
+- the web page answers over HTTPS at that address and to ``Host: HOSTNAME.local``, its certificate
+  trusted (the device's CA as the only anchor) for both; plain HTTP is sent there; HSTS; dial
+  tone after setup;
 - SSH takes the key (as ``admin``) and offers no password method; the host name and time zone seen
   through it are Imager's; NetworkManager has loaded the Wi-Fi network (no radio in QEMU: its
   settings as NetworkManager read them are shown), power saving off;
@@ -27,10 +30,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import http.client
 import json
 import os
 import re
 import shutil
+import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -44,7 +50,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "image"))
 sys.path.insert(0, str(REPO))
 
-from boot_test import PASSWORD, QEMU, call, console_log, setup_code, stop, unpack  # noqa: E402
+from boot_test import PASSWORD, QEMU, UNVERIFIED, call, console_log, setup_code, stop, unpack  # noqa: E402
 
 from tests.image import mdns  # noqa: E402
 from tests.unit import imager  # noqa: E402
@@ -158,7 +164,9 @@ def resolve(qemu: subprocess.Popen[bytes], base: Path, timeout_s: float) -> str:
 def page(url: str, host: str | None = None) -> tuple[int, Any]:
     headers = {"Host": host} if host else {}
     try:
-        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=10) as r:
+        with urllib.request.urlopen(
+            urllib.request.Request(url, headers=headers), timeout=10, context=UNVERIFIED
+        ) as r:
             return r.status, json.loads(r.read() or b"null")
     except urllib.error.HTTPError as e:
         return e.code, None
@@ -267,8 +275,15 @@ def inside(base: Path, timeout_s: float) -> dict[str, Any]:
             services = mdns.ask("_http._tcp.local", mdns.PTR, HOST_ADDRESS)
             results["mdns_http_service"] = sorted({r.value for r in services if r.type == mdns.PTR})
             results["mdns_http_srv"] = sorted({r.value for r in services if r.type == mdns.SRV})
-            url = f"http://{address}/api/v1"
+            services = mdns.ask("_https._tcp.local", mdns.PTR, HOST_ADDRESS)
+            results["mdns_https_service"] = sorted({r.value for r in services if r.type == mdns.PTR})
+            results["mdns_https_srv"] = sorted({r.value for r in services if r.type == mdns.SRV})
+            url = f"https://{address}/api/v1"
             results["web_page_answers_s"] = round(wait_for_page(url, qemu, timeout_s) - powered, 1)
+            try:
+                results |= https_checks(address)
+            except (OSError, ValueError) as exc:  # the verdict names what is missing
+                results["https_error"] = repr(exc)
             results["page_by_name"] = page(f"{url}/setup", host=f"{HOSTNAME}.local")[0]
             results["page_by_other_name"] = page(f"{url}/setup", host="evil.example")[0]
             code = setup_code(base)
@@ -292,6 +307,46 @@ def inside(base: Path, timeout_s: float) -> dict[str, Any]:
         results["boot_files_after"] = sorted(name.removeprefix("::/") for name in listing)
         results["cmdline_after"] = mtools(disk, "mtype", "::/cmdline.txt").decode().strip()
     return results
+
+
+def https_checks(address: str, timeout_s: float = 30.0) -> dict[str, object]:
+    """The page as a browser that trusts the device's CA (downloaded from the page) sees it, by
+    name and address; plain HTTP sent to HTTPS; HSTS over HTTPS. The address may be new to the
+    certificate for up to 10 s (the page re-issues it when DHCP's address appears)."""
+    with urllib.request.urlopen(
+        f"https://{address}/api/v1/system/ca.crt", timeout=10, context=UNVERIFIED
+    ) as r:
+        trusted = ssl.create_default_context(cadata=r.read().decode())
+    trust: dict[str, str] = {}
+    deadline = time.monotonic() + timeout_s
+    for name in (f"{HOSTNAME}.local", address):
+        while True:
+            try:
+                with (
+                    socket.create_connection((address, 443), timeout=10) as raw,
+                    trusted.wrap_socket(raw, server_hostname=name),
+                ):
+                    trust[name] = "trusted"
+                    break
+            except ssl.SSLError as exc:
+                trust[name] = str(exc)
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(1)
+    plain = http.client.HTTPConnection(address, 80, timeout=10)
+    try:
+        plain.request("GET", "/status", headers={"Host": f"{HOSTNAME}.local"})
+        answer = plain.getresponse()
+        redirect = [
+            answer.status,
+            answer.getheader("Location"),
+            answer.getheader("Strict-Transport-Security"),
+        ]
+    finally:
+        plain.close()
+    with urllib.request.urlopen(f"https://{address}/api/v1/setup", timeout=10, context=trusted) as r:
+        hsts = r.headers.get("Strict-Transport-Security")
+    return {"https_trust": trust, "http_redirect": redirect, "hsts": hsts}
 
 
 def _setup(url: str, code: str) -> int:
@@ -320,6 +375,21 @@ def verdict(results: dict[str, Any]) -> list[str]:
     check(
         f"80 {HOSTNAME}.local" in results.get("mdns_http_srv", []), "its SRV names port 80 on HOSTNAME.local"
     )
+    check(
+        f"{HOSTNAME}._https._tcp.local" in results.get("mdns_https_service", [])
+        and f"443 {HOSTNAME}.local" in results.get("mdns_https_srv", []),
+        "the page is advertised as _https._tcp, port 443",
+    )
+    trust = results.get("https_trust", {})
+    check(
+        trust and set(trust.values()) == {"trusted"},
+        "the certificate is the device CA's for HOSTNAME.local and the address",
+    )
+    check(
+        results.get("http_redirect") == [301, f"https://{HOSTNAME}.local/status", None],
+        "plain HTTP is sent to HTTPS (no HSTS over HTTP)",
+    )
+    check(str(results.get("hsts", "")).startswith("max-age="), "HSTS over HTTPS")
     check(results.get("page_by_name") == 200, "the page answers to Host: HOSTNAME.local")
     check(results.get("page_by_other_name") == 403, "another Host is refused (DNS rebinding)")
     check(results.get("setup") == 201, "the first-run setup with the code")

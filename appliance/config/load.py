@@ -202,6 +202,10 @@ def _star_code_reached(digit_map: DigitMap, code: str) -> bool:
     return digit_map.match(code).kind in (MatchKind.COMPLETE, MatchKind.AMBIGUOUS, MatchKind.NONE)
 
 
+def _port(listen: str) -> str:
+    return listen.rpartition(":")[2]
+
+
 def _cross_check(config: Config, problems: list[str]) -> None:
     hook, dialplan = config.hook, config.dialplan
     if hook.flash_min_ms >= hook.flash_max_ms:
@@ -212,6 +216,10 @@ def _cross_check(config: Config, problems: list[str]) -> None:
         )
     if hook.debounce_ms >= hook.pulse_min_ms:
         problems.append("hook.debounce_ms: must be less than hook.pulse_min_ms")
+    if config.web.http_listen and not config.web.https:
+        problems.append("web.http_listen: only with web.https = true (it sends HTTP to the HTTPS page)")
+    elif config.web.http_listen and _port(config.web.http_listen) == _port(config.web.listen):
+        problems.append("web.http_listen: must be another port than web.listen's")
     if dialplan.interdigit_short_s > dialplan.interdigit_s:
         problems.append("dialplan.interdigit_short_s: must not exceed dialplan.interdigit_s")
     digit_map = DigitMap.parse(dialplan.map)

@@ -346,7 +346,20 @@ class WebSection:
         "profile): the page takes it whenever it changes; the owner's own change wins until then, "
         "unless the profile locks it",
     )  # fmt: skip
-    https: bool = opt(False, doc="serve HTTPS with a certificate the device makes on first start")
+    https: bool = opt(
+        False, doc="serve the page over HTTPS on web.listen, with a certificate from the device's own "
+        "CA for its names and addresses (on by default on the SD card image)",
+    )  # fmt: skip
+    http_listen: str = opt(
+        "", v.host_port_or_empty,
+        doc="with web.https: a plain-HTTP listener here that sends every request to the HTTPS page "
+        "(the image: [::]:80); empty: none",
+    )  # fmt: skip
+    hsts_max_age_s: int = opt(
+        7 * 24 * 3600, v.between(0, 365 * 24 * 3600),
+        doc="with web.https: how long a browser keeps to HTTPS for this device's names "
+        "(Strict-Transport-Security); 0 makes browsers forget it",
+    )  # fmt: skip
     allowed_hosts: list[str] = opt(
         [], v.host_names,
         doc="names the page answers to besides the device's hostname, HOSTNAME.local, localhost and "

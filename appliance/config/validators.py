@@ -141,6 +141,10 @@ def host_port(value: object) -> str | None:
     return "must be HOST:PORT, for example 127.0.0.1:8080"
 
 
+def host_port_or_empty(value: object) -> str | None:
+    return None if value == "" else host_port(value)
+
+
 def host_port_list(value: object) -> str | None:
     assert isinstance(value, list)
     for item in value:

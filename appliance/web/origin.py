@@ -23,12 +23,14 @@ def own_host(request: web.Request, names: frozenset[str]) -> bool:
     return True
 
 
-def own_names(extra: tuple[str, ...] = ()) -> frozenset[str]:
-    """The names the page answers to: the hostname, HOSTNAME.local, the FQDN, localhost, and
-    ``extra`` (``web.allowed_hosts``). IP addresses are answered too (see :func:`own_host`)."""
-    host = socket.gethostname().lower()
+def own_names(extra: tuple[str, ...] = (), hostname: str | None = None) -> frozenset[str]:
+    """The names the page answers to: the hostname (this host's unless given), HOSTNAME.local,
+    the FQDN, localhost, and ``extra`` (``web.allowed_hosts``). IP addresses are answered too
+    (see :func:`own_host`)."""
+    host = (hostname or socket.gethostname()).lower()
     short = host.partition(".")[0]
-    names = {host, short, f"{short}.local", "localhost", socket.getfqdn().lower(), *extra}
+    fqdn = socket.getfqdn().lower() if hostname is None else host
+    names = {host, short, f"{short}.local", "localhost", fqdn, *extra}
     return frozenset(n for n in names if n)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -35,6 +36,7 @@ from .auth import (
 )
 from .bodies import answer, json_body, problems_response
 from .firmware import FirmwareHandoff, NoUpdaterError
+from .https import Certificates
 from .login import COOKIE, AdminLogin, Handler, client_address, too_many
 from .openapi import openapi_document
 from .origin import cross_site, own_host, own_names, security_headers
@@ -85,6 +87,7 @@ class WebApp:
             log.info("web: admin password preset from %s", password_file)
         self._setting_up = asyncio.Lock()
         self.own_names = own_names(allowed_hosts)
+        self.certificates: Certificates | None = None  # HTTPS on: the device's CA and certificate
         self.pump = StatusPump(watch or control)
         self._static_info: dict[str, Any] | None = None
         self._page_handlers: dict[str, Handler] = {
@@ -126,6 +129,10 @@ class WebApp:
             return answer(op, await self.control.call(op.name, args))
 
         return ask_the_phone
+
+    def renamed(self, hostname: str, allowed_hosts: tuple[str, ...]) -> None:
+        """The hostname is ``hostname`` (it changed): the names the page answers to follow it."""
+        self.own_names = own_names(allowed_hosts, hostname) | own_names(allowed_hosts)
 
     @property
     def password(self) -> AdminPassword:
@@ -352,6 +359,20 @@ class WebApp:
         response.del_cookie(COOKIE, path="/")
         return response
 
+    async def https(self, request: web.Request) -> web.Response:
+        if self.certificates is None:
+            return web.json_response({"enabled": False})
+        return web.json_response({"enabled": True, **self.certificates.info()})
+
+    async def ca_certificate(self, request: web.Request) -> web.Response:
+        if self.certificates is None:
+            raise NotFoundError("HTTPS is off (web.https): no certificate authority")
+        name = self.certificates.names.short or "phone"
+        return web.Response(
+            body=self.certificates.ca.pem, content_type="application/x-x509-ca-cert",
+            headers={"Content-Disposition": f'attachment; filename="{name}-ca.crt"'},
+        )  # fmt: skip
+
     async def firmware_status(self, request: web.Request) -> web.Response:
         return web.json_response(self.firmware.status())
 
@@ -400,10 +421,38 @@ def _allow(exc: web.HTTPException) -> dict[str, str]:
 
 
 async def serve(webapp: WebApp, listen: str, ssl_context: Any = None) -> web.AppRunner:  # noqa: ANN401
+    return await serve_app(webapp.app, listen, ssl_context)
+
+
+async def serve_app(app: web.Application, listen: str, ssl_context: Any = None) -> web.AppRunner:  # noqa: ANN401
+    """``app`` on ``listen`` (HOST:PORT). ``[::]`` is every address of both families on one
+    socket (IPv4 clients as ::ffff:a.b.c.d), as the kernel binds it unless told otherwise;
+    without IPv6 in the kernel, every IPv4 address."""
     host, _, port = listen.rpartition(":")
-    runner = web.AppRunner(webapp.app, access_log=None)
+    host = host.strip("[]")
+    runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, host.strip("[]") or None, int(port), ssl_context=ssl_context)
+    site: web.BaseSite
+    dual = _dual_stack_socket(int(port)) if host == "::" else None
+    if dual is not None:
+        site = web.SockSite(runner, dual, ssl_context=ssl_context)
+    else:
+        site = web.TCPSite(runner, None if host in ("", "::") else host, int(port), ssl_context=ssl_context)
     await site.start()
     log.info("web page on %s://%s", "https" if ssl_context else "http", listen)
     return runner
+
+
+def _dual_stack_socket(port: int) -> socket.socket | None:
+    try:
+        sock = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+    except OSError:
+        return None  # ipv6.disable=1
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        sock.bind(("::", port))
+    except BaseException:
+        sock.close()
+        raise
+    return sock

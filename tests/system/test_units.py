@@ -1,4 +1,4 @@
-"""The systemd units: valid for systemd, and hardened (exposure <= 4.0 each)."""
+"""The systemd units: valid for systemd, and hardened (exposure <= 4.0 each, the web page's <= 2.0)."""
 
 import re
 import shutil
@@ -41,4 +41,5 @@ def test_unit_exposure(unit):
     )
     match = re.search(r"Overall exposure level for \S+: ([0-9.]+)", result.stdout)
     assert match, result.stdout + result.stderr
-    assert float(match.group(1)) <= 4.0
+    # The page faces the LAN (HTTPS on 443, HTTP on 80): held to a lower exposure than the rest.
+    assert float(match.group(1)) <= (2.0 if unit.name == "appliance-web.service" else 4.0)

@@ -90,11 +90,34 @@ def test_networkmanager_reads_the_keyfile_where_it_is_written():
 
 
 def test_the_page_is_advertised_over_mdns():
-    service = ini(ROOTFS / "etc/systemd/dnssd/appliance-http.dnssd")["Service"]
     web = (UNITS / "appliance-web.service").read_text()
-    assert service["Type"] == "_http._tcp"
-    assert f"APPLIANCE_WEB_LISTEN=0.0.0.0:{service['Port']}" in web
-    assert service["Name"] == "%H"  # the host name, whatever the owner chose
+    for name, kind, variable in (("https", "_https._tcp", "APPLIANCE_WEB_LISTEN"),
+                                 ("http", "_http._tcp", "APPLIANCE_WEB_HTTP_LISTEN")):  # fmt: skip
+        service = ini(ROOTFS / f"etc/systemd/dnssd/appliance-{name}.dnssd")["Service"]
+        assert service["Type"] == kind
+        assert f"{variable}=[::]:{service['Port']}" in web
+        assert service["Name"] == "%H"  # the host name, whatever the owner chose
+
+
+def test_the_image_serves_https_and_sends_http_there():
+    """The web unit's command line, its variables filled in as systemd does, is a valid config
+    with HTTPS on 443 and plain HTTP on 80 sent there."""
+    import shlex
+
+    from appliance.app import parser
+    from appliance.apps.common import layers_for
+    from appliance.assembly import check
+
+    unit = UNITS / "appliance-web.service"
+    env = dict(value.partition("=")[::2] for value in unit_values(unit, "Service", "Environment"))
+    command = unit_values(unit, "Service", "ExecStart")[0]
+    for key, value in env.items():
+        command = command.replace(f"${{{key}}}", value)
+    args = parser().parse_args([*shlex.split(command)[1:], "--config", "/dev/null"])
+    web = check(layers_for(args, None)).config.web
+    assert (web.https, web.listen, web.http_listen) == (True, "[::]:443", "[::]:80")
+    capabilities = unit_values(unit, "Service", "AmbientCapabilities")
+    assert capabilities == ["CAP_NET_BIND_SERVICE"]  # both ports below 1024, no root
 
 
 def test_the_image_sshd_dropin_is_the_renderers_and_names_a_host_key_on_the_data_partition():

@@ -398,34 +398,6 @@ async def test_a_remembered_basic_password_is_forgotten_when_the_password_change
             assert r.status == 401
 
 
-async def test_https_with_a_certificate_made_on_first_start(tmp_path):
-    import ssl
-
-    from appliance.web.server import serve
-    from appliance.web.tls import ensure_certificate, fingerprint, server_context
-    from tests.net import free_port
-
-    cert, key = ensure_certificate(tmp_path / "web", "jami-phone-1234")
-    assert key.stat().st_mode & 0o777 == 0o600
-    again = ensure_certificate(tmp_path / "web", "other-name")
-    assert again == (cert, key) and fingerprint(cert) == fingerprint(again[0])  # kept across restarts
-    async with running(tmp_path) as stack:
-        port = free_port()
-        runner = await serve(stack.web, f"127.0.0.1:{port}", ssl_context=server_context(cert, key))
-        try:
-            client_ctx = ssl.create_default_context(cafile=str(cert))
-            client_ctx.check_hostname = (
-                False  # the certificate names the phone and localhost, not 127.0.0.1's name
-            )
-            async with (
-                aiohttp.ClientSession(f"https://127.0.0.1:{port}") as c,
-                c.post("/api/v1/login", json={"password": PASSWORD}, ssl=client_ctx) as r,
-            ):
-                assert r.status == 200
-        finally:
-            await runner.cleanup()
-
-
 async def test_block_a_sender_then_unblock(stack):
     stack.fakes.telephony.receive_trust_request(JAMI_ID)
     async with stack.admin() as c:

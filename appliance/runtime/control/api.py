@@ -228,6 +228,12 @@ OPERATIONS: tuple[Operation, ...] = (
         _object({"old": ANY_PASSWORD, "new": PASSWORD}), web=True),
     _op("web.qr", "GET", "/api/v1/account/qr.svg", "The Jami ID as a QR code (SVG)",
         produces="image/svg+xml", result={"type": "string"}, web=True),
+    _op("web.https", "GET", "/api/v1/system/https",
+        "HTTPS: the device's certificate authority (its SHA-256 fingerprint) and the names and "
+        "addresses its certificate covers", web=True),
+    _op("web.ca_certificate", "GET", "/api/v1/system/ca.crt",
+        "The device's certificate authority (PEM), to trust once in a browser or system",
+        produces="application/x-x509-ca-cert", result={"type": "string"}, public=True, web=True),
     _op("web.firmware_status", "GET", "/api/v1/system/firmware", "Where a firmware update stands", web=True),
     _op("web.upload_firmware", "POST", "/api/v1/system/firmware",
         "Upload a signed update bundle: checked, then written to the other system slot; the "

@@ -848,6 +848,14 @@ async function loadSystem() {
     "Memory free": sys.memory_available_mb === undefined ? "—" : sys.memory_available_mb + " MB",
     "System slot": sys.slot ? sys.slot + (sys.slot_on_trial ? " (updated: on trial until the phone is up)" : "") : "— (not an SD card image)" };
   showFacts($("system-facts"), facts);
+  const https = await api("GET", "/system/https");
+  $("https").hidden = !https.enabled;
+  if (https.enabled) {
+    showFacts($("https-facts"), { "Certificate authority": https.ca_name,
+      "Its SHA-256 fingerprint": https.ca_fingerprint,
+      "The page's certificate covers": [...https.names, ...https.addresses].join(", "),
+      "Valid until": https.expires ? https.expires.slice(0, 10) : "—" }, ["Its SHA-256 fingerprint"]);
+  }
   lockForm($("form-password"), isLocked("web.admin_password_hash"));
   const firmware = await api("GET", "/system/firmware");
   $("firmware-status").textContent = firmware.message ? "Update: " + firmware.message : "";
