@@ -52,26 +52,38 @@ class Certificates:
     def refresh(self) -> bool:
         """Re-issue and reload if the device's names or addresses changed (or the certificate
         nears its end); whether it did."""
+        if not self.reissue():
+            return False
+        self.reload()
+        return True
+
+    def reissue(self) -> bool:
+        """The files and names part of :meth:`refresh` (blocking: writes and fsyncs)."""
         now = self.identity()
         if self.server.fits(now):
             self.names = now
             return False
         self.server.issue(now)
-        reload(self.context, self.server.cert_path, self.server.key_path)
-        hostname_changed = now.hostname != self.names.hostname
+        renamed = now.hostname != self.names.hostname
         self.names = now
         log.info("web: HTTPS certificate re-issued for %s", self._named(now))
-        if hostname_changed:
+        if renamed:
             for callback in self.on_change:
                 callback(now)
         return True
 
+    def reload(self) -> None:
+        reload(self.context, self.server.cert_path, self.server.key_path)
+
     async def keep_current(self, every_s: float = CHECK_EVERY_S) -> None:
-        """:meth:`refresh` every ``every_s`` until cancelled (a failure is logged, tried again)."""
+        """:meth:`refresh` every ``every_s`` until cancelled (a failure is logged, tried again):
+        the files in a thread, the context changed in the event loop's, where the listener
+        makes its TLS connections from it (OpenSSL does not lock a context being changed)."""
         while True:
             await asyncio.sleep(every_s)
             try:
-                await asyncio.to_thread(self.refresh)
+                if await asyncio.to_thread(self.reissue):
+                    self.reload()
             except Exception:
                 log.exception("web: re-issuing the HTTPS certificate failed")
 
@@ -113,7 +125,8 @@ def redirector(names: Callable[[], frozenset[str]], https_port: int) -> web.Appl
         if ":" in host:
             host = f"[{host}]"
         port = "" if https_port == 443 else f":{https_port}"
-        location = f"https://{host}{port}{request.raw_path}"
+        # The path and query as sent (an absolute-form target's own scheme and host dropped).
+        location = f"https://{host}{port}{request.rel_url.raw_path_qs}"
         status = 301 if request.method in ("GET", "HEAD") else 308
         return web.Response(
             status=status, text=f"{location}\n",

@@ -66,6 +66,13 @@ def handshake(port: int, name: str, ca: Path) -> x509.Certificate:
     return x509.load_der_x509_certificate(der)
 
 
+def raw_request(port: int, request: str) -> str:
+    """``request`` as bytes on the wire (what aiohttp's client would not send); the answer's head."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.sendall(request.encode())
+        return s.recv(65536).decode().partition("\r\n\r\n")[0] + "\r\n"
+
+
 @contextlib.asynccontextmanager
 async def https_page(tmp_path: Path, device: Device, **web: object):
     """The phone, and its page as the image serves it: HTTPS, and plain HTTP sent there."""
@@ -161,6 +168,13 @@ async def test_plain_http_is_sent_to_https_for_the_devices_own_names_only(tmp_pa
         ) as r:
             assert r.status == 308  # the method and its body go along
             assert r.headers["Location"] == f"https://{HOST}.local:{https_port}/api/v1/login"
+        # An absolute-form target keeps only its path; a request without Host goes to the address.
+        for request, location in (
+            (f"GET http://evil.example/x?y=1 HTTP/1.1\r\nHost: {HOST}.local\r\n\r\n", f"{HOST}.local"),
+            ("GET /x?y=1 HTTP/1.0\r\n\r\n", "127.0.0.1"),
+        ):
+            head = await asyncio.to_thread(raw_request, http_port, request)
+            assert f"\r\nLocation: https://{location}:{https_port}/x?y=1\r\n" in head
         for method in ("GET", "POST"):  # DNS rebinding: a foreign name is sent nowhere
             async with c.request(method, "/", headers={"Host": "evil.example"}, allow_redirects=False) as r:
                 assert r.status == 403 and "Location" not in r.headers
