@@ -45,6 +45,21 @@ def test_the_image_boots_in_qemu_to_a_phone():
 
 
 @pytest.mark.skipif(
+    not all(shutil.which(t) for t in ("qemu-system-aarch64", "mcopy", "fdtget")),
+    reason="needs qemu-system-arm, mtools and device-tree-compiler (IMAGE_BUILD=1 bash .ci/setup --dev)",
+)
+@pytest.mark.timeout(1500)
+def test_the_image_boots_as_a_raspberry_pi_3_to_a_phone():
+    result = subprocess.run(
+        [sys.executable, str(REPO / "image" / "raspi_boot_test.py"), str(BASE)],
+        capture_output=True,
+        text=True,
+    )
+    print(result.stdout)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.skipif(
     not shutil.which("qemu-system-aarch64"),
     reason="needs qemu-system-arm (IMAGE_BUILD=1 bash .ci/setup --dev installs it)",
 )
