@@ -203,9 +203,7 @@ def _jami(b: DriverContext) -> Any:  # noqa: ANN401
         noise_reduction=audio.noise_reduction,
         daemon_env={"PULSE_SERVER": host} if host else None,
         notices=b.notices,  # damaged files kept aside, a daemon that stopped answering
-        manager=JamsEnrolment(jami.manager_uri, jami.manager_username, jami.manager_password)
-        if jami.manager_uri
-        else None,
+        manager=JamsEnrolment.of(jami),
     )
 
 

@@ -230,6 +230,10 @@ class JamiSection:
     )
     manager_username: str = opt("", doc="the JAMS user this phone enrols as")
     manager_password: str = opt("", secret=True, doc="that user's JAMS password")
+    manager_ca_file: str = opt(
+        "",
+        doc="PEM file of a CA trusted for the JAMS server beside the system's CAs; empty: the system's only",
+    )
 
 
 @dataclass

@@ -18,6 +18,7 @@ from appliance.drivers.jami import accounts as accounts_module
 from appliance.drivers.jami import defs
 from appliance.drivers.jami.accounts import JamsEnrolment
 from appliance.drivers.jami.client import JamiTelephony, SipAccountSpec
+from appliance.phone.model import Registration
 from appliance.ports import TelephonyError
 
 
@@ -239,6 +240,35 @@ async def test_a_jams_enrolment_is_carried_to_the_account_creation(tmp_path: Pat
     again.have("acc7", **{defs.ACCOUNT_USERNAME: "7" * 40})
     await adapter(tmp_path / "b", again, manager=jams)._ensure_account()
     assert again.added == []  # an account the daemon holds is adopted, not enrolled again
+
+
+async def test_a_refused_enrolment_leaves_the_phone_without_a_jami_account_and_says_why(
+    tmp_path: Path,
+) -> None:
+    daemon = Daemon()  # a wrong password: the daemon reports the account in error and removes it
+    jams = JamsEnrolment("https://jams.example.org", "room12", "wrong password")
+    core = adapter(tmp_path, daemon, manager=jams)
+    told: list[object] = []
+    core._sink = told.append
+    await core._ensure_account()  # no exception: the phone starts, without a Jami account
+    assert (core.account_id, core.jami_id, daemon.accounts) == ("", "", {})
+    assert daemon.added == ["acc1"]  # one try, not more
+    assert not (tmp_path / "account-id").exists()  # the next start tries again
+    [notice] = core.notices.all()
+    assert notice.text.startswith(
+        "The JAMS server https://jams.example.org did not enrol this phone as room12: a wrong user name or password"
+    )
+    assert "wrong password" not in notice.text
+    assert [e.account.registration for e in told] == [Registration.ERROR]  # type: ignore[attr-defined]
+    core._report_account("REGISTERED")  # whatever comes later, it is not ready
+    assert core._reported is Registration.ERROR
+    daemon_ok = Daemon()
+    right = adapter(
+        tmp_path, daemon_ok, manager=JamsEnrolment("https://jams.example.org", "room12", "right password")
+    )
+    right.notices = core.notices
+    await right._ensure_account()  # the settings fixed: the next start enrols, the notice goes
+    assert right.account_id == "acc1" and core.notices.all() == []
 
 
 def test_a_jams_enrolment_needs_its_credentials() -> None:

@@ -22,6 +22,7 @@ from appliance.ports import TelephonyError
 
 from . import defs
 from .daemon import JamiDaemon
+from .jams import NOTICE_JAMS, EnrolmentRefused, JamsEnrolment
 from .link import DaemonLink, command
 from .pins import keep_aside
 
@@ -56,15 +57,6 @@ class SipAccountSpec:
     password: str = field(default="", repr=False)  # never in a log line or an error
     registrar: str = ""
     local_port: int = 5060
-
-
-@dataclass(frozen=True, slots=True)
-class JamsEnrolment:
-    """A Jami account from the organisation's JAMS server instead of a new identity of its own."""
-
-    uri: str
-    username: str
-    password: str = field(default="", repr=False)
 
 
 class JamiAccounts(DaemonLink):
@@ -104,6 +96,7 @@ class JamiAccounts(DaemonLink):
         self._last_state = "TRYING"
         self._account_signals = 0  # signals seen about our account, to tell a stale read from a fresh one
         self._reported = Registration.UNREGISTERED  # what the phone was last told of the account
+        self.refused = ""  # why the JAMS gave no account (then there is none), in plain words
         # Tests only: awaited at each step of making the account, with the step and the account
         # ("adding", "added", "made", "remembered"); a power cut is injected there.
         self._on_step = on_step
@@ -130,7 +123,13 @@ class JamiAccounts(DaemonLink):
                 except TelephonyError as exc:
                     log.warning("Jami account %s not removed: %s", stray, exc)
         else:
-            self.account_id = await self._adopt_or_create(jami, wanted)
+            try:
+                self.account_id = await self._adopt_or_create(jami, wanted)
+            except EnrolmentRefused as refused:
+                self._without_account(refused)
+                return
+        self.refused = ""
+        self.notices.clear(NOTICE_JAMS)
         details = await self._call("getAccountDetails", self.account_id)
         self.jami_id = details.get(defs.ACCOUNT_USERNAME, "").removeprefix("ring:")
         if damaged or wanted not in ("", self.account_id):
@@ -214,8 +213,26 @@ class JamiAccounts(DaemonLink):
             raise TelephonyError("jamid would not make a Jami account")
         log.info("created Jami account %s", created)
         await self._step("added", created)
-        await self._take_account(created)
+        try:
+            await self._take_account(created)
+        except TelephonyError as exc:
+            if self.manager is None:
+                raise
+            with contextlib.suppress(TelephonyError):  # the daemon removes it itself; if not yet
+                if created in await self._call("getAccountList"):
+                    await self._call("removeAccount", created)
+            raise EnrolmentRefused(self.manager, str(exc)) from None
         return created
+
+    def _without_account(self, refused: EnrolmentRefused) -> None:
+        """The JAMS did not enrol the phone: it goes on without a Jami account (its SIP lines work,
+        its page is there to fix the settings) and tries again only at its next start, which a
+        change of the JAMS settings makes (config/provisioning: a start-only setting)."""
+        log.error("%s", refused)
+        self.account_id = self.jami_id = ""
+        self.refused = refused.words
+        self.notices.raise_(NOTICE_JAMS, refused.words, Severity.ERROR)
+        self._report_account("ERROR")
 
     async def _take_account(self, account: str) -> str:
         """Wait for the daemon to make ``account``'s identity, sync its files, then remember it as
@@ -333,6 +350,8 @@ class JamiAccounts(DaemonLink):
 
     def _report_account(self, daemon_state: str) -> None:
         registration = _REGISTRATION.get(daemon_state, Registration.ERROR)
+        if self.refused:
+            registration = Registration.ERROR
         if registration is Registration.REGISTERED and not self._announced:
             registration = Registration.TRYING  # on the DHT, but calls to it would hang until announced
         self._reported = registration

@@ -31,7 +31,7 @@ from appliance.phone.model import CallId, Registration
 from appliance.ports import EventSink, Recording, TelephonyError
 
 from . import defs, farend, liveness, processing
-from .accounts import JamsEnrolment, SipAccountSpec
+from .accounts import SipAccountSpec
 from .answering import CallAudio
 from .audio import PrivatePulseAudio
 from .calls import HOLD_CALL_S
@@ -39,6 +39,7 @@ from .contacts import JamiContacts
 from .daemon import JamiDaemon
 from .dhtnode import DhtNodeProcess
 from .farend import FarEndWatch, read_clock
+from .jams import JamsEnrolment, trust_bundle
 from .link import NoAnswerError, command
 from .liveness import Liveness
 from .outbox import Outbox
@@ -145,6 +146,7 @@ class JamiTelephony(JamiContacts):
 
     async def _bring_up(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self._trust_the_jams()
         await self.daemon.start()
         self._bus = await MessageBus(bus_address=self.daemon.address, bus_type=BusType.SESSION).connect()
         await self._wait_for_daemon()
@@ -157,6 +159,16 @@ class JamiTelephony(JamiContacts):
         await self._read_state()
         self._settler = asyncio.get_running_loop().create_task(self._settle_registration())
         self._spawn(self._watch_far_ends())
+
+    def _trust_the_jams(self) -> None:
+        """The daemon's CA_ROOT_FILE: the system's CAs and the JAMS's own (jami.manager_ca_file).
+        Never one that could not be written: the daemon's HTTP client throws on a missing file."""
+        if self.manager is None or not self.manager.ca_file:
+            return
+        try:
+            self.daemon.extra_env["CA_ROOT_FILE"] = str(trust_bundle(self.root, self.manager.ca_file))
+        except TelephonyError as exc:  # the enrolment then fails (an untrusted server) and says so
+            log.error("%s", exc)  # noqa: TRY400 - the reason is the whole message
 
     async def _wait_for_daemon(self) -> None:
         assert self._bus is not None

@@ -340,15 +340,16 @@ class JamiSignals(JamiAccounts):
     # --- reads ----------------------------------------------------------------------------------
 
     async def _read_state(self) -> None:
-        seen = self._account_signals
-        volatile = await self._call("getVolatileAccountDetails", self.account_id)
-        # Signal handlers run as messages arrive, but this coroutine resumes later: a signal that came
-        # in right behind the reply is newer than it and must not be overwritten by it (that left a
-        # just-announced account stuck at TRYING, once in ~20 starts).
-        if self._account_signals == seen:
-            self._take_volatile(volatile)
-            self._report_account(self._last_state)
-        self._take_contacts(await self._call("getContacts", self.account_id))
+        if self.account_id:  # none when the JAMS did not enrol the phone
+            seen = self._account_signals
+            volatile = await self._call("getVolatileAccountDetails", self.account_id)
+            # Signal handlers run as messages arrive, but this coroutine resumes later: a signal that
+            # came in right behind the reply is newer than it and must not be overwritten by it (that
+            # left a just-announced account stuck at TRYING, once in ~20 starts).
+            if self._account_signals == seen:
+                self._take_volatile(volatile)
+                self._report_account(self._last_state)
+            self._take_contacts(await self._call("getContacts", self.account_id))
         for account in self._sip:
             seen = self._sip_signals.get(account, 0)
             volatile = await self._call("getVolatileAccountDetails", account)
@@ -361,12 +362,14 @@ class JamiSignals(JamiAccounts):
         # Requests the daemon keeps (also those that came while the phone was down): contact
         # requests, then the conversation requests behind them and any that came alone.
         self._requests, self._invitations = {}, {}
-        for r in await self._call("getTrustRequests", self.account_id):
+        for r in await self._call("getTrustRequests", self.account_id) if self.account_id else []:
             if "from" in r:
                 payload = r.get("payload", "").encode()
                 received = _seconds(r.get("received", ""))
                 self._take_request(TrustRequest(r["from"], received, payload, r.get("conversationId", "")))
-        for metadata in await self._call("getConversationRequests", self.account_id):
+        for metadata in (
+            await self._call("getConversationRequests", self.account_id) if self.account_id else []
+        ):
             self._take_conversation_request(metadata)
         self._send(TrustRequestsChanged(len(self._requests)))
         self._send_invitations()
@@ -377,7 +380,7 @@ class JamiSignals(JamiAccounts):
         account left at TRYING, about 1 start in 20); the daemon's own state is the truth."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.announce_timeout_s
-        while self._reported is not Registration.REGISTERED and loop.time() < deadline:
+        while self.account_id and self._reported is not Registration.REGISTERED and loop.time() < deadline:
             await asyncio.sleep(1.0)
             with contextlib.suppress(TelephonyError):
                 seen = self._account_signals
