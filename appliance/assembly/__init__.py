@@ -158,10 +158,10 @@ def assemble(
     contacts = ContactsController(store, supervisor)
     # Every board can tell its setup code now: on the display, or spoken by the voice menu (5).
     claim = Claim(data_dir, can_show=True)
-    address = page_address(config.web.listen)
-    claim.on_change(lambda code: supervisor.post(SetupCodeChanged(code, address)))
+    address = lambda: page_address(config.web.listen, https=config.web.https)  # noqa: E731 - DHCP may come later
+    claim.on_change(lambda code: supervisor.post(SetupCodeChanged(code, address())))
     if claim.code:
-        supervisor.post(SetupCodeChanged(claim.code, address))
+        supervisor.post(SetupCodeChanged(claim.code, address()))
         claim.log_code()
     if network is None:
         network = build_network(config, data_dir, notices)
@@ -198,7 +198,7 @@ def device_reader(config: Config, version: str) -> DeviceReader:
         from appliance.drivers.network import addresses  # noqa: PLC0415 - ioctls: quick, no round trip
 
         return DeviceInfo(
-            page=page_address(config.web.listen),
+            page=page_address(config.web.listen, https=config.web.https),
             local_name=f"{socket.gethostname().partition('.')[0]}.local",
             links=tuple(sorted(addresses().items())),
             version=version,

@@ -29,17 +29,18 @@ MARKER = "claimed"
 MAX_WRONG = 5
 
 
-def page_address(listen: str) -> str:
+def page_address(listen: str, *, https: bool = False) -> str:
     """Where a person on the LAN finds the page, as short as a display line allows: the address
     the page listens on, or for a wildcard this device's LAN address (its ``.local`` name when it
-    has none yet), with the port unless it is 80."""
+    has none yet), with the port unless it is the scheme's own (80, or 443 with HTTPS: a browser
+    given the bare name asks port 80, which the image's HTTP listener sends to HTTPS)."""
     host, _, port = listen.rpartition(":")
     host = host.strip("[]")
     if host in ("", "0.0.0.0", "::"):  # noqa: S104 - reading the setting, not binding
         host = _lan_address() or f"{socket.gethostname().partition('.')[0]}.local"
     if ":" in host:
         host = f"[{host}]"
-    return host if port == "80" else f"{host}:{port}"
+    return host if port == ("443" if https else "80") else f"{host}:{port}"
 
 
 def _lan_address() -> str:

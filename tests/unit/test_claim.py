@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import itertools
 
-from appliance.runtime.claim import MAX_WRONG, Claim, new_code
+from appliance.runtime import claim as claim_module
+from appliance.runtime.claim import MAX_WRONG, Claim, new_code, page_address
 
 
 def codes():
@@ -48,3 +49,16 @@ def test_a_lost_password_makes_the_phone_claimable_again(tmp_path):
 
 def test_codes_are_six_digits():
     assert all(len(c) == 6 and c.isdigit() for c in (new_code() for _ in range(200)))
+
+
+def test_the_page_address_drops_only_the_schemes_own_port(monkeypatch):
+    monkeypatch.setattr(claim_module, "_lan_address", lambda: "192.168.1.20")
+    assert page_address("0.0.0.0:80") == "192.168.1.20"
+    assert page_address("[::]:443", https=True) == "192.168.1.20"  # the image: HTTPS, 80 redirects
+    assert page_address("[::]:443") == "192.168.1.20:443"
+    assert page_address("0.0.0.0:80", https=True) == "192.168.1.20:80"
+    assert page_address("127.0.0.1:8080") == "127.0.0.1:8080"
+    assert page_address("[fd00::5]:8443", https=True) == "[fd00::5]:8443"
+    monkeypatch.setattr(claim_module, "_lan_address", lambda: "")  # no network yet: the mDNS name
+    monkeypatch.setattr(claim_module.socket, "gethostname", lambda: "kitchen-phone")
+    assert page_address("[::]:443", https=True) == "kitchen-phone.local"
