@@ -158,7 +158,10 @@ def assemble(
     contacts = ContactsController(store, supervisor)
     # Every board can tell its setup code now: on the display, or spoken by the voice menu (5).
     claim = Claim(data_dir, can_show=True)
-    address = lambda: page_address(config.web.listen, https=config.web.https)  # noqa: E731 - DHCP may come later
+
+    def address() -> str:  # worked out when told: DHCP may come after the start
+        return page_address(config.web.listen, https=config.web.https)
+
     claim.on_change(lambda code: supervisor.post(SetupCodeChanged(code, address())))
     if claim.code:
         supervisor.post(SetupCodeChanged(claim.code, address()))

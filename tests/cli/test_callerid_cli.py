@@ -24,7 +24,7 @@ def callerid(capsys, *args):
         (["--standard", "bellcore", "--when", "13010900"], "--when: 13010900 is not a date and time"),
         (["--standard", "bellcore", "--when", "12032460"], "--when: 12032460 is not a date and time"),
         (["--standard", "bellcore", "--name", "Bell\x07"], "--name: printable characters only"),
-        (["--standard", "ntt"], "--standard: invalid choice"),
+        (["--standard", "clip"], "--standard: invalid choice"),
     ],
 )
 def test_bad_input_names_the_option(tmp_path, capsys, args, named):
