@@ -21,8 +21,13 @@ probability LOSS and the rest delayed DELAY plus a uniform 0..JITTER ms (reorder
 jitter does; ``--in-order`` keeps each direction's order, as a Wi-Fi link's retries do), switched
 on once the call is up, so set-up is the same for both.
 
+Each call is made twice over, on daemons of their own: with opus_fec.c's playout drain off
+(jamid's own queue, the baseline) and on (``--drain``); after each link, what the library logged
+of each daemon's playout queue (decoded, not yet played) is printed, and per call the daemons'
+PulseAudio stream latencies (pactl). ``--pulse-ms`` asks for other stream buffers than jamid's 80 ms.
+
 Run: sudo .venv/bin/python bench/call_quality.py [--calls 1] [--settings off,high,auto] [--impaired 5/20/40]
-[--in-order] [--voices en-us]
+[--in-order] [--voices en-us] [--drain off,on] [--pulse-ms 20]
 """
 
 from __future__ import annotations
@@ -33,7 +38,11 @@ import os
 import statistics
 import sys
 import tempfile
+import time
+from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -89,6 +98,129 @@ async def codec(phone) -> str:
     return details.get("AUDIO_CODEC", "?")
 
 
+def playout(log: Path, phone, since: float) -> str:
+    """What opus_fec.c logged of this phone's daemon's playout queue since ``since`` (monotonic)."""
+    pid = phone.core.daemon.jamid.pid
+    rows = []
+    for text in log.read_text().splitlines() if log.exists() else []:
+        f = text.split()
+        if len(f) > 24 and f[1:3] == ["pid", str(pid)] and f[3] == "slot" and float(f[0]) >= since:
+            rows.append({"queue": float(f[6]), "jitter": float(f[9]), "target": float(f[12]),
+                         "silent": float(f[19]), "dropped": float(f[21]), "wrong": int(f[24])})  # fmt: skip
+    if not rows:
+        return "nothing logged"
+    queue = sorted(r["queue"] for r in rows)
+    return (
+        f"queue median {statistics.median(queue):.0f} ms ({queue[0]:.0f}-{queue[-1]:.0f}), "
+        f"jitter {statistics.median(r['jitter'] for r in rows):.1f} ms, target {rows[-1]['target']:.0f} ms, "
+        f"played as silence {rows[-1]['silent'] - rows[0]['silent']:.0f} ms, "
+        f"dropped {rows[-1]['dropped'] - rows[0]['dropped']:.0f} ms, model wrong {rows[-1]['wrong']}"
+    )
+
+
+async def stream_latencies(*phones) -> str:
+    """The daemons' PulseAudio streams' latencies, as their PulseAudio says (pactl)."""
+    said = []
+    for label, phone in zip("AB", phones, strict=False):
+        for kind_, device in (("sink-inputs", "Sink"), ("source-outputs", "Source")):
+            done = await asyncio.create_subprocess_exec(
+                "pactl", "list", kind_, stdout=asyncio.subprocess.PIPE,
+                env={**os.environ, **phone.core.pulse.env},
+            )  # fmt: skip
+            out, _ = await done.communicate()
+            for block in out.decode().split("\n\n"):
+                fields = {}
+                for row in block.splitlines():
+                    key, _, value = row.strip().partition(":")
+                    if key in ("Buffer Latency", f"{device} Latency"):
+                        fields[key] = float(value.split()[0]) / 1000
+                    elif row.strip().startswith("media.name = "):
+                        fields["name"] = row.split("=", 1)[1].strip().strip('"')
+                if "Buffer Latency" in fields:
+                    said.append(
+                        f"{label} {fields.get('name', '?')} {fields['Buffer Latency']:.0f}"
+                        f"+{fields.get(f'{device} Latency', 0):.0f} ms"
+                    )
+    return ", ".join(said)
+
+
+@dataclass
+class Run:
+    """One pair of daemons' calls, each setting in turn (``drain``: opus_fec.c's playout drain)."""
+
+    args: argparse.Namespace
+    settings: list[str]
+    networks: list[tuple[str, dict[str, float | bool] | None]]
+    clips: dict[str, np.ndarray]
+    root: Path
+    drain: str
+    results: dict[tuple[str, str, str], list[Heard]]
+    loads: dict[tuple[str, str, str], list[str]]
+    codecs: set[str]
+
+    async def calls(self, rig) -> None:
+        args, settings, networks, clips, root = self.args, self.settings, self.networks, self.clips, self.root
+        results, loads, codecs = self.results, self.loads, self.codecs
+        async with rig as phones:
+            a, b = phones[0], phones[1]
+            for setting in settings:
+                for _ in range(args.calls):
+                    for phone in (a, b):
+                        await phone.core._call("setNoiseSuppressState", DAEMON_STATE[setting])
+                    await call_and_answer(a, b)
+                    await asyncio.sleep(2.0)  # media negotiation (0.5-1 s measured)
+                    codecs.add(await codec(a))
+                    print(f"  drain {self.drain}: the daemons' streams {await stream_latencies(a, b)}")
+                    for network, impaired in networks:
+                        if args.impaired:
+                            link = phones[2]
+                            before = link.impair(**(impaired or {}))
+                            await asyncio.sleep(1.0)  # the jitter buffers meet the new link
+                        since = time.monotonic()
+                        for voice, clip in clips.items():
+                            for label, talker, listener in (("A -> B", a, b), ("B -> A", b, a)):
+                                heard = await measure(
+                                    talker.core.pulse.env, listener.core.pulse.env, clip, root / "rec"
+                                )
+                                print(f"  {setting:<5} {network} {label} {voice:<9} {heard}  {load()}")
+                                name = f"{setting} drain {self.drain}"
+                                name += "" if network == "clean" else f" {network}"
+                                key = (kind(voice), name, label)
+                                results.setdefault(key, []).append(heard)
+                                loads.setdefault(key, []).append(load())
+                        if args.impaired:
+                            after = link.impair()  # clean again for what follows
+                            sent = (
+                                after["forwarded"]
+                                - before["forwarded"]
+                                + after["dropped"]
+                                - before["dropped"]
+                            )
+                            lost = (after["dropped"] - before["dropped"]) / max(1, sent)
+                            print(f"  link ({network}): {sent} packets, {lost:.1%} lost")
+                        for label, phone in (("A", a), ("B", b)):
+                            queue = playout(root / f"playout-{self.drain}.log", phone, since)
+                            print(f"  {network} {label}'s playout queue: {queue}")
+                    if (
+                        setting == "off" and {"en-us", "en-gb+f3"} <= clips.keys()
+                    ):  # double talk: both at once, each its own voice
+                        both = await asyncio.gather(
+                            measure(a.core.pulse.env, b.core.pulse.env, clips["en-us"], root / "rec-a"),
+                            measure(b.core.pulse.env, a.core.pulse.env, clips["en-gb+f3"], root / "rec-b"),
+                        )
+                        for label, heard in zip(("A -> B", "B -> A"), both, strict=True):
+                            print(f"  {setting:<5} {label} both talking {heard}  {load()}")
+                            key = ("double talk (espeak-ng)", f"{setting} drain {self.drain}", label)
+                            results.setdefault(key, []).append(heard)
+                            loads.setdefault(key, []).append(load())
+                    a.sim.fakes.hook.replace()
+                    await b.until(lambda p: p.phone.mode is Mode.DIALING and p.phone.calls == ())
+                    b.sim.fakes.hook.replace()
+                    await b.until(lambda p: p.phone.mode is Mode.IDLE)
+                    await a.until(lambda p: p.phone.mode is Mode.IDLE)
+                    await asyncio.sleep(0.5)
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--calls", type=int, default=1, help="calls per setting")
@@ -110,6 +242,16 @@ async def main() -> None:
         type=int,
         help="with loss recovery: the RTP demuxer's wait for a missing packet (opus_fec.c's REORDER_WAIT_MS"
         " by default; the daemon's own is 50)",
+    )
+    parser.add_argument(
+        "--drain",
+        default="off,on",
+        help="opus_fec.c's playout drain, on daemons of their own each in turn (off: jamid's own queue)",
+    )
+    parser.add_argument(
+        "--pulse-ms",
+        type=int,
+        help="the daemons' PulseAudio stream buffers (tlength, fragsize; jamid asks for 80 ms)",
     )
     parser.add_argument(
         "--voices", help=f"only these voices (of {', '.join([*VOICES, HUMAN])}), for a quicker run"
@@ -154,70 +296,31 @@ async def main() -> None:
         loads: dict[tuple[str, str, str], list[str]] = {}
         codecs: set[str] = set()
         table = {"audio": {"noise_reduction": "off"}}
-        options = {"audio": True, "loss_recovery": args.loss_recovery == "on"}
-        if args.reorder_ms is not None:
-            options["daemon_env"] = {"APPLIANCE_REORDER_MS": str(args.reorder_ms)}
-        rig = (
-            alice_and_bob_apart(root, "jcq", table, **options)
-            if args.impaired
-            else alice_and_bob(root, "jcq", table, **options)
-        )
-        async with rig as phones:
-            a, b = phones[0], phones[1]
-            for setting in settings:
-                for _ in range(args.calls):
-                    for phone in (a, b):
-                        await phone.core._call("setNoiseSuppressState", DAEMON_STATE[setting])
-                    await call_and_answer(a, b)
-                    await asyncio.sleep(2.0)  # media negotiation (0.5-1 s measured)
-                    codecs.add(await codec(a))
-                    for network, impaired in networks:
-                        if args.impaired:
-                            link = phones[2]
-                            before = link.impair(**(impaired or {}))
-                            await asyncio.sleep(1.0)  # the jitter buffers meet the new link
-                        for voice, clip in clips.items():
-                            for label, talker, listener in (("A -> B", a, b), ("B -> A", b, a)):
-                                heard = await measure(
-                                    talker.core.pulse.env, listener.core.pulse.env, clip, root / "rec"
-                                )
-                                print(f"  {setting:<5} {network} {label} {voice:<9} {heard}  {load()}")
-                                name = setting if network == "clean" else f"{setting} {network}"
-                                key = (kind(voice), name, label)
-                                results.setdefault(key, []).append(heard)
-                                loads.setdefault(key, []).append(load())
-                        if args.impaired:
-                            after = link.impair()  # clean again for what follows
-                            sent = (
-                                after["forwarded"]
-                                - before["forwarded"]
-                                + after["dropped"]
-                                - before["dropped"]
-                            )
-                            lost = (after["dropped"] - before["dropped"]) / max(1, sent)
-                            print(f"  link ({network}): {sent} packets, {lost:.1%} lost")
-                    if (
-                        setting == "off" and {"en-us", "en-gb+f3"} <= clips.keys()
-                    ):  # double talk: both at once, each its own voice
-                        both = await asyncio.gather(
-                            measure(a.core.pulse.env, b.core.pulse.env, clips["en-us"], root / "rec-a"),
-                            measure(b.core.pulse.env, a.core.pulse.env, clips["en-gb+f3"], root / "rec-b"),
-                        )
-                        for label, heard in zip(("A -> B", "B -> A"), both, strict=True):
-                            print(f"  {setting:<5} {label} both talking {heard}  {load()}")
-                            key = ("double talk (espeak-ng)", setting, label)
-                            results.setdefault(key, []).append(heard)
-                            loads.setdefault(key, []).append(load())
-                    a.sim.fakes.hook.replace()
-                    await b.until(lambda p: p.phone.mode is Mode.DIALING and p.phone.calls == ())
-                    b.sim.fakes.hook.replace()
-                    await b.until(lambda p: p.phone.mode is Mode.IDLE)
-                    await a.until(lambda p: p.phone.mode is Mode.IDLE)
-                    await asyncio.sleep(0.5)
-        log = (root / "b" / "log" / "jamid.log").read_text(errors="replace")
+        drains = args.drain.split(",")
+        if set(drains) - {"on", "off"}:
+            parser.error(f"--drain: {args.drain!r} is not a list of on and off")
+        for drain in drains:
+            env = {
+                "APPLIANCE_PLAYOUT_DRAIN": "1" if drain == "on" else "0",
+                "APPLIANCE_PLAYOUT_LOG": str(root / f"playout-{drain}.log"),
+            }
+            if args.reorder_ms is not None:
+                env["APPLIANCE_REORDER_MS"] = str(args.reorder_ms)
+            if args.pulse_ms is not None:
+                env["APPLIANCE_PULSE_MS"] = str(args.pulse_ms)
+            (root / drain).mkdir()
+            options = {"audio": True, "loss_recovery": args.loss_recovery == "on", "daemon_env": env}
+            rig = (
+                alice_and_bob_apart(root / drain, "jcq", table, **options)
+                if args.impaired
+                else alice_and_bob(root / drain, "jcq", table, **options)
+            )
+            run = Run(args, settings, networks, clips, root, drain, results, loads, codecs)
+            await run.calls(rig)
+        log = (root / drains[0] / "b" / "log" / "jamid.log").read_text(errors="replace")
         processors = log.count("Starting audio processor")
         for side in ("a", "b"):  # what FFmpeg's RTP demuxer said (warnings, in jamid's log)
-            text = (root / side / "log" / "jamid.log").read_text(errors="replace")
+            text = (root / drains[0] / side / "log" / "jamid.log").read_text(errors="replace")
             said = {
                 m: text.count(m) for m in ("max delay reached", "received too late", "jitter buffer full")
             }

@@ -28,7 +28,7 @@ INSTALLED = Path("/usr/lib/appliance/jami-opus-fec.so")
 def compile_command(out: Path, source: Path) -> list[str]:
     """The compiler's command line that builds the library at ``out`` (also image/customize's)."""
     cc = shutil.which("cc") or shutil.which("gcc") or "cc"
-    return [cc, "-O2", "-Wall", "-shared", "-fPIC", "-o", str(out), str(source), "-ldl", "-lpthread"]
+    return [cc, "-O2", "-Wall", "-shared", "-fPIC", "-o", str(out), str(source), "-ldl", "-lpthread", "-lm"]
 
 
 def library(root: Path) -> Path | None:
