@@ -2,8 +2,9 @@
 
 The phone's own account code makes the account from the settings (jami.manager_*); the daemon
 enrols over HTTPS with the stand-in's CA trusted (jami.manager_ca_file), joins the test's DHT and
-announces the device the server gave it. A wrong password: one 401, no account, the phone up and
-saying why.
+announces the device the server gave it. A restart loads the account again, which is when the
+daemon checks the receipt's signature by the account key (AccountManager::useIdentity). A wrong
+password: one 401, no account, the phone up and saying why.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 from cryptography import x509
 
 from appliance.config.load import build
+from appliance.drivers.jami import defs
 from appliance.drivers.jami.client import JamiTelephony, JamsEnrolment
 from appliance.phone.events import AccountChanged
 from appliance.phone.model import Registration
@@ -97,7 +99,9 @@ ENROLMENT = [
 SYNC = {("POST", "/api/auth/contacts", "Bearer", 200), ("GET", "/api/auth/devices", "Bearer", 200)}
 
 
-async def test_the_phone_enrols_with_the_account_the_jams_gives(netns: str, dht: str, tmp_path: Path) -> None:
+async def test_the_phone_enrols_and_keeps_the_account_the_jams_gave(
+    netns: str, dht: str, tmp_path: Path
+) -> None:
     jams = tmp_path / "jams"
     with stand_in_jams(netns, jams) as uri:
         core = phone(tmp_path / "phone", netns, dht, uri, jams / "ca.pem", PASSWORD)
@@ -118,9 +122,25 @@ async def test_the_phone_enrols_with_the_account_the_jams_gives(netns: str, dht:
             assert core.device_id == long_key_id(device.public_key()).hex()  # type: ignore[arg-type]
             asked = await until_served(jams, 4)
             assert asked[:2] == ENROLMENT and set(asked[2:]) == SYNC
+            # The daemon names the account after the JAMS user (a volatile detail, jamiaccount.cpp).
+            volatile = await core._call("getVolatileAccountDetails", core.account_id)
+            assert volatile[defs.ACCOUNT_REGISTERED_NAME] == USER
         finally:
             await core.stop()
             assert core.daemon.pids() == []
+
+        again = phone(tmp_path / "phone", netns, dht, uri, jams / "ca.pem", PASSWORD)
+        events = Recorder()
+        try:
+            await again.start(events)  # the daemon checks the stored receipt and chain (useIdentity)
+            await events.wait_for(registered, 30)
+            assert (again.account_id, again.jami_id) == (core.account_id, core.jami_id)
+            asked = await until_served(jams, 7)
+            assert [a for a in asked if a[1] == "/api/auth/device"] == ENROLMENT[:1]  # not enrolled twice
+            assert asked[4] == ENROLMENT[1] and set(asked[5:]) == SYNC
+        finally:
+            await again.stop()
+            assert again.daemon.pids() == []
 
 
 async def test_a_wrong_password_leaves_the_phone_without_a_jami_account_and_says_why(
