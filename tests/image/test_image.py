@@ -113,3 +113,15 @@ def test_the_read_only_roots_settings_link_to_the_data_partition():
     for unit in ("ssh.service", "NetworkManager.service", "appliance-bootconfig.service"):
         assert (wants / unit).is_symlink(), unit
     assert not (wants / "systemd-networkd.service").is_symlink()  # one network manager, not two
+
+
+@pytest.mark.skipif(not ROOTFS.is_dir(), reason="the build's root file system is gone")
+def test_the_root_has_what_the_wifi_setup_needs():
+    assert (ROOTFS / "usr/sbin/dnsmasq").exists(), "dnsmasq-base: the access point's DHCP (shared mode)"
+    assert list(ROOTFS.glob("lib/modules/*/kernel/drivers/net/wireless/mac80211_hwsim.ko*")), (
+        "the QEMU test's radios"
+    )
+    rule = ROOTFS / "etc/polkit-1/rules.d/50-appliance-network.rules"
+    assert rule.is_file() and (ROOTFS / "usr/lib/polkit-1/polkitd").exists()
+    conf = (ROOTFS / "etc/NetworkManager/conf.d/appliance.conf").read_text()
+    assert "auth-polkit=true" in conf and "firewall-backend=none" in conf and "wifi.powersave=2" in conf
